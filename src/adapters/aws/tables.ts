@@ -1,0 +1,85 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The one definition of the two DynamoDB tables: keys, key attribute types and global secondary
+ * indexes. The dynalite-backed tests and the local runtime create tables from it, and the offline
+ * check of `infra/` fails when `infra/dynamodb.tf` says anything else.
+ */
+export type KeyType = 'S' | 'N';
+
+export interface IndexDefinition {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  projection: 'ALL';
+}
+
+export interface TableDefinition {
+  /** Logical name; the deployed name is `dynamodb-<purpose>-<environment>`. */
+  purpose: 'events' | 'audit';
+  partitionKey: string;
+  sortKey: string;
+  /** Type of every attribute used in a key of the table or of an index. */
+  attributes: Record<string, KeyType>;
+  indexes: IndexDefinition[];
+}
+
+export const EVENTS_TABLE: TableDefinition = {
+  purpose: 'events',
+  partitionKey: 'event_id',
+  sortKey: 'timestamp',
+  attributes: { event_id: 'S', timestamp: 'N', event_type: 'S', symbol: 'S' },
+  indexes: [
+    {
+      name: 'event_type-timestamp-index',
+      partitionKey: 'event_type',
+      sortKey: 'timestamp',
+      projection: 'ALL',
+    },
+    { name: 'symbol-timestamp-index', partitionKey: 'symbol', sortKey: 'timestamp', projection: 'ALL' },
+  ],
+};
+
+export const AUDIT_TABLE: TableDefinition = {
+  purpose: 'audit',
+  partitionKey: 'audit_id',
+  sortKey: 'timestamp',
+  attributes: { audit_id: 'S', timestamp: 'N', event_id: 'S' },
+  indexes: [
+    { name: 'event_id-timestamp-index', partitionKey: 'event_id', sortKey: 'timestamp', projection: 'ALL' },
+  ],
+};
+
+export const TABLES = [EVENTS_TABLE, AUDIT_TABLE] as const;
+
+export const SYMBOL_INDEX = 'symbol-timestamp-index';
+export const EVENT_TYPE_INDEX = 'event_type-timestamp-index';
+export const AUDIT_EVENT_INDEX = 'event_id-timestamp-index';
+
+export function tableName(purpose: TableDefinition['purpose'], environment: string): string {
+  return `dynamodb-${purpose}-${environment}`;
+}
+
+/** The CreateTable request for a definition: on-demand, as in `infra/`. */
+export function createTableInput(definition: TableDefinition, name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [
+      { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+      { AttributeName: definition.sortKey, KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: Object.entries(definition.attributes).map(([AttributeName, AttributeType]) => ({
+      AttributeName,
+      AttributeType,
+    })),
+    GlobalSecondaryIndexes: definition.indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
+  };
+}

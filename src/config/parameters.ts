@@ -1,0 +1,30 @@
+import type { Stage } from '../domain/event-types.ts';
+
+/**
+ * Runtime configuration lives in SSM Parameter Store under one prefix per environment,
+ * `/marketflow/<environment>`. The functions get that prefix (and Powertools settings) as their only
+ * environment variables; everything else is one of these parameters.
+ */
+export const PARAMETER_PREFIX_ENV = 'MARKETFLOW_PARAMETER_PREFIX';
+
+export function parameterPrefix(environment: string): string {
+  return `/marketflow/${environment}`;
+}
+
+/** Parameter name (under the prefix) of each configuration value. */
+export const Parameter = {
+  eventsTable: 'events-table',
+  auditTable: 'audit-table',
+  eventBusName: 'event-bus-name',
+  alertTopicArn: 'alert-topic-arn',
+  alertRules: 'alert-rules',
+  indicatorWindow: 'indicator-window',
+} as const;
+export type ParameterKey = keyof typeof Parameter;
+
+/** Least privilege: each stage reads only the parameters it needs (and IAM grants only those). */
+export const STAGE_PARAMETERS = {
+  ingestion: ['eventsTable', 'auditTable', 'eventBusName'],
+  processing: ['eventsTable', 'auditTable', 'eventBusName', 'alertRules', 'indicatorWindow'],
+  notification: ['eventsTable', 'auditTable', 'alertTopicArn'],
+} as const satisfies Record<Stage, readonly ParameterKey[]>;
