@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { STAGES } from '../../domain/event-types.ts';
+import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
+import { AUDIT_EVENT_INDEX } from './tables.ts';
+
+export interface AuditRecord extends AuditEntry {
+  audit_id: string;
+}
+
+/** The audit table: one immutable record per step a stage takes on an event. */
+export class DynamoAuditLog implements AuditPort {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    const item: Record<string, unknown> = { audit_id: randomUUID() };
+    for (const [key, value] of Object.entries(entry)) if (value !== undefined) item[key] = value;
+    await this.#client.send(new PutCommand({ TableName: this.#table, Item: item }));
+  }
+
+  /** The trail of one event through the stages, oldest first (a Query on the event_id index, not a Scan). */
+  async trail(eventId: string): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: AUDIT_EVENT_INDEX,
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': eventId },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...((page.Items ?? []) as AuditRecord[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    // Steps of different stages can share a millisecond: the pipeline order breaks the tie.
+    return records.sort(
+      (a, b) => a.timestamp - b.timestamp || STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage),
+    );
+  }
+}

@@ -1,0 +1,299 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type {
+  ClaimOutcome,
+  EventStorePort,
+  HistoryPoint,
+  NewEventItem,
+  ProcessOutcome,
+  PutOutcome,
+  StoredEventState,
+} from '../../stages/ports.ts';
+import { SYMBOL_INDEX } from './tables.ts';
+
+type Key = { event_id: string; timestamp: number };
+type Item = Record<string, unknown>;
+
+/** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
+export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT' } as const;
+
+/**
+ * The events table through the DynamoDB Document client. Every write is conditional, so that
+ * at-least-once delivery never stores, processes or notifies twice.
+ */
+export class DynamoEventStore implements EventStorePort {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  /** How long a claim of an attempt that may still be running blocks another attempt (the function timeout). */
+  readonly #claimLeaseMs: number;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: { claimLeaseMs?: number } = {}) {
+    this.#client = client;
+    this.#table = tableName;
+    this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
+  }
+
+  async put(item: NewEventItem): Promise<PutOutcome> {
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: withoutUndefined(item as unknown as Item),
+          ConditionExpression: 'attribute_not_exists(event_id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'stored' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = (await this.#oldItem(error, item)) ?? missingAfterConflict(item);
+      return { kind: 'duplicate', existing: toState(existing) };
+    }
+  }
+
+  async history(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
+    if (count <= 0) return [];
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: SYMBOL_INDEX,
+        KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
+        ExpressionAttributeNames: { '#ts': 'timestamp' },
+        ExpressionAttributeValues: { ':symbol': symbol, ':before': before },
+        ProjectionExpression: '#ts, price, volume',
+        ScanIndexForward: false,
+        Limit: count,
+      }),
+    );
+    const items = result.Items ?? [];
+    const points: HistoryPoint[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[items.length - 1 - i] as Item;
+      points[i] = {
+        timestamp: Number(item.timestamp),
+        price: Number(item.price),
+        volume: Number(item.volume),
+      };
+    }
+    return points;
+  }
+
+  async markProcessed(
+    key: Key,
+    indicators: Record<string, number>,
+    processedAt: number,
+  ): Promise<ProcessOutcome> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression:
+            'SET #status = :processed, indicators = :indicators, processed_at = :at, alerts = if_not_exists(alerts, :none)',
+          ConditionExpression: '#status = :ingested',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':processed': 'PROCESSED',
+            ':ingested': 'INGESTED',
+            ':indicators': indicators,
+            ':at': processedAt,
+            ':none': {},
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'updated' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.#oldItem(error, key);
+      return existing ? { kind: 'already-processed', existing: toState(existing) } : { kind: 'missing' };
+    }
+  }
+
+  async claimAlert(
+    key: Key,
+    alert: { rule_id: string; alert_id: string; severity: string; message: string },
+    claimedAt: number,
+  ): Promise<ClaimOutcome> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression: 'SET alerts.#rule = :claim',
+          ConditionExpression:
+            'attribute_exists(event_id) AND (attribute_not_exists(alerts.#rule) OR alerts.#rule.#delivery = :failed' +
+            ' OR (alerts.#rule.#delivery = :sending AND alerts.#rule.claimed_at < :stale))',
+          ExpressionAttributeNames: { '#rule': alert.rule_id, '#delivery': 'status' },
+          ExpressionAttributeValues: {
+            ':claim': {
+              alert_id: alert.alert_id,
+              severity: alert.severity,
+              message: alert.message,
+              status: AlertDelivery.Sending,
+              claimed_at: claimedAt,
+            },
+            ':failed': AlertDelivery.Failed,
+            ':sending': AlertDelivery.Sending,
+            ':stale': claimedAt - this.#claimLeaseMs,
+          },
+        }),
+      );
+      return { kind: 'claimed' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.#get(key);
+      if (!existing) return { kind: 'missing' };
+      const delivery = (existing.alerts as Record<string, { status?: string }> | undefined)?.[alert.rule_id];
+      if (delivery?.status === AlertDelivery.Sent) return { kind: 'already-sent' };
+      throw new AlertInFlightError(alert.alert_id);
+    }
+  }
+
+  /** Gives a claim back after a failed send, so the retry can take it at once. */
+  async releaseAlert(key: Key, ruleId: string, error: string): Promise<void> {
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: key,
+        UpdateExpression: 'SET alerts.#rule.#delivery = :failed, alerts.#rule.last_error = :error',
+        ConditionExpression: 'alerts.#rule.#delivery = :sending',
+        ExpressionAttributeNames: { '#rule': ruleId, '#delivery': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': AlertDelivery.Failed,
+          ':sending': AlertDelivery.Sending,
+          ':error': error.slice(0, 1000),
+        },
+      }),
+    );
+  }
+
+  async markAlertSent(
+    key: Key,
+    ruleId: string,
+    delivery: { messageId: string; sentAt: number },
+  ): Promise<void> {
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: key,
+        UpdateExpression:
+          'SET alerts.#rule.#delivery = :sent, alerts.#rule.message_id = :id, alerts.#rule.sent_at = :at, #status = :notified',
+        ExpressionAttributeNames: { '#rule': ruleId, '#delivery': 'status', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':sent': AlertDelivery.Sent,
+          ':id': delivery.messageId,
+          ':at': delivery.sentAt,
+          ':notified': 'NOTIFIED',
+        },
+      }),
+    );
+  }
+
+  /** Every stored item with this event id (normally one). */
+  async findById(eventId: string): Promise<Item[]> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'event_id = :id',
+        ExpressionAttributeValues: { ':id': eventId },
+      }),
+    );
+    return result.Items ?? [];
+  }
+
+  /** The latest items of a symbol, newest first. */
+  async querySymbol(symbol: string, options: { since?: number; limit?: number } = {}): Promise<Item[]> {
+    const input: QueryCommandInput = {
+      TableName: this.#table,
+      IndexName: SYMBOL_INDEX,
+      KeyConditionExpression:
+        options.since === undefined ? 'symbol = :symbol' : 'symbol = :symbol AND #ts >= :since',
+      ExpressionAttributeValues:
+        options.since === undefined ? { ':symbol': symbol } : { ':symbol': symbol, ':since': options.since },
+      ScanIndexForward: false,
+    };
+    if (options.since !== undefined) input.ExpressionAttributeNames = { '#ts': 'timestamp' };
+    const items: Item[] = [];
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          ...input,
+          ExclusiveStartKey: startKey,
+          Limit: Math.min(1000, limit - items.length),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items;
+  }
+
+  /** Every item of the table, page by page. */
+  async *scanAll(): AsyncGenerator<Item> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new ScanCommand({ TableName: this.#table, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) yield item;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async #oldItem(error: ConditionalCheckFailedException, key: Key): Promise<Item | undefined> {
+    // AWS returns the old item with the failure; dynalite does not, so read it then.
+    if (error.Item) return unmarshall(error.Item);
+    return this.#get(key);
+  }
+
+  async #get(key: Key): Promise<Item | undefined> {
+    const result = await this.#client.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { event_id: key.event_id, timestamp: key.timestamp },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item;
+  }
+}
+
+export class AlertInFlightError extends Error {
+  override readonly name = 'AlertInFlightError';
+  constructor(alertId: string) {
+    super(`alert ${alertId} is being sent by another attempt; retry after its claim expires`);
+  }
+}
+
+function missingAfterConflict(key: Key): never {
+  throw new Error(`conditional put of ${key.event_id} failed but no item exists; retry`);
+}
+
+function toState(item: Item): StoredEventState {
+  return {
+    event_id: String(item.event_id),
+    timestamp: Number(item.timestamp),
+    status: String(item.status),
+    ...(typeof item.ingested_at === 'number' ? { ingested_at: item.ingested_at } : {}),
+    ...(item.indicators ? { indicators: item.indicators as Record<string, number> } : {}),
+    ...(item.alerts ? { alerts: item.alerts as Record<string, { status: string }> } : {}),
+  };
+}
+
+function withoutUndefined(item: Item): Item {
+  const out: Item = {};
+  for (const [key, value] of Object.entries(item)) if (value !== undefined) out[key] = value;
+  return out;
+}

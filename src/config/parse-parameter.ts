@@ -1,0 +1,45 @@
+import { parseAlertRules } from '../domain/alert-rules.ts';
+import type { PipelineConfig } from '../stages/ports.ts';
+import { Parameter, type ParameterKey } from './parameters.ts';
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export const MIN_INDICATOR_WINDOW = 2;
+export const MAX_INDICATOR_WINDOW = 500;
+
+/** Turns the text of a parameter into its typed value, or says which parameter is wrong and why. */
+export function parseParameterValue<K extends ParameterKey>(key: K, raw: string): PipelineConfig[K] {
+  const name = Parameter[key];
+  switch (key) {
+    case 'alertRules': {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch (error) {
+        throw new ConfigurationError(`${name}: not valid JSON (${(error as Error).message})`);
+      }
+      const parsed = parseAlertRules(json);
+      if (!parsed.ok) {
+        const problems = parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+        throw new ConfigurationError(`${name}: ${problems}`);
+      }
+      return parsed.value as PipelineConfig[K];
+    }
+    case 'indicatorWindow': {
+      const value = Number(raw.trim());
+      if (!Number.isInteger(value) || value < MIN_INDICATOR_WINDOW || value > MAX_INDICATOR_WINDOW) {
+        throw new ConfigurationError(
+          `${name}: must be a whole number from ${MIN_INDICATOR_WINDOW} to ${MAX_INDICATOR_WINDOW}, got ${JSON.stringify(raw)}`,
+        );
+      }
+      return value as PipelineConfig[K];
+    }
+    default: {
+      const value = raw.trim();
+      if (value === '') throw new ConfigurationError(`${name}: must not be empty`);
+      return value as PipelineConfig[K];
+    }
+  }
+}

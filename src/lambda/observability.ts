@@ -1,0 +1,99 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context } from 'aws-lambda';
+import { PARAMETER_PREFIX_ENV } from '../config/parameters.ts';
+import { idempotencyKey } from '../domain/event-identity.ts';
+import { type BusEvent, DetailType, type Stage } from '../domain/event-types.ts';
+import type { StageHandler } from '../stages/context.ts';
+import type { LoggerPort, MetricsPort } from '../stages/ports.ts';
+import { METRICS_NAMESPACE } from '../telemetry/metric-names.ts';
+
+export interface Observability {
+  logger: Logger;
+  /** The stages' view of the logger. */
+  loggerPort: LoggerPort;
+  tracer: Tracer;
+  metrics: Metrics;
+  /** The stages' view of the metrics. */
+  metricsPort: MetricsPort;
+}
+
+export interface RuntimeSettings {
+  parameterPrefix: string;
+  environment: string;
+  functionName: string;
+}
+
+/** The function's settings: the parameter prefix is the only environment variable that is ours. */
+export function runtimeSettings(stage: Stage, env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const parameterPrefix = env[PARAMETER_PREFIX_ENV];
+  if (!parameterPrefix)
+    throw new Error(`${PARAMETER_PREFIX_ENV} is not set (expected /marketflow/<environment>)`);
+  const environment = parameterPrefix.split('/').filter(Boolean).at(-1) ?? 'unknown';
+  return {
+    parameterPrefix,
+    environment,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? `lambda-${stage}-${environment}`,
+  };
+}
+
+export function createObservability(stage: Stage, environment: string): Observability {
+  const logger = new Logger({ serviceName: stage });
+  const tracer = new Tracer({ serviceName: stage });
+  const metrics = new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+    serviceName: stage,
+  });
+  metrics.setDefaultDimensions({ environment });
+  type Attributes = Extract<Parameters<Logger['info']>[1], Record<string, unknown>>;
+  const attributes = (extra?: Record<string, unknown>) => (extra ?? {}) as Attributes;
+  return {
+    logger,
+    loggerPort: {
+      debug: (message, extra) => logger.debug(message, attributes(extra)),
+      info: (message, extra) => logger.info(message, attributes(extra)),
+      warn: (message, extra) => logger.warn(message, attributes(extra)),
+      error: (message, extra) => logger.error(message, attributes(extra)),
+    },
+    tracer,
+    metrics,
+    metricsPort: {
+      count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
+      milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
+    },
+  };
+}
+
+/** The id that ties one event's log lines, traces and audit records together. */
+export function correlationId(event: BusEvent): string {
+  const detail = event.detail as { event_id?: unknown } | null;
+  if (event['detail-type'] !== DetailType.Raw && typeof detail?.event_id === 'string') return detail.event_id;
+  return idempotencyKey(event);
+}
+
+/**
+ * The Lambda entry point around a stage: correlation id in every log line and trace, metrics flushed
+ * after every invocation (also a failed one), and an error logged before it goes back to Lambda,
+ * which retries and then dead-letters.
+ */
+export function lambdaHandler(observability: Observability, stageHandler: StageHandler) {
+  const { logger, metrics, tracer } = observability;
+  return async (event: BusEvent, context?: Context): Promise<void> => {
+    if (context) logger.addContext(context);
+    const id = correlationId(event);
+    logger.appendKeys({ correlation_id: id, event_id: id, detail_type: event['detail-type'] });
+    tracer.putAnnotation('event_id', id);
+    metrics.captureColdStartMetric();
+    try {
+      await stageHandler(event);
+    } catch (error) {
+      logger.error('invocation failed; Lambda will retry, then dead-letter', error as Error);
+      tracer.addErrorAsMetadata(error as Error);
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}

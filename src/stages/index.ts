@@ -1,0 +1,44 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
+import type { Stage } from '../domain/event-types.ts';
+import type { StageHandler } from './context.ts';
+import { createIngestionHandler } from './ingestion.ts';
+import { createNotificationHandler } from './notification.ts';
+import type { Clock, ConfigPort, EventBusPort, LoggerPort, MetricsPort, NotifierPort } from './ports.ts';
+import { createProcessingHandler } from './processing.ts';
+
+export type { StageHandler } from './context.ts';
+
+export interface StageDependencies {
+  dynamodb: DynamoDBDocumentClient;
+  bus: EventBusPort;
+  notifier: NotifierPort;
+  config: ConfigPort;
+  metrics: (stage: Stage) => MetricsPort;
+  logger: (stage: Stage) => LoggerPort;
+  clock: Clock;
+  functionName: (stage: Stage) => string;
+  /** How long an alert claim of a possibly running attempt blocks another (default: the 30 s function timeout). */
+  claimLeaseMs?: number;
+}
+
+/** All three stages on one set of dependencies: how the local runtime hosts the Lambda code. */
+export function createStageHandlers(deps: StageDependencies): Record<Stage, StageHandler> {
+  const storage = dynamoStorage(
+    deps.dynamodb,
+    deps.claimLeaseMs === undefined ? {} : { claimLeaseMs: deps.claimLeaseMs },
+  );
+  const context = (stage: Stage) => ({
+    config: deps.config,
+    storage,
+    metrics: deps.metrics(stage),
+    logger: deps.logger(stage),
+    clock: deps.clock,
+    functionName: deps.functionName(stage),
+  });
+  return {
+    ingestion: createIngestionHandler({ ...context('ingestion'), bus: deps.bus }),
+    processing: createProcessingHandler({ ...context('processing'), bus: deps.bus }),
+    notification: createNotificationHandler({ ...context('notification'), notifier: deps.notifier }),
+  };
+}

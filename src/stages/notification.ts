@@ -1,0 +1,114 @@
+import { STAGE_PARAMETERS } from '../config/parameters.ts';
+import type { Alert } from '../domain/alert-rules.ts';
+import type { BusEvent } from '../domain/event-types.ts';
+import { Metric } from '../telemetry/metric-names.ts';
+import { describeError, type StageContext, type StageHandler } from './context.ts';
+import { type AlertDetail, parseAlertDetail } from './messages.ts';
+import type { Notification, NotifierPort } from './ports.ts';
+
+export interface NotificationDependencies extends StageContext {
+  notifier: NotifierPort;
+}
+
+/**
+ * `MarketData.Alert` → claim the alert on the event item → publish → mark it sent and the event
+ * NOTIFIED → audit. The claim is what keeps a redelivered alert from being sent twice; a failed
+ * send gives the claim back so that the retry can send it.
+ */
+export function createNotificationHandler(deps: NotificationDependencies): StageHandler {
+  const { clock, config, functionName, metrics, notifier, storage } = deps;
+  return async (event: BusEvent) => {
+    const detail = parseAlertDetail(event.detail);
+    const { alert } = detail;
+    const { events, audit } = storage(await config.load(STAGE_PARAMETERS.notification));
+    const key = { event_id: detail.event_id, timestamp: alert.timestamp };
+    const trail = {
+      event_id: detail.event_id,
+      stage: 'notification' as const,
+      function_name: functionName,
+      raw_event_id: detail.raw_event_id,
+    };
+
+    const claim = await events.claimAlert(key, alert, clock.now());
+    if (claim.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
+    if (claim.kind === 'already-sent') {
+      metrics.count(Metric.DuplicatesSkipped);
+      await audit.record({
+        ...trail,
+        status: 'DUPLICATE',
+        timestamp: clock.now(),
+        details: { alert_id: alert.alert_id },
+      });
+      return;
+    }
+
+    let messageId: string;
+    try {
+      ({ messageId } = await notifier.publish(notificationFor(detail)));
+    } catch (error) {
+      await events.releaseAlert(key, alert.rule_id, describeError(error)).catch(() => undefined);
+      throw error;
+    }
+    const sentAt = clock.now();
+    await events.markAlertSent(key, alert.rule_id, { messageId, sentAt });
+    await audit.record({
+      ...trail,
+      status: 'NOTIFIED',
+      timestamp: clock.now(),
+      details: {
+        alert_id: alert.alert_id,
+        rule_id: alert.rule_id,
+        severity: alert.severity,
+        message_id: messageId,
+      },
+    });
+    metrics.count(Metric.NotificationsSent);
+    metrics.milliseconds(Metric.LatencyFromMarket, sentAt - alert.timestamp);
+    metrics.milliseconds(Metric.LatencyFromIngestion, sentAt - detail.ingested_at);
+  };
+}
+
+/** SNS limits a subject to 100 printable ASCII characters without line breaks. */
+const SUBJECT_LIMIT = 100;
+
+export function notificationFor(detail: AlertDetail): Notification {
+  const { alert } = detail;
+  const subject = `[${alert.severity}] ${alert.symbol}: ${alert.rule_id}`
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, SUBJECT_LIMIT);
+  return {
+    subject,
+    body: bodyOf(detail),
+    attributes: { severity: alert.severity, symbol: alert.symbol, rule: alert.rule_id },
+    dedupId: alert.alert_id,
+  };
+}
+
+function bodyOf({ alert, event_id, ingested_at, processed_at }: AlertDetail): string {
+  const values = Object.entries(alert.values)
+    .map(([name, value]) => `  ${name}: ${formatNumber(value)}`)
+    .join('\n');
+  return [
+    `${alert.severity} alert on ${alert.symbol}`,
+    '',
+    alert.message,
+    '',
+    'Values:',
+    values,
+    '',
+    `Rule:         ${alert.rule_id} (${alert.kind})`,
+    `Market time:  ${new Date(alert.timestamp).toISOString()}`,
+    `Ingested:     ${new Date(ingested_at).toISOString()}`,
+    `Processed:    ${new Date(processed_at).toISOString()}`,
+    `Event id:     ${event_id}`,
+    `Alert id:     ${alert.alert_id}`,
+    '',
+    `Audit trail:  marketflow audit '${event_id}' --aws`,
+  ].join('\n');
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(8).replace(/\.?0+$/, '');
+}
+
+export type { Alert };

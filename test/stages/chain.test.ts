@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { idempotencyKey } from '../../src/domain/event-identity.ts';
+import { computeIndicators } from '../../src/domain/indicators.ts';
+import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
+import { awsPipeline, barDetail, busEvent, deliver, loadBars } from '../support/pipeline.ts';
+
+const BARS = 1000;
+const WINDOW = 20;
+
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
+describe(`the three stages in sequence over the first ${BARS} BTC-USDT bars`, () => {
+  let db: TestDatabase;
+  let pipeline: ReturnType<typeof awsPipeline>;
+  before(async () => {
+    db = await startTestDatabase();
+    pipeline = awsPipeline(db, { window: WINDOW });
+  });
+  after(async () => {
+    pipeline.restore();
+    await db.close();
+  });
+
+  it('stores every bar, computes the domain indicators for each, raises alerts and notifies each once', async () => {
+    const bars = loadBars('btc-usdt-1m-2021-02-19.json').slice(0, BARS);
+    const raw = bars.map((bar) => busEvent('MarketData.Raw', 'exchange.binance', barDetail(bar)));
+
+    await inParallel(raw, 8, (event) => pipeline.handlers.ingestion(event));
+    const validated = pipeline.takeEntries().map(deliver);
+    assert.equal(validated.length, BARS);
+
+    // Processing runs in whatever order deliveries come; the stored window makes the result the same.
+    await inParallel(validated.reverse(), 8, (event) => pipeline.handlers.processing(event));
+    const alerts = pipeline.takeEntries().map(deliver);
+    assert.ok(alerts.length > 0, 'the default rules fire on a real week of BTC');
+
+    await inParallel(alerts, 8, (event) => pipeline.handlers.notification(event));
+    assert.equal(pipeline.sns.commandCalls(PublishCommand).length, alerts.length);
+
+    const items = new Map<string, Record<string, unknown>>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await db.client.send(
+        new ScanCommand({ TableName: db.eventsTable, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) items.set(String(item.event_id), item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    assert.equal(items.size, BARS);
+
+    const points = bars.map((bar) => ({
+      timestamp: bar.openTimeInMillis,
+      price: Number(bar.close),
+      volume: Number(bar.volume),
+    }));
+    const alerted = new Set(alerts.map((event) => (event.detail as { event_id: string }).event_id));
+    for (const [i, event] of raw.entries()) {
+      const item = items.get(idempotencyKey(event));
+      assert.ok(item, `bar ${i} stored`);
+      assert.equal(item.price, bars[i]?.close, 'price kept exactly as sent');
+      assert.deepEqual(
+        item.indicators,
+        computeIndicators(points.slice(Math.max(0, i - WINDOW), i + 1), WINDOW),
+        `bar ${i}`,
+      );
+      assert.equal(
+        item.status,
+        alerted.has(String(item.event_id)) ? 'NOTIFIED' : 'PROCESSED',
+        `bar ${i} status`,
+      );
+    }
+  });
+});

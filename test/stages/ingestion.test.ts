@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { idempotencyKey } from '../../src/domain/event-identity.ts';
+import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
+import { awsPipeline, busEvent } from '../support/pipeline.ts';
+
+const NOW = Date.now();
+const detail = (overrides: Record<string, unknown> = {}) => ({
+  symbol: 'btc-usdt',
+  exchange: 'binance',
+  price: '51613.38000000',
+  volume: '134.98921800',
+  timestamp: NOW - 60_000,
+  trade_id: `t-${Math.random()}`,
+  venue_sequence: 42,
+  ...overrides,
+});
+
+describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
+  let db: TestDatabase;
+  let pipeline: ReturnType<typeof awsPipeline>;
+  before(async () => {
+    db = await startTestDatabase();
+  });
+  after(async () => {
+    await db.close();
+  });
+  beforeEach(() => {
+    pipeline?.restore();
+    pipeline = awsPipeline(db);
+  });
+  after(() => pipeline.restore());
+
+  const trail = async (eventId: string) =>
+    (
+      await db.client.send(
+        new QueryCommand({
+          TableName: db.auditTable,
+          IndexName: 'event_id-timestamp-index',
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': eventId },
+        }),
+      )
+    ).Items ?? [];
+
+  it('stores a valid event INGESTED with exact decimals, audits it and puts MarketData.Validated', async () => {
+    const event = busEvent('MarketData.Raw', 'exchange.binance', detail());
+    await pipeline.handlers.ingestion(event);
+
+    const eventId = idempotencyKey(event);
+    const { Item } = await db.client.send(
+      new GetCommand({ TableName: db.eventsTable, Key: { event_id: eventId, timestamp: NOW - 60_000 } }),
+    );
+    assert.ok(Item, 'item stored');
+    assert.equal(Item.status, 'INGESTED');
+    assert.equal(Item.symbol, 'BTC-USDT');
+    assert.equal(Item.price, '51613.38000000');
+    assert.equal(Item.volume, '134.98921800');
+    assert.equal(Item.event_type, 'MarketData.Raw');
+    assert.equal(Item.raw_event_id, event.id);
+    assert.equal(JSON.parse(Item.payload).venue_sequence, 42, 'unknown fields kept in the payload');
+
+    const audit = await trail(eventId);
+    assert.deepEqual(
+      audit.map((record) => [record.stage, record.status, record.function_name]),
+      [['ingestion', 'INGESTED', 'lambda-ingestion-test']],
+    );
+
+    const entries = pipeline.takeEntries();
+    assert.equal(entries.length, 1);
+    const [entry] = entries;
+    assert.equal(entry?.EventBusName, 'eventbridge-marketdata-test');
+    assert.equal(entry?.Source, 'marketflow.ingestion');
+    assert.equal(entry?.DetailType, 'MarketData.Validated');
+    const validated = JSON.parse(entry?.Detail ?? '{}');
+    assert.equal(validated.event_id, eventId);
+    assert.equal(validated.raw_event_id, event.id);
+    assert.equal(validated.market.price, '51613.38000000');
+    assert.equal(pipeline.metrics.ingestion.counts.get('EventsIngested'), 1);
+  });
+
+  it('stores an invalid event REJECTED with every reason, audits the field and why, and puts nothing', async () => {
+    const event = busEvent('MarketData.Raw', 'exchange.binance', detail({ price: -5, volume: 'lots' }));
+    await pipeline.handlers.ingestion(event);
+
+    const eventId = idempotencyKey(event);
+    const items = (
+      await db.client.send(
+        new QueryCommand({
+          TableName: db.eventsTable,
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': eventId },
+        }),
+      )
+    ).Items;
+    assert.equal(items?.length, 1);
+    const item = items?.[0] ?? {};
+    assert.equal(item.status, 'REJECTED');
+    assert.equal(item.symbol, undefined, 'a rejected event stays out of the symbol index');
+    const paths = (item.reasons as { path: string }[]).map((reason) => reason.path).sort();
+    assert.deepEqual(paths, ['price', 'volume']);
+    const [record] = await trail(eventId);
+    assert.equal(record?.status, 'REJECTED');
+    assert.match(String(record?.error_message), /price: .+; volume: .+|volume: .+; price: .+/);
+    assert.equal(pipeline.eventBridge.commandCalls(PutEventsCommand).length, 0);
+    assert.equal(pipeline.metrics.ingestion.counts.get('EventsRejected'), 1);
+  });
+
+  it('rejects a detail that is not even an object, keeping it as received', async () => {
+    const event = busEvent('MarketData.Raw', 'exchange.binance', ['not', 'an', 'object']);
+    await pipeline.handlers.ingestion(event);
+    const items = (
+      await db.client.send(
+        new QueryCommand({
+          TableName: db.eventsTable,
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': event.id },
+        }),
+      )
+    ).Items;
+    assert.equal(items?.[0]?.status, 'REJECTED');
+    assert.equal(items?.[0]?.payload, '["not","an","object"]');
+    assert.equal(
+      items?.[0]?.timestamp,
+      Date.parse(event.time),
+      'falls back to the time EventBridge received it',
+    );
+  });
+
+  it('stores a duplicate delivery once, audits it as DUPLICATE, and puts the event again only while it is still INGESTED', async () => {
+    const event = busEvent('MarketData.Raw', 'exchange.binance', detail());
+    await pipeline.handlers.ingestion(event);
+    pipeline.takeEntries();
+
+    // Same producer id, new EventBridge envelope: the producer sent it twice.
+    const again = busEvent('MarketData.Raw', 'exchange.binance', event.detail);
+    await pipeline.handlers.ingestion(again);
+    const eventId = idempotencyKey(event);
+    assert.equal(idempotencyKey(again), eventId);
+    const audit = await trail(eventId);
+    assert.deepEqual(audit.map((record) => record.status).sort(), ['DUPLICATE', 'INGESTED']);
+    const reemitted = pipeline.takeEntries();
+    assert.equal(reemitted.length, 1, 'still INGESTED: the first attempt may not have reached the bus');
+    assert.equal(pipeline.metrics.ingestion.counts.get('DuplicatesSkipped'), 1);
+
+    // Once processed, a duplicate changes nothing and puts nothing.
+    await pipeline.handlers.processing(
+      busEvent('MarketData.Validated', 'marketflow.ingestion', JSON.parse(reemitted[0]?.Detail ?? '{}')),
+    );
+    pipeline.takeEntries();
+    await pipeline.handlers.ingestion(busEvent('MarketData.Raw', 'exchange.binance', event.detail));
+    assert.equal(pipeline.takeEntries().length, 0);
+    const items = (
+      await db.client.send(
+        new QueryCommand({
+          TableName: db.eventsTable,
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': eventId },
+        }),
+      )
+    ).Items;
+    assert.equal(items?.length, 1);
+    assert.equal(items?.[0]?.status, 'PROCESSED');
+  });
+
+  it('throws on a transient EventBridge failure so Lambda retries, and the retry completes the event', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $fault: 'client',
+    });
+    pipeline.eventBridge.on(PutEventsCommand).rejects(throttled);
+    const event = busEvent('MarketData.Raw', 'exchange.binance', detail());
+    await assert.rejects(pipeline.handlers.ingestion(event), /Rate exceeded/);
+
+    pipeline.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'ok' }] });
+    await pipeline.handlers.ingestion(event);
+    const sent = pipeline.takeEntries();
+    assert.equal(sent.filter((entry) => entry.DetailType === 'MarketData.Validated').length >= 1, true);
+  });
+
+  it('throws when DynamoDB is unreachable (nothing is acknowledged that was not stored)', async () => {
+    pipeline.restore();
+    const broken = awsPipeline({ ...db, eventsTable: 'dynamodb-missing-test' });
+    try {
+      await assert.rejects(
+        broken.handlers.ingestion(busEvent('MarketData.Raw', 'exchange.binance', detail())),
+        /ResourceNotFoundException|non-existent table/,
+      );
+      assert.equal(broken.eventBridge.commandCalls(PutEventsCommand).length, 0);
+    } finally {
+      broken.restore();
+      pipeline = awsPipeline(db);
+    }
+  });
+});
