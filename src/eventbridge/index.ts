@@ -1,0 +1,9 @@
+export { InvalidEventPatternException, ValidationException } from './errors.ts';
+export {
+  type CompiledPattern,
+  compileEventPattern,
+  matchesEventPattern,
+  REQUIRED_EVENT_FIELDS,
+  testEventPattern,
+} from './event-pattern.ts';
+export { runTestPattern, type TestPatternOutput } from './test-pattern-output.ts';
