@@ -1,0 +1,82 @@
+import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
+import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../../local/put-events.ts';
+import type { BusEntry, EventBusPort } from '../../stages/ports.ts';
+
+/** Anything that answers `PutEvents` like EventBridge: the local bus, in-process. */
+export interface PutEventsApi {
+  putEvents(request: { Entries?: PutEventsRequestEntry[] | undefined }): Promise<PutEventsResponse>;
+}
+
+export function toRequestEntry(entry: BusEntry, eventBusName: string): PutEventsRequestEntry {
+  return {
+    EventBusName: eventBusName,
+    Source: entry.source,
+    DetailType: entry.detailType,
+    Detail: JSON.stringify(entry.detail),
+    ...(entry.resources === undefined ? {} : { Resources: entry.resources }),
+    ...(entry.time === undefined ? {} : { Time: entry.time }),
+  };
+}
+
+/** Splits entries into requests of at most 10 entries and 256 KB, in order. */
+export function batchEntries(entries: readonly PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
+  const batches: PutEventsRequestEntry[][] = [];
+  let current: PutEventsRequestEntry[] = [];
+  let currentSize = 0;
+  for (const entry of entries) {
+    const size = entrySize(entry);
+    if (size > MAX_REQUEST_BYTES) {
+      throw new RangeError(
+        `an event of ${size} bytes (source ${entry.Source}, detail-type ${entry.DetailType}) exceeds the 256 KB limit of PutEvents`,
+      );
+    }
+    if (current.length === MAX_ENTRIES_PER_REQUEST || currentSize + size > MAX_REQUEST_BYTES) {
+      batches.push(current);
+      current = [];
+      currentSize = 0;
+    }
+    current.push(entry);
+    currentSize += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * The EventBusPort of the local runtime. It goes through the same `PutEvents` validation as the HTTP
+ * endpoint; entries that fail are retried alone once, and if any still fails the call throws so the
+ * invocation is retried like in AWS.
+ */
+export class LocalEventBusAdapter implements EventBusPort {
+  readonly #api: PutEventsApi;
+  readonly #eventBusName: string;
+
+  constructor(api: PutEventsApi, eventBusName: string) {
+    this.#api = api;
+    this.#eventBusName = eventBusName;
+  }
+
+  async put(entries: BusEntry[]): Promise<void> {
+    const requestEntries = entries.map((entry) => toRequestEntry(entry, this.#eventBusName));
+    const failures: string[] = [];
+    for (const batch of batchEntries(requestEntries)) {
+      const response = await this.#api.putEvents({ Entries: batch });
+      if (!response.FailedEntryCount) continue;
+      const results = response.Entries ?? [];
+      for (const [index, entry] of batch.entries()) {
+        if (results[index]?.EventId !== undefined) continue;
+        const retried = await this.#api.putEvents({ Entries: [entry] });
+        const result = retried.Entries?.[0];
+        if (!retried.FailedEntryCount && result?.EventId !== undefined) continue;
+        failures.push(
+          `${entry.DetailType} from ${entry.Source}: ${result?.ErrorCode} ${result?.ErrorMessage}`,
+        );
+      }
+    }
+    if (failures.length > 0) {
+      throw new Error(
+        `PutEvents failed for ${failures.length} entr${failures.length === 1 ? 'y' : 'ies'}: ${failures.join('; ')}`,
+      );
+    }
+  }
+}

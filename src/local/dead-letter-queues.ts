@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
+import { type ErrorSummary, type RuntimeEventEmitter, summarizeError } from './runtime-events.ts';
+
+/** A message in a stage's dead-letter queue, shaped like Lambda's on-failure destination record. */
+export interface DeadLetterMessage {
+  id: string;
+  stage: Stage;
+  /** The envelope the function failed on. */
+  event: BusEvent<Record<string, unknown>>;
+  error: ErrorSummary;
+  attempts: number;
+  firstAttemptAt: number;
+  deadLetteredAt: number;
+}
+
+export interface RedriveResult {
+  redriven: string[];
+  failed: { id: string; error: string }[];
+}
+
+/** Invokes a stage's function once with an event; rejects when the invocation fails. */
+export type RedriveInvoker = (stage: Stage, event: BusEvent<Record<string, unknown>>) => Promise<void>;
+
+/**
+ * The dead-letter queue of each stage. Messages are kept in memory for listing and persisted one
+ * JSON file per message under `<dataDir>/dead-letters/<stage>/`, written to a temporary file and
+ * renamed, so a crash leaves either the whole message or none.
+ */
+export class DeadLetterQueues {
+  readonly #messages = new Map<string, DeadLetterMessage>();
+  readonly #directory: string | undefined;
+  #redriveInvoker: RedriveInvoker | undefined;
+  #events: RuntimeEventEmitter | undefined;
+
+  private constructor(directory: string | undefined) {
+    this.#directory = directory;
+  }
+
+  static inMemory(): DeadLetterQueues {
+    return new DeadLetterQueues(undefined);
+  }
+
+  /** Opens the queues under `<dataDir>/dead-letters`, loading the messages already there. */
+  static async open(dataDir: string): Promise<DeadLetterQueues> {
+    const directory = join(dataDir, 'dead-letters');
+    const queues = new DeadLetterQueues(directory);
+    for (const stage of STAGES) {
+      const stageDirectory = join(directory, stage);
+      await mkdir(stageDirectory, { recursive: true });
+      for (const name of await readdir(stageDirectory)) {
+        const path = join(stageDirectory, name);
+        if (name.includes('.tmp-')) {
+          // left by a crash between write and rename: the message was never acknowledged
+          await unlink(path).catch(() => {});
+          continue;
+        }
+        if (!name.endsWith('.json')) continue;
+        const message = JSON.parse(await readFile(path, 'utf8')) as DeadLetterMessage;
+        queues.#messages.set(message.id, message);
+      }
+    }
+    return queues;
+  }
+
+  /** Set once the functions exist: redrive puts the event back to the stage's target. */
+  bindRedrive(invoker: RedriveInvoker, events?: RuntimeEventEmitter): void {
+    this.#redriveInvoker = invoker;
+    this.#events = events;
+  }
+
+  async add(message: Omit<DeadLetterMessage, 'id'>): Promise<DeadLetterMessage> {
+    const stored: DeadLetterMessage = { id: randomUUID(), ...message };
+    if (this.#directory !== undefined)
+      await writeAtomically(this.#path(stored), JSON.stringify(stored, null, 2));
+    this.#messages.set(stored.id, stored);
+    return stored;
+  }
+
+  /** Oldest first. */
+  async list(stage?: Stage): Promise<DeadLetterMessage[]> {
+    if (stage !== undefined) assertStage(stage);
+    return [...this.#messages.values()]
+      .filter((message) => stage === undefined || message.stage === stage)
+      .sort((a, b) => a.deadLetteredAt - b.deadLetteredAt)
+      .map((message) => structuredClone(message));
+  }
+
+  depth(): Record<Stage, number> {
+    const depth: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+    for (const message of this.#messages.values()) depth[message.stage] += 1;
+    return depth;
+  }
+
+  async delete(id: string): Promise<void> {
+    const message = this.#messages.get(id);
+    if (message === undefined) return;
+    if (this.#directory !== undefined) {
+      await unlink(this.#path(message)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    this.#messages.delete(id);
+  }
+
+  /**
+   * Invokes the stage's function again with each selected message's event (one attempt each); a
+   * message is deleted only when its invocation succeeded, a failed one stays as it was.
+   */
+  async redrive(selection: { stage?: Stage; id?: string } = {}): Promise<RedriveResult> {
+    const invoke = this.#redriveInvoker;
+    if (invoke === undefined) throw new Error('redrive is not available: no function is bound to the queues');
+    const selected = (await this.list(selection.stage)).filter(
+      (message) => selection.id === undefined || message.id === selection.id,
+    );
+    if (selection.id !== undefined && selected.length === 0) {
+      throw new RangeError(
+        `no dead-letter message with id ${selection.id}${selection.stage ? ` in stage ${selection.stage}` : ''}`,
+      );
+    }
+    const result: RedriveResult = { redriven: [], failed: [] };
+    await Promise.all(
+      selected.map(async (message) => {
+        try {
+          await invoke(message.stage, message.event);
+        } catch (error) {
+          result.failed.push({
+            id: message.id,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          this.#events?.emit({
+            type: 'redrive.failed',
+            at: Date.now(),
+            stage: message.stage,
+            messageId: message.id,
+            eventId: message.event.id,
+            error: summarizeError(error),
+          });
+          return;
+        }
+        await this.delete(message.id);
+        result.redriven.push(message.id);
+        this.#events?.emit({
+          type: 'redrive.succeeded',
+          at: Date.now(),
+          stage: message.stage,
+          messageId: message.id,
+          eventId: message.event.id,
+        });
+      }),
+    );
+    return result;
+  }
+
+  #path(message: DeadLetterMessage): string {
+    if (this.#directory === undefined) throw new Error('in-memory queues have no files');
+    return join(this.#directory, message.stage, `${message.id}.json`);
+  }
+}
+
+function assertStage(stage: string): asserts stage is Stage {
+  if (!(STAGES as readonly string[]).includes(stage)) {
+    throw new RangeError(`stage must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+  }
+}
+
+export function parseStage(value: unknown): Stage {
+  if (typeof value !== 'string') throw new RangeError(`stage must be one of ${STAGES.join(', ')}`);
+  assertStage(value);
+  return value;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
+}

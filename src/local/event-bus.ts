@@ -1,0 +1,127 @@
+import type {
+  PutEventsRequestEntry,
+  PutEventsResponse,
+  PutEventsResultEntry,
+} from '@aws-sdk/client-eventbridge';
+import type { Stage } from '../domain/event-types.ts';
+import type { AsyncInvoker, Envelope } from './async-invoker.ts';
+import type { ArchivedEvent, EventArchive } from './event-archive.ts';
+import { type BusDirectory, checkRequestLimits, DEFAULT_BUS_NAME, toEnvelope } from './put-events.ts';
+import type { StageRule } from './rules.ts';
+import type { RuntimeEventEmitter } from './runtime-events.ts';
+import type { WorkTracker } from './work-tracker.ts';
+
+export interface PutEventsRequest {
+  /** Absent or null is the `ValidationException` AWS returns for a missing member. */
+  Entries?: PutEventsRequestEntry[] | undefined;
+}
+
+export interface LocalEventBusOptions {
+  /** The bus the rules belong to (the pipeline's bus). */
+  busName: string;
+  buses: BusDirectory;
+  rules: readonly StageRule[];
+  invokers: Readonly<Record<Stage, AsyncInvoker>>;
+  archive: EventArchive;
+  events: RuntimeEventEmitter;
+  work: WorkTracker;
+  now?: () => number;
+}
+
+/**
+ * The local EventBridge: validates `PutEvents` requests as AWS does, archives every accepted event
+ * before anything else happens to it, then hands it to the target of every rule it matches.
+ */
+export class LocalEventBus {
+  readonly busName: string;
+  readonly #options: LocalEventBusOptions;
+  readonly #now: () => number;
+  #accepting = true;
+
+  constructor(options: LocalEventBusOptions) {
+    this.busName = options.busName;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async putEvents(request: PutEventsRequest): Promise<PutEventsResponse> {
+    if (!this.#accepting) throw new Error('the local event bus is stopping and accepts no more events');
+    const entries = checkRequestLimits(request?.Entries);
+    const { work, events } = this.#options;
+    work.begin();
+    try {
+      const now = this.#now();
+      const results: PutEventsResultEntry[] = [];
+      const accepted: ArchivedEvent[] = [];
+      let failed = 0;
+      for (const entry of entries) {
+        const outcome = toEnvelope(entry, this.#options.buses, new Date(now));
+        if (!outcome.ok) {
+          failed += 1;
+          results.push(outcome.result);
+          events.emit({
+            type: 'event.rejected',
+            at: now,
+            errorCode: outcome.result.ErrorCode,
+            errorMessage: outcome.result.ErrorMessage,
+            ...(entry.Source ? { source: entry.Source } : {}),
+            ...(entry.DetailType ? { detailType: entry.DetailType } : {}),
+          });
+          continue;
+        }
+        results.push({ EventId: outcome.event.id });
+        // Events on `default` match no rule here, exactly as on AWS, and are not archived.
+        if (outcome.busName === this.busName)
+          accepted.push({ putAt: now, busName: outcome.busName, event: outcome.event });
+        else this.#announce(outcome.event, outcome.busName, now, []);
+      }
+      // Archived before dispatch, and acknowledged only once archived: an accepted event is never lost.
+      await this.#options.archive.append(accepted);
+      for (const record of accepted) this.#dispatch(record.event, record.putAt);
+      return { FailedEntryCount: failed, Entries: results };
+    } finally {
+      work.end();
+    }
+  }
+
+  /** Dispatches an archived event again (replay); it is not archived a second time. */
+  redispatch(record: ArchivedEvent, replayName: string): void {
+    if (record.busName !== this.busName) return;
+    this.#dispatch({ ...record.event, 'replay-name': replayName } as Envelope, this.#now(), replayName);
+  }
+
+  /** Resolves when no put is in progress and no invocation is queued, running or waiting for a retry. */
+  idle(): Promise<void> {
+    return this.#options.work.idle();
+  }
+
+  /** Stops accepting puts; dispatch of accepted events goes on. */
+  close(): void {
+    this.#accepting = false;
+  }
+
+  #dispatch(event: Envelope, at: number, replayName?: string): void {
+    const matched: Stage[] = [];
+    for (const rule of this.#options.rules) {
+      if (rule.matches(event)) matched.push(rule.stage);
+    }
+    this.#announce(event, this.busName, at, matched, replayName);
+    for (const stage of matched) this.#options.invokers[stage].enqueue(event);
+  }
+
+  #announce(event: Envelope, busName: string, at: number, matchedStages: Stage[], replayName?: string): void {
+    this.#options.events.emit({
+      type: 'event.put',
+      at,
+      eventId: event.id,
+      detailType: event['detail-type'],
+      source: event.source,
+      time: event.time,
+      busName,
+      matchedStages,
+      ...(replayName === undefined ? {} : { replayName }),
+    });
+  }
+}
+
+export { DEFAULT_BUS_NAME };

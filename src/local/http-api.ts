@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DeadLetterQueues } from './dead-letter-queues.ts';
+import { parseStage } from './dead-letter-queues.ts';
+import type { EventArchive } from './event-archive.ts';
+import { validateRange } from './event-archive.ts';
+import type { LocalEventBus } from './event-bus.ts';
+import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from './put-events.ts';
+import type { RuntimeStats } from './runtime-stats.ts';
+
+const AMZ_JSON = 'application/x-amz-json-1.1';
+const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
+/** Bodies are read up to here; a valid PutEvents request is far smaller (256 KB of payload). */
+const MAX_BODY_BYTES = 4 * MAX_REQUEST_BYTES;
+
+export interface HttpApiDependencies {
+  bus: LocalEventBus;
+  deadLetters: DeadLetterQueues;
+  archive: EventArchive;
+  stats: () => RuntimeStats;
+}
+
+/**
+ * The loopback HTTP server of the local runtime: EventBridge `PutEvents` (AWS JSON 1.1, so the real
+ * SDK and CLI work with `--endpoint-url`) on `/`, and the operator's admin API under `/admin/`.
+ */
+export async function startHttpApi(
+  dependencies: HttpApiDependencies,
+  port = 0,
+): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    handle(dependencies, request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { message: (error as Error).message });
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
+async function handle(
+  deps: HttpApiDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  if (!isLoopback(request.socket.remoteAddress)) {
+    sendJson(response, 403, { message: 'the local runtime answers loopback clients only' });
+    request.resume();
+    return;
+  }
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  if (url.pathname.startsWith('/admin/')) {
+    await handleAdmin(deps, request, response, url);
+    return;
+  }
+  await handleEventBridge(deps, request, response);
+}
+
+async function handleEventBridge(
+  deps: HttpApiDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const requestId = randomUUID();
+  const body = await readBody(request, MAX_BODY_BYTES);
+  try {
+    if (request.method !== 'POST')
+      throw new EventBridgeServiceError('UnknownOperationException', 'Only POST is supported.');
+    const target = request.headers['x-amz-target'];
+    if (target !== PUT_EVENTS_TARGET) {
+      throw new EventBridgeServiceError(
+        'UnknownOperationException',
+        target === undefined ? 'Missing X-Amz-Target header.' : `Unknown operation ${String(target)}.`,
+      );
+    }
+    if (body === null) {
+      throw new EventBridgeServiceError(
+        'ValidationException',
+        'Total size of the entries in the request is over the limit.',
+      );
+    }
+    const decoded = decodePutEventsBody(body);
+    const result = await deps.bus.putEvents(decoded);
+    sendAmzJson(response, 200, result, requestId);
+  } catch (error) {
+    if (error instanceof EventBridgeServiceError) {
+      sendAmzJson(
+        response,
+        error.httpStatus,
+        { __type: error.name, message: error.message },
+        requestId,
+        error.name,
+      );
+      return;
+    }
+    const message = (error as Error).message;
+    sendAmzJson(response, 500, { __type: 'InternalException', message }, requestId, 'InternalException');
+  }
+}
+
+async function handleAdmin(
+  deps: HttpApiDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const route = `${request.method} ${url.pathname.replace(/\/$/, '')}`;
+  const body = await readBody(request, MAX_BODY_BYTES);
+  try {
+    switch (route) {
+      case 'GET /admin/stats':
+        sendJson(response, 200, deps.stats());
+        return;
+      case 'GET /admin/dead-letters': {
+        const stage = url.searchParams.get('stage');
+        sendJson(response, 200, {
+          messages: await deps.deadLetters.list(stage === null ? undefined : parseStage(stage)),
+        });
+        return;
+      }
+      case 'POST /admin/dead-letters/redrive': {
+        const input = parseJsonObject(body);
+        const selection = {
+          ...(input.stage === undefined ? {} : { stage: parseStage(input.stage) }),
+          ...(input.id === undefined ? {} : { id: requireString(input.id, 'id') }),
+        };
+        sendJson(response, 200, await deps.deadLetters.redrive(selection));
+        return;
+      }
+      case 'POST /admin/archive/replay': {
+        const input = parseJsonObject(body);
+        const range = {
+          ...(input.since === undefined ? {} : { since: input.since as number }),
+          ...(input.until === undefined ? {} : { until: input.until as number }),
+        };
+        validateRange(range);
+        sendJson(response, 200, await deps.archive.replay(range));
+        return;
+      }
+      default:
+        sendJson(response, 404, { message: `no admin route ${route}` });
+    }
+  } catch (error) {
+    const status = error instanceof RangeError || error instanceof TypeError ? 400 : 500;
+    sendJson(response, status, { message: (error as Error).message });
+  }
+}
+
+function parseJsonObject(body: string | null): Record<string, unknown> {
+  if (body === null) throw new RangeError('request body too large');
+  if (body.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new TypeError(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TypeError('request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${field} must be a non-empty string`);
+  return value;
+}
+
+/** The body as text, or null when it is larger than `limit` (the rest is drained, not buffered). */
+function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function sendAmzJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  errorType?: string,
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': AMZ_JSON,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': requestId,
+    ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
+  });
+  response.end(text);
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}

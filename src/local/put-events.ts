@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import type { BusEvent } from '../domain/event-types.ts';
+
+/**
+ * The request semantics of EventBridge `PutEvents`, as AWS documents them: at most 10 entries, at
+ * most 256 KB per request (sizes computed as in "Calculating PutEvents event entry size"), request-
+ * level errors as exceptions, per-entry problems as `ErrorCode`/`ErrorMessage` in the result.
+ */
+export const MAX_ENTRIES_PER_REQUEST = 10;
+export const MAX_REQUEST_BYTES = 256 * 1024;
+/** A `Time` field counts as 14 bytes whatever its value. */
+const TIME_FIELD_BYTES = 14;
+
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+export const DEFAULT_BUS_NAME = 'default';
+
+/** An error EventBridge returns for the whole request (HTTP 400, `__type` = name). */
+export class EventBridgeServiceError extends Error {
+  readonly httpStatus: number;
+  constructor(name: string, message: string, httpStatus = 400) {
+    super(message);
+    this.name = name;
+    this.httpStatus = httpStatus;
+  }
+}
+
+export function validationException(message: string): EventBridgeServiceError {
+  return new EventBridgeServiceError('ValidationException', message);
+}
+
+/** Size of one entry as AWS counts it towards the 256 KB limit. */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  let size = entry.Time === undefined ? 0 : TIME_FIELD_BYTES;
+  if (entry.Source) size += Buffer.byteLength(entry.Source, 'utf8');
+  if (entry.DetailType) size += Buffer.byteLength(entry.DetailType, 'utf8');
+  if (entry.Detail) size += Buffer.byteLength(entry.Detail, 'utf8');
+  for (const resource of entry.Resources ?? []) size += Buffer.byteLength(resource, 'utf8');
+  return size;
+}
+
+/** Throws the request-level errors AWS raises before looking at any entry. */
+export function checkRequestLimits(entries: PutEventsRequestEntry[] | undefined): PutEventsRequestEntry[] {
+  if (entries === undefined || entries === null) {
+    throw validationException(
+      "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  if (entries.length < 1) {
+    throw validationException(
+      "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+  }
+  if (entries.length > MAX_ENTRIES_PER_REQUEST) {
+    throw validationException(
+      `1 validation error detected: Value with ${entries.length} elements at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES_PER_REQUEST}`,
+    );
+  }
+  const total = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+  if (total > MAX_REQUEST_BYTES) {
+    throw validationException('Total size of the entries in the request is over the limit.');
+  }
+  return entries;
+}
+
+export interface BusDirectory {
+  /** Resolves an `EventBusName` (name or ARN, absent = default) to a known bus name, or null. */
+  resolve(nameOrArn: string | undefined): string | null;
+}
+
+export type EntryOutcome =
+  | { ok: true; busName: string; event: BusEvent<Record<string, unknown>> }
+  | { ok: false; result: Required<Pick<PutEventsResultEntry, 'ErrorCode' | 'ErrorMessage'>> };
+
+function invalidArgument(field: string, reason: string): EntryOutcome {
+  return {
+    ok: false,
+    result: {
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: `Parameter ${field} is not valid. Reason: ${reason}`,
+    },
+  };
+}
+
+/** Validates one entry and, when it is acceptable, builds the envelope targets receive. */
+export function toEnvelope(entry: PutEventsRequestEntry, buses: BusDirectory, now: Date): EntryOutcome {
+  if (!entry.Source) return invalidArgument('Source', 'Source is a required argument.');
+  if (!entry.DetailType) return invalidArgument('DetailType', 'DetailType is a required argument.');
+  if (!entry.Detail) return invalidArgument('Detail', 'Detail is a required argument.');
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.Detail);
+  } catch {
+    detail = undefined;
+  }
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+    return { ok: false, result: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
+  }
+  if (entry.Time !== undefined && Number.isNaN(entry.Time.getTime())) {
+    return invalidArgument('Time', 'Time is not a valid timestamp.');
+  }
+  const busName = buses.resolve(entry.EventBusName);
+  if (busName === null) {
+    // AWS accepts events for a bus that does not exist and drops them silently (aws/aws-cli#9186);
+    // locally that would hide a configuration mistake, so the entry fails instead.
+    return invalidArgument('EventBusName', `Event bus ${entry.EventBusName} does not exist.`);
+  }
+  return {
+    ok: true,
+    busName,
+    event: {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': entry.DetailType,
+      source: entry.Source,
+      account: LOCAL_ACCOUNT,
+      time: formatEventTime(entry.Time ?? now),
+      region: LOCAL_REGION,
+      resources: entry.Resources ?? [],
+      detail: detail as Record<string, unknown>,
+    },
+  };
+}
+
+/** EventBridge writes `time` to the second, in UTC: `2024-05-01T12:00:00Z`. */
+export function formatEventTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+export function busArn(name: string): string {
+  return `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${name}`;
+}
+
+/** The buses that exist locally: `default` (no rules, as on AWS) and the pipeline's bus. */
+export function busDirectory(pipelineBusName: string): BusDirectory {
+  const known = new Set([DEFAULT_BUS_NAME, pipelineBusName]);
+  return {
+    resolve(nameOrArn) {
+      if (nameOrArn === undefined || nameOrArn === '') return DEFAULT_BUS_NAME;
+      const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split('/').pop() ?? '') : nameOrArn;
+      if (nameOrArn.startsWith('arn:') && nameOrArn !== busArn(name)) return null;
+      return known.has(name) ? name : null;
+    },
+  };
+}
+
+/**
+ * Decodes the JSON body of an HTTP `PutEvents` request into SDK shapes (the wire carries `Time` as
+ * epoch seconds). Wrong types are a `SerializationException`, as the AWS JSON protocol reports them.
+ */
+export function decodePutEventsBody(body: string): { Entries: PutEventsRequestEntry[] | undefined } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body === '' ? '{}' : body);
+  } catch (error) {
+    throw new EventBridgeServiceError(
+      'SerializationException',
+      `Request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new EventBridgeServiceError('SerializationException', 'Request body must be a JSON object.');
+  }
+  const raw = (parsed as Record<string, unknown>).Entries;
+  if (raw === undefined || raw === null) return { Entries: undefined };
+  if (!Array.isArray(raw)) {
+    throw new EventBridgeServiceError('SerializationException', 'Entries must be a list.');
+  }
+  return { Entries: raw.map((value, index) => decodeEntry(value, index)) };
+}
+
+const STRING_FIELDS = ['Source', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const;
+
+function decodeEntry(value: unknown, index: number): PutEventsRequestEntry {
+  const where = `Entries[${index}]`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new EventBridgeServiceError('SerializationException', `${where} must be a structure.`);
+  }
+  const record = value as Record<string, unknown>;
+  const entry: PutEventsRequestEntry = {};
+  for (const field of STRING_FIELDS) {
+    const fieldValue = record[field];
+    if (fieldValue === undefined || fieldValue === null) continue;
+    if (typeof fieldValue !== 'string') {
+      throw new EventBridgeServiceError('SerializationException', `${where}.${field} must be a string.`);
+    }
+    entry[field] = fieldValue;
+  }
+  const resources = record.Resources;
+  if (resources !== undefined && resources !== null) {
+    if (!Array.isArray(resources) || resources.some((resource) => typeof resource !== 'string')) {
+      throw new EventBridgeServiceError(
+        'SerializationException',
+        `${where}.Resources must be a list of strings.`,
+      );
+    }
+    entry.Resources = resources as string[];
+  }
+  const time = record.Time;
+  if (typeof time === 'number') entry.Time = new Date(time * 1000);
+  else if (typeof time === 'string') entry.Time = new Date(time);
+  else if (time !== undefined && time !== null) {
+    throw new EventBridgeServiceError('SerializationException', `${where}.Time must be a timestamp.`);
+  }
+  return entry;
+}

@@ -1,0 +1,136 @@
+import type { Stage } from '../domain/event-types.ts';
+
+/**
+ * What the local runtime reports as it works: the CLI summary, the statistics and the dashboard are
+ * all built from this one stream, so they can never disagree about what happened.
+ */
+export interface ErrorSummary {
+  name: string;
+  message: string;
+}
+
+export type RuntimeEvent =
+  | {
+      type: 'event.put';
+      at: number;
+      eventId: string;
+      detailType: string;
+      source: string;
+      time: string;
+      busName: string;
+      /** Stages whose rule matched the event (empty: it went nowhere, as on EventBridge). */
+      matchedStages: Stage[];
+      /** Set when the event is an archived one dispatched again by a replay. */
+      replayName?: string;
+    }
+  | {
+      type: 'event.rejected';
+      at: number;
+      errorCode: string;
+      errorMessage: string;
+      source?: string;
+      detailType?: string;
+    }
+  | { type: 'invocation.started'; at: number; stage: Stage; eventId: string; attempt: number }
+  | {
+      type: 'invocation.succeeded';
+      at: number;
+      stage: Stage;
+      eventId: string;
+      attempt: number;
+      durationMs: number;
+    }
+  | {
+      type: 'invocation.failed';
+      at: number;
+      stage: Stage;
+      eventId: string;
+      attempt: number;
+      durationMs: number;
+      error: ErrorSummary;
+    }
+  | {
+      type: 'retry.scheduled';
+      at: number;
+      stage: Stage;
+      eventId: string;
+      nextAttempt: number;
+      delayMs: number;
+    }
+  | {
+      type: 'dead-lettered';
+      at: number;
+      stage: Stage;
+      eventId: string;
+      messageId: string;
+      attempts: number;
+      error: ErrorSummary;
+    }
+  | { type: 'redrive.succeeded'; at: number; stage: Stage; messageId: string; eventId: string }
+  | {
+      type: 'redrive.failed';
+      at: number;
+      stage: Stage;
+      messageId: string;
+      eventId: string;
+      error: ErrorSummary;
+    }
+  | {
+      type: 'notification.published';
+      at: number;
+      messageId: string;
+      subject: string;
+      dedupId: string;
+      attributes: Record<string, string>;
+    }
+  | { type: 'replay.started'; at: number; since: number | null; until: number }
+  | { type: 'replay.finished'; at: number; replayed: number; skippedLines: number }
+  | {
+      type: 'latency';
+      at: number;
+      kind: LatencyKind;
+      /** EventBridge id of the raw event the measured one descends from. */
+      rawEventId: string;
+      ms: number;
+    };
+
+export type LatencyKind = 'put-to-processed' | 'put-to-notified';
+export type RuntimeEventType = RuntimeEvent['type'];
+export type RuntimeEventOf<T extends RuntimeEventType> = Extract<RuntimeEvent, { type: T }>;
+
+type Listener = (event: RuntimeEvent) => void;
+
+export class RuntimeEventEmitter {
+  readonly #listeners = new Set<Listener>();
+
+  /** Every event, in order. Returns the function that unsubscribes. */
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Only events of one type. Returns the function that unsubscribes. */
+  on<T extends RuntimeEventType>(type: T, listener: (event: RuntimeEventOf<T>) => void): () => void {
+    return this.subscribe((event) => {
+      if (event.type === type) listener(event as RuntimeEventOf<T>);
+    });
+  }
+
+  emit(event: RuntimeEvent): void {
+    for (const listener of this.#listeners) {
+      // A faulty observer (dashboard, printer) must never break the pipeline it observes.
+      try {
+        listener(event);
+      } catch {
+        // ignored on purpose, see above
+      }
+    }
+  }
+}
+
+export function summarizeError(error: unknown): ErrorSummary {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}

@@ -1,0 +1,275 @@
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LocalConfig } from '../adapters/local/config.ts';
+import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
+import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
+import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
+import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
+import { STAGES, type Stage } from '../domain/event-types.ts';
+import type { StageDependencies, StageHandler } from '../stages/index.ts';
+import type { PipelineConfig } from '../stages/ports.ts';
+import { AsyncInvoker, type Envelope } from './async-invoker.ts';
+import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
+import { DeadLetterQueues } from './dead-letter-queues.ts';
+import { startLocalDynamoDb } from './dynamodb.ts';
+import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { startHttpApi } from './http-api.ts';
+import { busDirectory, LOCAL_REGION } from './put-events.ts';
+import { loadStageRules } from './rules.ts';
+import { RuntimeEventEmitter } from './runtime-events.ts';
+import { RuntimeStatistics, type RuntimeStats } from './runtime-stats.ts';
+import { WorkTracker } from './work-tracker.ts';
+
+export interface LocalStackOptions {
+  /** Default `.marketflow`, relative to the working directory. */
+  dataDir?: string;
+  /**
+   * A throwaway run: DynamoDB, dead letters, archive and alerts live in memory. Only the lock and
+   * `endpoints.json` are written to the data directory (so the CLI can find the stack), and both are
+   * removed on stop.
+   */
+  inMemory?: boolean;
+  /** 0 or absent: a free port on 127.0.0.1. */
+  eventBridgePort?: number;
+  dynamodbPort?: number;
+  /** Backoff before retry 1 and 2; default [1000, 2000] (Lambda waits about 1 and 2 minutes). */
+  retryDelaysMs?: readonly number[];
+  /** Per function; default 10, the reserved concurrency deployed by `infra/`. */
+  reservedConcurrency?: number;
+  /** JSON overriding fields of PipelineConfig, re-read when it changes. */
+  configFile?: string;
+  /** Besides `alerts.jsonl`; default: print a line when logLevel is not silent. */
+  onNotification?: (alert: PublishedNotification) => void;
+  logLevel?: LocalLogLevel;
+  /** Default: `infra/patterns`. */
+  patternsDir?: string;
+  /** The functions behind the rules; default: the pipeline's stage handlers. */
+  createHandlers?: (deps: StageDependencies) => Record<Stage, StageHandler>;
+}
+
+export interface LocalEndpoints {
+  eventbridge: string;
+  eventBusName: string;
+  dynamodb: string;
+  region: string;
+  admin: string;
+  [key: string]: string;
+}
+
+export interface LocalStackStats extends RuntimeStats {
+  /** What each function emitted through its MetricsPort (CloudWatch in AWS). */
+  metrics: Record<Stage, MetricSnapshot>;
+}
+
+export interface LocalStack {
+  readonly dataDir: string;
+  readonly inMemory: boolean;
+  readonly endpoints: LocalEndpoints;
+  readonly bus: LocalEventBus;
+  readonly deadLetters: DeadLetterQueues;
+  readonly archive: EventArchive;
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly config: PipelineConfig;
+  readonly events: RuntimeEventEmitter;
+  stats(): LocalStackStats;
+  /** Graceful: stops accepting, lets accepted work finish (retries included), closes servers, flushes files. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000];
+export const DEFAULT_RESERVED_CONCURRENCY = 10;
+
+export function functionName(stage: Stage): string {
+  return `lambda-${stage}-local`;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const inMemory = options.inMemory ?? false;
+  const logLevel = options.logLevel ?? 'silent';
+  const runtimeLogger = new LocalLogger(logLevel, { service: 'local-runtime' });
+  const cleanup: (() => Promise<void>)[] = [];
+  const runCleanup = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  };
+
+  cleanup.push(await lockDataDir(dataDir));
+  try {
+    const configSource = await LocalConfig.create({
+      ...(options.configFile === undefined ? {} : { file: resolve(options.configFile) }),
+      onInvalid: (error) =>
+        runtimeLogger.error('configuration file changed but is invalid; keeping the previous one', {
+          error: error.message,
+        }),
+    });
+    const config = configSource.current;
+    const events = new RuntimeEventEmitter();
+    const work = new WorkTracker();
+    const statistics = new RuntimeStatistics(events);
+
+    const dynamodb = await startLocalDynamoDb({
+      ...(inMemory ? {} : { dataDir }),
+      ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
+      tableNames: { events: config.eventsTable, audit: config.auditTable },
+    });
+    cleanup.push(dynamodb.close);
+
+    const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
+    const archiveStore = inMemory ? new MemoryArchiveStore() : await FileArchiveStore.open(dataDir);
+    cleanup.push(() => archiveStore.close());
+    const notifier = await LocalNotifier.create({
+      topicArn: config.alertTopicArn,
+      ...(inMemory ? {} : { dataDir }),
+      events,
+      onNotification: options.onNotification ?? (logLevel === 'silent' ? () => {} : printAlert),
+    });
+    cleanup.push(() => notifier.close());
+    const rules = await loadStageRules(options.patternsDir);
+
+    // The functions put on the bus, and the bus invokes the functions: the adapter resolves the bus late.
+    let bus: LocalEventBus | undefined;
+    const busAdapter = new LocalEventBusAdapter(
+      {
+        putEvents: (request) => {
+          if (bus === undefined) throw new Error('the local event bus is not started');
+          return bus.putEvents(request);
+        },
+      },
+      config.eventBusName,
+    );
+    const metrics = Object.fromEntries(STAGES.map((stage) => [stage, new InMemoryMetrics()])) as Record<
+      Stage,
+      InMemoryMetrics
+    >;
+    const dependencies: StageDependencies = {
+      dynamodb: dynamodb.documentClient,
+      bus: busAdapter,
+      notifier,
+      config: configSource,
+      metrics: (stage) => metrics[stage],
+      logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
+      clock: { now: () => Date.now() },
+      functionName,
+    };
+    const handlers = options.createHandlers
+      ? options.createHandlers(dependencies)
+      : (await import('../stages/index.ts')).createStageHandlers(dependencies);
+
+    const invokers = Object.fromEntries(
+      STAGES.map((stage) => [
+        stage,
+        new AsyncInvoker({
+          stage,
+          target: handlers[stage] as (event: Envelope) => Promise<void>,
+          reservedConcurrency: options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
+          retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+          deadLetters,
+          events,
+          work,
+          onSuccess: (event) => statistics.recordSuccess(stage, event),
+          onInternalError: (error) =>
+            runtimeLogger.error('the runtime failed to handle an invocation outcome', {
+              stage,
+              error: (error as Error).message,
+            }),
+        }),
+      ]),
+    ) as Record<Stage, AsyncInvoker>;
+
+    const archive = new EventArchive(
+      archiveStore,
+      (record, replayName) => bus?.redispatch(record, replayName),
+      {
+        events,
+      },
+    );
+    bus = new LocalEventBus({
+      busName: config.eventBusName,
+      buses: busDirectory(config.eventBusName),
+      rules,
+      invokers,
+      archive,
+      events,
+      work,
+    });
+    deadLetters.bindRedrive((stage, event) => invokers[stage].invokeOnce(event), events);
+
+    const stats = (): LocalStackStats => {
+      const gauges = Object.fromEntries(
+        STAGES.map((stage) => [
+          stage,
+          {
+            running: invokers[stage].running,
+            queued: invokers[stage].queued,
+            waitingForRetry: invokers[stage].waitingForRetry,
+          },
+        ]),
+      ) as Record<Stage, { running: number; queued: number; waitingForRetry: number }>;
+      return {
+        ...statistics.snapshot(gauges, deadLetters.depth()),
+        metrics: Object.fromEntries(STAGES.map((stage) => [stage, metrics[stage].snapshot()])) as Record<
+          Stage,
+          MetricSnapshot
+        >,
+      };
+    };
+
+    const http = await startHttpApi({ bus, deadLetters, archive, stats }, options.eventBridgePort ?? 0);
+    cleanup.push(() => closeServer(http.server));
+    const endpoints: LocalEndpoints = {
+      eventbridge: http.url,
+      eventBusName: config.eventBusName,
+      dynamodb: dynamodb.url,
+      region: LOCAL_REGION,
+      admin: `${http.url}/admin`,
+    };
+    const startedAt = new Date(statistics.startedAt).toISOString();
+    await writeEndpointsFile(dataDir, { ...endpoints, pid: process.pid, startedAt, dataDir, inMemory });
+    cleanup.push(() => removeEndpointsFile(dataDir));
+    runtimeLogger.info('local stack started', { ...endpoints, dataDir, inMemory });
+
+    const localBus = bus;
+    let stopping: Promise<void> | undefined;
+    return {
+      dataDir,
+      inMemory,
+      endpoints,
+      bus: localBus,
+      deadLetters,
+      archive,
+      documentClient: dynamodb.documentClient,
+      config,
+      events,
+      stats,
+      stop() {
+        stopping ??= (async () => {
+          // Producers outside stop first; the functions still put what they derive until all is settled.
+          await closeServer(http.server);
+          await work.idle();
+          localBus.close();
+          await runCleanup();
+          runtimeLogger.info('local stack stopped', { dataDir });
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await runCleanup();
+    throw error;
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolvePromise) => {
+    server.close(() => resolvePromise());
+    server.closeIdleConnections();
+  });
+}
+
+function printAlert(alert: PublishedNotification): void {
+  const severity = alert.attributes.severity ?? 'INFO';
+  process.stdout.write(`[ALERT ${severity}] ${alert.subject}\n`);
+}
