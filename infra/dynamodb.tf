@@ -1,0 +1,97 @@
+# Keys and indexes must match src/adapters/aws/tables.ts (test/infra/tables.test.ts keeps them in step).
+resource "aws_dynamodb_table" "events" {
+  name                        = "dynamodb-events-${var.environment}"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "event_id"
+  range_key                   = "timestamp"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "event_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "timestamp"
+    type = "N"
+  }
+
+  attribute {
+    name = "event_type"
+    type = "S"
+  }
+
+  attribute {
+    name = "symbol"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "event_type-timestamp-index"
+    hash_key        = "event_type"
+    range_key       = "timestamp"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "symbol-timestamp-index"
+    hash_key        = "symbol"
+    range_key       = "timestamp"
+    projection_type = "ALL"
+  }
+
+  # Enabled without kms_key_arn: encrypted with the AWS managed key aws/dynamodb.
+  server_side_encryption {
+    enabled = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  tags = {
+    TableType = "events"
+  }
+}
+
+resource "aws_dynamodb_table" "audit" {
+  name                        = "dynamodb-audit-${var.environment}"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "audit_id"
+  range_key                   = "timestamp"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "audit_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "timestamp"
+    type = "N"
+  }
+
+  attribute {
+    name = "event_id"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "event_id-timestamp-index"
+    hash_key        = "event_id"
+    range_key       = "timestamp"
+    projection_type = "ALL"
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  tags = {
+    TableType = "audit"
+  }
+}

@@ -1,0 +1,73 @@
+data "archive_file" "bundle" {
+  type        = "zip"
+  source_dir  = var.bundle_dir
+  output_path = var.archive_path
+}
+
+# Created before the function, so Lambda never creates it itself without a retention.
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "this" {
+  function_name                  = local.function_name
+  description                    = "MarketFlow ${var.stage} stage (${var.environment})."
+  role                           = aws_iam_role.this.arn
+  runtime                        = "nodejs24.x"
+  architectures                  = ["arm64"]
+  handler                        = "index.handler"
+  filename                       = data.archive_file.bundle.output_path
+  source_code_hash               = data.archive_file.bundle.output_base64sha256
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  environment {
+    variables = {
+      MARKETFLOW_PARAMETER_PREFIX   = var.parameter_prefix
+      POWERTOOLS_SERVICE_NAME       = var.stage
+      POWERTOOLS_METRICS_NAMESPACE  = var.metrics_namespace
+      POWERTOOLS_LOG_LEVEL          = var.log_level
+      POWERTOOLS_PARAMETERS_MAX_AGE = tostring(var.parameters_max_age_sec)
+      NODE_OPTIONS                  = "--enable-source-maps"
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dead_letter.arn
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.log_level
+    system_log_level      = "INFO"
+  }
+
+  tags = {
+    FunctionType = var.stage
+  }
+
+  # IAM is eventually consistent: the role's policy must exist before the function is created.
+  depends_on = [
+    aws_iam_role_policy.this,
+    aws_cloudwatch_log_group.this,
+  ]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.retry_attempts
+  maximum_event_age_in_seconds = var.max_event_age_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.dead_letter.arn
+    }
+  }
+}

@@ -1,0 +1,23 @@
+locals {
+  function_name = "lambda-${var.stage}-${var.environment}"
+
+  # Every function may send to its own queue (failure destination), write to its own log group and
+  # send X-Ray traces. The X-Ray put actions do not support resource-level permissions, so theirs is
+  # the only statement with Resource "*".
+  own_policy_statements = {
+    SendToOwnDeadLetterQueue = {
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.dead_letter.arn]
+    }
+    WriteOwnLogs = {
+      actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    }
+    SendTraces = {
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+
+  policy_statements = merge(local.own_policy_statements, var.policy_statements)
+}

@@ -1,0 +1,203 @@
+variable "environment" {
+  description = "Environment suffix of every resource name, for example dev, staging or prod."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.environment))
+    error_message = "environment must contain only lowercase letters, digits and hyphens."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region every resource is created in."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region code such as us-east-1."
+  }
+}
+
+variable "project" {
+  description = "Project name, used in the Project tag and in the names of project-wide resources."
+  type        = string
+  default     = "marketflow"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.project))
+    error_message = "project must contain only lowercase letters, digits and hyphens."
+  }
+}
+
+variable "cost_center" {
+  description = "Value of the CostCenter tag on every resource."
+  type        = string
+  default     = "market-data"
+
+  validation {
+    condition     = length(trimspace(var.cost_center)) > 0
+    error_message = "cost_center must not be empty."
+  }
+}
+
+variable "notification_email" {
+  description = "E-mail address subscribed to the alert topic; null creates no subscription. The address must confirm the subscription."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notification_email == null || can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[a-zA-Z]{2,}$", var.notification_email))
+    error_message = "notification_email must be an e-mail address such as ops@example.com, or null."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the functions' logs; one of the values CloudWatch Logs accepts."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of each pipeline function in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240 && floor(var.lambda_memory_mb) == var.lambda_memory_mb
+    error_message = "lambda_memory_mb must be a whole number between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of each pipeline function in seconds; also the visibility timeout of its dead-letter queue."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 900 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
+    error_message = "lambda_timeout_seconds must be a whole number between 1 and 900."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions of each pipeline function."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency must be a whole number between 1 and 1000 (0 would stop the function)."
+  }
+}
+
+variable "lambda_retry_attempts" {
+  description = "Retries of a failed asynchronous invocation before the event goes to the stage's dead-letter queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.lambda_retry_attempts)
+    error_message = "lambda_retry_attempts must be 0, 1 or 2 (the Lambda maximum)."
+  }
+}
+
+variable "target_retry_attempts" {
+  description = "Retries of EventBridge when it cannot deliver an event to a function, before the event goes to the stage's dead-letter queue."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.target_retry_attempts >= 0 && var.target_retry_attempts <= 185 && floor(var.target_retry_attempts) == var.target_retry_attempts
+    error_message = "target_retry_attempts must be a whole number between 0 and 185."
+  }
+}
+
+variable "max_event_age_seconds" {
+  description = "Oldest age of an event that Lambda (asynchronous retries) and EventBridge (delivery retries) still try to deliver."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.max_event_age_seconds >= 60 && var.max_event_age_seconds <= 21600
+    error_message = "max_event_age_seconds must be between 60 and 21600."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the DynamoDB tables from deletion; false keeps the stack destroyable."
+  type        = bool
+  default     = false
+}
+
+variable "archive_retention_days" {
+  description = "Days the EventBridge archive keeps every event of the bus for replay."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.archive_retention_days >= 1 && floor(var.archive_retention_days) == var.archive_retention_days
+    error_message = "archive_retention_days must be a whole number of at least 1."
+  }
+}
+
+variable "indicator_window" {
+  description = "Number of events of a symbol the indicators are computed over (SSM parameter indicator-window)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.indicator_window >= 2 && var.indicator_window <= 500 && floor(var.indicator_window) == var.indicator_window
+    error_message = "indicator_window must be a whole number between 2 and 500."
+  }
+}
+
+variable "parameters_cache_seconds" {
+  description = "Seconds the functions cache SSM parameters before reading them again (POWERTOOLS_PARAMETERS_MAX_AGE)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.parameters_cache_seconds >= 0 && var.parameters_cache_seconds <= 86400
+    error_message = "parameters_cache_seconds must be between 0 and 86400."
+  }
+}
+
+variable "log_level" {
+  description = "Log level of the functions (Powertools and Lambda application log level)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARN or ERROR."
+  }
+}
+
+variable "latency_alarm_threshold_ms" {
+  description = "p99 of LatencyFromIngestion (milliseconds) above which the end-to-end latency alarm fires."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.latency_alarm_threshold_ms > 0
+    error_message = "latency_alarm_threshold_ms must be positive."
+  }
+}
+
+variable "dynamodb_capacity_alarm_units" {
+  description = "Consumed read or write capacity units per minute of one table above which its capacity alarm fires (on-demand tables scale; the alarm is informational)."
+  type        = number
+  default     = 30000
+
+  validation {
+    condition     = var.dynamodb_capacity_alarm_units > 0
+    error_message = "dynamodb_capacity_alarm_units must be positive."
+  }
+}

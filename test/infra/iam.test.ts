@@ -1,0 +1,152 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { Parameter, STAGE_PARAMETERS } from '../../src/config/parameters.ts';
+import { STAGES, type Stage } from '../../src/domain/event-types.ts';
+import { type InfraView, infraView } from './infra-config.ts';
+import { type HclObject, isObject } from './validator/hcl.ts';
+import { policyStatements, XRAY_PUT_ACTIONS } from './validator/security.ts';
+
+const EVENTS_TABLE = '${aws_dynamodb_table.events.arn}';
+const AUDIT_TABLE = '${aws_dynamodb_table.audit.arn}';
+const BUS = '${aws_cloudwatch_event_bus.market_data.arn}';
+const SSM_READS = ['ssm:GetParameter', 'ssm:GetParameters'];
+
+/** Grants each stage needs besides its queue, logs, X-Ray and SSM: action -> resources (the contract). */
+const STAGE_GRANTS: Record<Stage, Record<string, string[]>> = {
+  ingestion: {
+    'dynamodb:PutItem': [EVENTS_TABLE, AUDIT_TABLE],
+    'events:PutEvents': [BUS],
+  },
+  processing: {
+    'dynamodb:Query': ['${aws_dynamodb_table.events.arn}/index/symbol-timestamp-index'],
+    'dynamodb:GetItem': [EVENTS_TABLE],
+    'dynamodb:UpdateItem': [EVENTS_TABLE],
+    'dynamodb:PutItem': [AUDIT_TABLE],
+    'events:PutEvents': [BUS],
+  },
+  notification: {
+    'dynamodb:GetItem': [EVENTS_TABLE],
+    'dynamodb:UpdateItem': [EVENTS_TABLE],
+    'dynamodb:PutItem': [AUDIT_TABLE],
+    'sns:Publish': ['${aws_sns_topic.alerts.arn}'],
+    'kms:GenerateDataKey*': ['${aws_kms_key.sns.arn}'],
+    'kms:Decrypt': ['${aws_kms_key.sns.arn}'],
+  },
+};
+
+/** Grants every stage gets from the stage module. */
+const OWN_GRANTS: Record<string, string[]> = {
+  'sqs:SendMessage': ['${aws_sqs_queue.dead_letter.arn}'],
+  'logs:CreateLogStream': ['${aws_cloudwatch_log_group.this.arn}:*'],
+  'logs:PutLogEvents': ['${aws_cloudwatch_log_group.this.arn}:*'],
+  'xray:PutTraceSegments': ['*'],
+  'xray:PutTelemetryRecords': ['*'],
+};
+
+type Statements = Record<string, { actions: string[]; resources: string[] }>;
+
+function asStatements(value: unknown): Statements {
+  assert.ok(isObject(value), 'statements are a map keyed by statement id');
+  const statements: Statements = {};
+  for (const [sid, statement] of Object.entries(value)) {
+    assert.ok(isObject(statement), sid);
+    assert.ok(Array.isArray(statement.actions) && Array.isArray(statement.resources), sid);
+    statements[sid] = { actions: statement.actions as string[], resources: statement.resources as string[] };
+  }
+  return statements;
+}
+
+/** Action -> sorted resources, over a set of statements. */
+function grants(statements: Statements): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const { actions, resources } of Object.values(statements)) {
+    for (const action of actions) result[action] = [...(result[action] ?? []), ...resources].sort();
+  }
+  return result;
+}
+
+function sortedGrants(expected: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(expected).map(([action, resources]) => [action, [...resources].sort()]),
+  );
+}
+
+let infra: InfraView;
+before(async () => {
+  infra = await infraView();
+});
+
+function stageStatements(stage: Stage): Statements {
+  return asStatements(infra.root.locals.get(`${stage}_policy_statements`)?.value);
+}
+
+describe('least-privilege IAM per stage', () => {
+  it('passes each stage its own statement map', () => {
+    const byStage = infra.root.locals.get('stage_policy_statements')?.value as HclObject;
+    for (const stage of STAGES) assert.equal(byStage[stage], `\${local.${stage}_policy_statements}`);
+    assert.equal(
+      infra.block('module.stage').body.policy_statements,
+      '${local.stage_policy_statements[each.key]}',
+    );
+    assert.equal(
+      infra.stageContext.module.locals.get('policy_statements')?.value,
+      '${merge(local.own_policy_statements, var.policy_statements)}',
+    );
+    const policy = String(infra.block('stage:aws_iam_role_policy.this').body.policy);
+    assert.match(policy, /for sid, statement in local\.policy_statements/);
+    assert.match(policy, /Effect\s+= "Allow"/);
+  });
+
+  for (const stage of STAGES) {
+    it(`grants ${stage} exactly its contract`, () => {
+      const statements = stageStatements(stage);
+      const withoutSsm = Object.fromEntries(
+        Object.entries(statements).filter(
+          ([, s]) => !s.actions.every((action) => SSM_READS.includes(action)),
+        ),
+      );
+      assert.deepEqual(grants(withoutSsm), sortedGrants(STAGE_GRANTS[stage]));
+    });
+
+    it(`lets ${stage} read exactly the SSM parameters of STAGE_PARAMETERS`, () => {
+      const ssm = Object.values(stageStatements(stage)).filter((s) =>
+        s.actions.some((a) => a.startsWith('ssm:')),
+      );
+      assert.equal(ssm.length, 1, 'one SSM statement');
+      assert.deepEqual([...(ssm[0]?.actions ?? [])].sort(), SSM_READS);
+      const names = (ssm[0]?.resources ?? []).map((resource) => {
+        const match = /^\$\{aws_ssm_parameter\.config\["([a-z-]+)"\]\.arn\}$/.exec(resource);
+        assert.ok(match?.[1], `${resource} is one parameter's ARN`);
+        return match[1];
+      });
+      assert.deepEqual(names.sort(), STAGE_PARAMETERS[stage].map((key) => Parameter[key]).sort());
+    });
+  }
+
+  it('gives every stage its own queue, log group and the X-Ray put actions', () => {
+    const own = asStatements(infra.stageContext.module.locals.get('own_policy_statements')?.value);
+    assert.deepEqual(grants(own), sortedGrants(OWN_GRANTS));
+  });
+
+  it('uses Resource "*" only for the X-Ray put actions in identity policies', () => {
+    for (const module of [infra.root, infra.stageContext.module]) {
+      for (const statement of policyStatements(module).filter((s) => !s.inKeyPolicy)) {
+        if (statement.resources.includes('*')) {
+          assert.ok(
+            statement.actions.every((action) => XRAY_PUT_ACTIONS.has(action)),
+            statement.path.join('.'),
+          );
+        }
+      }
+    }
+  });
+
+  it('creates the function after its role policy', () => {
+    const dependsOn = infra.block('stage:aws_lambda_function.this').body.depends_on;
+    assert.ok(Array.isArray(dependsOn) && dependsOn.includes('${aws_iam_role_policy.this}'));
+    const assume = JSON.stringify(infra.block('stage:data.aws_iam_policy_document.assume').body);
+    assert.match(assume, /lambda\.amazonaws\.com/);
+    assert.match(assume, /sts:AssumeRole/);
+  });
+});

@@ -1,0 +1,527 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parameterPrefix } from '../../src/config/parameters.ts';
+import { STAGES } from '../../src/domain/event-types.ts';
+import { METRICS_NAMESPACE } from '../../src/telemetry/metric-names.ts';
+import { INFRA_DIR, type InfraView, infraView } from './infra-config.ts';
+import { blocksOf, firstBlock, type HclObject, isObject, stringsIn } from './validator/hcl.ts';
+import { type CheckedName, checkNaming, NAMING_RULES } from './validator/naming.ts';
+import { blocksOfKind } from './validator/parse.ts';
+import { forEachKeys } from './validator/references.ts';
+
+/** Values CloudWatch Logs accepts for a log group's retention. */
+const CLOUDWATCH_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+let infra: InfraView;
+before(async () => {
+  infra = await infraView();
+});
+
+function variable(name: string): HclObject {
+  return infra.block(`variable.${name}`).body;
+}
+
+/** The regular expression of a `can(regex("...", var.x))` validation, as JavaScript understands it. */
+function validationRegex(name: string): RegExp {
+  const condition = String(firstBlock(variable(name), 'validation')?.condition ?? '');
+  const literal = /regex\((".*?[^\\]")\s*,/.exec(condition)?.[1];
+  assert.ok(literal, `validation of ${name} has no regex: ${condition}`);
+  const pattern = (JSON.parse(literal) as string).replaceAll('[:space:]', '\\s');
+  return new RegExp(pattern);
+}
+
+describe('layout', () => {
+  it('pins terraform >= 1.5, aws ~> 6.0 with a floor of 6.19, archive, and a partial S3 backend', () => {
+    const terraform = infra.block('terraform').body;
+    assert.equal(terraform.required_version, '>= 1.5');
+    const providers = firstBlock(terraform, 'required_providers');
+    assert.deepEqual(providers?.aws, { source: 'hashicorp/aws', version: '~> 6.0, >= 6.19' });
+    assert.ok(isObject(providers?.archive) && providers.archive.source === 'hashicorp/archive');
+    assert.deepEqual(
+      Object.keys(providers ?? {}).sort(),
+      ['archive', 'aws'],
+      'no provider nothing uses (random)',
+    );
+    const backend = terraform.backend;
+    assert.ok(isObject(backend) && Array.isArray(backend.s3), 'backend "s3" is declared');
+    assert.deepEqual(backend.s3, [{}], 'backend settings come from -backend-config');
+  });
+
+  it('splits files by concern', () => {
+    for (const file of [
+      'versions.tf',
+      'providers.tf',
+      'variables.tf',
+      'outputs.tf',
+      'dynamodb.tf',
+      'sns.tf',
+      'ssm.tf',
+    ]) {
+      assert.ok(existsSync(path.join(INFRA_DIR, file)), `${file} exists`);
+    }
+  });
+
+  it('uses one stage module three times with for_each over the stages', () => {
+    const call = infra.block('module.stage');
+    assert.equal(call.body.source, './modules/stage');
+    assert.deepEqual(forEachKeys(infra.root, call.body.for_each)?.sort(), [...STAGES].sort());
+    assert.equal(blocksOfKind(infra.stageContext.module, 'resource', 'aws_lambda_function').length, 1);
+  });
+
+  it('tags every resource through default_tags: Environment, Project, CostCenter, ManagedBy', () => {
+    const tags = firstBlock(infra.block('provider.aws').body, 'default_tags')?.tags;
+    assert.ok(isObject(tags), 'default_tags { tags = {...} }');
+    assert.deepEqual(Object.keys(tags).sort(), ['CostCenter', 'Environment', 'ManagedBy', 'Project']);
+    assert.equal(tags.Environment, '${var.environment}');
+    assert.equal(tags.Project, '${var.project}');
+    assert.equal(tags.CostCenter, '${var.cost_center}');
+    assert.equal(infra.value('provider.aws', 'region'), 'us-east-1');
+  });
+
+  it('reads the region from data.aws_region .region, never the deprecated .name', () => {
+    for (const block of infra.root.blocks) {
+      for (const { text } of stringsIn(block.body))
+        assert.doesNotMatch(text, /data\.aws_region\.[a-z_]+\.name/);
+    }
+    assert.equal(infra.root.locals.get('region')?.value, '${data.aws_region.current.region}');
+  });
+});
+
+describe('variables', () => {
+  it('every variable of every module has a description and a type', () => {
+    for (const module of [infra.root, infra.stageContext.module]) {
+      for (const block of blocksOfKind(module, 'variable')) {
+        assert.ok(
+          typeof block.body.description === 'string' && block.body.description.length > 0,
+          block.address,
+        );
+        assert.ok(typeof block.body.type === 'string', `${block.address} has a type`);
+      }
+    }
+  });
+
+  it('defaults as the requirements say', () => {
+    const defaults: Record<string, unknown> = {
+      environment: 'dev',
+      aws_region: 'us-east-1',
+      project: 'marketflow',
+      notification_email: null,
+      log_retention_days: 30,
+      lambda_memory_mb: 256,
+      lambda_timeout_seconds: 30,
+      reserved_concurrency: 10,
+      lambda_retry_attempts: 2,
+      deletion_protection: false,
+      archive_retention_days: 90,
+      indicator_window: 20,
+    };
+    for (const [name, value] of Object.entries(defaults))
+      assert.deepEqual(variable(name).default, value, name);
+  });
+
+  it('validates environment as lowercase letters, digits and hyphens', () => {
+    const pattern = validationRegex('environment');
+    for (const good of ['dev', 'pr-42', 'prod2']) assert.match(good, pattern);
+    for (const bad of ['Dev', 'dev_1', '', 'dev env']) assert.doesNotMatch(bad, pattern);
+  });
+
+  it('validates notification_email when it is set', () => {
+    const pattern = validationRegex('notification_email');
+    for (const good of ['ops@example.com', 'first.last+alerts@mail.example.co.uk'])
+      assert.match(good, pattern);
+    for (const bad of ['ops', 'ops@example', '@example.com', 'o ps@example.com'])
+      assert.doesNotMatch(bad, pattern);
+    assert.match(String(firstBlock(variable('notification_email'), 'validation')?.condition), /== null \|\|/);
+  });
+
+  it('validates log_retention_days against the values CloudWatch accepts', () => {
+    const condition = String(firstBlock(variable('log_retention_days'), 'validation')?.condition);
+    const allowed = /contains\(\[([\d,\s]+)\]/
+      .exec(condition)?.[1]
+      ?.split(',')
+      .map((day) => Number(day.trim()));
+    assert.deepEqual(allowed, CLOUDWATCH_RETENTION_DAYS);
+  });
+
+  it('validates memory, timeout and concurrency ranges', () => {
+    const ranges: Record<string, RegExp> = {
+      lambda_memory_mb: /var\.lambda_memory_mb >= 128 && var\.lambda_memory_mb <= 10240/,
+      lambda_timeout_seconds: /var\.lambda_timeout_seconds >= 1 && var\.lambda_timeout_seconds <= 900/,
+      reserved_concurrency: /var\.reserved_concurrency >= 1/,
+      max_event_age_seconds: /var\.max_event_age_seconds >= 60 && var\.max_event_age_seconds <= 21600/,
+    };
+    for (const [name, pattern] of Object.entries(ranges)) {
+      assert.match(String(firstBlock(variable(name), 'validation')?.condition), pattern, name);
+    }
+  });
+});
+
+describe('per stage', () => {
+  const fn = 'stage:aws_lambda_function.this';
+
+  it('runs on nodejs24.x', () => assert.equal(infra.value(fn, 'runtime'), 'nodejs24.x'));
+  it('runs on arm64', () => assert.deepEqual(infra.value(fn, 'architectures'), ['arm64']));
+  it('has 256 MB of memory', () => assert.equal(infra.value(fn, 'memory_size'), 256));
+  it('has a 30 s timeout', () => assert.equal(infra.value(fn, 'timeout'), 30));
+  it('reserves a concurrency of 10', () =>
+    assert.equal(infra.value(fn, 'reserved_concurrent_executions'), 10));
+  it('traces with X-Ray in Active mode', () => {
+    assert.equal(firstBlock(infra.block(fn).body, 'tracing_config')?.mode, 'Active');
+  });
+
+  it('has a dead_letter_config pointing at its queue', () => {
+    assert.equal(
+      firstBlock(infra.block(fn).body, 'dead_letter_config')?.target_arn,
+      '${aws_sqs_queue.dead_letter.arn}',
+    );
+  });
+
+  it('logs JSON to its own log group, created first with a retention', () => {
+    const logging = firstBlock(infra.block(fn).body, 'logging_config');
+    assert.equal(logging?.log_format, 'JSON');
+    assert.equal(logging?.log_group, '${aws_cloudwatch_log_group.this.name}');
+    assert.equal(
+      infra.block('stage:aws_cloudwatch_log_group.this').body.name,
+      '/aws/lambda/${local.function_name}',
+    );
+    assert.equal(infra.block(fn).body.function_name, '${local.function_name}');
+    assert.equal(infra.value('stage:aws_cloudwatch_log_group.this', 'retention_in_days'), 30);
+    assert.deepEqual(infra.block(fn).body.depends_on, [
+      '${aws_iam_role_policy.this}',
+      '${aws_cloudwatch_log_group.this}',
+    ]);
+  });
+
+  it('deploys the esbuild bundle zipped by archive_file, with source_code_hash', () => {
+    const body = infra.block(fn).body;
+    assert.equal(body.handler, 'index.handler');
+    assert.equal(body.filename, '${data.archive_file.bundle.output_path}');
+    assert.equal(body.source_code_hash, '${data.archive_file.bundle.output_base64sha256}');
+    assert.equal(infra.value('stage:data.archive_file.bundle', 'type'), 'zip');
+    assert.equal(
+      infra.value('stage:data.archive_file.bundle', 'source_dir'),
+      '${path.module}/../dist/lambda/${each.key}',
+    );
+  });
+
+  it('gets only the parameter prefix and Powertools settings as environment', () => {
+    const variables = firstBlock(infra.block(fn).body, 'environment')?.variables;
+    assert.ok(isObject(variables));
+    assert.deepEqual(Object.keys(variables).sort(), [
+      'MARKETFLOW_PARAMETER_PREFIX',
+      'NODE_OPTIONS',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_PARAMETERS_MAX_AGE',
+      'POWERTOOLS_SERVICE_NAME',
+    ]);
+    assert.equal(variables.POWERTOOLS_SERVICE_NAME, '${var.stage}');
+    assert.equal(infra.root.locals.get('metrics_namespace')?.value, METRICS_NAMESPACE);
+    assert.equal(infra.block('module.stage').body.metrics_namespace, '${local.metrics_namespace}');
+    assert.equal(variables.POWERTOOLS_METRICS_NAMESPACE, '${var.metrics_namespace}');
+    assert.equal(infra.root.locals.get('parameter_prefix')?.value, parameterPrefix('${var.environment}'));
+    assert.equal(variables.MARKETFLOW_PARAMETER_PREFIX, '${var.parameter_prefix}');
+  });
+
+  it('retries a failed invocation twice within a bounded event age, then sends it to its queue', () => {
+    const config = 'stage:aws_lambda_function_event_invoke_config.this';
+    assert.equal(infra.value(config, 'maximum_retry_attempts'), 2);
+    const age = infra.value(config, 'maximum_event_age_in_seconds');
+    assert.ok(typeof age === 'number' && age >= 60 && age <= 21600, `event age ${String(age)}`);
+    const onFailure = firstBlock(
+      firstBlock(infra.block(config).body, 'destination_config') ?? {},
+      'on_failure',
+    );
+    assert.equal(onFailure?.destination, '${aws_sqs_queue.dead_letter.arn}');
+  });
+
+  it('has an encrypted dead-letter queue keeping messages 4 days, visible again after 30 s', () => {
+    const queue = 'stage:aws_sqs_queue.dead_letter';
+    assert.equal(infra.value(queue, 'message_retention_seconds'), 4 * 24 * 3600);
+    assert.equal(infra.value(queue, 'visibility_timeout_seconds'), 30);
+    assert.equal(infra.value(queue, 'sqs_managed_sse_enabled'), true);
+    assert.equal(
+      infra.block(queue).body.redrive_policy,
+      undefined,
+      'a dead-letter queue has no dead-letter queue',
+    );
+  });
+
+  it('lets EventBridge deliver failed targets to the queue, only from its rule', () => {
+    const statement = firstBlock(
+      infra.block('stage:data.aws_iam_policy_document.dead_letter').body,
+      'statement',
+    );
+    assert.deepEqual(statement?.actions, ['sqs:SendMessage']);
+    assert.deepEqual(statement?.resources, ['${aws_sqs_queue.dead_letter.arn}']);
+    assert.deepEqual(firstBlock(statement ?? {}, 'principals'), {
+      type: 'Service',
+      identifiers: ['events.amazonaws.com'],
+    });
+    assert.deepEqual(firstBlock(statement ?? {}, 'condition')?.values, [
+      '${aws_cloudwatch_event_rule.this.arn}',
+    ]);
+    assert.equal(
+      infra.block('stage:aws_sqs_queue_policy.dead_letter').body.queue_url,
+      '${aws_sqs_queue.dead_letter.id}',
+    );
+  });
+
+  it('routes with a rule on the custom bus whose pattern is read from infra/patterns/<stage>.json', () => {
+    assert.equal(
+      infra.block('stage:aws_cloudwatch_event_rule.this').body.event_pattern,
+      '${var.event_pattern}',
+    );
+    assert.equal(
+      infra.block('module.stage').body.event_pattern,
+      '${file("${path.module}/patterns/${each.key}.json")}',
+    );
+    assert.equal(
+      infra.block('module.stage').body.event_bus_name,
+      '${aws_cloudwatch_event_bus.market_data.name}',
+    );
+    for (const stage of STAGES)
+      assert.ok(existsSync(path.join(INFRA_DIR, 'patterns', `${stage}.json`)), stage);
+  });
+
+  it('targets the function with a retry policy and a dead-letter queue', () => {
+    const target = infra.block('stage:aws_cloudwatch_event_target.this').body;
+    assert.equal(target.arn, '${aws_lambda_function.this.arn}');
+    assert.equal(target.event_bus_name, '${var.event_bus_name}');
+    const retry = firstBlock(target, 'retry_policy');
+    assert.equal(typeof infra.value('stage:aws_cloudwatch_event_target.this', 'rule'), 'string');
+    assert.ok(
+      retry?.maximum_retry_attempts !== undefined && retry.maximum_event_age_in_seconds !== undefined,
+    );
+    assert.equal(firstBlock(target, 'dead_letter_config')?.arn, '${aws_sqs_queue.dead_letter.arn}');
+  });
+
+  it('lets only its rule invoke the function', () => {
+    const permission = infra.block('stage:aws_lambda_permission.events').body;
+    assert.equal(permission.principal, 'events.amazonaws.com');
+    assert.equal(permission.action, 'lambda:InvokeFunction');
+    assert.equal(permission.source_arn, '${aws_cloudwatch_event_rule.this.arn}');
+  });
+
+  it('alarms on Errors, Throttles and dead-letter queue depth', () => {
+    const alarms = infra.stageContext.module.locals.get('function_alarms')?.value;
+    assert.deepEqual(Object.values(alarms as HclObject).sort(), ['Errors', 'Throttles']);
+    const fnAlarm = infra.block('stage:aws_cloudwatch_metric_alarm.function').body;
+    assert.equal(fnAlarm.namespace, 'AWS/Lambda');
+    assert.equal(fnAlarm.statistic, 'Sum');
+    assert.equal(fnAlarm.period, 60);
+    assert.equal(fnAlarm.threshold, 0);
+    const depth = infra.block('stage:aws_cloudwatch_metric_alarm.dead_letter_depth').body;
+    assert.equal(depth.metric_name, 'ApproximateNumberOfMessagesVisible');
+    assert.deepEqual(depth.dimensions, { QueueName: '${aws_sqs_queue.dead_letter.name}' });
+    for (const alarm of [fnAlarm, depth]) assert.deepEqual(alarm.alarm_actions, ['${var.alarm_topic_arn}']);
+    assert.equal(infra.block('module.stage').body.alarm_topic_arn, '${aws_sns_topic.alerts.arn}');
+  });
+});
+
+describe('shared', () => {
+  it('has a custom bus and a 90-day archive of all its events', () => {
+    const archive = infra.block('aws_cloudwatch_event_archive.all_events');
+    assert.equal(archive.body.event_source_arn, '${aws_cloudwatch_event_bus.market_data.arn}');
+    assert.equal(archive.body.event_pattern, undefined, 'no pattern: every event is archived');
+    assert.equal(infra.value('aws_cloudwatch_event_archive.all_events', 'retention_days'), 90);
+  });
+
+  it('bills both tables on demand, encrypted, with point-in-time recovery and variable deletion protection', () => {
+    for (const table of ['aws_dynamodb_table.events', 'aws_dynamodb_table.audit']) {
+      const body = infra.block(table).body;
+      assert.equal(body.billing_mode, 'PAY_PER_REQUEST', table);
+      assert.equal(firstBlock(body, 'server_side_encryption')?.enabled, true, `${table} encryption`);
+      assert.equal(
+        firstBlock(body, 'point_in_time_recovery')?.enabled,
+        true,
+        `${table} point-in-time recovery`,
+      );
+      assert.equal(body.deletion_protection_enabled, '${var.deletion_protection}');
+      assert.equal(infra.value(table, 'deletion_protection_enabled'), false);
+    }
+  });
+
+  it('encrypts the topic with a customer managed key that alarms and the notification function may use', () => {
+    assert.equal(infra.block('aws_sns_topic.alerts').body.kms_master_key_id, '${aws_kms_key.sns.arn}');
+    assert.equal(
+      infra.block('aws_kms_key_policy.sns').body.policy,
+      '${data.aws_iam_policy_document.sns_key.json}',
+    );
+    const statements = blocksOf(infra.block('data.aws_iam_policy_document.sns_key').body, 'statement');
+    const principalsOf = (statement: HclObject) =>
+      blocksOf(statement, 'principals').flatMap((p) => p.identifiers);
+    const users = statements.filter((statement) =>
+      JSON.stringify(statement.actions).includes('kms:GenerateDataKey*'),
+    );
+    assert.deepEqual(users.flatMap(principalsOf).sort(), [
+      '${module.stage["notification"].role_arn}',
+      'cloudwatch.amazonaws.com',
+    ]);
+    for (const statement of users)
+      assert.deepEqual(statement.actions, ['kms:GenerateDataKey*', 'kms:Decrypt']);
+    assert.equal(infra.block('aws_kms_key.sns').body.enable_key_rotation, true);
+  });
+
+  it('lets CloudWatch alarms of this account publish to the topic', () => {
+    const statement = firstBlock(infra.block('data.aws_iam_policy_document.alerts_topic').body, 'statement');
+    assert.deepEqual(statement?.actions, ['sns:Publish']);
+    assert.deepEqual(statement?.resources, ['${aws_sns_topic.alerts.arn}']);
+    assert.deepEqual(firstBlock(statement ?? {}, 'principals')?.identifiers, ['cloudwatch.amazonaws.com']);
+    const conditions = blocksOf(statement ?? {}, 'condition');
+    assert.ok(
+      conditions.some(
+        (c) => c.variable === 'aws:SourceAccount' && JSON.stringify(c.values).includes('local.account_id'),
+      ),
+    );
+  });
+
+  it('subscribes the e-mail address only when one is given', () => {
+    const subscription = infra.block('aws_sns_topic_subscription.email').body;
+    assert.equal(subscription.count, '${var.notification_email == null ? 0 : 1}');
+    assert.equal(subscription.protocol, 'email');
+    assert.equal(subscription.endpoint, '${var.notification_email}');
+  });
+
+  it('publishes the event JSON Schema (draft 4) from the committed schema file', () => {
+    const schema = infra.block('aws_schemas_schema.market_data_raw').body;
+    assert.equal(schema.type, 'JSONSchemaDraft4');
+    assert.equal(schema.content, '${file("${path.module}/../schemas/market-data-raw.schema.json")}');
+    assert.equal(schema.registry_name, '${aws_schemas_registry.market_data.name}');
+    const file = path.join(INFRA_DIR, '../schemas/market-data-raw.schema.json');
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { $schema?: string };
+    assert.equal(parsed.$schema, 'http://json-schema.org/draft-04/schema#');
+  });
+
+  it('alarms on DynamoDB consumed read and write capacity of both tables', () => {
+    const metrics = infra.root.locals.get('table_capacity_metrics')?.value as HclObject;
+    assert.deepEqual(Object.values(metrics).sort(), [
+      'ConsumedReadCapacityUnits',
+      'ConsumedWriteCapacityUnits',
+    ]);
+    assert.deepEqual(Object.keys(infra.root.locals.get('tables')?.value as HclObject).sort(), [
+      'audit',
+      'events',
+    ]);
+    assert.equal(infra.block('aws_cloudwatch_metric_alarm.table_capacity').body.namespace, 'AWS/DynamoDB');
+  });
+
+  it('alarms on EventBridge failed invocations of every rule', () => {
+    const alarm = infra.block('aws_cloudwatch_metric_alarm.failed_invocations').body;
+    assert.equal(alarm.namespace, 'AWS/Events');
+    assert.equal(alarm.metric_name, 'FailedInvocations');
+    assert.deepEqual(forEachKeys(infra.root, alarm.for_each)?.sort(), [...STAGES].sort());
+  });
+
+  it('alarms on end-to-end latency: p99 of the EMF metric LatencyFromIngestion', () => {
+    const alarm = infra.block('aws_cloudwatch_metric_alarm.end_to_end_latency').body;
+    assert.equal(
+      infra.value('aws_cloudwatch_metric_alarm.end_to_end_latency', 'namespace'),
+      METRICS_NAMESPACE,
+    );
+    assert.equal(alarm.metric_name, 'LatencyFromIngestion');
+    assert.equal(alarm.extended_statistic, 'p99');
+    assert.deepEqual(alarm.dimensions, { service: '${each.key}', environment: '${var.environment}' });
+    assert.deepEqual(forEachKeys(infra.root, alarm.for_each)?.sort(), ['notification', 'processing']);
+  });
+
+  it('sends every alarm to the alert topic', () => {
+    for (const module of [infra.root, infra.stageContext.module]) {
+      for (const alarm of blocksOfKind(module, 'resource', 'aws_cloudwatch_metric_alarm')) {
+        assert.equal(
+          Array.isArray(alarm.body.alarm_actions) && alarm.body.alarm_actions.length,
+          1,
+          alarm.address,
+        );
+      }
+    }
+  });
+});
+
+describe('names', () => {
+  it('every named resource matches its {type}-{purpose}-{environment} rule', () => {
+    const checked: CheckedName[] = [];
+    assert.deepEqual(checkNaming(infra.root, checked), []);
+    const namedTypes = new Set(checked.map(({ block }) => block.type));
+    for (const module of [infra.root, infra.stageContext.module]) {
+      for (const block of blocksOfKind(module, 'resource')) {
+        if (NAMING_RULES[block.type]) assert.ok(namedTypes.has(block.type), `${block.address} was checked`);
+      }
+    }
+    assert.ok(checked.length >= 20, `${checked.length} names checked`);
+  });
+
+  it('names the stage resources after the stage and the environment', () => {
+    assert.equal(
+      infra.stageContext.module.locals.get('function_name')?.value,
+      'lambda-${var.stage}-${var.environment}',
+    );
+    assert.equal(
+      infra.block('stage:aws_sqs_queue.dead_letter').body.name,
+      'sqs-${var.stage}-dlq-${var.environment}',
+    );
+    assert.equal(
+      infra.block('aws_cloudwatch_dashboard.pipeline').body.dashboard_name,
+      'dashboard-${var.project}-${var.environment}',
+    );
+  });
+});
+
+describe('outputs', () => {
+  const GROUPS: Record<string, number> = {
+    lambda_: 9,
+    eventbridge_: 4,
+    dynamodb_: 4,
+    sqs_: 6,
+    sns_: 2,
+    cloudwatch_: 2,
+    ssm_: 1,
+  };
+
+  it('has at least 30 outputs, each with a description', () => {
+    const outputs = blocksOfKind(infra.root, 'output');
+    assert.ok(outputs.length >= 30, `${outputs.length} outputs`);
+    for (const output of outputs) {
+      assert.ok(
+        typeof output.body.description === 'string' && output.body.description.length > 10,
+        output.name,
+      );
+    }
+  });
+
+  it('groups outputs as the requirements list them', () => {
+    const names = blocksOfKind(infra.root, 'output').map((output) => output.name);
+    for (const [prefix, minimum] of Object.entries(GROUPS)) {
+      const count = names.filter((name) => name.startsWith(prefix)).length;
+      assert.ok(count >= minimum, `${prefix}* has ${count} outputs, at least ${minimum} expected`);
+    }
+    for (const stage of STAGES) {
+      for (const suffix of ['function_name', 'function_arn', 'role_arn']) {
+        assert.ok(names.includes(`lambda_${stage}_${suffix}`), `lambda_${stage}_${suffix}`);
+      }
+    }
+    for (const name of [
+      'environment',
+      'aws_region',
+      'aws_account_id',
+      'eventbridge_rule_names',
+      'eventbridge_archive_arn',
+    ]) {
+      assert.ok(names.includes(name), name);
+    }
+  });
+
+  it('marks the topic ARN and the queue URLs sensitive', () => {
+    const sensitive = blocksOfKind(infra.root, 'output')
+      .filter((output) => output.body.sensitive === true)
+      .map((output) => output.name);
+    for (const name of ['sns_topic_arn', ...STAGES.map((stage) => `sqs_${stage}_dlq_url`)]) {
+      assert.ok(sensitive.includes(name), `${name} is sensitive`);
+    }
+  });
+});

@@ -1,0 +1,175 @@
+import { firstBlock, type HclValue, isObject, soleInterpolation, stringsIn } from './hcl.ts';
+import type { Issue } from './issue.ts';
+import type { Block, TerraformModule } from './parse.ts';
+
+/** The only actions that may have Resource "*": X-Ray offers no resource-level permissions for them. */
+export const XRAY_PUT_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
+const ACTION_KEYS = ['actions', 'Action', 'not_actions', 'NotAction'];
+const RESOURCE_KEYS = ['resources', 'Resource', 'not_resources', 'NotResource'];
+
+/** A policy statement written as HCL data (a statement block, or an object with actions and resources). */
+export interface PolicyStatement {
+  block: Block;
+  /** Key path inside the block, for example `ingestion_policy_statements.StoreRawEvents`. */
+  path: string[];
+  actions: string[];
+  resources: string[];
+  /** Statement of a KMS key policy, where Resource "*" means the key itself. */
+  inKeyPolicy: boolean;
+}
+
+function asStrings(value: HclValue | undefined): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
+  return [];
+}
+
+/** Names of the aws_iam_policy_document data sources used as the policy of a KMS key. */
+function keyPolicyDocuments(module: TerraformModule): Set<string> {
+  const names = new Set<string>();
+  for (const block of module.blocks) {
+    if (block.kind !== 'resource' || (block.type !== 'aws_kms_key' && block.type !== 'aws_kms_key_policy'))
+      continue;
+    const match = /^data\.aws_iam_policy_document\.([a-z0-9_]+)\.json$/.exec(
+      soleInterpolation(block.body.policy) ?? '',
+    );
+    if (match?.[1]) names.add(match[1]);
+  }
+  return names;
+}
+
+/** Every policy statement written as data anywhere in the module (not the ones inside modules it calls). */
+export function policyStatements(module: TerraformModule): PolicyStatement[] {
+  const keyDocuments = keyPolicyDocuments(module);
+  const statements: PolicyStatement[] = [];
+  const visit = (block: Block, value: HclValue, path: string[]) => {
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(block, item, [...path, String(index)]);
+      return;
+    }
+    if (!isObject(value)) return;
+    if (ACTION_KEYS.some((key) => key in value)) {
+      statements.push({
+        block,
+        path,
+        actions: ACTION_KEYS.flatMap((key) => asStrings(value[key])),
+        resources: RESOURCE_KEYS.flatMap((key) => asStrings(value[key])),
+        inKeyPolicy:
+          block.kind === 'data' && block.type === 'aws_iam_policy_document' && keyDocuments.has(block.name),
+      });
+      return;
+    }
+    for (const [key, item] of Object.entries(value)) visit(block, item, [...path, key]);
+  };
+  for (const block of module.blocks) visit(block, block.body, []);
+  return statements;
+}
+
+function isWildcardAction(action: string): boolean {
+  return action === '*' || /^[a-zA-Z0-9-]+:\*$/.test(action);
+}
+
+function checkStatements(module: TerraformModule, report: (block: Block, message: string) => void): void {
+  for (const statement of policyStatements(module)) {
+    const where = statement.path.join('.');
+    for (const action of statement.actions.filter(isWildcardAction)) {
+      report(statement.block, `${where}: action "${action}" grants every action; name the actions`);
+    }
+    const nonXray = statement.actions.filter((action) => !XRAY_PUT_ACTIONS.has(action));
+    if (statement.resources.includes('*') && !statement.inKeyPolicy && nonXray.length > 0) {
+      report(
+        statement.block,
+        `${where}: Resource "*" for ${nonXray.join(', ')}; only the X-Ray put actions may use it`,
+      );
+    }
+  }
+  // Policies written inline in jsonencode() are expressions: look for wildcards in their text.
+  for (const block of module.blocks) {
+    for (const { text } of stringsIn(block.body)) {
+      if (!text.includes('${')) continue;
+      const wildcard = /(?:Action|actions)\s*=\s*\[?[^\]=]*?"(\*|[a-zA-Z0-9-]+:\*)"/.exec(text);
+      if (wildcard) report(block, `policy action "${wildcard[1]}" grants every action; name the actions`);
+      const isKeyPolicy = block.type === 'aws_kms_key' || block.type === 'aws_kms_key_policy';
+      if (!isKeyPolicy && /Resource\s*=\s*\[?\s*"\*"/.test(text) && !/xray:Put/.test(text)) {
+        report(block, 'policy Resource "*" outside the X-Ray put actions');
+      }
+    }
+  }
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true || value === 'true';
+}
+
+function checkResources(module: TerraformModule, report: (block: Block, message: string) => void): void {
+  for (const block of module.blocks) {
+    for (const lifecycle of Array.isArray(block.body.lifecycle) ? block.body.lifecycle : []) {
+      if (isObject(lifecycle) && 'prevent_destroy' in lifecycle && lifecycle.prevent_destroy !== false) {
+        report(block, 'prevent_destroy is set: every resource must be destroyable');
+      }
+    }
+    if (block.kind !== 'resource') continue;
+    const body = block.body;
+    switch (block.type) {
+      case 'aws_sqs_queue':
+        if (!isTrue(body.sqs_managed_sse_enabled) && body.kms_master_key_id === undefined) {
+          report(block, 'queue is not encrypted: set sqs_managed_sse_enabled = true or kms_master_key_id');
+        }
+        break;
+      case 'aws_sns_topic':
+        if (body.kms_master_key_id === undefined) {
+          report(block, 'topic is not encrypted: set kms_master_key_id to a customer managed key');
+        } else if (body.kms_master_key_id === 'alias/aws/sns') {
+          report(
+            block,
+            'topic uses the AWS managed key alias/aws/sns: CloudWatch alarms cannot publish to it',
+          );
+        }
+        break;
+      case 'aws_dynamodb_table':
+        if (!isTrue(firstBlock(body, 'server_side_encryption')?.enabled)) {
+          report(block, 'table has no server_side_encryption { enabled = true }');
+        }
+        break;
+      case 'aws_lambda_function': {
+        if (firstBlock(body, 'dead_letter_config')?.target_arn === undefined) {
+          report(block, 'function has no dead_letter_config with a target_arn');
+        }
+        if (body.reserved_concurrent_executions === undefined) {
+          report(block, 'function has no reserved_concurrent_executions');
+        }
+        if (firstBlock(body, 'tracing_config')?.mode !== 'Active') {
+          report(block, 'function has no tracing_config { mode = "Active" }');
+        }
+        break;
+      }
+      case 'aws_cloudwatch_log_group':
+        if (body.retention_in_days === undefined || body.retention_in_days === 0) {
+          report(block, 'log group has no retention_in_days: its logs would be kept forever');
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/**
+ * Security and policy rules: no wildcard actions, Resource "*" only for the X-Ray put actions (and in
+ * KMS key policies, where it means the key), every queue, topic and table encrypted, no
+ * prevent_destroy, every function with a dead-letter queue, reserved concurrency and active tracing,
+ * every log group with a retention.
+ */
+export function checkSecurity(root: TerraformModule): Issue[] {
+  const issues: Issue[] = [];
+  const report = (block: Block, message: string) =>
+    issues.push({ check: 'security', file: block.file, address: block.address, message });
+  const pending: TerraformModule[] = [root];
+  for (let module = pending.shift(); module; module = pending.shift()) {
+    checkStatements(module, report);
+    checkResources(module, report);
+    pending.push(...module.children.values());
+  }
+  return issues;
+}
