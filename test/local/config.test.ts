@@ -13,7 +13,7 @@ test('the local defaults name the local resources and use the domain defaults', 
     {
       eventsTable: 'dynamodb-events-local',
       auditTable: 'dynamodb-audit-local',
-      eventBusName: 'eventbridge-marketdata-local',
+      eventBusName: 'eventbus-marketflow-local',
       alertTopicArn: 'arn:aws:sns:us-east-1:000000000000:sns-alerts-local',
       indicatorWindow: 20,
     },

@@ -23,7 +23,7 @@ function record(putAt: number, id: string): ArchivedEvent {
     resources: [],
     detail: { id },
   };
-  return { putAt, busName: 'eventbridge-marketdata-local', event };
+  return { putAt, busName: 'eventbus-marketflow-local', event };
 }
 
 async function withArchive(run: (dataDir: string) => Promise<void>): Promise<void> {

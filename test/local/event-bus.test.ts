@@ -11,7 +11,7 @@ import { loadStageRules } from '../../src/local/rules.ts';
 import { RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
 import { WorkTracker } from '../../src/local/work-tracker.ts';
 
-const BUS = 'eventbridge-marketdata-local';
+const BUS = 'eventbus-marketflow-local';
 
 async function busWithRecordingTargets() {
   const received: Record<Stage, string[]> = { ingestion: [], processing: [], notification: [] };

@@ -11,7 +11,7 @@ import {
   toEnvelope,
 } from '../../src/local/put-events.ts';
 
-const BUS = 'eventbridge-marketdata-local';
+const BUS = 'eventbus-marketflow-local';
 const buses = busDirectory(BUS);
 const now = new Date('2024-05-01T12:34:56.789Z');
 

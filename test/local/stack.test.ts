@@ -120,7 +120,7 @@ describe('local stack', () => {
     const file = JSON.parse(await readFile(endpointsPath(dataDir), 'utf8')) as EndpointsFile;
     assert.equal(file.eventbridge, stack.endpoints.eventbridge);
     assert.equal(file.dynamodb, stack.endpoints.dynamodb);
-    assert.equal(file.eventBusName, 'eventbridge-marketdata-local');
+    assert.equal(file.eventBusName, 'eventbus-marketflow-local');
     assert.equal(file.region, 'us-east-1');
     assert.equal(file.admin, `${stack.endpoints.eventbridge}/admin`);
     assert.equal(file.pid, process.pid);

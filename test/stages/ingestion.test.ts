@@ -71,7 +71,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     const entries = pipeline.takeEntries();
     assert.equal(entries.length, 1);
     const [entry] = entries;
-    assert.equal(entry?.EventBusName, 'eventbridge-marketdata-test');
+    assert.equal(entry?.EventBusName, 'eventbus-marketflow-test');
     assert.equal(entry?.Source, 'marketflow.ingestion');
     assert.equal(entry?.DetailType, 'MarketData.Validated');
     const validated = JSON.parse(entry?.Detail ?? '{}');

@@ -22,7 +22,7 @@ import type { TestDatabase } from './dynalite.ts';
 
 export const PREFIX = '/marketflow/test';
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:sns-alerts-test';
-export const BUS_NAME = 'eventbridge-marketdata-test';
+export const BUS_NAME = 'eventbus-marketflow-test';
 
 /** Metrics as the stages report them, kept for assertions. */
 export class RecordedMetrics implements MetricsPort {

@@ -16,7 +16,7 @@ export function defaultLocalConfig(): PipelineConfig {
   return {
     eventsTable: tableName('events', LOCAL_ENVIRONMENT),
     auditTable: tableName('audit', LOCAL_ENVIRONMENT),
-    eventBusName: `eventbridge-marketdata-${LOCAL_ENVIRONMENT}`,
+    eventBusName: `eventbus-marketflow-${LOCAL_ENVIRONMENT}`,
     alertTopicArn: `arn:aws:sns:us-east-1:000000000000:sns-alerts-${LOCAL_ENVIRONMENT}`,
     alertRules: DEFAULT_ALERT_RULES,
     indicatorWindow: DEFAULT_INDICATOR_WINDOW,

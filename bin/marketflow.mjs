@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `marketflow` command. The CLI is TypeScript run by Node's type stripping; on an older Node (the
+// machine's own may be 20) this re-executes itself with the Node 24 the project pins as a devDependency.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+const stripsTypes = major >= 24 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
+
+if (stripsTypes) {
+  const { runFromProcess } = await import('../src/cli/main.ts');
+  process.exitCode = await runFromProcess(process.argv.slice(2));
+} else {
+  const pinnedNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (process.env.MARKETFLOW_REEXEC === '1' || !existsSync(pinnedNode)) {
+    process.stderr.write(
+      `marketflow needs Node.js 24 (this is ${process.version}) and did not find the project's pinned one at\n` +
+        `${pinnedNode}: run npm install in the marketflow directory, or run marketflow with Node.js >= 24.\n`,
+    );
+    process.exit(1);
+  }
+  const child = spawn(pinnedNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, MARKETFLOW_REEXEC: '1' },
+  });
+  const forward = (signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, forward);
+  child.on('error', (error) => {
+    process.stderr.write(`marketflow: cannot start ${pinnedNode}: ${error.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    for (const name of signals) process.off(name, forward);
+    if (signal) {
+      // Die of the same signal, so the caller sees what the child saw.
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What a running local stack writes to `<dataDir>/endpoints.json` so other processes can reach it. */
+export interface LocalEndpoints {
+  eventbridge: string;
+  eventBusName: string;
+  dynamodb: string;
+  region: string;
+  admin?: string;
+  dashboard?: string;
+  pid?: number;
+  eventsTable?: string;
+  auditTable?: string;
+}
+
+export const ENDPOINTS_FILE = 'endpoints.json';
+
+/**
+ * The endpoints of the stack serving `dataDir`, or undefined when none is running: no file, an
+ * unreadable one, or a `pid` that is no longer alive (a stack killed without cleaning up).
+ */
+export async function runningStackEndpoints(dataDir: string): Promise<LocalEndpoints | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, ENDPOINTS_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isEndpoints(parsed)) return undefined;
+  if (parsed.pid === undefined || !isAlive(parsed.pid)) return undefined;
+  return parsed;
+}
+
+function isEndpoints(value: unknown): value is LocalEndpoints {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    typeof record.eventbridge === 'string' &&
+    typeof record.eventBusName === 'string' &&
+    typeof record.dynamodb === 'string' &&
+    (record.pid === undefined || typeof record.pid === 'number')
+  );
+}
+
+export function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,133 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+  type PutEventsResultEntry,
+} from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../../adapters/aws/tables.ts';
+import type { Stage } from '../../domain/event-types.ts';
+import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
+import { CommandError } from '../errors.ts';
+import type {
+  ArchiveReplayOutcome,
+  AuditItem,
+  DeadLetterView,
+  OperatorBackend,
+  RedriveOutcome,
+  StoredEventItem,
+} from './backend.ts';
+import { deadLetterView } from './embedded.ts';
+import type { LocalEndpoints } from './endpoints-file.ts';
+import { auditTrail, findByRawEventId, querySymbol, type TableNames } from './table-reads.ts';
+
+/** The local stack has no IAM: the SDK still signs requests, so it gets fixed placeholder keys. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const LOCAL_ENVIRONMENT = 'local';
+
+/**
+ * A local stack running in another process (`npm start`), reached the way a producer would: the real
+ * EventBridge and DynamoDB clients against its endpoints, and its admin HTTP API for queues and archive.
+ */
+export class RunningLocalBackend implements OperatorBackend {
+  readonly description: string;
+  readonly eventBusName: string;
+  readonly #endpoints: LocalEndpoints;
+  readonly #eventBridge: EventBridgeClient;
+  readonly #dynamoDb: DynamoDBClient;
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #tables: TableNames;
+
+  constructor(endpoints: LocalEndpoints) {
+    this.#endpoints = endpoints;
+    this.eventBusName = endpoints.eventBusName;
+    this.description = `local stack running as process ${endpoints.pid ?? '?'} (${endpoints.eventbridge})`;
+    this.#eventBridge = new EventBridgeClient({
+      endpoint: endpoints.eventbridge,
+      region: endpoints.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    this.#dynamoDb = new DynamoDBClient({
+      endpoint: endpoints.dynamodb,
+      region: endpoints.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    this.#documents = DynamoDBDocumentClient.from(this.#dynamoDb);
+    this.#tables = {
+      eventsTable: endpoints.eventsTable ?? tableName('events', LOCAL_ENVIRONMENT),
+      auditTable: endpoints.auditTable ?? tableName('audit', LOCAL_ENVIRONMENT),
+    };
+  }
+
+  async putEvents(entries: PutEventsRequestEntry[]): Promise<PutEventsResultEntry[]> {
+    const response = await this.#eventBridge.send(new PutEventsCommand({ Entries: entries }));
+    return response.Entries ?? [];
+  }
+
+  querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
+    return querySymbol(this.#documents, this.#tables, symbol, options);
+  }
+
+  auditTrail(eventId: string): Promise<AuditItem[]> {
+    return auditTrail(this.#documents, this.#tables, eventId);
+  }
+
+  findByRawEventId(rawEventId: string): Promise<StoredEventItem[]> {
+    return findByRawEventId(this.#documents, this.#tables, rawEventId);
+  }
+
+  async listDeadLetters(stage?: Stage): Promise<DeadLetterView[]> {
+    const query = stage === undefined ? '' : `?stage=${encodeURIComponent(stage)}`;
+    const body = await this.#admin('GET', `/admin/dead-letters${query}`);
+    const messages = Array.isArray(body)
+      ? body
+      : ((body as { messages?: unknown[]; deadLetters?: unknown[] }).messages ??
+        (body as { deadLetters?: unknown[] }).deadLetters ??
+        []);
+    return (messages as DeadLetterMessage[]).map(deadLetterView);
+  }
+
+  async redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome> {
+    return (await this.#admin('POST', '/admin/dead-letters/redrive', selection)) as RedriveOutcome;
+  }
+
+  async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {
+    return (await this.#admin('POST', '/admin/archive/replay', window)) as ArchiveReplayOutcome;
+  }
+
+  async close(): Promise<void> {
+    this.#eventBridge.destroy();
+    this.#dynamoDb.destroy();
+  }
+
+  async #admin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const base = this.#endpoints.admin;
+    if (base === undefined) {
+      throw new CommandError(
+        'the running local stack exposes no admin endpoint (endpoints.json has no "admin")',
+      );
+    }
+    const response = await fetch(new URL(path, base), {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // keep the text for the error message
+    }
+    if (!response.ok) {
+      const message =
+        typeof parsed === 'object' && parsed !== null && 'message' in parsed
+          ? String((parsed as { message: unknown }).message)
+          : text;
+      throw new CommandError(`${method} ${path} failed with HTTP ${response.status}: ${message}`);
+    }
+    return parsed;
+  }
+}

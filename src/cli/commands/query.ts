@@ -1,0 +1,105 @@
+import {
+  booleanOption,
+  parsePositiveInteger,
+  parseTime,
+  requiredString,
+  stringOption,
+  TARGET_OPTIONS,
+} from '../args.ts';
+import type { StoredEventItem } from '../backends/backend.ts';
+import { withBackend } from '../backends/open.ts';
+import type { Command } from '../command.ts';
+import { ExitCode } from '../errors.ts';
+import { decimal, isoTime, json, table } from '../format.ts';
+import { type CliIo, writeLine } from '../io.ts';
+
+const DEFAULT_LIMIT = 20;
+
+export const queryCommand: Command = {
+  name: 'query',
+  summary: 'Show the stored events of a symbol, newest first, with their indicators and alerts.',
+  description: 'Reads the symbol-timestamp-index of the events table (a Query, not a Scan).',
+  options: [
+    {
+      name: 'symbol',
+      type: 'string',
+      value: 'S',
+      description: 'Symbol as stored, e.g. BTC-USDT (required).',
+    },
+    {
+      name: 'since',
+      type: 'string',
+      value: 'T',
+      description: 'Only events at or after T (epoch ms, ISO 8601, 2h).',
+    },
+    {
+      name: 'limit',
+      type: 'string',
+      value: 'N',
+      description: `At most N events (default ${DEFAULT_LIMIT}).`,
+    },
+    { name: 'json', type: 'boolean', description: 'Print the stored items as JSON.' },
+    ...TARGET_OPTIONS,
+  ],
+  examples: [
+    'marketflow query --symbol BTC-USDT --limit 5',
+    'marketflow query --symbol BTC-USDT --since 2021-02-19T12:00:00Z --json',
+  ],
+  async run({ values }, io: CliIo) {
+    const symbol = requiredString(values, 'symbol', 'the symbol whose events to show');
+    const sinceText = stringOption(values, 'since');
+    const since = sinceText === undefined ? undefined : parseTime('since', sinceText);
+    const limitText = stringOption(values, 'limit');
+    const limit = limitText === undefined ? DEFAULT_LIMIT : parsePositiveInteger('limit', limitText);
+    return withBackend(values, io, async (backend) => {
+      const items = await backend.querySymbol(symbol, { limit, ...(since === undefined ? {} : { since }) });
+      if (booleanOption(values, 'json')) {
+        writeLine(io.stdout, json(items));
+        return ExitCode.Ok;
+      }
+      if (items.length === 0) {
+        writeLine(
+          io.stdout,
+          `no stored events for ${symbol}${since === undefined ? '' : ` since ${isoTime(since)}`}`,
+        );
+        return ExitCode.Ok;
+      }
+      writeLine(io.stdout, eventTable(items));
+      return ExitCode.Ok;
+    });
+  },
+};
+
+export function eventTable(items: readonly StoredEventItem[]): string {
+  const headers = [
+    'time',
+    'price',
+    'volume',
+    'status',
+    'sma',
+    'ema',
+    'vwap',
+    'volatility',
+    'z-score',
+    'alerts',
+  ];
+  const rows = items.map((item) => {
+    const indicators = (item.indicators ?? {}) as Record<string, unknown>;
+    const alerts = Object.entries((item.alerts ?? {}) as Record<string, { severity?: unknown }>)
+      .map(([rule, alert]) => `${rule}${alert?.severity ? `(${String(alert.severity)})` : ''}`)
+      .join(',');
+    return [
+      isoTime(item.timestamp),
+      String(item.price ?? ''),
+      String(item.volume ?? ''),
+      String(item.status ?? ''),
+      decimal(indicators.sma),
+      decimal(indicators.ema),
+      decimal(indicators.vwap),
+      decimal(indicators.volatility, 6),
+      decimal(indicators.volume_zscore, 2),
+      alerts,
+    ];
+  });
+  return table(headers, rows);
+}

@@ -1,0 +1,217 @@
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PublishedNotification } from '../../adapters/local/notifier.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { booleanOption, stringOption } from '../args.ts';
+import { runningStackEndpoints } from '../backends/endpoints-file.ts';
+import { dataDirOf } from '../backends/open.ts';
+import type { Command } from '../command.ts';
+import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
+import { CommandError, ExitCode, UsageError } from '../errors.ts';
+import { type CliIo, type Writer, writeLine } from '../io.ts';
+import { ProgressReporter } from '../progress.ts';
+import { replayFiles } from '../replayer.ts';
+import { summaryText } from '../summary.ts';
+import { speedOption } from './input-files.ts';
+
+/** The bundled real market data (MIT, see data/LICENSE), replayed side by side. */
+export const BUNDLED_DATA = ['btc-usdt-1m-2021-02-19.json', 'dash-usdt-1m-2020-09-09.json'].map((name) =>
+  fileURLToPath(new URL(`../../../data/${name}`, import.meta.url)),
+);
+/**
+ * An hour of market per second: 60 bars/s per file, so the indicator windows fill and the first alerts
+ * come out within seconds, and the two weeks of bars are through in about three minutes.
+ */
+export const DEFAULT_START_SPEED = 3_600;
+/** After this many alerts printed one by one, the rest are only counted (they are all in alerts.jsonl). */
+const ALERTS_PRINTED = 30;
+/** What a local stack keeps in its data directory; `--fresh` removes these and nothing else. */
+const DATA_DIR_ENTRIES = new Set([
+  'dynamodb',
+  'archive',
+  'dead-letters',
+  'alerts.jsonl',
+  'endpoints.json',
+  'runtime.lock',
+]);
+const LOG_LEVELS = ['silent', 'info', 'debug'] as const;
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Boot the local stack, replay the bundled real market data, keep serving until Ctrl-C.',
+  description:
+    'Runs the three stages on embedded parts (dynalite, a local EventBridge bus with archive and\n' +
+    'dead-letter queues, a local notifier) and prints the endpoints, which the real AWS SDK and CLI accept\n' +
+    'with --endpoint-url. The replay puts BTC/USDT and DASH/USDT one-minute bars through PutEvents.\n' +
+    'Bars carry deterministic producer ids: replaying into a store that already holds them gives\n' +
+    'duplicates (stored once, alerted once); --fresh starts from an empty store.',
+  options: [
+    { name: 'no-replay', type: 'boolean', description: 'Start the stack alone.' },
+    { name: 'in-memory', type: 'boolean', description: 'Keep nothing on disk (a throwaway run).' },
+    { name: 'data-dir', type: 'string', value: 'DIR', description: 'Data directory (default .marketflow).' },
+    {
+      name: 'speed',
+      type: 'string',
+      value: 'N|max',
+      description: `Replay speed as a market-time multiplier, or max (default ${DEFAULT_START_SPEED}: an hour per second).`,
+    },
+    { name: 'fresh', type: 'boolean', description: 'Wipe the data directory first.' },
+    {
+      name: 'log-level',
+      type: 'string',
+      value: 'LEVEL',
+      description: 'Function logs: silent (default), info, debug.',
+    },
+  ],
+  examples: [
+    'npm start',
+    'marketflow start --fresh',
+    'marketflow start --no-replay --in-memory',
+    'marketflow start --speed max',
+  ],
+  async run({ values }, io: CliIo) {
+    const speed = speedOption(values, DEFAULT_START_SPEED);
+    const logLevel = stringOption(values, 'log-level') ?? 'silent';
+    if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+    }
+    const dataDir = dataDirOf(values, io);
+    const inMemory = booleanOption(values, 'in-memory');
+    const replay = !booleanOption(values, 'no-replay');
+    const running = await runningStackEndpoints(dataDir);
+    if (running) {
+      throw new CommandError(
+        `a local stack is already running on ${dataDir} (process ${running.pid}, ${running.eventbridge}); stop it or use another --data-dir`,
+      );
+    }
+    if (booleanOption(values, 'fresh')) await wipeDataDir(dataDir);
+    const heldData = !inMemory && existsSync(join(dataDir, 'dynamodb'));
+
+    let progress: ProgressReporter | undefined;
+    let alertsPrinted = 0;
+    const onNotification = (alert: PublishedNotification): void => {
+      alertsPrinted += 1;
+      if (alertsPrinted > ALERTS_PRINTED) return;
+      const line =
+        alertsPrinted === ALERTS_PRINTED
+          ? `ALERT ${alert.subject}\n(further alerts are only counted${inMemory ? '' : `; every alert is in ${join(dataDir, 'alerts.jsonl')}`})`
+          : `ALERT ${alert.subject}`;
+      if (progress) progress.printAbove(line);
+      else writeLine(io.stdout, line);
+    };
+    const { startLocalStack, EmbeddedBackend, RunObserver, collectSummary } = await loadEmbeddedRuntime();
+    let stack: LocalStack;
+    try {
+      stack = await startLocalStack({
+        dataDir,
+        inMemory,
+        logLevel: logLevel as (typeof LOG_LEVELS)[number],
+        onNotification,
+      });
+    } catch (error) {
+      if ((error as Error).name === 'DataDirInUseError') throw new CommandError((error as Error).message);
+      throw error;
+    }
+    try {
+      printBanner(io.stdout, stack, { inMemory, heldData, replay });
+      if (replay && !io.signal?.aborted) {
+        const observer = new RunObserver(stack);
+        const backend = new EmbeddedBackend(stack, { ownsStack: false });
+        progress = new ProgressReporter(io.stdout, { extra: () => `${observer.notifications} alerts` });
+        writeLine(
+          io.stdout,
+          `Replaying ${BUNDLED_DATA.length} files of real one-minute bars at ${speed === 'max' ? 'max speed' : `${speed}x market time`}:`,
+        );
+        const report = await replayFiles({
+          files: BUNDLED_DATA,
+          speed,
+          put: (entries) => backend.putEvents(entries),
+          eventBusName: backend.eventBusName,
+          inFlight: () => observer.inFlight(),
+          onProgress: (state) => progress?.update(state),
+          ...(io.signal ? { signal: io.signal } : {}),
+        });
+        progress.finish();
+        progress = undefined;
+        if (!report.aborted) {
+          await stack.bus.idle();
+          const { summary } = await collectSummary(stack, report, BUNDLED_DATA, observer, Date.now());
+          writeLine(io.stdout, '\nReplay summary:');
+          writeLine(io.stdout, summaryText(summary));
+        }
+        observer.dispose();
+      }
+      if (!io.signal?.aborted) {
+        writeLine(io.stdout, '\nServing. Press Ctrl-C to stop.');
+        await waitForAbort(io.signal);
+      }
+      writeLine(io.stdout, '\nStopping: letting accepted work finish...');
+    } finally {
+      await stack.stop();
+    }
+    writeLine(io.stdout, 'Stopped.');
+    return ExitCode.Ok;
+  },
+};
+
+function printBanner(
+  out: Writer,
+  stack: LocalStack,
+  options: { inMemory: boolean; heldData: boolean; replay: boolean },
+): void {
+  const { endpoints } = stack;
+  const rows: [string, string][] = [
+    ['EventBridge PutEvents', `${endpoints.eventbridge}  (bus ${endpoints.eventBusName})`],
+    ['DynamoDB', endpoints.dynamodb],
+    ['Admin API', endpoints.admin],
+    ['Region', endpoints.region],
+  ];
+  if (endpoints.dashboard) rows.splice(0, 0, ['Dashboard', endpoints.dashboard]);
+  writeLine(
+    out,
+    `marketflow local stack is up (${options.inMemory ? 'in memory' : `data in ${stack.dataDir}`})`,
+  );
+  for (const [name, value] of rows) writeLine(out, `  ${name.padEnd(22)} ${value}`);
+  writeLine(
+    out,
+    `  Try: aws events put-events --endpoint-url ${endpoints.eventbridge} --region ${endpoints.region} --entries ...`,
+  );
+  writeLine(
+    out,
+    `       aws dynamodb scan --endpoint-url ${endpoints.dynamodb} --region ${endpoints.region} --table-name ${stack.config.eventsTable} --max-items 1`,
+  );
+  writeLine(out, '       npx marketflow query --symbol BTC-USDT   (from another terminal)');
+  if (options.replay && options.heldData) {
+    writeLine(
+      out,
+      'Note: the data directory already holds events from an earlier run. The bars carry deterministic producer\n' +
+        'ids, so this replay gives duplicates (stored once, never alerted twice). Use --fresh to start empty.',
+    );
+  }
+}
+
+function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return new Promise(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Removes what a stack keeps in the directory; refuses a directory holding anything else (a typo in --data-dir). */
+export async function wipeDataDir(dataDir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dataDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const foreign = entries.filter((entry) => !DATA_DIR_ENTRIES.has(entry));
+  if (foreign.length > 0) {
+    throw new CommandError(
+      `--fresh refuses to wipe ${dataDir}: it holds ${foreign.slice(0, 5).join(', ')}, which a marketflow stack does not write`,
+    );
+  }
+  for (const entry of entries) await rm(join(dataDir, entry), { recursive: true, force: true });
+}

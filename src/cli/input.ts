@@ -1,0 +1,247 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+
+/**
+ * Reads replay inputs: a JSON array or JSON lines (detected from the first character), each item a
+ * `MarketData.Raw` detail or a row of the shared bar format. The file is streamed once; nothing is
+ * dropped: items the CLI does not recognize are still sent so ingestion rejects them with reasons.
+ */
+
+export const BAR_SOURCE = 'exchange.binance';
+export const DETAIL_SOURCE = 'exchange.replay';
+/** Cap on the text of an unparseable item carried in its detail (the rest is not needed to reject it). */
+const MAX_UNPARSED_CHARACTERS = 1_000;
+
+export type InputItemKind = 'bar' | 'detail' | 'unrecognized' | 'unparseable';
+
+export interface InputItem {
+  file: string;
+  /** Position of the item in its file, from 0. */
+  index: number;
+  /** Line where the item starts, from 1. */
+  line: number;
+  kind: InputItemKind;
+  /** EventBridge source to publish under. */
+  source: string;
+  detail: Record<string, unknown>;
+  /** Market time in epoch ms, when the item has one (paces replays). */
+  timestamp?: number;
+  symbol?: string;
+  /** Bytes of the file read so far (progress). */
+  bytesRead: number;
+}
+
+export interface InputFileInfo {
+  file: string;
+  bytes: number;
+}
+
+export async function describeInput(file: string): Promise<InputFileInfo> {
+  const info = await stat(file);
+  if (!info.isFile()) throw new Error(`${file} is not a file`);
+  return { file, bytes: info.size };
+}
+
+/** Turns one parsed JSON value (or unparseable text) into what is published. */
+export function recognize(
+  value: unknown,
+  text: string,
+  file: string,
+  line: number,
+): Omit<InputItem, 'index' | 'bytesRead'> {
+  if (isRecord(value)) {
+    if (typeof value.base === 'string' && typeof value.counter === 'string')
+      return barItem(value, file, line);
+    if ('symbol' in value) {
+      const source = typeof value.source === 'string' && value.source !== '' ? value.source : DETAIL_SOURCE;
+      return withOptional(
+        { file, line, kind: 'detail', source, detail: value },
+        marketTime(value.timestamp),
+        symbolOf(value.symbol),
+      );
+    }
+    return withOptional(
+      { file, line, kind: 'unrecognized', source: DETAIL_SOURCE, detail: value },
+      marketTime(value.timestamp),
+      undefined,
+    );
+  }
+  const shown = text.length > MAX_UNPARSED_CHARACTERS ? `${text.slice(0, MAX_UNPARSED_CHARACTERS)}…` : text;
+  return {
+    file,
+    line,
+    kind: 'unparseable',
+    source: DETAIL_SOURCE,
+    detail: { unparsed_input: shown, input_file: file, input_line: line },
+  };
+}
+
+function barItem(
+  bar: Record<string, unknown>,
+  file: string,
+  line: number,
+): Omit<InputItem, 'index' | 'bytesRead'> {
+  const symbol = `${String(bar.base)}-${String(bar.counter)}`;
+  const detail: Record<string, unknown> = {
+    symbol,
+    exchange: 'binance',
+    price: bar.close,
+    volume: bar.volume,
+    timestamp: bar.openTimeInMillis,
+    open: bar.open,
+    high: bar.high,
+    low: bar.low,
+    close: bar.close,
+    event_id: `${symbol}:${String(bar.openTimeInMillis)}`,
+  };
+  for (const key of Object.keys(detail)) if (detail[key] === undefined) delete detail[key];
+  return withOptional(
+    { file, line, kind: 'bar', source: BAR_SOURCE, detail },
+    marketTime(bar.openTimeInMillis),
+    symbol,
+  );
+}
+
+function withOptional<T extends object>(
+  item: T,
+  timestamp: number | undefined,
+  symbol: string | undefined,
+): T & { timestamp?: number; symbol?: string } {
+  return {
+    ...item,
+    ...(timestamp === undefined ? {} : { timestamp }),
+    ...(symbol === undefined ? {} : { symbol }),
+  };
+}
+
+function symbolOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function marketTime(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const numeric = Number(value);
+    if (Number.isFinite(numeric)) return numeric;
+    const parsed = Date.parse(value);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Symbols compare without case or separators: `btc/usdt` selects `BTC-USDT`. */
+export function normalizeSymbol(symbol: string): string {
+  return symbol.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+interface RawElement {
+  text: string;
+  line: number;
+  bytesRead: number;
+}
+
+/** Streams the items of one file. */
+export async function* readInput(file: string): AsyncGenerator<InputItem> {
+  let index = 0;
+  for await (const element of readElements(file)) {
+    let value: unknown;
+    let parsed = true;
+    try {
+      value = JSON.parse(element.text);
+    } catch {
+      parsed = false;
+    }
+    const item = recognize(parsed ? value : undefined, element.text, file, element.line);
+    yield { ...item, index, bytesRead: element.bytesRead };
+    index += 1;
+  }
+}
+
+/**
+ * Splits the file into the texts of its items without holding the whole file: elements of a top-level
+ * JSON array (found by tracking strings and nesting), or non-blank lines.
+ */
+async function* readElements(file: string): AsyncGenerator<RawElement> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  let mode: 'unknown' | 'array' | 'lines' | 'after-array' = 'unknown';
+  let buffer = '';
+  let bytesRead = 0;
+  let line = 1;
+  let elementLine = 1;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+
+  for await (const chunk of stream as AsyncIterable<string>) {
+    bytesRead += Buffer.byteLength(chunk);
+    for (let position = 0; position < chunk.length; position += 1) {
+      const char = chunk[position] as string;
+      if (mode === 'unknown') {
+        if (/\s/.test(char)) {
+          if (char === '\n') line += 1;
+          continue;
+        }
+        mode = char === '[' ? 'array' : 'lines';
+        if (mode === 'array') {
+          depth = 1;
+          continue;
+        }
+        elementLine = line;
+      }
+      if (mode === 'lines') {
+        if (char === '\n') {
+          const text = buffer.trim();
+          if (text !== '') yield { text, line: elementLine, bytesRead };
+          buffer = '';
+          line += 1;
+          elementLine = line;
+        } else {
+          buffer += char;
+        }
+        continue;
+      }
+      if (mode === 'after-array') {
+        if (char === '\n') line += 1;
+        if (!/\s/.test(char)) {
+          throw new Error(`${file}:${line}: unexpected content after the closing ']' of the JSON array`);
+        }
+        continue;
+      }
+      // Inside the top-level array.
+      if (char === '\n') line += 1;
+      if (inString) {
+        buffer += char;
+        if (escaped) escaped = false;
+        else if (char === '\\') escaped = true;
+        else if (char === '"') inString = false;
+        continue;
+      }
+      if (depth === 1 && (char === ',' || char === ']')) {
+        const text = buffer.trim();
+        if (text !== '') yield { text, line: elementLine, bytesRead };
+        else if (char === ',') yield { text: '', line, bytesRead };
+        buffer = '';
+        if (char === ']') {
+          depth = 0;
+          mode = 'after-array';
+        }
+        continue;
+      }
+      if (buffer.trim() === '' && !/\s/.test(char)) elementLine = line;
+      if (char === '"') inString = true;
+      else if (char === '{' || char === '[') depth += 1;
+      else if (char === '}' || char === ']') depth -= 1;
+      if (buffer !== '' || !/\s/.test(char)) buffer += char;
+    }
+  }
+  if (mode === 'lines') {
+    const text = buffer.trim();
+    if (text !== '') yield { text, line: elementLine, bytesRead };
+  } else if (mode === 'array') {
+    throw new Error(`${file}:${line}: the JSON array is not closed (missing ']')`);
+  }
+}

@@ -1,0 +1,27 @@
+import type { Command } from './command.ts';
+import { archiveReplayCommand } from './commands/archive-replay.ts';
+import { auditCommand } from './commands/audit.ts';
+import { costCommand } from './commands/cost.ts';
+import { dlqListCommand } from './commands/dlq-list.ts';
+import { dlqRedriveCommand } from './commands/dlq-redrive.ts';
+import { queryCommand } from './commands/query.ts';
+import { replayCommand } from './commands/replay.ts';
+import { runCommand } from './commands/run.ts';
+import { sendCommand } from './commands/send.ts';
+import { startCommand } from './commands/start.ts';
+import { testPatternCommand } from './commands/test-pattern.ts';
+
+/** Every command of the CLI, in the order `--help` lists them. A new command is one more entry. */
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  runCommand,
+  sendCommand,
+  replayCommand,
+  queryCommand,
+  auditCommand,
+  dlqListCommand,
+  dlqRedriveCommand,
+  archiveReplayCommand,
+  testPatternCommand,
+  costCommand,
+];

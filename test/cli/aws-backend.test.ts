@@ -1,0 +1,309 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeArchiveCommand,
+  EventBridgeClient,
+  PutEventsCommand,
+  StartReplayCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AwsBackend } from '../../src/cli/backends/aws.ts';
+import { main } from '../../src/cli/main.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb.ts';
+import { captureIo } from './cli-io.ts';
+
+const TABLES = { events: 'dynamodb-events-test', audit: 'dynamodb-audit-test' };
+const BUS = 'eventbus-marketflow-test';
+const ssm = mockClient(SSMClient);
+const eventBridge = mockClient(EventBridgeClient);
+const sqs = mockClient(SQSClient);
+
+/** SSM as deployed: the three names the CLI needs under /marketflow/test. */
+function deployedParameters(): void {
+  ssm.on(GetParametersCommand).resolves({
+    Parameters: [
+      { Name: '/marketflow/test/events-table', Value: TABLES.events },
+      { Name: '/marketflow/test/audit-table', Value: TABLES.audit },
+      { Name: '/marketflow/test/event-bus-name', Value: BUS },
+    ],
+  });
+}
+
+const RAW_EVENT = {
+  version: '0',
+  id: 'raw-1',
+  'detail-type': 'MarketData.Raw',
+  source: 'exchange.binance',
+  account: '123456789012',
+  time: '2024-05-01T10:00:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail: { symbol: 'BTC-USDT', price: '1', volume: '1', timestamp: 1714557600000, exchange: 'binance' },
+};
+/** Lambda's on-failure destination record. */
+const DESTINATION_RECORD = {
+  version: '1.0',
+  timestamp: '2024-05-01T10:00:05Z',
+  requestContext: {
+    requestId: 'r',
+    functionArn: 'arn:aws:lambda:eu-west-1:1:function:f',
+    condition: 'RetriesExhausted',
+    approximateInvokeCount: 3,
+  },
+  requestPayload: RAW_EVENT,
+  responseContext: { statusCode: 200, functionError: 'Unhandled' },
+  responsePayload: { errorType: 'ThrottlingException', errorMessage: 'Rate exceeded' },
+};
+
+let dynamo: LocalDynamoDb;
+let dynamoClient: DynamoDBClient;
+before(async () => {
+  dynamo = await startLocalDynamoDb({ tableNames: TABLES });
+  dynamoClient = new DynamoDBClient({
+    endpoint: dynamo.url,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  await dynamo.documentClient.send(
+    new PutCommand({
+      TableName: TABLES.events,
+      Item: {
+        event_id: 'e1',
+        timestamp: 1714557600000,
+        event_type: 'MarketData.Raw',
+        symbol: 'BTC-USDT',
+        status: 'PROCESSED',
+        price: '1',
+      },
+    }),
+  );
+  for (const [timestamp, stage, status] of [
+    [2, 'processing', 'PROCESSED'],
+    [1, 'ingestion', 'INGESTED'],
+  ] as const) {
+    await dynamo.documentClient.send(
+      new PutCommand({
+        TableName: TABLES.audit,
+        Item: { audit_id: `a${timestamp}`, timestamp, event_id: 'e1', stage, status },
+      }),
+    );
+  }
+});
+after(async () => {
+  dynamoClient.destroy();
+  await dynamo.close();
+});
+afterEach(() => {
+  ssm.reset();
+  eventBridge.reset();
+  sqs.reset();
+});
+
+function backend(): AwsBackend {
+  return new AwsBackend({ environment: 'test', region: 'eu-west-1', clients: { dynamoDb: dynamoClient } });
+}
+
+describe('the --aws backend', () => {
+  it('reads the names from SSM and queries the tables they name (dynalite through the real SDK)', async () => {
+    deployedParameters();
+    const aws = backend();
+    const items = await aws.querySymbol('BTC-USDT', { limit: 10 });
+    assert.deepEqual(
+      items.map((item) => item.event_id),
+      ['e1'],
+    );
+    const trail = await aws.auditTrail('e1');
+    assert.deepEqual(
+      trail.map((record) => record.stage),
+      ['ingestion', 'processing'],
+    );
+    assert.deepEqual(ssm.commandCalls(GetParametersCommand)[0]?.args[0].input.Names, [
+      '/marketflow/test/events-table',
+      '/marketflow/test/audit-table',
+      '/marketflow/test/event-bus-name',
+    ]);
+    assert.equal(ssm.commandCalls(GetParametersCommand).length, 1, 'names are read once');
+  });
+
+  it('names the missing SSM parameters and the environment', async () => {
+    ssm
+      .on(GetParametersCommand)
+      .resolves({ Parameters: [], InvalidParameters: ['/marketflow/test/events-table'] });
+    await assert.rejects(
+      backend().querySymbol('X', { limit: 1 }),
+      /SSM parameters .*\/marketflow\/test\/events-table.* not found: is marketflow deployed in environment 'test'/,
+    );
+  });
+
+  it('send --aws puts the event on the bus named in SSM and prints its id', async () => {
+    deployedParameters();
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-123' }] });
+    const { io, stdout, stderr } = captureIo({ env: { AWS_REGION: 'eu-west-1' } });
+    const code = await main(
+      ['send', '--aws', '--env', 'test', '--symbol', 'BTC-USDT', '--price', '1.10', '--volume', '2'],
+      io,
+    );
+    assert.equal(code, 0, stderr());
+    assert.equal(stdout(), 'evt-123\n');
+    const [entry] = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    assert.equal(entry?.EventBusName, BUS);
+    assert.equal(entry?.Source, 'exchange.cli');
+    assert.equal(entry?.DetailType, 'MarketData.Raw');
+    assert.deepEqual(
+      { ...JSON.parse(entry?.Detail ?? '{}'), timestamp: 0 },
+      {
+        symbol: 'BTC-USDT',
+        price: '1.10',
+        volume: '2',
+        exchange: 'cli',
+        timestamp: 0,
+      },
+    );
+  });
+
+  it('send --aws exits 1 with the error code when PutEvents refuses the entry', async () => {
+    deployedParameters();
+    eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
+    const { io, stderr } = captureIo({ env: { AWS_REGION: 'eu-west-1' } });
+    assert.equal(
+      await main(['send', '--aws', '--env', 'test', '--symbol', 'X', '--price', '1', '--volume', '1'], io),
+      1,
+    );
+    assert.match(stderr(), /PutEvents refused the event: InternalFailure: boom/);
+  });
+
+  it('lists dead letters of both body shapes without taking them off the queue', async () => {
+    sqs
+      .on(GetQueueUrlCommand)
+      .callsFake((input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
+    sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+    sqs
+      .on(ReceiveMessageCommand, { QueueUrl: 'https://sqs/sqs-ingestion-dlq-test' })
+      .resolvesOnce({
+        Messages: [
+          {
+            MessageId: 'm1',
+            ReceiptHandle: 'h1',
+            Body: JSON.stringify(DESTINATION_RECORD),
+            Attributes: { SentTimestamp: '1714557605000' },
+          },
+          {
+            MessageId: 'm2',
+            ReceiptHandle: 'h2',
+            Body: JSON.stringify({ ...RAW_EVENT, id: 'raw-2' }),
+            MessageAttributes: {
+              ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' },
+              ERROR_MESSAGE: { DataType: 'String', StringValue: 'Function does not exist' },
+            },
+          },
+        ],
+      })
+      .resolves({ Messages: [] });
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const views = await backend().listDeadLetters();
+    assert.deepEqual(
+      views.map((view) => [view.id, view.stage, view.eventId, view.error, view.attempts ?? null]),
+      [
+        ['m1', 'ingestion', 'raw-1', 'ThrottlingException: Rate exceeded', 3],
+        ['m2', 'ingestion', 'raw-2', 'SDK_CLIENT_ERROR: Function does not exist', null],
+      ],
+    );
+    assert.deepEqual(
+      sqs.commandCalls(GetQueueUrlCommand).map((call) => call.args[0].input.QueueName),
+      ['sqs-ingestion-dlq-test', 'sqs-processing-dlq-test', 'sqs-notification-dlq-test'],
+    );
+    const released = sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
+    assert.deepEqual(
+      released.map((input) => [input.ReceiptHandle, input.VisibilityTimeout]),
+      [
+        ['h1', 0],
+        ['h2', 0],
+      ],
+    );
+    assert.equal(sqs.commandCalls(DeleteMessageCommand).length, 0);
+  });
+
+  it('redrives through the bus: deletes what PutEvents accepted, leaves what it refused', async () => {
+    deployedParameters();
+    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs/q' });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          { MessageId: 'ok', ReceiptHandle: 'h-ok', Body: JSON.stringify(DESTINATION_RECORD) },
+          {
+            MessageId: 'bad',
+            ReceiptHandle: 'h-bad',
+            Body: JSON.stringify({ ...RAW_EVENT, id: 'raw-bad', source: 'exchange.bad' }),
+          },
+        ],
+      })
+      .resolves({ Messages: [] });
+    eventBridge
+      .on(PutEventsCommand)
+      .callsFake((input: { Entries: { Source: string }[] }) =>
+        input.Entries[0]?.Source === 'exchange.bad'
+          ? { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try later' }] }
+          : { FailedEntryCount: 0, Entries: [{ EventId: 'new-id' }] },
+      );
+    const outcome = await backend().redrive({ stage: 'ingestion' });
+    assert.deepEqual(outcome, {
+      redriven: ['ok'],
+      failed: [{ id: 'bad', error: 'InternalFailure: try later' }],
+    });
+    const entry = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    assert.deepEqual(entry, {
+      EventBusName: BUS,
+      Source: 'exchange.binance',
+      DetailType: 'MarketData.Raw',
+      Detail: JSON.stringify(RAW_EVENT.detail),
+      Time: new Date('2024-05-01T10:00:00Z'),
+    });
+    assert.deepEqual(
+      sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input.ReceiptHandle),
+      ['h-ok'],
+    );
+    assert.deepEqual(
+      sqs
+        .commandCalls(ChangeMessageVisibilityCommand)
+        .map((call) => [call.args[0].input.ReceiptHandle, call.args[0].input.VisibilityTimeout]),
+      [['h-bad', 0]],
+    );
+  });
+
+  it('archive replay starts an EventBridge replay of the environment archive back onto its bus', async () => {
+    const busArn = `arn:aws:events:eu-west-1:123456789012:event-bus/${BUS}`;
+    eventBridge
+      .on(DescribeArchiveCommand)
+      .resolves({ ArchiveArn: 'arn:archive', EventSourceArn: busArn, CreationTime: new Date(0) });
+    eventBridge.on(StartReplayCommand).resolves({ State: 'STARTING' });
+    const outcome = await backend().replayArchive({ since: 1_000, until: 2_000 });
+    assert.deepEqual(outcome, { replayName: 'marketflow-cli-2000', state: 'STARTING' });
+    assert.equal(
+      eventBridge.commandCalls(DescribeArchiveCommand)[0]?.args[0].input.ArchiveName,
+      'archive-events-test',
+    );
+    const input = eventBridge.commandCalls(StartReplayCommand)[0]?.args[0].input;
+    assert.deepEqual(
+      {
+        source: input?.EventSourceArn,
+        start: input?.EventStartTime,
+        end: input?.EventEndTime,
+        destination: input?.Destination,
+      },
+      { source: busArn, start: new Date(1_000), end: new Date(2_000), destination: { Arn: busArn } },
+    );
+  });
+});

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/marketflow.mjs', import.meta.url));
+
+/** The machine's own node: the first on PATH outside node_modules (the tests themselves run on Node 24). */
+function machineNode(): string {
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    if (directory.includes('node_modules')) continue;
+    const candidate = join(directory, 'node');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('no node outside node_modules on PATH');
+}
+
+function exec(node: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(node, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!pattern.test(read())) {
+    if (child.exitCode !== null) throw new Error(`exited early: ${read()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('bin/marketflow.mjs on the machine node', () => {
+  const node = machineNode();
+  let directory: string;
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'marketflow-bin-'));
+  });
+  after(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('the machine node cannot run TypeScript, so it is the re-exec that runs the CLI', async () => {
+    const run = exec(node, ['--help'], { MARKETFLOW_REEXEC: '1' });
+    const { code } = await run.done;
+    const major = Number(/^v(\d+)/.exec((await versionOf(node)).trim())?.[1]);
+    assert.ok(major < 22, `the machine node is v${major}; this test is about an older one`);
+    assert.equal(code, 1);
+    assert.match(run.stderr(), /marketflow needs Node\.js 24 .*run npm install/s);
+  });
+
+  it('prints the help through the pinned Node 24 and exits 0', async () => {
+    const run = exec(node, ['--help']);
+    assert.deepEqual(await run.done, { code: 0, signal: null });
+    assert.match(run.stdout(), /^Usage: marketflow <command>/);
+  });
+
+  it('forwards the exit code of a usage error (2) and of a failure (1)', async () => {
+    const usage = exec(node, ['query', '--bogus']);
+    assert.equal((await usage.done).code, 2);
+    assert.match(usage.stderr(), /unknown option --bogus/);
+    const invalid = exec(node, ['test-pattern', '--event-pattern', '{"a":[]}', '--event', '{}']);
+    assert.equal((await invalid.done).code, 1);
+    assert.match(invalid.stderr(), /^An error occurred \(InvalidEventPatternException\)/);
+  });
+
+  it('forwards Ctrl-C: start stops gracefully and exits 0', async () => {
+    const run = exec(node, ['start', '--no-replay', '--in-memory', '--data-dir', join(directory, 'stack')]);
+    await waitFor(run.stdout, /Serving\. Press Ctrl-C to stop\./, run.child);
+    assert.match(run.stdout(), /EventBridge PutEvents +http:\/\/127\.0\.0\.1:\d+/);
+    run.child.kill('SIGINT');
+    assert.deepEqual(await run.done, { code: 0, signal: null });
+    assert.match(run.stdout(), /Stopping: letting accepted work finish\.\.\.\nStopped\.\n$/);
+  });
+});
+
+async function versionOf(node: string): Promise<string> {
+  const child = spawn(node, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  return out;
+}
