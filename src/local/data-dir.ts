@@ -16,6 +16,8 @@ export interface EndpointsFile {
   startedAt: string;
   dataDir: string;
   inMemory: boolean;
+  /** The live dashboard, when the stack serves one. */
+  dashboard?: string;
 }
 
 export class DataDirInUseError extends Error {

@@ -114,6 +114,11 @@ export const startCommand: Command = {
       if ((error as Error).name === 'DataDirInUseError') throw new CommandError((error as Error).message);
       throw error;
     }
+    const { attachDashboard } = await import('../../local/dashboard/attach.ts');
+    const dashboard = await attachDashboard(stack).catch(async (error: unknown) => {
+      await stack.stop();
+      throw error;
+    });
     try {
       printBanner(io.stdout, stack, { inMemory, heldData, replay });
       if (replay && !io.signal?.aborted) {
@@ -149,6 +154,7 @@ export const startCommand: Command = {
       }
       writeLine(io.stdout, '\nStopping: letting accepted work finish...');
     } finally {
+      await dashboard.close();
       await stack.stop();
     }
     writeLine(io.stdout, 'Stopped.');

@@ -66,7 +66,7 @@ export class StoreFollower {
     this.#marginMs = options.marginMs ?? 2000;
     this.#pendingTimeoutMs = options.pendingTimeoutMs ?? 60_000;
     this.#maxItems = options.maxItemsPerSymbol ?? 2000;
-    this.#discoveryIntervalMs = options.discoveryIntervalMs ?? 10_000;
+    this.#discoveryIntervalMs = options.discoveryIntervalMs ?? 5000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -84,6 +84,8 @@ export class StoreFollower {
    */
   async start(): Promise<void> {
     await this.#discover({ fromNewestStored: true });
+    // The next discovery need not wait: on a fresh store, the first symbols arrive right away.
+    this.#lastDiscoveryAt = Number.NEGATIVE_INFINITY;
   }
 
   /**

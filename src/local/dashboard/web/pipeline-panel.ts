@@ -11,7 +11,9 @@ export class PipelinePanel {
   readonly #note = byId('pipeline-note', HTMLParagraphElement);
 
   constructor() {
-    const tiles = byId('status-counts', HTMLElement).querySelectorAll<HTMLElement>('[data-count], [data-rate]');
+    const tiles = byId('status-counts', HTMLElement).querySelectorAll<HTMLElement>(
+      '[data-count], [data-rate]',
+    );
     for (const node of Array.from(tiles)) {
       this.#counts.set(node.dataset.count ?? `rate:${node.dataset.rate}`, node);
     }

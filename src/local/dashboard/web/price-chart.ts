@@ -54,6 +54,8 @@ export class PriceChart {
       width: this.#width(),
       height: 340,
       cursor: { drag: { x: true, y: false } },
+      // Market times are shown in UTC, as in the alerts feed and the inspector.
+      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
       scales: { x: { time: true } },
       axes: [
         { stroke: '#c9d1d9', grid: { stroke: '#2a3441' }, ticks: { stroke: '#2a3441' } },

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { attachDashboard } from '../../src/local/dashboard/attach.ts';
+import type { DashboardServer } from '../../src/local/dashboard/server.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { putAll, rawEntries, storedEventId } from './market-replay.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = 'test-results/dashboard.png';
+/** Set to refresh the README's picture from this run. */
+const README_SCREENSHOT = process.env.UPDATE_DASHBOARD_SCREENSHOT ? 'docs/images/dashboard.png' : undefined;
+
+/**
+ * Price levels inside the range of the first bars of 2021-02-19 (50,800–51,930), so that the slice
+ * crosses them several times and alerts of several severities come out.
+ */
+const ALERT_RULES = {
+  rules: [
+    {
+      id: 'btc-above-51500',
+      kind: 'price_above',
+      severity: 'MEDIUM',
+      symbols: ['BTC-USDT'],
+      threshold: 51500,
+    },
+    { id: 'btc-below-51200', kind: 'price_below', severity: 'HIGH', symbols: ['BTC-USDT'], threshold: 51200 },
+    { id: 'dash-below-60', kind: 'price_below', severity: 'CRITICAL', symbols: ['DASH-USDT'], threshold: 60 },
+    { id: 'volume-zscore-above-3', kind: 'volume_zscore_above', severity: 'LOW', level: 3 },
+  ],
+};
+
+let dataDir: string;
+let stack: LocalStack;
+let dashboard: DashboardServer;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install chromium' (.ci/run does)`,
+    );
+  }
+  dataDir = await mkdtemp(join(tmpdir(), 'marketflow-dashboard-'));
+  const configFile = join(dataDir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ alertRules: ALERT_RULES }));
+  stack = await startLocalStack({ inMemory: true, dataDir, logLevel: 'silent', configFile });
+  dashboard = await attachDashboard(stack, { feed: { tickMs: 250 } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+});
+
+after(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  await stack?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function tileCount(status: string): Promise<number> {
+  const text = await page.locator(`[data-count="${status}"]`).textContent();
+  return Number((text ?? '').replaceAll(',', ''));
+}
+
+/** Non-transparent pixels of the chart's canvas: zero when nothing was drawn. */
+function paintedPixels(): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('#price-chart canvas');
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context) return 0;
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let painted = 0;
+    for (let index = 3; index < data.length; index += 4) if ((data[index] as number) > 0) painted += 1;
+    return painted;
+  });
+}
+
+test('the dashboard shows a replay of real bars live', async (t) => {
+  const btc = rawEntries('btc-usdt-1m-2021-02-19.json', 'BTC-USDT', 300);
+  const dash = rawEntries('dash-usdt-1m-2020-09-09.json', 'DASH-USDT', 60);
+
+  await t.test('the page loads from the server alone and connects to the stream', async () => {
+    const external: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(dashboard.url)) external.push(request.url());
+    });
+    await page.goto(dashboard.url);
+    await page.locator('#connection.live').waitFor();
+    assert.equal(stack.endpoints.dashboard, dashboard.url);
+    assert.deepEqual(external, [], 'every asset comes from the dashboard server (works offline)');
+  });
+
+  await t.test('counts by status become non-zero and then grow as more events arrive', async () => {
+    await putAll(stack, [...btc.slice(0, 150), ...dash]);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-count="PROCESSED"]')?.textContent) > 0,
+    );
+    await stack.bus.idle();
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('[data-count="PROCESSED"]')?.textContent?.replaceAll(',', '')) === 210,
+    );
+    assert.equal(await tileCount('INGESTED'), 210);
+    assert.equal(await tileCount('REJECTED'), 0);
+    await putAll(stack, btc.slice(150));
+    await stack.bus.idle();
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('[data-count="PROCESSED"]')?.textContent?.replaceAll(',', '')) === 360,
+    );
+    assert.equal(await tileCount('INGESTED'), 360);
+    const processingRow = page.locator('tr[data-stage="processing"] td[data-column="invocations"]');
+    assert.equal(await processingRow.textContent(), '360');
+    assert.equal(await page.locator('tr[data-stage="ingestion"] td[data-column="dlq"]').textContent(), '0');
+  });
+
+  await t.test('the chart of BTC-USDT draws every processed bar, picked with the symbol picker', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#symbol-picker option').length === 2);
+    assert.deepEqual(await page.locator('#symbol-picker option').allTextContents(), [
+      'BTC-USDT',
+      'DASH-USDT',
+    ]);
+    assert.equal(await page.locator('#symbol-picker').inputValue(), 'BTC-USDT');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#price-chart')?.dataset.points === '300',
+    );
+    assert.ok((await paintedPixels()) > 5000, 'the canvas has the series drawn on it');
+    await page.locator('#symbol-picker').selectOption('DASH-USDT');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#price-chart')?.dataset.points === '60',
+    );
+    await page.locator('#symbol-picker').selectOption('BTC-USDT');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#price-chart')?.dataset.points === '300',
+    );
+  });
+
+  await t.test('alerts appear in the feed, newest first, coloured by severity', async () => {
+    const sent = stack.stats().metrics.notification.counts.NotificationsSent ?? 0;
+    assert.ok(sent >= 3, `the rules raise alerts on this slice (got ${sent})`);
+    await page.waitForFunction((count) => document.querySelectorAll('#alert-feed li').length === count, sent);
+    const severities = await page.locator('#alert-feed .badge').allTextContents();
+    assert.ok(severities.includes('MEDIUM') && severities.includes('HIGH'), severities.join(','));
+    const colour = await page
+      .locator('#alert-feed .badge', { hasText: 'HIGH' })
+      .first()
+      .evaluate((node) => getComputedStyle(node).backgroundColor);
+    assert.equal(colour, 'rgb(255, 162, 112)');
+  });
+
+  await t.test('clicking an alert opens its audit trail across the stages', async () => {
+    const first = page.locator('#alert-feed button').first();
+    const eventId = await first.getAttribute('data-event-id');
+    assert.ok(eventId?.startsWith('exchange.binance#event:'), String(eventId));
+    await first.click();
+    await page.locator('#audit-trail li[data-stage="notification"]').first().waitFor();
+    const stages = await page
+      .locator('#audit-trail li')
+      .evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.stage));
+    assert.deepEqual(stages.slice(0, 2), ['ingestion', 'processing']);
+    assert.equal(await page.locator('#event-id').inputValue(), eventId);
+    assert.match((await page.locator('#stored-item').textContent()) ?? '', /"status": "NOTIFIED"/);
+  });
+
+  await t.test('typing an event id and pressing Enter shows its trail and stored item', async () => {
+    const eventId = storedEventId('BTC-USDT', 1613692800000);
+    await page.locator('#event-id').fill(eventId);
+    await page.locator('#event-id').press('Enter');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('#inspector-status')
+          ?.textContent?.includes('exchange.binance#event:BTC-USDT:1613692800000') ?? false,
+    );
+    const steps = await page
+      .locator('#audit-trail li')
+      .evaluateAll((items) =>
+        items.map(
+          (item) =>
+            `${(item as HTMLElement).dataset.stage}:${item.querySelector('.step-status')?.textContent}`,
+        ),
+      );
+    assert.deepEqual(steps.slice(0, 2), ['ingestion:INGESTED', 'processing:PROCESSED']);
+    // The first bar crosses above 51,500 (no earlier price): one notification follows.
+    assert.deepEqual(steps.slice(2), ['notification:NOTIFIED']);
+    assert.match((await page.locator('#stored-item').textContent()) ?? '', /"price": "51613.38000000"/);
+
+    await page.locator('#event-id').fill('exchange.binance#event:NOPE');
+    await page.locator('#event-id').press('Enter');
+    await page.waitForFunction(() =>
+      /no stored event/.test(document.querySelector('#inspector-status')?.textContent ?? ''),
+    );
+    assert.equal(await page.locator('#audit-trail li').count(), 0);
+  });
+
+  await t.test('an alert is reachable with the keyboard and opens with Enter', async () => {
+    await page.locator('#event-id').focus();
+    const second = page.locator('#alert-feed button').nth(1);
+    const eventId = await second.getAttribute('data-event-id');
+    await second.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      (id) => document.querySelector<HTMLInputElement>('#event-id')?.value === id,
+      eventId,
+    );
+    await page.locator('#audit-trail li[data-stage="processing"]').first().waitFor();
+  });
+
+  await t.test('the latency view shows distributions from market time and from ingestion', async () => {
+    await page.waitForFunction(() =>
+      /360 samples/.test(
+        document.querySelector('[data-series="ingestionToProcessed"] figcaption')?.textContent ?? '',
+      ),
+    );
+    const caption = await page.locator('[data-series="marketToProcessed"] figcaption').textContent();
+    assert.match(caption ?? '', /360 samples/);
+    // Bars of 2020-2021 replayed now: their age is years.
+    const years = await page
+      .locator('[data-series="marketToProcessed"] tr', { hasText: '≥ 1 y' })
+      .locator('td.num')
+      .textContent();
+    assert.equal(years, '360');
+  });
+
+  await t.test('a screenshot of the page is saved as a test artifact', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.ok(statSync(SCREENSHOT).size > 10_000);
+    // The README's copy: the top of the page (every panel shows), small enough to commit.
+    if (README_SCREENSHOT)
+      await page.screenshot({ path: README_SCREENSHOT, clip: { x: 0, y: 0, width: 1440, height: 1250 } });
+  });
+});
