@@ -1,13 +1,11 @@
 import { parseAlertRules } from '../domain/alert-rules.ts';
+import { MAX_INDICATOR_WINDOW, MIN_INDICATOR_WINDOW } from '../domain/indicators.ts';
 import type { PipelineConfig } from '../stages/ports.ts';
 import { Parameter, type ParameterKey } from './parameters.ts';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
-
-export const MIN_INDICATOR_WINDOW = 2;
-export const MAX_INDICATOR_WINDOW = 500;
 
 /** Turns the text of a parameter into its typed value, or says which parameter is wrong and why. */
 export function parseParameterValue<K extends ParameterKey>(key: K, raw: string): PipelineConfig[K] {

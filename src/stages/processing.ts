@@ -28,13 +28,11 @@ export function createProcessingHandler(deps: ProcessingDependencies): StageHand
     const { events, audit } = storage(settings);
     const key = { event_id: detail.event_id, timestamp: market.timestamp };
     const price = decimalToNumber(market.price);
+    const volume = decimalToNumber(market.volume);
 
     // The current event comes from the message, not the index: a GSI is eventually consistent.
     const history = await events.history(market.symbol, market.timestamp, settings.indicatorWindow);
-    const window = [
-      ...history,
-      { timestamp: market.timestamp, price, volume: decimalToNumber(market.volume) },
-    ];
+    const window = [...history, { timestamp: market.timestamp, price, volume }];
     let indicators: Indicators = computeIndicators(window, settings.indicatorWindow);
 
     const processedAt = clock.now();
@@ -49,6 +47,8 @@ export function createProcessingHandler(deps: ProcessingDependencies): StageHand
         symbol: market.symbol,
         timestamp: market.timestamp,
         price,
+        volume,
+        indicatorWindow: settings.indicatorWindow,
         ...(history.length > 0
           ? { previousPrice: (history[history.length - 1] as { price: number }).price }
           : {}),

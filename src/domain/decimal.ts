@@ -1,0 +1,109 @@
+/**
+ * Exact decimal values as strings. Prices and volumes stay in the form the producer sent (or, for a
+ * JSON number, its shortest round-trip digits), so storing and forwarding them never adds binary
+ * floating-point noise; arithmetic converts to a double only where an approximation is fine
+ * (indicators, alert thresholds).
+ */
+export type Decimal = string;
+
+/** A plain decimal: optional minus, digits, optional fraction. No exponent, no spaces, no `+`. */
+export const PLAIN_DECIMAL_PATTERN = /^-?\d+(?:\.\d+)?$/;
+
+/** Longest accepted decimal, in characters of its plain notation. */
+export const MAX_DECIMAL_LENGTH = 64;
+
+/** The double nearest to a decimal (correctly rounded), for arithmetic where an approximation is fine. */
+export function decimalToNumber(d: Decimal): number {
+  return Number(d);
+}
+
+/**
+ * The plain-notation digits of a finite number: `String(n)` when it has no exponent, otherwise the
+ * same shortest round-trip digits written out (`1e-7` -> `0.0000001`, `1e+21` -> `1` and 21 zeros), so
+ * every canonical decimal matches {@link PLAIN_DECIMAL_PATTERN}. `-0` becomes `0`.
+ */
+export function numberToDecimal(n: number): Decimal {
+  if (n === 0) return '0';
+  const shortest = String(n);
+  const exponentAt = shortest.indexOf('e');
+  if (exponentAt === -1) return shortest;
+  const negative = shortest.charCodeAt(0) === 45;
+  const mantissa = shortest.slice(negative ? 1 : 0, exponentAt);
+  const exponent = Number(shortest.slice(exponentAt + 1));
+  const pointAt = mantissa.indexOf('.');
+  const digits = pointAt === -1 ? mantissa : mantissa.slice(0, pointAt) + mantissa.slice(pointAt + 1);
+  const integerDigits = (pointAt === -1 ? mantissa.length : pointAt) + exponent;
+  let plain: string;
+  if (integerDigits <= 0) plain = `0.${'0'.repeat(-integerDigits)}${digits}`;
+  else if (integerDigits >= digits.length) plain = digits + '0'.repeat(integerDigits - digits.length);
+  else plain = `${digits.slice(0, integerDigits)}.${digits.slice(integerDigits)}`;
+  return negative ? `-${plain}` : plain;
+}
+
+/** True when every digit of a plain decimal is zero (`0`, `-0.000`). */
+export function isZeroDecimal(d: Decimal): boolean {
+  for (let i = 0; i < d.length; i++) {
+    const c = d.charCodeAt(i);
+    if (c >= 49 && c <= 57) return false;
+  }
+  return true;
+}
+
+function signOf(d: Decimal): -1 | 0 | 1 {
+  if (isZeroDecimal(d)) return 0;
+  return d.charCodeAt(0) === 45 ? -1 : 1;
+}
+
+/** Compares the magnitudes of two plain decimals digit by digit, from the given start (past any sign). */
+function compareMagnitudes(a: Decimal, aFrom: number, b: Decimal, bFrom: number): number {
+  let aPoint = a.indexOf('.');
+  let bPoint = b.indexOf('.');
+  if (aPoint === -1) aPoint = a.length;
+  if (bPoint === -1) bPoint = b.length;
+  // Leading zeros of the integer part carry no weight.
+  let aStart = aFrom;
+  let bStart = bFrom;
+  while (aStart < aPoint - 1 && a.charCodeAt(aStart) === 48) aStart++;
+  while (bStart < bPoint - 1 && b.charCodeAt(bStart) === 48) bStart++;
+  const lengthDifference = aPoint - aStart - (bPoint - bStart);
+  if (lengthDifference !== 0) return lengthDifference;
+  for (let i = 0; i < aPoint - aStart; i++) {
+    const difference = a.charCodeAt(aStart + i) - b.charCodeAt(bStart + i);
+    if (difference !== 0) return difference;
+  }
+  const aFractionLength = a.length - aPoint - 1;
+  const bFractionLength = b.length - bPoint - 1;
+  const fractionLength = Math.max(aFractionLength, bFractionLength);
+  for (let i = 0; i < fractionLength; i++) {
+    const da = i < aFractionLength ? a.charCodeAt(aPoint + 1 + i) : 48;
+    const db = i < bFractionLength ? b.charCodeAt(bPoint + 1 + i) : 48;
+    if (da !== db) return da - db;
+  }
+  return 0;
+}
+
+/**
+ * Compares two unsigned plain decimals (already validated, as every canonical market decimal is):
+ * negative when a < b, zero when equal, positive when a > b. No checks, for the per-event path.
+ */
+export function compareUnsignedDecimals(a: Decimal, b: Decimal): number {
+  return compareMagnitudes(a, 0, b, 0);
+}
+
+/**
+ * Exact comparison of two plain decimals (`-1` when a < b), with no rounding: `"0.1"` vs
+ * `"0.10000000000000001"` is -1 although both are the same double. Throws a TypeError for anything
+ * that is not a plain decimal, because comparing garbage has no right answer.
+ */
+export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1 {
+  if (!PLAIN_DECIMAL_PATTERN.test(a))
+    throw new TypeError(`compareDecimals: not a plain decimal: ${JSON.stringify(a)}`);
+  if (!PLAIN_DECIMAL_PATTERN.test(b))
+    throw new TypeError(`compareDecimals: not a plain decimal: ${JSON.stringify(b)}`);
+  const aSign = signOf(a);
+  const bSign = signOf(b);
+  if (aSign !== bSign) return aSign < bSign ? -1 : 1;
+  if (aSign === 0) return 0;
+  const magnitude = Math.sign(compareMagnitudes(a, aSign < 0 ? 1 : 0, b, bSign < 0 ? 1 : 0));
+  return (aSign > 0 ? magnitude : -magnitude || 0) as -1 | 0 | 1;
+}

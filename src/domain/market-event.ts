@@ -1,0 +1,316 @@
+import { z } from 'zod';
+import {
+  compareDecimals,
+  type Decimal,
+  decimalToNumber,
+  MAX_DECIMAL_LENGTH,
+  numberToDecimal,
+} from './decimal.ts';
+import { acceptWellFormedDetail } from './market-event-fast-path.ts';
+import {
+  ALLOWED_SYMBOL_CHARACTERS,
+  canonicalDecimalString,
+  checkCrossFields,
+  EXCHANGE_INPUT_PATTERN,
+  explainDecimalLength,
+  explainDecimalString,
+  explainExchange,
+  explainNotDecimal,
+  explainProducerId,
+  explainSymbol,
+  explainTimestampString,
+  MAX_RAW_TEXT_LENGTH,
+  MAX_TIMESTAMP_STRING_LENGTH,
+  MIN_TIMESTAMP_MS,
+  NON_NEGATIVE_DECIMAL_PATTERN,
+  POSITIVE_DECIMAL_PATTERN,
+  PRODUCER_ID_MAX_LENGTH,
+  PRODUCER_ID_PATTERN,
+  parseTimestampString,
+  type Sign,
+  SYMBOL_INPUT_PATTERN,
+  SYMBOL_MAX_LENGTH,
+  TIMESTAMP_STRING_PATTERN,
+  timestampRangeProblem,
+} from './market-fields.ts';
+import {
+  describeValue,
+  expected,
+  toValidationIssues,
+  type ValidationIssue,
+  type ValidationResult,
+} from './validation.ts';
+
+export {
+  EXCHANGE_MAX_LENGTH,
+  MAX_FUTURE_SKEW_MS,
+  MIN_TIMESTAMP_MS,
+  PRODUCER_ID_MAX_LENGTH,
+  SYMBOL_MAX_LENGTH,
+} from './market-fields.ts';
+export type { Decimal, ValidationIssue, ValidationResult };
+export { compareDecimals, decimalToNumber };
+
+/**
+ * The `detail` of a `MarketData.Raw` event, validated and normalized: one trade, quote or bar of one
+ * symbol on one exchange. {@link marketDetailSchema} is the single source of the validation rules, of
+ * this type (a compile-time check below keeps them equal) and of the JSON Schema published to the
+ * EventBridge schema registry (`npm run schema`).
+ */
+export interface MarketDetail {
+  symbol: string;
+  exchange: string;
+  /** Last traded price; for a bar, the close. */
+  price: Decimal;
+  volume: Decimal;
+  /** Market time, epoch milliseconds. */
+  timestamp: number;
+  trade_id?: string;
+  event_id?: string;
+  open?: Decimal;
+  high?: Decimal;
+  low?: Decimal;
+  close?: Decimal;
+  bid?: Decimal;
+  ask?: Decimal;
+  [extra: string]: unknown;
+}
+
+/** Path used for problems with the detail as a whole (not an object, could not be read). */
+export const DETAIL_PATH = 'detail';
+
+/** The time "now" for the future bound; `validateMarketDetail` sets it for the (synchronous) parse. */
+let clockOverride: number | undefined;
+function currentTime(): number {
+  return clockOverride ?? Date.now();
+}
+
+function decimalField(sign: Sign) {
+  const numberBranch = z.number({ error: (issue) => explainNotDecimal(issue.input, sign) });
+  return z
+    .union(
+      [
+        sign === 'positive'
+          ? numberBranch.positive({
+              error: (issue) => `must be greater than 0, got ${describeValue(issue.input)}`,
+            })
+          : numberBranch.nonnegative({
+              error: (issue) => `must be 0 or more, got ${describeValue(issue.input)}`,
+            }),
+        z
+          .string()
+          .max(MAX_DECIMAL_LENGTH, { abort: true })
+          .regex(sign === 'positive' ? POSITIVE_DECIMAL_PATTERN : NON_NEGATIVE_DECIMAL_PATTERN, {
+            error: (issue) => explainDecimalString(String(issue.input), sign),
+          }),
+      ],
+      { error: (issue) => explainNotDecimal(issue.input, sign) },
+    )
+    .transform((value, ctx): Decimal => {
+      if (typeof value === 'string') return canonicalDecimalString(value);
+      const decimal = numberToDecimal(value);
+      if (decimal.length <= MAX_DECIMAL_LENGTH) return decimal;
+      ctx.issues.push({ code: 'custom', input: value, message: explainDecimalLength(value) });
+      return z.NEVER;
+    });
+}
+
+const timestampField = z
+  .union(
+    [
+      z
+        .number()
+        .int({
+          error: (issue) =>
+            Number.isInteger(issue.input)
+              ? timestampRangeProblem(Number(issue.input), String(issue.input), currentTime())
+              : `must be a whole number of epoch milliseconds, got ${describeValue(issue.input)}`,
+        })
+        .min(MIN_TIMESTAMP_MS, {
+          error: (issue) =>
+            timestampRangeProblem(Number(issue.input), String(issue.input), currentTime()) ??
+            'must be after 2000-01-01T00:00:00Z',
+        }),
+      z
+        .string()
+        .max(MAX_TIMESTAMP_STRING_LENGTH, { abort: true })
+        .regex(TIMESTAMP_STRING_PATTERN, { error: (issue) => explainTimestampString(String(issue.input)) }),
+    ],
+    {
+      error: (issue) => {
+        if (typeof issue.input === 'string') {
+          return `must be at most ${MAX_TIMESTAMP_STRING_LENGTH} characters, got ${describeValue(issue.input)}`;
+        }
+        if (typeof issue.input !== 'number') {
+          return expected('epoch milliseconds (integer) or an ISO 8601 date-time string')(issue);
+        }
+        if (!Number.isFinite(issue.input))
+          return `must be a finite number of epoch milliseconds, got ${issue.input}`;
+        return `must be a whole number of epoch milliseconds, got ${describeValue(issue.input)}`;
+      },
+    },
+  )
+  .transform((value, ctx): number => {
+    const ms = typeof value === 'number' ? value : parseTimestampString(value);
+    if (typeof ms === 'string') {
+      ctx.issues.push({ code: 'custom', input: value, message: ms });
+      return z.NEVER;
+    }
+    const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
+    const problem = timestampRangeProblem(ms, shown, currentTime());
+    if (problem === undefined) return ms;
+    ctx.issues.push({ code: 'custom', input: value, message: problem });
+    return z.NEVER;
+  });
+
+const producerIdField = z
+  .union(
+    [
+      z
+        .string()
+        .max(PRODUCER_ID_MAX_LENGTH, { abort: true })
+        .regex(PRODUCER_ID_PATTERN, { error: (issue) => explainProducerId(String(issue.input)) }),
+      z
+        .number()
+        .int({
+          error: (issue) =>
+            `must be a string, or a whole number up to 2^53-1 (send larger ids as strings), got ${describeValue(issue.input)}`,
+        })
+        .nonnegative({ error: (issue) => `must not be negative, got ${describeValue(issue.input)}` }),
+    ],
+    {
+      error: (issue) =>
+        typeof issue.input === 'string'
+          ? explainProducerId(issue.input)
+          : typeof issue.input === 'number'
+            ? `must be a string, or a whole number from 0 to 2^53-1 (send other ids as strings), got ${describeValue(issue.input)}`
+            : expected('a string of 1-128 printable ASCII characters or a non-negative integer')(issue),
+    },
+  )
+  .transform((value): string => (typeof value === 'number' ? String(value) : value))
+  .optional();
+
+/** A market symbol as sent (lower case and surrounding spaces accepted); normalized to trimmed upper case. */
+export const symbolSchema = z
+  .string({ error: expected('a string such as "BTC-USDT"') })
+  .max(MAX_RAW_TEXT_LENGTH, { abort: true, error: (issue) => explainSymbol(String(issue.input)) })
+  .regex(SYMBOL_INPUT_PATTERN, { error: (issue) => explainSymbol(String(issue.input)) })
+  .transform((value) => value.trim().toUpperCase())
+  .meta({
+    description: `Instrument, 1-${SYMBOL_MAX_LENGTH} of ${ALLOWED_SYMBOL_CHARACTERS}, starting with a letter or digit; trimmed and upper-cased.`,
+    examples: ['BTC-USDT'],
+  });
+
+/** Cross-field rules; they run even when other fields failed, on the fields that are valid on their own. */
+function checkDetailCrossFields(detail: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return;
+  const failedFields = new Set<PropertyKey>();
+  for (const issue of ctx.issues) {
+    const field = issue.path?.[0];
+    if (field !== undefined) failedFields.add(field);
+  }
+  checkCrossFields(
+    (field) => detail[field] !== undefined,
+    (field) => {
+      const value = detail[field];
+      return typeof value === 'string' && !failedFields.has(field) ? value : undefined;
+    },
+    (field, message) => {
+      ctx.issues.push({ code: 'custom', input: detail[field], path: [field], message });
+    },
+  );
+}
+
+export const marketDetailSchema = z
+  .looseObject(
+    {
+      symbol: symbolSchema,
+      exchange: z
+        .string({ error: expected('a string such as "binance"') })
+        .max(MAX_RAW_TEXT_LENGTH, { abort: true, error: (issue) => explainExchange(String(issue.input)) })
+        .regex(EXCHANGE_INPUT_PATTERN, { error: (issue) => explainExchange(String(issue.input)) })
+        .transform((value) => value.trim())
+        .meta({ description: 'Venue, 1-64 printable ASCII characters; trimmed.', examples: ['binance'] }),
+      price: decimalField('positive').meta({
+        description: 'Last traded price (for a bar, its close), > 0. Kept exactly as sent.',
+        examples: ['51613.38000000'],
+      }),
+      volume: decimalField('non-negative').meta({
+        description: 'Traded quantity, >= 0. Kept exactly as sent.',
+        examples: ['134.98921800'],
+      }),
+      timestamp: timestampField.meta({
+        description:
+          'Market time: epoch milliseconds (integer or digit string) or ISO 8601 with a time zone; from 2000-01-01 to 24 hours after ingestion.',
+        examples: [1613692800000, '2021-02-19T00:00:00Z'],
+      }),
+      trade_id: producerIdField.meta({ description: "Producer's trade id; makes redeliveries idempotent." }),
+      event_id: producerIdField.meta({ description: "Producer's event id, used when there is no trade_id." }),
+      open: decimalField('positive').optional().meta({ description: 'Bar open; with high, low and close.' }),
+      high: decimalField('positive')
+        .optional()
+        .meta({ description: 'Bar high: at least open, low and close.' }),
+      low: decimalField('positive')
+        .optional()
+        .meta({ description: 'Bar low: at most open, high and close.' }),
+      close: decimalField('positive').optional().meta({ description: 'Bar close; with open, high and low.' }),
+      bid: decimalField('positive').optional().meta({ description: 'Best bid, > 0, at most ask.' }),
+      ask: decimalField('positive').optional().meta({ description: 'Best ask, > 0, at least bid.' }),
+    },
+    {
+      error: (issue) =>
+        `must be a JSON object with symbol, exchange, price, volume and timestamp, got ${describeValue(issue.input)}`,
+    },
+  )
+  .superRefine(checkDetailCrossFields, { when: () => true })
+  .meta({
+    id: 'MarketDetail',
+    title: 'MarketData.Raw detail',
+    description: 'One trade, quote or one-minute bar of one symbol on one exchange. Unknown fields are kept.',
+  });
+
+// The hand-written interface documents the contract; this line fails to compile if the schema drifts.
+type SchemaOutput = z.output<typeof marketDetailSchema>;
+const schemaMatchesInterface: (value: SchemaOutput) => MarketDetail = (value) => value;
+void schemaMatchesInterface;
+
+export interface ValidateOptions {
+  /** The current time in epoch milliseconds, for the "not in the future" bound. Default `Date.now()`. */
+  now?: number;
+}
+
+/**
+ * Validates and normalizes a raw detail. Never throws: every problem comes back as an issue naming
+ * the field and the reason. Well-formed details take the fast path; everything else is decided and
+ * explained by {@link marketDetailSchema}.
+ */
+export function validateMarketDetail(
+  input: unknown,
+  options?: ValidateOptions,
+): ValidationResult<MarketDetail> {
+  const requestedNow = options?.now;
+  const now = typeof requestedNow === 'number' && Number.isFinite(requestedNow) ? requestedNow : Date.now();
+  try {
+    const accepted = acceptWellFormedDetail(input, now);
+    if (accepted !== undefined) return { ok: true, value: accepted };
+    clockOverride = now;
+    const result = marketDetailSchema.safeParse(input);
+    const issues = result.success ? [] : toValidationIssues(result.error.issues, DETAIL_PATH);
+    // The schema drops a `__proto__` field (copying it would replace the prototype); refuse it rather
+    // than lose it silently.
+    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+      issues.push({
+        path: '__proto__',
+        message: 'is a reserved name that cannot be stored; rename the field',
+      });
+    }
+    if (result.success && issues.length === 0) return { ok: true, value: result.data };
+    return { ok: false, issues };
+  } catch (error) {
+    // A plain JSON value cannot get here; a hostile object (a throwing getter, a revoked proxy) can.
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, issues: [{ path: DETAIL_PATH, message: `could not be read: ${reason}` }] };
+  } finally {
+    clockOverride = undefined;
+  }
+}
