@@ -187,7 +187,8 @@ test('the dashboard shows a replay of real bars live', async (t) => {
       () =>
         document
           .querySelector('#inspector-status')
-          ?.textContent?.includes('exchange.binance#event:BTC-USDT:1613692800000') ?? false,
+          // "Loading <id>…" names the id too: wait for the loaded trail.
+          ?.textContent?.includes('audit records for exchange.binance#event:BTC-USDT:1613692800000') ?? false,
     );
     const steps = await page
       .locator('#audit-trail li')
