@@ -78,6 +78,7 @@ export function notificationFor(detail: AlertDetail): Notification {
     .slice(0, SUBJECT_LIMIT);
   return {
     subject,
+    summary: alert.message,
     body: bodyOf(detail),
     attributes: { severity: alert.severity, symbol: alert.symbol, rule: alert.rule_id },
     dedupId: alert.alert_id,

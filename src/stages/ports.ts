@@ -29,6 +29,8 @@ export interface EventBusPort {
 
 export interface Notification {
   subject: string;
+  /** The alert's human message, on one line (for consoles and chat). */
+  summary: string;
   body: string;
   /** SNS message attributes for subscription filter policies: severity, symbol, rule. */
   attributes: Record<string, string>;

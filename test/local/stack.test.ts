@@ -73,6 +73,7 @@ function pipelineFunctions(deps: StageDependencies): Record<Stage, StageHandler>
       if (failing('notification', detail)) throw new Error('notification asked to fail');
       await deps.notifier.publish({
         subject: `Alert for ${String(detail.symbol)}`,
+        summary: `${String(detail.symbol)} alert`,
         body: JSON.stringify(detail),
         attributes: { severity: 'HIGH', symbol: String(detail.symbol), rule: 'test' },
         dedupId: String(detail.event_id),

@@ -55,6 +55,7 @@ export class LocalNotifier implements NotifierPort {
       topicArn: this.#topicArn,
       publishedAt: new Date().toISOString(),
       subject: notification.subject,
+      summary: notification.summary,
       body: notification.body,
       attributes: { ...notification.attributes },
       dedupId: notification.dedupId,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PublishedNotification } from '../../adapters/local/notifier.ts';
 import type { LocalStack } from '../../local/stack.ts';
@@ -59,6 +59,13 @@ export const startCommand: Command = {
     },
     { name: 'fresh', type: 'boolean', description: 'Wipe the data directory first.' },
     {
+      name: 'config',
+      type: 'string',
+      value: 'FILE',
+      description:
+        'JSON overriding the configuration the functions read from SSM (alertRules, indicatorWindow); re-read when it changes.',
+    },
+    {
       name: 'log-level',
       type: 'string',
       value: 'LEVEL',
@@ -70,6 +77,7 @@ export const startCommand: Command = {
     'marketflow start --fresh',
     'marketflow start --no-replay --in-memory',
     'marketflow start --speed max',
+    'marketflow start --config my-rules.json',
   ],
   async run({ values }, io: CliIo) {
     const speed = speedOption(values, DEFAULT_START_SPEED);
@@ -78,6 +86,7 @@ export const startCommand: Command = {
       throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
     }
     const dataDir = dataDirOf(values, io);
+    const configFile = stringOption(values, 'config');
     const inMemory = booleanOption(values, 'in-memory');
     const replay = !booleanOption(values, 'no-replay');
     const running = await runningStackEndpoints(dataDir);
@@ -96,8 +105,8 @@ export const startCommand: Command = {
       if (alertsPrinted > ALERTS_PRINTED) return;
       const line =
         alertsPrinted === ALERTS_PRINTED
-          ? `ALERT ${alert.subject}\n(further alerts are only counted${inMemory ? '' : `; every alert is in ${join(dataDir, 'alerts.jsonl')}`})`
-          : `ALERT ${alert.subject}`;
+          ? `ALERT ${alert.subject} — ${alert.summary}\n(further alerts are only counted${inMemory ? '' : `; every alert is in ${join(dataDir, 'alerts.jsonl')}`})`
+          : `ALERT ${alert.subject} — ${alert.summary}`;
       if (progress) progress.printAbove(line);
       else writeLine(io.stdout, line);
     };
@@ -109,6 +118,7 @@ export const startCommand: Command = {
         inMemory,
         logLevel: logLevel as (typeof LOG_LEVELS)[number],
         onNotification,
+        ...(configFile === undefined ? {} : { configFile: resolve(io.cwd ?? process.cwd(), configFile) }),
       });
     } catch (error) {
       if ((error as Error).name === 'DataDirInUseError') throw new CommandError((error as Error).message);
