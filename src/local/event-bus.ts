@@ -21,7 +21,8 @@ export interface LocalEventBusOptions {
   busName: string;
   buses: BusDirectory;
   rules: readonly StageRule[];
-  invokers: Readonly<Record<Stage, AsyncInvoker>>;
+  /** Where each stage's matched events go (its asynchronous invocation queue). */
+  invokers: Readonly<Record<Stage, Pick<AsyncInvoker, 'enqueue'>>>;
   archive: EventArchive;
   events: RuntimeEventEmitter;
   work: WorkTracker;

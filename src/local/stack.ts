@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LocalConfig } from '../adapters/local/config.ts';
 import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
@@ -10,9 +11,13 @@ import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { PipelineConfig } from '../stages/ports.ts';
 import { AsyncInvoker, type Envelope } from './async-invoker.ts';
+import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
+import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
+import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
+import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
-import { startLocalDynamoDb } from './dynamodb.ts';
+import { localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
@@ -47,6 +52,18 @@ export interface LocalStackOptions {
   patternsDir?: string;
   /** The functions behind the rules; default: the pipeline's stage handlers. */
   createHandlers?: (deps: StageDependencies) => Record<Stage, StageHandler>;
+  /**
+   * How long an alert claim blocks another attempt (default 30 s, the function timeout). Keep it longer
+   * than an attempt can run, and shorter than the retries' total backoff, so a retry can take over the
+   * claim of an attempt that crashed.
+   */
+  claimLeaseMs?: number;
+  /**
+   * Fault injection (`src/local/chaos/`): transient failures in the functions' DynamoDB, PutEvents and
+   * SNS calls, function crashes, duplicate and out-of-order deliveries, slow calls. The stack's own
+   * reads (`documentClient`) are never faulted.
+   */
+  chaos?: ChaosOptions;
 }
 
 export interface LocalEndpoints {
@@ -73,6 +90,8 @@ export interface LocalStack {
   readonly documentClient: DynamoDBDocumentClient;
   readonly config: PipelineConfig;
   readonly events: RuntimeEventEmitter;
+  /** Present when the stack injects faults: what it decided and counted. */
+  readonly chaos: FaultPlan | undefined;
   stats(): LocalStackStats;
   /** Graceful: stops accepting, lets accepted work finish (retries included), closes servers, flushes files. */
   stop(): Promise<void>;
@@ -105,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
     });
     const config = configSource.current;
+    const chaos = options.chaos === undefined ? undefined : new FaultPlan(options.chaos);
     const events = new RuntimeEventEmitter();
     const work = new WorkTracker();
     const statistics = new RuntimeStatistics(events);
@@ -119,6 +139,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
     const archiveStore = inMemory ? new MemoryArchiveStore() : await FileArchiveStore.open(dataDir);
     cleanup.push(() => archiveStore.close());
+    const functionsDocumentClient = chaos ? faultyDocumentClient(dynamodb.url, chaos) : undefined;
+    if (functionsDocumentClient) cleanup.push(async () => functionsDocumentClient.destroy());
     const notifier = await LocalNotifier.create({
       topicArn: config.alertTopicArn,
       ...(inMemory ? {} : { dataDir }),
@@ -130,13 +152,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The functions put on the bus, and the bus invokes the functions: the adapter resolves the bus late.
     let bus: LocalEventBus | undefined;
-    const busAdapter = new LocalEventBusAdapter(
-      {
-        putEvents: (request) => {
-          if (bus === undefined) throw new Error('the local event bus is not started');
-          return bus.putEvents(request);
-        },
+    const busApi = {
+      putEvents: (request: Parameters<LocalEventBus['putEvents']>[0]) => {
+        if (bus === undefined) throw new Error('the local event bus is not started');
+        return bus.putEvents(request);
       },
+    };
+    const busAdapter = new LocalEventBusAdapter(
+      chaos ? faultyPutEventsApi(busApi, chaos) : busApi,
       config.eventBusName,
     );
     const metrics = Object.fromEntries(STAGES.map((stage) => [stage, new InMemoryMetrics()])) as Record<
@@ -144,14 +167,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       InMemoryMetrics
     >;
     const dependencies: StageDependencies = {
-      dynamodb: dynamodb.documentClient,
+      dynamodb: functionsDocumentClient ?? dynamodb.documentClient,
       bus: busAdapter,
-      notifier,
+      notifier: chaos ? faultyNotifier(notifier, chaos) : notifier,
       config: configSource,
       metrics: (stage) => metrics[stage],
       logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
       clock: { now: () => Date.now() },
       functionName,
+      ...(options.claimLeaseMs === undefined ? {} : { claimLeaseMs: options.claimLeaseMs }),
     };
     const handlers = options.createHandlers
       ? options.createHandlers(dependencies)
@@ -162,7 +186,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stage,
         new AsyncInvoker({
           stage,
-          target: handlers[stage] as (event: Envelope) => Promise<void>,
+          target: (chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage]) as (
+            event: Envelope,
+          ) => Promise<void>,
           reservedConcurrency: options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
           retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
           deadLetters,
@@ -189,7 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       busName: config.eventBusName,
       buses: busDirectory(config.eventBusName),
       rules,
-      invokers,
+      invokers: chaos ? faultyDeliveries(invokers, chaos, work) : invokers,
       archive,
       events,
       work,
@@ -242,6 +268,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       documentClient: dynamodb.documentClient,
       config,
       events,
+      chaos,
       stats,
       stop() {
         stopping ??= (async () => {
@@ -259,6 +286,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await runCleanup();
     throw error;
   }
+}
+
+/** A client of its own for the functions, so the faults never touch the stack's own reads. */
+function faultyDocumentClient(url: string, plan: FaultPlan): DynamoDBDocumentClient {
+  const client = new DynamoDBClient(localDynamoDbClientConfig(url));
+  injectDynamoDbFaults(client, plan);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 function closeServer(server: Server): Promise<void> {

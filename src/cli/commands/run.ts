@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chaosReportText, parseChaosRate, parseChaosSeed } from '../../local/chaos/fault-plan.ts';
 import { listOption, stringOption } from '../args.ts';
 import type { StoredEventItem } from '../backends/backend.ts';
 import type { Command } from '../command.ts';
@@ -47,10 +48,18 @@ export const runCommand: Command = {
       value: 'DIR',
       description: 'Persist the stack there (default: in memory, thrown away at exit).',
     },
+    {
+      name: 'chaos',
+      type: 'string',
+      value: 'RATE',
+      description: 'Inject faults in this share (0 to 1) of calls; see docs/reliability.md.',
+    },
+    { name: 'seed', type: 'string', value: 'N', description: 'Seed of --chaos (default 1).' },
   ],
   examples: [
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --summary json',
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --input data/dash-usdt-1m-2020-09-09.json --export events.jsonl',
+    'marketflow run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7',
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();
@@ -67,7 +76,16 @@ export const runCommand: Command = {
     const dataDir = inMemory ? await mkdtemp(join(tmpdir(), 'marketflow-run-')) : resolve(cwd, dataDirText);
 
     const { startLocalStack, EmbeddedBackend, RunObserver, collectSummary } = await loadEmbeddedRuntime();
-    const stack = await startLocalStack({ dataDir, inMemory, logLevel: 'silent' });
+    const chaos = chaosOption(stringOption(values, 'chaos'), stringOption(values, 'seed'));
+    const { collectBooks, booksText, PublishedLedger, readPublishedAlerts, CHAOS_RUN_TIMING, chaosReport } =
+      await loadBooks();
+    const stack = await startLocalStack({
+      dataDir,
+      inMemory,
+      logLevel: 'silent',
+      ...(chaos ? { chaos, ...CHAOS_RUN_TIMING } : {}),
+    });
+    const ledger = inMemory ? new PublishedLedger(stack.events) : undefined;
     const observer = new RunObserver(stack);
     const backend = new EmbeddedBackend(stack, { ownsStack: false });
     const progress = new ProgressReporter(io.stderr, { extra: () => `${observer.notifications} alerts` });
@@ -91,19 +109,55 @@ export const runCommand: Command = {
       const idleAt = Date.now();
       const { summary, items } = await collectSummary(stack, report, files, observer, idleAt);
       if (exportPath !== undefined) await exportItems(exportPath, items);
-      writeLine(io.stdout, format === 'json' ? json(summary) : summaryText(summary));
+      const books = await collectBooks(stack, {
+        acceptedEventIds: report.sent.map((sent) => sent.eventId),
+        rejectedAtPut: report.failures.map((failure) => ({
+          ref: `${failure.file}:${failure.line}`,
+          ...failure,
+        })),
+        published: ledger ? ledger.dedupIds : await readPublishedAlerts(dataDir),
+      });
+      const faults = stack.chaos ? chaosReport(stack.chaos) : undefined;
+      writeLine(
+        io.stdout,
+        format === 'json'
+          ? json({ ...summary, books, ...(faults ? { chaos: faults } : {}) })
+          : [summaryText(summary), booksText(books), ...(faults ? [chaosReportText(faults)] : [])].join('\n'),
+      );
+      if (!books.balanced && format === 'json') writeLine(io.stderr, booksText(books));
       if (exportPath !== undefined)
         writeLine(io.stderr, `exported ${items.length} stored events to ${exportPath}`);
       if (report.aborted)
         throw new CommandError('interrupted: the summary covers the events sent before the interruption');
-      return summary.balanced ? ExitCode.Ok : ExitCode.Failure;
+      return summary.balanced && books.balanced ? ExitCode.Ok : ExitCode.Failure;
     } finally {
+      ledger?.dispose();
       observer.dispose();
       await stack.stop();
       if (inMemory) await rm(dataDir, { recursive: true, force: true });
     }
   },
 };
+
+function chaosOption(rate: string | undefined, seed: string | undefined) {
+  if (rate === undefined) {
+    if (seed !== undefined) throw new UsageError('--seed applies only with --chaos');
+    return undefined;
+  }
+  try {
+    return { rate: parseChaosRate(rate), seed: seed === undefined ? 1 : parseChaosSeed(seed) };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function loadBooks() {
+  const [books, faults] = await Promise.all([
+    import('../../local/books.ts'),
+    import('../../local/chaos/fault-plan.ts'),
+  ]);
+  return { ...books, CHAOS_RUN_TIMING: faults.CHAOS_RUN_TIMING, chaosReport: faults.chaosReport };
+}
 
 /** One stored item per line, plain JSON (numbers as numbers, maps as objects). */
 export async function exportItems(path: string, items: readonly StoredEventItem[]): Promise<void> {

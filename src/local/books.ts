@@ -1,0 +1,354 @@
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { alertsPath } from '../adapters/local/notifier.ts';
+import { idempotencyKey } from '../domain/event-identity.ts';
+import { DetailType, EventStatus, STAGES, type Stage } from '../domain/event-types.ts';
+import type { DeadLetterMessage, DeadLetterQueues } from './dead-letter-queues.ts';
+import type { EventArchive } from './event-archive.ts';
+import { readJsonLines } from './jsonl-appender.ts';
+import type { RuntimeEventEmitter } from './runtime-events.ts';
+
+/**
+ * The conservation check ("books that balance"): every input event is accounted for exactly once —
+ * stored with a final status, rejected with a reason (by ingestion, or by PutEvents itself), or in a
+ * dead-letter queue — and every alert the pipeline raised was published exactly once, or waits in the
+ * notification dead-letter queue. Built only from what the runtime holds afterwards (the events
+ * table, the queues, the archive, the published notifications), never from its own counters.
+ */
+
+/** An input event PutEvents accepted: its EventBridge id, source and detail. */
+export interface AcceptedInput {
+  eventId: string;
+  source: string;
+  detail: unknown;
+}
+
+/** An input event PutEvents refused (per entry or for the whole request), with the bus's reason. */
+export interface RejectedAtPut {
+  ref: string;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface BooksData {
+  accepted: readonly AcceptedInput[];
+  rejectedAtPut?: readonly RejectedAtPut[];
+  /** EventBridge ids the producer was told were accepted but which the archive does not hold. */
+  notArchived?: readonly string[];
+  /** Every item of the events table. */
+  items: readonly Record<string, unknown>[];
+  deadLetters: readonly DeadLetterMessage[];
+  /** Every archived `MarketData.Alert` detail: the alerts processing put on the bus. */
+  alertEvents: readonly { event_id?: unknown; alert?: { alert_id?: unknown } }[];
+  /** The deduplication id (alert id) of every notification published, once per publish. */
+  published: readonly string[];
+}
+
+export interface MissingEvent {
+  /** Idempotency key (the events table's `event_id`). */
+  key: string;
+  eventIds: string[];
+  reason: string;
+}
+
+export interface Books {
+  balanced: boolean;
+  /** Input events: accepted by PutEvents plus refused by it. */
+  in: number;
+  stored: { total: number; byStatus: Record<string, number> };
+  rejected: { byIngestion: number; atPut: number; withoutReason: string[] };
+  deadLettered: { total: number; byStage: Record<Stage, number>; alreadyCompleted: number };
+  /** Inputs with the idempotency key of an earlier input (a producer retry): accounted by that one. */
+  duplicatesInInput: number;
+  missing: MissingEvent[];
+  /** Idempotency keys stored more than once. */
+  doubled: string[];
+  alerts: {
+    expected: number;
+    sent: number;
+    sentTwice: { alertId: string; times: number }[];
+    pendingInDlq: number;
+    missing: string[];
+    /** Published, but neither raised on the bus nor recorded on an event item. */
+    unexplained: string[];
+  };
+  /** in = stored + rejected (ingestion + PutEvents) + dead-lettered + duplicates in input + missing */
+  equation: string;
+}
+
+const FINAL_STATUSES = new Set<string>([EventStatus.Processed, EventStatus.Notified, EventStatus.Rejected]);
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** The idempotency key a dead-lettered envelope is about, whatever its stage. */
+function deadLetterKey(message: DeadLetterMessage): string | undefined {
+  const detail = asRecord(message.event.detail);
+  if (message.stage === 'ingestion') return idempotencyKey(message.event);
+  return typeof detail.event_id === 'string' ? detail.event_id : undefined;
+}
+
+export function balanceBooks(data: BooksData): Books {
+  const itemsByKey = new Map<string, Record<string, unknown>[]>();
+  for (const item of data.items) {
+    const key = String(item.event_id);
+    const list = itemsByKey.get(key);
+    if (list) list.push(item);
+    else itemsByKey.set(key, [item]);
+  }
+  const deadByStageAndKey = new Map<string, DeadLetterMessage>();
+  for (const message of data.deadLetters) {
+    const key = deadLetterKey(message);
+    if (key !== undefined) deadByStageAndKey.set(`${message.stage}\u0000${key}`, message);
+  }
+  const inDlq = (stage: Stage, key: string): boolean => deadByStageAndKey.has(`${stage}\u0000${key}`);
+
+  const inputsByKey = new Map<string, string[]>();
+  for (const input of data.accepted) {
+    const key = idempotencyKey({ id: input.eventId, source: input.source, detail: input.detail });
+    const ids = inputsByKey.get(key);
+    if (ids) ids.push(input.eventId);
+    else inputsByKey.set(key, [input.eventId]);
+  }
+
+  const byStatus: Record<string, number> = {};
+  const deadByStage: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+  const missing: MissingEvent[] = [];
+  const doubled: string[] = [];
+  const withoutReason: string[] = [];
+  let storedFinal = 0;
+  let rejectedByIngestion = 0;
+  let deadLettered = 0;
+  let duplicatesInInput = 0;
+  for (const [key, eventIds] of inputsByKey) {
+    duplicatesInInput += eventIds.length - 1;
+    const items = itemsByKey.get(key) ?? [];
+    if (items.length > 1) doubled.push(key);
+    const item = items[0];
+    const status = item === undefined ? undefined : String(item.status);
+    if (status !== undefined) byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (status === EventStatus.Rejected) {
+      const reasons = item?.reasons;
+      if (!Array.isArray(reasons) || reasons.length === 0) withoutReason.push(key);
+      rejectedByIngestion += 1;
+    } else if (status !== undefined && FINAL_STATUSES.has(status)) {
+      storedFinal += 1;
+    } else {
+      // Not final (or not stored): it must wait in the queue of the stage it stopped at.
+      const stage: Stage | undefined =
+        status === undefined
+          ? inDlq('ingestion', key)
+            ? 'ingestion'
+            : undefined
+          : inDlq('processing', key)
+            ? 'processing'
+            : inDlq('ingestion', key)
+              ? 'ingestion'
+              : undefined;
+      if (stage !== undefined) {
+        deadByStage[stage] += 1;
+        deadLettered += 1;
+      } else {
+        missing.push({
+          key,
+          eventIds,
+          reason:
+            status === undefined
+              ? 'not stored and in no dead-letter queue'
+              : `stored ${status}, not processed and in no dead-letter queue`,
+        });
+      }
+    }
+  }
+  for (const eventId of data.notArchived ?? []) {
+    missing.push({
+      key: eventId,
+      eventIds: [eventId],
+      reason: 'accepted by PutEvents but not in the archive',
+    });
+  }
+  // A queued message whose event completed anyway (another delivery of it succeeded): redriving it is harmless.
+  let alreadyCompleted = 0;
+  for (const message of data.deadLetters) {
+    const key = deadLetterKey(message);
+    const status = key === undefined ? undefined : itemsByKey.get(key)?.[0]?.status;
+    if (message.stage !== 'notification' && typeof status === 'string' && FINAL_STATUSES.has(status))
+      alreadyCompleted += 1;
+  }
+
+  const alerts = balanceAlerts(data, itemsByKey);
+  const atPut = data.rejectedAtPut?.length ?? 0;
+  const inCount = data.accepted.length + atPut;
+  const balanced =
+    missing.length === 0 &&
+    doubled.length === 0 &&
+    withoutReason.length === 0 &&
+    alerts.sentTwice.length === 0 &&
+    alerts.missing.length === 0 &&
+    alerts.unexplained.length === 0 &&
+    storedFinal + rejectedByIngestion + atPut + deadLettered + duplicatesInInput === inCount;
+  return {
+    balanced,
+    in: inCount,
+    stored: { total: storedFinal + rejectedByIngestion, byStatus },
+    rejected: { byIngestion: rejectedByIngestion, atPut, withoutReason },
+    deadLettered: { total: deadLettered, byStage: deadByStage, alreadyCompleted },
+    duplicatesInInput,
+    missing,
+    doubled,
+    alerts,
+    equation: `${inCount} in = ${storedFinal} stored + ${rejectedByIngestion} rejected by ingestion + ${atPut} refused by PutEvents + ${deadLettered} dead-lettered + ${duplicatesInInput} duplicates in input + ${missing.length} missing`,
+  };
+}
+
+function balanceAlerts(data: BooksData, itemsByKey: Map<string, Record<string, unknown>[]>): Books['alerts'] {
+  const expected = new Set<string>();
+  for (const detail of data.alertEvents) {
+    const alertId = detail.alert?.alert_id;
+    if (typeof alertId === 'string') expected.add(alertId);
+  }
+  for (const items of itemsByKey.values()) {
+    for (const item of items) {
+      for (const alert of Object.values(asRecord(item.alerts))) {
+        const alertId = asRecord(alert).alert_id;
+        if (typeof alertId === 'string') expected.add(alertId);
+      }
+    }
+  }
+  const publishedTimes = new Map<string, number>();
+  for (const dedupId of data.published) publishedTimes.set(dedupId, (publishedTimes.get(dedupId) ?? 0) + 1);
+  const pending = new Set<string>();
+  for (const message of data.deadLetters) {
+    if (message.stage !== 'notification') continue;
+    const alertId = asRecord(asRecord(message.event.detail).alert).alert_id;
+    if (typeof alertId === 'string') pending.add(alertId);
+  }
+  const sentTwice: { alertId: string; times: number }[] = [];
+  const missing: string[] = [];
+  let sent = 0;
+  let pendingInDlq = 0;
+  for (const alertId of expected) {
+    const times = publishedTimes.get(alertId) ?? 0;
+    if (times === 1) sent += 1;
+    else if (times > 1) sentTwice.push({ alertId, times });
+    else if (pending.has(alertId)) pendingInDlq += 1;
+    else missing.push(alertId);
+  }
+  const unexplained = [...publishedTimes.keys()].filter((alertId) => !expected.has(alertId));
+  return { expected: expected.size, sent, sentTwice, pendingInDlq, missing, unexplained };
+}
+
+/** The inputs of a replay, from the archive by EventBridge id, and the `MarketData.Alert` details it holds. */
+export async function readArchive(
+  archive: EventArchive,
+  acceptedEventIds: readonly string[],
+): Promise<{ accepted: AcceptedInput[]; notArchived: string[]; alertEvents: BooksData['alertEvents'] }> {
+  const wanted = new Set(acceptedEventIds);
+  const found = new Map<string, AcceptedInput>();
+  const alertEvents: BooksData['alertEvents'][number][] = [];
+  for await (const record of archive.events()) {
+    const { event } = record;
+    if (event['detail-type'] === DetailType.Alert)
+      alertEvents.push(event.detail as BooksData['alertEvents'][number]);
+    else if (wanted.has(event.id) && !found.has(event.id))
+      found.set(event.id, { eventId: event.id, source: event.source, detail: event.detail });
+  }
+  const accepted: AcceptedInput[] = [];
+  const notArchived: string[] = [];
+  for (const eventId of acceptedEventIds) {
+    const input = found.get(eventId);
+    if (input) accepted.push(input);
+    else notArchived.push(eventId);
+  }
+  return { accepted, notArchived, alertEvents };
+}
+
+/** What the books are read from: a running (or reopened) local stack. */
+export interface BooksSource {
+  documentClient: DynamoDBDocumentClient;
+  config: { eventsTable: string };
+  deadLetters: DeadLetterQueues;
+  archive: EventArchive;
+}
+
+/** Reads everything the stack holds and balances it against what was put. */
+export async function collectBooks(
+  stack: BooksSource,
+  put: {
+    acceptedEventIds: readonly string[];
+    rejectedAtPut?: readonly RejectedAtPut[];
+    published: readonly string[];
+  },
+): Promise<Books> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await stack.documentClient.send(
+      new ScanCommand({ TableName: stack.config.eventsTable, ExclusiveStartKey: startKey }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  const archived = await readArchive(stack.archive, put.acceptedEventIds);
+  return balanceBooks({
+    accepted: archived.accepted,
+    notArchived: archived.notArchived,
+    alertEvents: archived.alertEvents,
+    rejectedAtPut: put.rejectedAtPut ?? [],
+    items,
+    deadLetters: await stack.deadLetters.list(),
+    published: put.published,
+  });
+}
+
+/** Every notification a stack publishes from now on, by deduplication id (for in-memory stacks). */
+export class PublishedLedger {
+  readonly dedupIds: string[] = [];
+  readonly #unsubscribe: () => void;
+
+  constructor(events: RuntimeEventEmitter) {
+    this.#unsubscribe = events.on('notification.published', (event) => {
+      this.dedupIds.push(event.dedupId);
+    });
+  }
+
+  dispose(): void {
+    this.#unsubscribe();
+  }
+}
+
+/** Every notification a persisted stack ever published: `alerts.jsonl`, which survives crashes. */
+export async function readPublishedAlerts(dataDir: string): Promise<string[]> {
+  const dedupIds: string[] = [];
+  for await (const line of readJsonLines(alertsPath(dataDir))) {
+    const dedupId = asRecord(line).dedupId;
+    if (typeof dedupId === 'string') dedupIds.push(dedupId);
+  }
+  return dedupIds;
+}
+
+/** The books as text: one line per figure, then the first missing and doubled ids. */
+export function booksText(books: Books, limit = 20): string {
+  const lines = [
+    `books          ${books.balanced ? 'balanced' : 'NOT BALANCED'}: ${books.equation}`,
+    `  stored       ${Object.entries(books.stored.byStatus)
+      .map(([status, count]) => `${status} ${count}`)
+      .join(', ')}`,
+    `  dead letters ${STAGES.map((stage) => `${stage} ${books.deadLettered.byStage[stage]}`).join(', ')} (${books.deadLettered.alreadyCompleted} more whose event completed anyway)`,
+    `  alerts       ${books.alerts.expected} raised: ${books.alerts.sent} sent once, ${books.alerts.pendingInDlq} waiting in the notification DLQ, ${books.alerts.sentTwice.length} sent more than once, ${books.alerts.missing.length} never sent`,
+  ];
+  for (const event of books.missing.slice(0, limit))
+    lines.push(`  MISSING      ${event.key} (${event.eventIds.join(', ')}): ${event.reason}`);
+  for (const key of books.doubled.slice(0, limit)) lines.push(`  DOUBLED      ${key}: stored more than once`);
+  for (const key of books.rejected.withoutReason.slice(0, limit))
+    lines.push(`  NO REASON    ${key}: rejected without a reason`);
+  for (const alert of books.alerts.sentTwice.slice(0, limit))
+    lines.push(`  SENT TWICE   alert ${alert.alertId}: published ${alert.times} times`);
+  for (const alertId of books.alerts.missing.slice(0, limit))
+    lines.push(`  UNSENT       alert ${alertId}: raised, never published, not in the notification DLQ`);
+  for (const alertId of books.alerts.unexplained.slice(0, limit))
+    lines.push(`  UNEXPLAINED  alert ${alertId}: published but never raised`);
+  return lines.join('\n');
+}
