@@ -40,7 +40,7 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
     if (!validation.ok) {
       const item: NewEventItem = {
         ...base,
-        timestamp: fallbackTimestamp(event, ingestedAt),
+        timestamp: rejectedSortKey(event, eventId, ingestedAt),
         status: EventStatus.Rejected,
         reasons: validation.issues,
       };
@@ -106,11 +106,14 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
   };
 }
 
-/** The sort key of a rejected event whose own timestamp is unusable: when EventBridge received it. */
-function fallbackTimestamp(event: BusEvent, now: number): number {
-  const detail = event.detail as { timestamp?: unknown } | null;
-  const candidate = typeof detail === 'object' && detail !== null ? detail.timestamp : undefined;
-  if (typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= 0) return candidate;
+/**
+ * The sort key of a rejected event. Its market timestamp may be missing or absurd, so the key must
+ * come from its identity, or a producer's retry would land on another key and be stored twice: an
+ * event keyed by its producer's id gets 0 (the id alone identifies it), an event keyed by its
+ * EventBridge id gets the time EventBridge received it, which its retries and replays keep.
+ */
+function rejectedSortKey(event: BusEvent, eventId: string, now: number): number {
+  if (eventId !== event.id) return 0;
   const received = Date.parse(event.time);
   return Number.isFinite(received) ? received : now;
 }

@@ -129,6 +129,27 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     );
   });
 
+  it('keys a rejected event by its producer id alone, so a later resend is a duplicate', async () => {
+    const bad = detail({ timestamp: 'yesterday', trade_id: 'resent-1' });
+    await pipeline.handlers.ingestion(busEvent('MarketData.Raw', 'exchange.binance', bad));
+    const later = busEvent('MarketData.Raw', 'exchange.binance', bad);
+    later.time = new Date(Date.now() + 5000).toISOString();
+    await pipeline.handlers.ingestion(later);
+    const eventId = idempotencyKey(later);
+    const items = (
+      await db.client.send(
+        new QueryCommand({
+          TableName: db.eventsTable,
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': eventId },
+        }),
+      )
+    ).Items;
+    assert.equal(items?.length, 1);
+    assert.equal(items?.[0]?.timestamp, 0);
+    assert.deepEqual((await trail(eventId)).map((record) => record.status).sort(), ['DUPLICATE', 'REJECTED']);
+  });
+
   it('stores a duplicate delivery once, audits it as DUPLICATE, and puts the event again only while it is still INGESTED', async () => {
     const event = busEvent('MarketData.Raw', 'exchange.binance', detail());
     await pipeline.handlers.ingestion(event);
