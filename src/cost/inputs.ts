@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { STAGES, type Stage } from '../domain/event-types.ts';
+import { type CostInputs, DEFAULT_AWS_LATENCY_MS, type StageCalls, type StageProfile } from './model.ts';
+import { PRICES } from './prices.ts';
+
+/**
+ * The model's inputs: measured ones from `bench/results/latest.json` (the warm per-stage benchmark)
+ * when it is there, otherwise these defaults, which are a past measurement of the same benchmark.
+ */
+
+const calls = (values: Partial<StageCalls>): StageCalls => ({
+  events_writes: 0,
+  audit_writes: 0,
+  reads: 0,
+  queries: 0,
+  query_items: 0,
+  put_events_requests: 0,
+  put_events_entries: 0,
+  sns_publishes: 0,
+  ssm_calls: 0,
+  ...values,
+});
+
+export const DEFAULT_STAGE_PROFILES: Record<Stage, StageProfile> = {
+  ingestion: {
+    calls: calls({ events_writes: 1, audit_writes: 1, put_events_requests: 1, put_events_entries: 1 }),
+    measuredMs: 6,
+    ownMs: 1.5,
+    logBytes: 700,
+  },
+  processing: {
+    calls: calls({ events_writes: 1, audit_writes: 1, queries: 1, query_items: 20 }),
+    measuredMs: 8,
+    ownMs: 2,
+    logBytes: 900,
+  },
+  notification: {
+    calls: calls({ events_writes: 2, audit_writes: 1, sns_publishes: 1 }),
+    measuredMs: 8,
+    ownMs: 1.5,
+    logBytes: 900,
+  },
+};
+
+export interface MeasuredInputs {
+  stages: Record<Stage, StageProfile>;
+  eventItemBytes: number;
+  auditItemBytes: number;
+  alertRate: number;
+  /** Where the figures come from, for the report. */
+  source: string;
+}
+
+export const DEFAULT_MEASURED: MeasuredInputs = {
+  stages: DEFAULT_STAGE_PROFILES,
+  eventItemBytes: 900,
+  auditItemBytes: 350,
+  alertRate: 0.0067,
+  source: 'built-in defaults (no bench/results/latest.json)',
+};
+
+export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): CostInputs {
+  return {
+    eventsPerMinute: 10_000,
+    hoursPerDay: 24,
+    alertRate: measured.alertRate,
+    stages: measured.stages,
+    eventItemBytes: measured.eventItemBytes,
+    auditItemBytes: measured.auditItemBytes,
+    memoryMb: 256,
+    reservedConcurrency: 10,
+    eventsIndexCopies: 2,
+    auditIndexCopies: 1,
+    archiveBytesPerEvent: 2048,
+    platformLogBytes: 350,
+    logCompressionRatio: 0.15,
+    logRetentionDays: 30,
+    archiveRetentionDays: 90,
+    emailSubscribers: 1,
+    kmsRequestsPerPublish: 1,
+    customMetrics: 15,
+    xraySampling: { reservoirPerSecond: 1, rate: 0.05 },
+    awsLatencyMs: DEFAULT_AWS_LATENCY_MS,
+    sqsBatchSize: 10,
+    targetEventsPerMinute: 100_000,
+    prices: PRICES,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function finite(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`${what} must be a non-negative number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The measured inputs in a results file (`figures` of the `stages-warm` benchmark), or undefined when
+ * the file has none. A figure of the wrong shape is an error naming it, never a silent default.
+ */
+export function measuredFromResults(results: unknown, file: string): MeasuredInputs | undefined {
+  if (!isRecord(results)) return undefined;
+  const warm = isRecord(results.benchmarks) ? results.benchmarks['stages-warm'] : undefined;
+  if (!isRecord(warm) || !isRecord(warm.figures)) return undefined;
+  const figures = warm.figures;
+  const stageFigures = figures.stages;
+  if (!isRecord(stageFigures)) throw new Error(`${file}: stages-warm.figures.stages is missing`);
+  const stages = {} as Record<Stage, StageProfile>;
+  for (const stage of STAGES) {
+    const entry = stageFigures[stage];
+    const where = `${file}: stages-warm.figures.stages.${stage}`;
+    if (!isRecord(entry) || !isRecord(entry.calls_per_invocation) || !isRecord(entry.latency)) {
+      throw new Error(`${where} is missing or incomplete`);
+    }
+    const measuredCalls = calls({});
+    for (const name of Object.keys(measuredCalls) as (keyof StageCalls)[]) {
+      measuredCalls[name] = finite(entry.calls_per_invocation[name], `${where}.calls_per_invocation.${name}`);
+    }
+    stages[stage] = {
+      calls: measuredCalls,
+      measuredMs: finite(entry.latency.p50_ms, `${where}.latency.p50_ms`),
+      ownMs: finite(entry.own_ms_p50, `${where}.own_ms_p50`),
+      logBytes: finite(entry.log_bytes_per_invocation, `${where}.log_bytes_per_invocation`),
+    };
+    // A stage that was never invoked (no alert fired) keeps the default profile.
+    if (finite(entry.invocations, `${where}.invocations`) === 0)
+      stages[stage] = DEFAULT_STAGE_PROFILES[stage];
+  }
+  const at = typeof warm.at === 'string' ? ` measured ${warm.at}` : '';
+  return {
+    stages,
+    eventItemBytes: finite(figures.event_item_bytes, `${file}: stages-warm.figures.event_item_bytes`),
+    auditItemBytes: finite(figures.audit_item_bytes, `${file}: stages-warm.figures.audit_item_bytes`),
+    alertRate: measuredAlertRate(results) ?? DEFAULT_MEASURED.alertRate,
+    source: `${file} (stages-warm${at})`,
+  };
+}
+
+/** Alerts per event of the default rules on the real data, from the domain-core benchmark. */
+function measuredAlertRate(results: Record<string, unknown>): number | undefined {
+  const core = isRecord(results.benchmarks) ? results.benchmarks['domain-core'] : undefined;
+  if (!isRecord(core) || !isRecord(core.figures)) return undefined;
+  return finite(core.figures.alert_rate, 'domain-core.figures.alert_rate');
+}
+
+export async function loadMeasuredInputs(file: string): Promise<MeasuredInputs> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_MEASURED;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return measuredFromResults(parsed, file) ?? DEFAULT_MEASURED;
+}

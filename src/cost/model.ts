@@ -1,0 +1,471 @@
+import type { Stage } from '../domain/event-types.ts';
+import type { Prices } from './prices.ts';
+
+/**
+ * The cost and capacity model: pure functions from a workload (events per minute, hours per day, the
+ * alert rate) and what the benchmarks measured per stage (AWS calls, durations, log bytes, item sizes)
+ * to a monthly bill per service, the idle cost of the stack, and the throughput ceiling each stage
+ * reaches within its reserved concurrency. Every assumption is an input with a documented default.
+ */
+
+/** AWS calls a stage makes per invocation, as the warm benchmark counts them. */
+export interface StageCalls {
+  events_writes: number;
+  audit_writes: number;
+  /** GetItem (consistent) on the events table. */
+  reads: number;
+  /** Queries of the symbol index (the indicator window). */
+  queries: number;
+  /** Items the queries returned (all queries of the invocation together). */
+  query_items: number;
+  put_events_requests: number;
+  put_events_entries: number;
+  sns_publishes: number;
+  ssm_calls: number;
+}
+
+export interface StageProfile {
+  calls: StageCalls;
+  /** Handler p50 measured against dynalite, ms. */
+  measuredMs: number;
+  /** Handler time not spent waiting on DynamoDB (compute, serialization, logging), ms. */
+  ownMs: number;
+  /** Function log output (Powertools logs and EMF metrics) per invocation. */
+  logBytes: number;
+}
+
+/** Typical in-region round trips, ms: assumptions of the AWS duration estimate, not measurements. */
+export interface AwsCallLatencies {
+  dynamoWrite: number;
+  dynamoRead: number;
+  dynamoQuery: number;
+  putEvents: number;
+  snsPublish: number;
+  ssm: number;
+}
+
+export interface CostInputs {
+  eventsPerMinute: number;
+  hoursPerDay: number;
+  /** Alerts per accepted event. */
+  alertRate: number;
+  stages: Record<Stage, StageProfile>;
+  eventItemBytes: number;
+  auditItemBytes: number;
+  memoryMb: number;
+  reservedConcurrency: number;
+  /** GSIs with projection ALL that every events-table write also writes (two today). */
+  eventsIndexCopies: number;
+  auditIndexCopies: number;
+  /** Bytes each event puts in the bus archive (the raw event, the validated one, its alerts). */
+  archiveBytesPerEvent: number;
+  /** START / END / REPORT lines Lambda writes per invocation. */
+  platformLogBytes: number;
+  /** CloudWatch bills stored logs compressed. */
+  logCompressionRatio: number;
+  logRetentionDays: number;
+  archiveRetentionDays: number;
+  emailSubscribers: number;
+  /** Upper bound: one KMS request per SNS publish to the encrypted topic. */
+  kmsRequestsPerPublish: number;
+  customMetrics: number;
+  xraySampling: { reservoirPerSecond: number; rate: number };
+  awsLatencyMs: AwsCallLatencies;
+  /** Events per invocation in the SQS-batched alternative. */
+  sqsBatchSize: number;
+  targetEventsPerMinute: number;
+  prices: Prices;
+}
+
+/** 730 hours a month, the convention of AWS price pages. */
+export const HOURS_PER_MONTH = 730;
+
+export const DEFAULT_AWS_LATENCY_MS: AwsCallLatencies = {
+  dynamoWrite: 6,
+  dynamoRead: 4,
+  dynamoQuery: 8,
+  putEvents: 20,
+  snsPublish: 25,
+  ssm: 20,
+};
+
+/** The fixed parts of the deployed stack (infra/): what it costs with no traffic at all. */
+export const IDLE_INVENTORY = {
+  /** 4 table capacity + 3 failed-invocation + 2 latency alarms (infra/alarms.tf), 3 per stage module. */
+  standardAlarms: 18,
+  dashboards: 1,
+  customerManagedKeys: 1,
+  standardParameters: 6,
+  idleCeilingUsd: 15,
+} as const;
+
+export interface ServiceCost {
+  service: string;
+  monthlyUsd: number;
+  detail: string;
+}
+
+export interface StageCapacity {
+  stage: Stage;
+  invocationsPerEvent: number;
+  measuredMs: number;
+  estimatedAwsMs: number;
+  /** The larger of the two: the ceiling is judged conservatively. */
+  usedMs: number;
+  ceilingEventsPerMinute: number;
+  meetsTarget: boolean;
+}
+
+export interface CapacityReport {
+  targetEventsPerMinute: number;
+  reservedConcurrency: number;
+  direct: {
+    stages: StageCapacity[];
+    ceilingEventsPerMinute: number;
+    bottleneck: Stage;
+    meetsTarget: boolean;
+  };
+  sqsBatched: {
+    batchSize: number;
+    stages: { stage: Stage; batchMs: number; ceilingEventsPerMinute: number }[];
+    ceilingEventsPerMinute: number;
+    meetsTarget: boolean;
+    extraMonthlyUsdAtWorkload: number;
+  };
+}
+
+export interface CostReport {
+  eventsPerMonth: number;
+  services: ServiceCost[];
+  monthlyUsd: number;
+  usdPerMillionEvents: number;
+  idle: { items: ServiceCost[]; monthlyUsd: number; ceilingUsd: number; withinCeiling: boolean };
+  retainedData: { gbPerMonth: number; monthlyUsdPerMonthKept: number };
+  capacity: CapacityReport;
+}
+
+export function eventsPerMonth(eventsPerMinute: number, hoursPerDay: number): number {
+  return eventsPerMinute * 60 * HOURS_PER_MONTH * (hoursPerDay / 24);
+}
+
+/** Invocations of each stage per incoming event: every event is ingested and processed, alerts are notified. */
+export function invocationsPerEvent(stage: Stage, alertRate: number): number {
+  return stage === 'notification' ? alertRate : 1;
+}
+
+/**
+ * The calls of a stage at the workload's alert rate: processing puts one entry per alert (the warm
+ * benchmark makes every event alert, to measure notification), the others are as measured.
+ */
+export function callsAtAlertRate(stage: Stage, profile: StageProfile, alertRate: number): StageProfile {
+  if (stage !== 'processing') return profile;
+  return {
+    ...profile,
+    calls: { ...profile.calls, put_events_entries: alertRate, put_events_requests: Math.min(alertRate, 1) },
+  };
+}
+
+/** Handler duration on AWS: its own time plus each call at the assumed in-region latency. */
+export function estimatedAwsMs(profile: StageProfile, latency: AwsCallLatencies): number {
+  const { calls } = profile;
+  return (
+    profile.ownMs +
+    calls.events_writes * latency.dynamoWrite +
+    calls.audit_writes * latency.dynamoWrite +
+    calls.reads * latency.dynamoRead +
+    calls.queries * latency.dynamoQuery +
+    calls.put_events_requests * latency.putEvents +
+    calls.sns_publishes * latency.snsPublish +
+    calls.ssm_calls * latency.ssm
+  );
+}
+
+export function billedMs(profile: StageProfile, latency: AwsCallLatencies): number {
+  return Math.ceil(Math.max(profile.measuredMs, estimatedAwsMs(profile, latency)));
+}
+
+/** Write request units of one write of an item: 1 KB units, once for the table and once per index copy. */
+export function writeUnits(itemBytes: number, indexCopies: number): number {
+  return Math.max(1, Math.ceil(itemBytes / 1024)) * (1 + indexCopies);
+}
+
+/** Read request units of an eventually consistent query returning `items` of `itemBytes` (4 KB units, half price). */
+export function queryReadUnits(items: number, itemBytes: number): number {
+  return Math.max(1, Math.ceil((items * itemBytes) / 4096)) * 0.5;
+}
+
+/** X-Ray's default rule: a reservoir per second, then a fixed rate of the rest. */
+export function tracesPerSecond(eventsPerSecond: number, sampling: CostInputs['xraySampling']): number {
+  const reservoir = Math.min(eventsPerSecond, sampling.reservoirPerSecond);
+  return reservoir + Math.max(0, eventsPerSecond - sampling.reservoirPerSecond) * sampling.rate;
+}
+
+const STAGE_ORDER: readonly Stage[] = ['ingestion', 'processing', 'notification'];
+
+function atAlertRate(inputs: CostInputs): CostInputs {
+  const stages = {} as Record<Stage, StageProfile>;
+  for (const stage of STAGE_ORDER)
+    stages[stage] = callsAtAlertRate(stage, inputs.stages[stage], inputs.alertRate);
+  return { ...inputs, stages };
+}
+
+export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capacity'> {
+  const inputs = atAlertRate(given);
+  const { prices } = inputs;
+  const events = eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay);
+  const per = (stage: Stage) => events * invocationsPerEvent(stage, inputs.alertRate);
+  const calls = (stage: Stage, name: keyof StageCalls) => per(stage) * inputs.stages[stage].calls[name];
+  const sum = (name: keyof StageCalls) => STAGE_ORDER.reduce((total, stage) => total + calls(stage, name), 0);
+
+  const invocations = STAGE_ORDER.reduce((total, stage) => total + per(stage), 0);
+  const gbSeconds = STAGE_ORDER.reduce(
+    (total, stage) =>
+      total +
+      (per(stage) * billedMs(inputs.stages[stage], inputs.awsLatencyMs) * inputs.memoryMb) / 1024 / 1000,
+    0,
+  );
+  const lambda =
+    (invocations / 1e6) * prices.lambda.requestsPerMillion + gbSeconds * prices.lambda.arm64GbSecond;
+
+  // The producer's raw event, then what the stages put (validated events, alerts).
+  const busEvents = events + sum('put_events_entries');
+  const archiveGb = (events * inputs.archiveBytesPerEvent) / 1e9;
+  const eventBridge =
+    (busEvents / 1e6) * prices.eventBridge.customEventsPerMillion +
+    archiveGb * prices.eventBridge.archiveProcessedPerGb +
+    archiveGb * (inputs.archiveRetentionDays / 30.4) * prices.eventBridge.archiveStoragePerGbMonth;
+
+  const wru =
+    sum('events_writes') * writeUnits(inputs.eventItemBytes, inputs.eventsIndexCopies) +
+    sum('audit_writes') * writeUnits(inputs.auditItemBytes, inputs.auditIndexCopies);
+  const rru =
+    STAGE_ORDER.reduce((total, stage) => {
+      const stageCalls = inputs.stages[stage].calls;
+      if (stageCalls.queries === 0) return total;
+      const itemsPerQuery = stageCalls.query_items / stageCalls.queries;
+      return total + calls(stage, 'queries') * queryReadUnits(itemsPerQuery, inputs.eventItemBytes);
+    }, 0) +
+    sum('reads') * Math.max(1, Math.ceil(inputs.eventItemBytes / 4096));
+  const dynamoDb =
+    (wru / 1e6) * prices.dynamoDb.writeRequestUnitsPerMillion +
+    (rru / 1e6) * prices.dynamoDb.readRequestUnitsPerMillion;
+
+  const publishes = sum('sns_publishes');
+  const sns =
+    (publishes / 1e6) * prices.sns.publishesPerMillion +
+    ((publishes * inputs.emailSubscribers) / 1e5) * prices.sns.emailDeliveriesPer100k;
+  const kms = ((publishes * inputs.kmsRequestsPerPublish) / 1e4) * prices.kms.requestsPer10k;
+
+  const logGb =
+    STAGE_ORDER.reduce(
+      (total, stage) => total + per(stage) * (inputs.stages[stage].logBytes + inputs.platformLogBytes),
+      0,
+    ) / 1e9;
+  const logs =
+    logGb * prices.cloudWatch.logsIngestionPerGb +
+    logGb *
+      inputs.logCompressionRatio *
+      (inputs.logRetentionDays / 30.4) *
+      prices.cloudWatch.logsStoragePerGbMonth;
+  const metrics = inputs.customMetrics * prices.cloudWatch.customMetricPerMonth * (inputs.hoursPerDay / 24);
+
+  const eventsPerSecond = inputs.eventsPerMinute / 60;
+  const traces =
+    tracesPerSecond(eventsPerSecond, inputs.xraySampling) *
+    3600 *
+    HOURS_PER_MONTH *
+    (inputs.hoursPerDay / 24);
+  const xRay = (traces / 1e6) * prices.xRay.tracesRecordedPerMillion;
+  const ssm = (sum('ssm_calls') / 1e4) * prices.ssm.standardThroughputApiPer10k;
+
+  const services: ServiceCost[] = [
+    {
+      service: 'Lambda',
+      monthlyUsd: lambda,
+      detail: `${fmt(invocations)} invocations, ${fmt(gbSeconds)} GB-s (arm64, ${inputs.memoryMb} MB)`,
+    },
+    { service: 'DynamoDB', monthlyUsd: dynamoDb, detail: `${fmt(wru)} WRU, ${fmt(rru)} RRU (on-demand)` },
+    {
+      service: 'EventBridge',
+      monthlyUsd: eventBridge,
+      detail: `${fmt(busEvents)} custom events, ${fmt(archiveGb)} GB archived`,
+    },
+    {
+      service: 'SNS',
+      monthlyUsd: sns,
+      detail: `${fmt(publishes)} publishes, ${inputs.emailSubscribers} e-mail subscriber(s)`,
+    },
+    {
+      service: 'KMS requests',
+      monthlyUsd: kms,
+      detail: 'SNS topic key; upper bound of one request per publish',
+    },
+    {
+      service: 'CloudWatch Logs',
+      monthlyUsd: logs,
+      detail: `${fmt(logGb)} GB ingested, ${inputs.logRetentionDays}-day retention`,
+    },
+    {
+      service: 'CloudWatch metrics',
+      monthlyUsd: metrics,
+      detail: `${inputs.customMetrics} EMF metrics, billed per hour published`,
+    },
+    { service: 'X-Ray', monthlyUsd: xRay, detail: `${fmt(traces)} traces (1/s + 5% sampling)` },
+    {
+      service: 'SSM',
+      monthlyUsd: ssm,
+      detail: `${fmt(sum('ssm_calls'))} GetParameters (standard tier, free)`,
+    },
+  ];
+  const monthlyUsd = services.reduce((total, service) => total + service.monthlyUsd, 0);
+
+  const bytesPerEvent =
+    (inputs.eventItemBytes + prices.dynamoDb.itemOverheadBytes) * (1 + inputs.eventsIndexCopies) +
+    (sum('audit_writes') / Math.max(events, 1)) *
+      (inputs.auditItemBytes + prices.dynamoDb.itemOverheadBytes) *
+      (1 + inputs.auditIndexCopies);
+  const gbPerMonth = (events * bytesPerEvent) / 1e9;
+  return {
+    eventsPerMonth: events,
+    services,
+    monthlyUsd,
+    usdPerMillionEvents: events === 0 ? 0 : monthlyUsd / (events / 1e6),
+    retainedData: {
+      gbPerMonth,
+      monthlyUsdPerMonthKept:
+        gbPerMonth * (prices.dynamoDb.storagePerGbMonth + prices.dynamoDb.pitrPerGbMonth),
+    },
+  };
+}
+
+/** The stack with no traffic: alarms, the dashboard, the topic's key, the parameters; empty tables and queues cost nothing. */
+export function idleCost(prices: Prices): CostReport['idle'] {
+  const items: ServiceCost[] = [
+    {
+      service: 'CloudWatch alarms',
+      monthlyUsd: IDLE_INVENTORY.standardAlarms * prices.cloudWatch.alarmStandardPerMonth,
+      detail: `${IDLE_INVENTORY.standardAlarms} standard-resolution alarms`,
+    },
+    {
+      service: 'CloudWatch dashboard',
+      monthlyUsd: IDLE_INVENTORY.dashboards * prices.cloudWatch.dashboardPerMonth,
+      detail: `${IDLE_INVENTORY.dashboards} dashboard (free if the account has fewer than 3)`,
+    },
+    {
+      service: 'KMS key',
+      monthlyUsd: IDLE_INVENTORY.customerManagedKeys * prices.kms.customerManagedKeyPerMonth,
+      detail: 'customer managed key of the SNS topic',
+    },
+    {
+      service: 'SSM parameters',
+      monthlyUsd: IDLE_INVENTORY.standardParameters * prices.ssm.standardParameterPerMonth,
+      detail: `${IDLE_INVENTORY.standardParameters} standard parameters`,
+    },
+    {
+      service: 'DynamoDB backups (PITR), storage',
+      monthlyUsd: 0,
+      detail: 'billed per GB stored: nothing for empty tables (see retained data)',
+    },
+    {
+      service: 'Lambda, EventBridge, SQS, SNS',
+      monthlyUsd: 0,
+      detail: 'billed per request: nothing without traffic',
+    },
+  ];
+  const monthlyUsd = items.reduce((total, item) => total + item.monthlyUsd, 0);
+  return {
+    items,
+    monthlyUsd,
+    ceilingUsd: IDLE_INVENTORY.idleCeilingUsd,
+    withinCeiling: monthlyUsd <= IDLE_INVENTORY.idleCeilingUsd,
+  };
+}
+
+/** Events per minute a stage sustains with `concurrency` instances busy `durationMs` per invocation. */
+export function ceilingEventsPerMinute(
+  concurrency: number,
+  durationMs: number,
+  eventsPerInvocation: number,
+): number {
+  return (concurrency * 1000 * 60 * eventsPerInvocation) / durationMs;
+}
+
+/**
+ * Capacity. EventBridge invokes a function once per event, so a stage sustains reserved concurrency ×
+ * 1000 / duration invocations per second. The SQS alternative (EventBridge → SQS → Lambda with batch
+ * size B) pays the chain of round trips once per batch, writes in bulk (BatchWriteItem, PutEvents of
+ * 10) and the per-event own time B times.
+ */
+export function capacity(given: CostInputs): CapacityReport {
+  const inputs = atAlertRate(given);
+  const target = inputs.targetEventsPerMinute;
+  const stages: StageCapacity[] = STAGE_ORDER.map((stage) => {
+    const profile = inputs.stages[stage];
+    const perEvent = invocationsPerEvent(stage, inputs.alertRate);
+    const estimate = estimatedAwsMs(profile, inputs.awsLatencyMs);
+    const usedMs = Math.max(profile.measuredMs, estimate);
+    const ceiling =
+      perEvent === 0
+        ? Number.POSITIVE_INFINITY
+        : ceilingEventsPerMinute(inputs.reservedConcurrency, usedMs, 1) / perEvent;
+    return {
+      stage,
+      invocationsPerEvent: perEvent,
+      measuredMs: profile.measuredMs,
+      estimatedAwsMs: estimate,
+      usedMs,
+      ceilingEventsPerMinute: ceiling,
+      meetsTarget: ceiling >= target,
+    };
+  });
+  const bottleneck = stages.reduce((worst, stage) =>
+    stage.ceilingEventsPerMinute < worst.ceilingEventsPerMinute ? stage : worst,
+  );
+
+  const batch = inputs.sqsBatchSize;
+  const batched = STAGE_ORDER.map((stage) => {
+    const profile = inputs.stages[stage];
+    const roundTrips = estimatedAwsMs({ ...profile, ownMs: 0 }, inputs.awsLatencyMs);
+    const batchMs = roundTrips + batch * profile.ownMs;
+    const perEvent = invocationsPerEvent(stage, inputs.alertRate);
+    const ceiling =
+      perEvent === 0
+        ? Number.POSITIVE_INFINITY
+        : ceilingEventsPerMinute(inputs.reservedConcurrency, batchMs, batch) / perEvent;
+    return { stage, batchMs, ceilingEventsPerMinute: ceiling };
+  });
+  const batchedCeiling = Math.min(...batched.map((stage) => stage.ceilingEventsPerMinute));
+  // One SendMessage per delivered event, one ReceiveMessage and one DeleteMessageBatch per batch, per stage queue.
+  const events = eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay);
+  const sqsRequests = STAGE_ORDER.reduce(
+    (total, stage) => total + events * invocationsPerEvent(stage, inputs.alertRate) * (1 + 2 / batch),
+    0,
+  );
+  return {
+    targetEventsPerMinute: target,
+    reservedConcurrency: inputs.reservedConcurrency,
+    direct: {
+      stages,
+      ceilingEventsPerMinute: bottleneck.ceilingEventsPerMinute,
+      bottleneck: bottleneck.stage,
+      meetsTarget: bottleneck.ceilingEventsPerMinute >= target,
+    },
+    sqsBatched: {
+      batchSize: batch,
+      stages: batched,
+      ceilingEventsPerMinute: batchedCeiling,
+      meetsTarget: batchedCeiling >= target,
+      extraMonthlyUsdAtWorkload: (sqsRequests / 1e6) * inputs.prices.sqs.standardRequestsPerMillion,
+    },
+  };
+}
+
+export function costReport(inputs: CostInputs): CostReport {
+  return { ...monthlyCost(inputs), idle: idleCost(inputs.prices), capacity: capacity(inputs) };
+}
+
+function fmt(value: number): string {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
+  return value >= 10 ? value.toFixed(0) : value.toFixed(2);
+}
