@@ -1,0 +1,226 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { buildLambdas } from '../scripts/build-lambdas.ts';
+import { STAGES, type Stage } from '../src/domain/event-types.ts';
+import { timeFreshImport } from './lib/fresh-process.ts';
+import { atMost, type Benchmark, type TargetCheck } from './lib/result.ts';
+import { median, round } from './lib/stats.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const COLD_START_TARGET_MS_ABOVE_BARE = 60;
+export const BUNDLE_TARGET_BYTES = 600 * 1024;
+
+/**
+ * The environment of a function as deployed: its one variable of ours, a region, and the variables
+ * that make Powertools think it runs in Lambda, so that tracing, logging and metrics stay on.
+ */
+export function lambdaEnvironment(stage: Stage): Record<string, string> {
+  return {
+    MARKETFLOW_PARAMETER_PREFIX: '/marketflow/bench',
+    AWS_REGION: 'us-east-1',
+    AWS_LAMBDA_FUNCTION_NAME: `lambda-${stage}-bench`,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    POWERTOOLS_TRACE_ENABLED: 'true',
+    POWERTOOLS_METRICS_NAMESPACE: 'MarketFlow',
+  };
+}
+
+/** Output bytes of a bundle by where they come from: npm package or first-level source folder. */
+export function bytesByOrigin(metafile: Metafile): Record<string, number> {
+  const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint !== undefined);
+  const totals: Record<string, number> = {};
+  for (const [path, input] of Object.entries(output?.inputs ?? {})) {
+    totals[originOf(path)] = (totals[originOf(path)] ?? 0) + input.bytesInOutput;
+  }
+  return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]));
+}
+
+export function originOf(path: string): string {
+  const marker = 'node_modules/';
+  const at = path.lastIndexOf(marker);
+  if (at === -1) return path.split('/').slice(0, 2).join('/');
+  const parts = path.slice(at + marker.length).split('/');
+  return (parts[0]?.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
+}
+
+/**
+ * Each probe is one dependency used the way the handlers use it, bundled like a handler: its load time
+ * in a fresh process says where a cold start goes. The two zod probes hold the same representative
+ * schema (objects, unions, regexes, transforms, a discriminated union) in the classic API and in
+ * `zod/mini`, to size the switch the issue asks about.
+ */
+const REPRESENTATIVE_SCHEMA = (z: string, mini: boolean) => `
+const decimal = ${mini ? `${z}.union([${z}.number().check(${z}.positive()), ${z}.string().check(${z}.regex(/^\\d+(\\.\\d+)?$/))])` : `${z}.union([${z}.number().positive(), ${z}.string().regex(/^\\d+(\\.\\d+)?$/)])`};
+const detail = ${z}.looseObject({
+  symbol: ${mini ? `${z}.pipe(${z}.string().check(${z}.regex(/^[A-Z0-9-]{1,32}$/)), ${z}.transform((s) => s.toUpperCase()))` : `${z}.string().regex(/^[A-Z0-9-]{1,32}$/).transform((s) => s.toUpperCase())`},
+  exchange: ${z}.string(),
+  price: decimal,
+  volume: decimal,
+  timestamp: ${z}.union([${z}.number(), ${z}.string()]),
+  trade_id: ${z}.optional(${z}.string()),
+});
+const rule = (kind) => ${z}.strictObject({ id: ${z}.string(), kind: ${z}.literal(kind), severity: ${z}.enum(['LOW', 'HIGH']), symbols: ${z}.optional(${z}.array(${z}.string())), level: ${z}.number() });
+const rules = ${z}.strictObject({ rules: ${z}.array(${z}.discriminatedUnion('kind', [rule('a'), rule('b'), rule('c')])) });
+globalThis.__probe = [detail.safeParse({ symbol: 'BTC-USDT', exchange: 'x', price: '1', volume: 2, timestamp: 3 }).success, rules.safeParse({ rules: [] }).success];
+`;
+
+export const PROBES: Record<string, string> = {
+  'zod classic + the domain schemas': `import { validateMarketDetail } from './src/domain/market-event.ts';
+import { parseAlertRules } from './src/domain/alert-rules.ts';
+globalThis.__probe = [validateMarketDetail, parseAlertRules];`,
+  'zod classic, representative schema': `import { z } from 'zod';\n${REPRESENTATIVE_SCHEMA('z', false)}`,
+  'zod/mini, representative schema': `import * as z from 'zod/mini';\n${REPRESENTATIVE_SCHEMA('z', true)}`,
+  'Powertools Tracer (X-Ray SDK)': `import { Tracer } from '@aws-lambda-powertools/tracer';
+globalThis.__probe = new Tracer({ serviceName: 'probe' });`,
+  'Powertools Logger + Metrics': `import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+globalThis.__probe = [new Logger({ serviceName: 'probe' }), new Metrics({ namespace: 'P', serviceName: 'probe' })];`,
+  'DynamoDB client + Document client': `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+globalThis.__probe = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+  'EventBridge client': `import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+globalThis.__probe = [new EventBridgeClient({}), PutEventsCommand];`,
+  'SNS client': `import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
+globalThis.__probe = [new SNSClient({}), PublishCommand];`,
+  'SSM client + Powertools parameters': `import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
+globalThis.__probe = new SSMProvider({ awsSdkV3Client: new SSMClient({}) });`,
+};
+
+/** Bundles a probe with the options of scripts/build-lambdas.ts (ESM, minified, node24). */
+async function buildProbe(source: string, outfile: string): Promise<number> {
+  await build({
+    stdin: { contents: source, resolveDir: root, sourcefile: 'probe.ts', loader: 'ts' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return (await stat(outfile)).size;
+}
+
+interface LoadFigures {
+  wall_ms: number;
+  import_ms: number;
+  above_bare_ms: number;
+}
+
+export const coldStartBenchmark: Benchmark = {
+  name: 'cold-start',
+  title: 'Cold start: module load of each Lambda bundle in a fresh process',
+  async run({ quick, log }) {
+    const runs = quick ? 3 : 20;
+    const probeRuns = quick ? 2 : 10;
+    const outDir = await mkdtemp(join(tmpdir(), 'marketflow-bench-bundles-'));
+    try {
+      const reports = await buildLambdas(join(outDir, 'lambda'));
+      const bundles = new Map(reports.map((report) => [report.stage, report]));
+      const composition: Record<string, Record<string, number>> = {};
+      for (const stage of STAGES) {
+        const meta = JSON.parse(
+          await readFile(join(outDir, 'lambda', stage, 'meta.json'), 'utf8'),
+        ) as Metafile;
+        composition[stage] = bytesByOrigin(meta);
+      }
+
+      // Interleaved rounds (bare, then each bundle) so that a burst of load hits them all alike.
+      const samples: Record<string, { wall: number[]; import: number[]; cpu: number[] }> = {
+        bare: { wall: [], import: [], cpu: [] },
+      };
+      for (const stage of STAGES) samples[stage] = { wall: [], import: [], cpu: [] };
+      for (let round = 0; round < runs; round++) {
+        const bare = await timeFreshImport(undefined);
+        samples.bare?.wall.push(bare.wallMs);
+        const bareCpu = await timeFreshImport(null, lambdaEnvironment('ingestion'));
+        samples.bare?.cpu.push(bareCpu.cpuMs ?? 0);
+        for (const stage of STAGES) {
+          const file = bundles.get(stage)?.file as string;
+          const timing = await timeFreshImport(pathToFileURL(file).href, lambdaEnvironment(stage));
+          samples[stage]?.wall.push(timing.wallMs);
+          samples[stage]?.import.push(timing.importMs);
+          samples[stage]?.cpu.push(timing.cpuMs ?? 0);
+        }
+      }
+      const bareWall = median(samples.bare?.wall ?? []);
+      const bareCpu = median(samples.bare?.cpu ?? []);
+      const stages: Record<string, LoadFigures & { bytes: number; cpu_above_bare_ms: number }> = {};
+      const targets: TargetCheck[] = [];
+      for (const stage of STAGES) {
+        const sample = samples[stage] as { wall: number[]; import: number[]; cpu: number[] };
+        const wall = median(sample.wall);
+        const bytes = bundles.get(stage)?.bytes ?? 0;
+        stages[stage] = {
+          wall_ms: round(wall, 1),
+          import_ms: round(median(sample.import), 1),
+          above_bare_ms: round(wall - bareWall, 1),
+          cpu_above_bare_ms: round(median(sample.cpu) - bareCpu, 1),
+          bytes,
+        };
+        targets.push(
+          atMost(
+            `${stage} load above bare node`,
+            round(wall - bareWall, 1),
+            COLD_START_TARGET_MS_ABOVE_BARE,
+            'ms',
+          ),
+        );
+        targets.push(
+          atMost(`${stage} bundle size`, round(bytes / 1024, 1), BUNDLE_TARGET_BYTES / 1024, 'KB'),
+        );
+        log(
+          `cold-start: ${stage} ${round(wall - bareWall, 1)} ms above bare (CPU ${round(median(sample.cpu) - bareCpu, 1)} ms), ${round(bytes / 1024, 1)} KB`,
+        );
+      }
+
+      // Where the load time goes: each dependency alone, bundled the same way.
+      const probes: Record<string, { bytes: number; import_ms: number; above_bare_ms: number }> = {};
+      for (const [name, source] of Object.entries(PROBES)) {
+        const file = join(outDir, 'probes', `${Object.keys(probes).length}.mjs`);
+        const bytes = await buildProbe(source, file);
+        const walls: number[] = [];
+        const imports: number[] = [];
+        for (let run = 0; run < probeRuns; run++) {
+          const timing = await timeFreshImport(pathToFileURL(file).href, lambdaEnvironment('ingestion'));
+          walls.push(timing.wallMs);
+          imports.push(timing.importMs);
+        }
+        probes[name] = {
+          bytes,
+          import_ms: round(median(imports), 1),
+          above_bare_ms: round(median(walls) - bareWall, 1),
+        };
+        log(`cold-start probe: ${name} ${round(bytes / 1024, 1)} KB, import ${round(median(imports), 1)} ms`);
+      }
+      await writeFile(join(outDir, 'done'), '');
+      return {
+        targets,
+        figures: {
+          runs,
+          bare_node_wall_ms: round(bareWall, 1),
+          bare_node_cpu_ms: round(bareCpu, 1),
+          stages,
+          composition_bytes: composition,
+          probes,
+        },
+        notes: [
+          `Median of ${runs} fresh processes per bundle, interleaved with a bare \`node -e ''\` of the same run; "above bare" is the difference of the medians of spawn-to-exit time.`,
+          'Bundles built by scripts/build-lambdas.ts into a temporary directory; loaded with the Lambda variables set (Powertools tracing, logging and metrics on).',
+          "Beside it, CPU ms above bare: the child's user + system CPU time at the end of the import minus that of a child that imports nothing; the machine is shared, so wall time carries the waiting for a core.",
+          'Probes: each dependency bundled alone the same way and imported in a fresh process (median of the runs).',
+        ],
+      };
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+
+/** Times a module import in a new Node process: what a Lambda cold start pays before the handler runs. */
+
+export interface FreshProcessTiming {
+  /** Spawn to exit, measured by the parent. */
+  wallMs: number;
+  /** Time the import itself took inside the child (0 for the bare process). */
+  importMs: number;
+  /**
+   * CPU time (user + system) of the child from its start to the end of the import: on a shared machine
+   * less disturbed by other processes than wall time. Undefined for the bare `node -e ''`.
+   */
+  cpuMs?: number;
+}
+
+const IMPORT_SCRIPT = [
+  'const started = performance.now();',
+  'if (process.env.BENCH_MODULE) await import(process.env.BENCH_MODULE);',
+  'const importMs = performance.now() - started;',
+  'const cpu = process.cpuUsage();',
+  'process.stdout.write(JSON.stringify({ importMs, cpuMs: (cpu.user + cpu.system) / 1000 }));',
+].join('\n');
+
+/**
+ * `modulePath` undefined runs a bare `node -e ''`; null runs the timing script without importing
+ * anything (the CPU baseline): the baseline of the same run. The child gets only
+ * the environment given (plus PATH), so settings of the parent do not leak into the measurement.
+ */
+export function timeFreshImport(
+  modulePath: string | undefined | null,
+  env: Record<string, string> = {},
+): Promise<FreshProcessTiming> {
+  const args = modulePath === undefined ? ['-e', ''] : ['--input-type=module', '-e', IMPORT_SCRIPT];
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH ?? '', ...env, ...(modulePath ? { BENCH_MODULE: modulePath } : {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      if (code !== 0) {
+        reject(
+          new Error(
+            `importing ${modulePath ?? '(nothing)'} exited with ${code}: ${stderr.trim().slice(0, 2000)}`,
+          ),
+        );
+        return;
+      }
+      if (modulePath === undefined) {
+        resolve({ wallMs, importMs: 0 });
+        return;
+      }
+      try {
+        const { importMs, cpuMs } = JSON.parse(stdout) as { importMs: number; cpuMs: number };
+        resolve({ wallMs, importMs, cpuMs });
+      } catch {
+        reject(
+          new Error(
+            `importing ${modulePath}: unreadable timing output ${JSON.stringify(stdout.slice(0, 200))}`,
+          ),
+        );
+      }
+    });
+  });
+}

@@ -1,0 +1,264 @@
+/**
+ * Runs in its own process (forked by stages-warm.ts): the three Lambda entry points of src/lambda, as
+ * deployed (Powertools logging and metrics on), with DynamoDB on dynalite through the real SDK and
+ * EventBridge, SNS and SSM mocked at the SDK boundary. It times every handler call and counts every
+ * AWS call per stage, then sends the figures to the parent over IPC. Its stdout is the functions' log
+ * output: counted per stage (CloudWatch Logs bills it), never printed.
+ */
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Parameter } from '../src/config/parameters.ts';
+import { dynamoItemBytes } from '../src/cost/item-size.ts';
+import type { StageCalls } from '../src/cost/model.ts';
+import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
+import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
+import { startTestDatabase } from '../test/support/dynalite.ts';
+import { barDetail, busEvent, deliver, loadBars } from '../test/support/pipeline.ts';
+import { latencySummary, round } from './lib/stats.ts';
+
+const PREFIX = '/marketflow/bench';
+
+export interface StageFigures {
+  invocations: number;
+  latency: ReturnType<typeof latencySummary>;
+  /** Handler time not spent waiting for DynamoDB (the mocked services answer at once). */
+  own_ms_p50: number;
+  calls_per_invocation: StageCalls;
+  log_bytes_per_invocation: number;
+}
+
+export interface WarmStagesMessage {
+  events: number;
+  warmup_events: number;
+  stages: Record<Stage, StageFigures>;
+  /** Alerts per accepted event under BENCH_ALERT_RULES (not the real alert rate). */
+  bench_alerts_per_event: number;
+  event_item_bytes: number;
+  audit_item_bytes: number;
+}
+
+/**
+ * The default rules plus one that fires on every BTC-USDT event, so that the notification stage runs
+ * once per event and gets measured; the real alert rate comes from the domain-core benchmark.
+ */
+export const BENCH_ALERT_RULES = {
+  rules: [
+    ...DEFAULT_ALERT_RULES.rules,
+    {
+      id: 'bench-every-event',
+      kind: 'price_above',
+      severity: 'LOW',
+      symbols: ['BTC-USDT'],
+      threshold: 1,
+      trigger: 'level',
+    },
+  ],
+};
+
+type Handler = (event: BusEvent) => Promise<void>;
+
+const emptyCalls = (): StageCalls => ({
+  events_writes: 0,
+  audit_writes: 0,
+  reads: 0,
+  queries: 0,
+  query_items: 0,
+  put_events_requests: 0,
+  put_events_entries: 0,
+  sns_publishes: 0,
+  ssm_calls: 0,
+});
+
+const WRITE_COMMANDS = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand']);
+const READ_COMMANDS = new Set(['GetCommand']);
+
+async function main(): Promise<void> {
+  const measuredEvents = Number(process.env.BENCH_EVENTS ?? 300);
+  const warmupEvents = Number(process.env.BENCH_WARMUP ?? 30);
+  const db = await startTestDatabase('bench');
+  Object.assign(process.env, {
+    MARKETFLOW_PARAMETER_PREFIX: PREFIX,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+  });
+
+  const parameters: Record<string, string> = {
+    [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
+    [`${PREFIX}/${Parameter.auditTable}`]: db.auditTable,
+    [`${PREFIX}/${Parameter.eventBusName}`]: 'eventbridge-marketdata-bench',
+    [`${PREFIX}/${Parameter.alertTopicArn}`]: 'arn:aws:sns:us-east-1:123456789012:sns-alerts-bench',
+    [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(BENCH_ALERT_RULES),
+    [`${PREFIX}/${Parameter.indicatorWindow}`]: '20',
+  };
+  const eventBridge = mockClient(EventBridgeClient);
+  const sns = mockClient(SNSClient);
+  const ssm = mockClient(SSMClient);
+  let current: Stage | undefined;
+  let measuring = false;
+  const calls: Record<Stage, StageCalls> = {
+    ingestion: emptyCalls(),
+    processing: emptyCalls(),
+    notification: emptyCalls(),
+  };
+  const count = (update: (c: StageCalls) => void) => {
+    if (measuring && current) update(calls[current]);
+  };
+  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
+    count((c) => c.ssm_calls++);
+    return {
+      Parameters: input.Names.filter((name) => name in parameters).map((name) => ({
+        Name: name,
+        Value: parameters[name],
+        Type: 'String',
+      })),
+      InvalidParameters: input.Names.filter((name) => !(name in parameters)),
+    };
+  });
+  let ids = 0;
+  const putEntries: PutEventsRequestEntry[] = [];
+  eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+    count((c) => {
+      c.put_events_requests++;
+      c.put_events_entries += input.Entries.length;
+    });
+    putEntries.push(...input.Entries);
+    return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: `eb-${++ids}` })) };
+  });
+  sns.on(PublishCommand).callsFake(() => {
+    count((c) => c.sns_publishes++);
+    return { MessageId: `sns-${++ids}` };
+  });
+
+  // Every DynamoDB call of the functions goes through a Document client: count it by command and table.
+  let dynamoMs = 0;
+  const originalSend = DynamoDBDocumentClient.prototype.send;
+  const countingSend = async function (this: DynamoDBDocumentClient, command: unknown, ...rest: unknown[]) {
+    const name = (command as object).constructor.name;
+    const input = (command as { input?: { TableName?: string } }).input ?? {};
+    const started = performance.now();
+    try {
+      const output = await (originalSend as (...args: unknown[]) => Promise<unknown>).call(
+        this,
+        command,
+        ...rest,
+      );
+      if (name === 'QueryCommand') count((c) => (c.query_items += (output as { Count?: number }).Count ?? 0));
+      return output;
+    } finally {
+      dynamoMs += performance.now() - started;
+      count((c) => {
+        if (name === 'QueryCommand') c.queries++;
+        else if (READ_COMMANDS.has(name)) c.reads++;
+        else if (WRITE_COMMANDS.has(name)) {
+          if (input.TableName === db.auditTable) c.audit_writes++;
+          else c.events_writes++;
+        }
+      });
+    }
+  };
+  (DynamoDBDocumentClient.prototype as unknown as { send: unknown }).send = countingSend;
+
+  // The functions log to stdout (Powertools Logger and EMF metrics): count the bytes, print nothing.
+  const logBytes: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    if (measuring && current)
+      logBytes[current] += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return true;
+  }) as typeof process.stdout.write;
+
+  const handlers = {} as Record<Stage, Handler>;
+  for (const stage of STAGES) {
+    handlers[stage] = ((await import(`../src/lambda/${stage}.ts`)) as { handler: Handler }).handler;
+  }
+
+  const latencies: Record<Stage, number[]> = { ingestion: [], processing: [], notification: [] };
+  const own: Record<Stage, number[]> = { ingestion: [], processing: [], notification: [] };
+  const invoke = async (stage: Stage, event: BusEvent) => {
+    current = stage;
+    const dynamoBefore = dynamoMs;
+    const started = performance.now();
+    await handlers[stage](event);
+    const elapsed = performance.now() - started;
+    current = undefined;
+    if (measuring) {
+      latencies[stage].push(elapsed);
+      own[stage].push(elapsed - (dynamoMs - dynamoBefore));
+    }
+  };
+  const take = (detailType: string) => {
+    const taken = putEntries.filter((entry) => entry.DetailType === detailType);
+    putEntries.length = 0;
+    return taken;
+  };
+
+  const bars = loadBars('btc-usdt-1m-2021-02-19.json').slice(0, warmupEvents + measuredEvents);
+  let accepted = 0;
+  let alerts = 0;
+  for (const [index, bar] of bars.entries()) {
+    measuring = index >= warmupEvents;
+    await invoke('ingestion', busEvent(DetailType.Raw, 'marketflow.bench', barDetail(bar)));
+    for (const validated of take(DetailType.Validated)) {
+      if (measuring) accepted++;
+      await invoke('processing', deliver(validated));
+      for (const alert of take(DetailType.Alert)) {
+        if (measuring) alerts++;
+        await invoke('notification', deliver(alert));
+      }
+    }
+  }
+  measuring = false;
+
+  const sizes = async (table: string) => {
+    const result = await db.client.send(new ScanCommand({ TableName: table }));
+    const items = result.Items ?? [];
+    return items.length === 0
+      ? 0
+      : Math.round(items.reduce((sum, item) => sum + dynamoItemBytes(item), 0) / items.length);
+  };
+  const stages = {} as Record<Stage, StageFigures>;
+  for (const stage of STAGES) {
+    const invocations = latencies[stage].length;
+    const perInvocation = Object.fromEntries(
+      Object.entries(calls[stage]).map(([name, value]) => [
+        name,
+        invocations === 0 ? 0 : round(value / invocations, 4),
+      ]),
+    ) as unknown as StageCalls;
+    stages[stage] = {
+      invocations,
+      latency:
+        invocations === 0 ? { count: 0, p50_ms: 0, p99_ms: 0, max_ms: 0 } : latencySummary(latencies[stage]),
+      own_ms_p50: invocations === 0 ? 0 : latencySummary(own[stage]).p50_ms,
+      calls_per_invocation: perInvocation,
+      log_bytes_per_invocation: invocations === 0 ? 0 : Math.round(logBytes[stage] / invocations),
+    };
+  }
+  const message: WarmStagesMessage = {
+    events: measuredEvents,
+    warmup_events: warmupEvents,
+    stages,
+    bench_alerts_per_event: accepted === 0 ? 0 : round(alerts / accepted, 5),
+    event_item_bytes: await sizes(db.eventsTable),
+    audit_item_bytes: await sizes(db.auditTable),
+  };
+  eventBridge.restore();
+  sns.restore();
+  ssm.restore();
+  await db.close();
+  process.send?.(message);
+}
+
+main().then(
+  () => process.disconnect?.(),
+  (error: unknown) => {
+    process.stderr.write(
+      `stages-warm child failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
