@@ -101,8 +101,12 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
     }
 
     metrics.count(Metric.EventsIngested);
-    await audit.record({ ...trail, status: 'INGESTED', timestamp: clock.now() });
-    await bus.put([{ source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...validated } }]);
+    // Both depend only on the stored event, so they go out together; if either fails the retry finds
+    // the event still INGESTED and does both again.
+    await Promise.all([
+      audit.record({ ...trail, status: 'INGESTED', timestamp: clock.now() }),
+      bus.put([{ source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...validated } }]),
+    ]);
   };
 }
 

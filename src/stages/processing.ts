@@ -57,28 +57,30 @@ export function createProcessingHandler(deps: ProcessingDependencies): StageHand
       settings.alertRules,
     );
 
-    await audit.record({
-      event_id: detail.event_id,
-      stage: 'processing',
-      function_name: functionName,
-      status: duplicate ? 'DUPLICATE' : 'PROCESSED',
-      timestamp: clock.now(),
-      raw_event_id: detail.raw_event_id,
-      details: { indicators, alerts: alerts.map((alert) => alert.rule_id) },
+    const entries: BusEntry[] = alerts.map((alert) => {
+      const alertDetail: AlertDetail = {
+        event_id: detail.event_id,
+        raw_event_id: detail.raw_event_id,
+        ingested_at: detail.ingested_at,
+        processed_at: processedAt,
+        alert,
+      };
+      return { source: Source.Processing, detailType: DetailType.Alert, detail: { ...alertDetail } };
     });
-
+    // The audit record and the alerts depend only on the stored indicators: they go out together.
+    await Promise.all([
+      audit.record({
+        event_id: detail.event_id,
+        stage: 'processing',
+        function_name: functionName,
+        status: duplicate ? 'DUPLICATE' : 'PROCESSED',
+        timestamp: clock.now(),
+        raw_event_id: detail.raw_event_id,
+        details: { indicators, alerts: alerts.map((alert) => alert.rule_id) },
+      }),
+      bus.put(entries),
+    ]);
     if (alerts.length > 0) {
-      const entries: BusEntry[] = alerts.map((alert) => {
-        const alertDetail: AlertDetail = {
-          event_id: detail.event_id,
-          raw_event_id: detail.raw_event_id,
-          ingested_at: detail.ingested_at,
-          processed_at: processedAt,
-          alert,
-        };
-        return { source: Source.Processing, detailType: DetailType.Alert, detail: { ...alertDetail } };
-      });
-      await bus.put(entries);
       logger.info('alerts raised', {
         event_id: detail.event_id,
         rules: alerts.map((alert) => alert.rule_id),
