@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import defaultRulesDocument from '../../infra/config/alert-rules.json' with { type: 'json' };
 import { alertId } from './event-identity.ts';
 import type { Indicators } from './indicators.ts';
-import { symbolSchema } from './market-event.ts';
+import { lazySchemaView, memoize, withMeta } from './lazy-schema.ts';
+import { getSymbolSchema } from './market-event.ts';
 import { describeValue, expected, toValidationIssues, type ValidationResult } from './validation.ts';
 
 /**
@@ -29,53 +30,59 @@ const RULE_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
 /** Path of problems with the document as a whole. */
 export const CONFIG_PATH = 'config';
 
-const ruleIdSchema = z
-  .string({ error: expected('a string of 1-64 lower-case letters, digits and hyphens') })
-  .regex(RULE_ID_PATTERN, {
-    error: (issue) =>
-      `must be 1-64 lower-case letters, digits and hyphens, got ${describeValue(issue.input)}`,
-  });
+const ruleIdSchema = () =>
+  z.string({ error: expected('a string of 1-64 lower-case letters, digits and hyphens') }).check(
+    z.regex(RULE_ID_PATTERN, {
+      error: (issue) =>
+        `must be 1-64 lower-case letters, digits and hyphens, got ${describeValue(issue.input)}`,
+    }),
+  );
 
-const severitySchema = z.enum(SEVERITIES, { error: expected(`one of ${SEVERITIES.join(', ')}`) });
+const severitySchema = () => z.enum(SEVERITIES, { error: expected(`one of ${SEVERITIES.join(', ')}`) });
 
 function positiveNumber(what: string) {
   return z
     .number({ error: expected(`a number (${what})`) })
-    .positive({ error: (issue) => `must be greater than 0, got ${describeValue(issue.input)}` });
+    .check(z.positive({ error: (issue) => `must be greater than 0, got ${describeValue(issue.input)}` }));
 }
 
 function symbolList(whenMissing: string) {
   return z
-    .array(symbolSchema, {
+    .array(getSymbolSchema(), {
       error: (issue) =>
         issue.input === undefined ? whenMissing : expected('a list of symbols such as ["BTC-USDT"]')(issue),
     })
-    .min(1, {
-      error: 'must list at least one symbol (leave the field out to apply the rule to every symbol)',
-    })
-    .max(MAX_SYMBOLS_PER_RULE, { error: `must list at most ${MAX_SYMBOLS_PER_RULE} symbols` });
+    .check(
+      z.minLength(1, {
+        error: 'must list at least one symbol (leave the field out to apply the rule to every symbol)',
+      }),
+    )
+    .check(z.maxLength(MAX_SYMBOLS_PER_RULE, { error: `must list at most ${MAX_SYMBOLS_PER_RULE} symbols` }));
 }
-const symbolListSchema = symbolList('is required');
-const priceLevelSymbols = symbolList(
-  'is required: a price level is per symbol, so list the symbols it applies to, e.g. ["BTC-USDT"]',
-).meta({ description: 'Price levels are per symbol: the symbols this level applies to.' });
 
-const commonFields = {
-  id: ruleIdSchema.meta({ description: 'Unique id, also part of every alert id.' }),
-  severity: severitySchema,
-  symbols: symbolListSchema.optional().meta({ description: 'Symbols the rule applies to; absent = all.' }),
-  enabled: z.boolean({ error: expected('true or false') }).default(true),
-  description: z
-    .string({ error: expected('a string') })
-    .max(200, { error: 'must be at most 200 characters' })
-    .optional(),
-};
+function commonFields() {
+  return {
+    id: withMeta(ruleIdSchema(), { description: 'Unique id, also part of every alert id.' }),
+    severity: severitySchema(),
+    symbols: withMeta(z.optional(symbolList('is required')), {
+      description: 'Symbols the rule applies to; absent = all.',
+    }),
+    enabled: z._default(z.boolean({ error: expected('true or false') }), true),
+    description: z.optional(
+      z
+        .string({ error: expected('a string') })
+        .check(z.maxLength(200, { error: 'must be at most 200 characters' })),
+    ),
+  };
+}
+type CommonFields = ReturnType<typeof commonFields>;
 
 function ruleObject<const Kind extends RuleKind, Shape extends z.core.$ZodLooseShape>(
+  common: CommonFields,
   kind: Kind,
   shape: Shape,
 ) {
-  const fields = { ...commonFields, kind: z.literal(kind), ...shape };
+  const fields = { ...common, kind: z.literal(kind), ...shape };
   const known = Object.keys(fields).join(', ');
   return z.strictObject(fields, {
     error: (issue) =>
@@ -85,57 +92,62 @@ function ruleObject<const Kind extends RuleKind, Shape extends z.core.$ZodLooseS
   });
 }
 
-const priceAboveRule = ruleObject('price_above', {
-  threshold: positiveNumber('the price level'),
-  symbols: priceLevelSymbols,
-  trigger: z.enum(['cross', 'level'], { error: expected('"cross" or "level"') }).default('cross'),
-});
-const priceBelowRule = ruleObject('price_below', {
-  threshold: positiveNumber('the price level'),
-  symbols: priceLevelSymbols,
-  trigger: z.enum(['cross', 'level'], { error: expected('"cross" or "level"') }).default('cross'),
-});
-const smaDeviationRule = ruleObject('sma_deviation', {
-  percent: positiveNumber('percent of the SMA'),
-  direction: z
-    .enum(['above', 'below', 'both'], { error: expected('"above", "below" or "both"') })
-    .default('both'),
-});
-const volatilityAboveRule = ruleObject('volatility_above', {
-  level: positiveNumber('standard deviation of one-period log returns, e.g. 0.003'),
-});
-const volumeZScoreAboveRule = ruleObject('volume_zscore_above', {
-  level: positiveNumber('standard deviations, e.g. 5'),
-});
-const priceJumpRule = ruleObject('price_jump', {
-  percent: positiveNumber('percent move from the previous price'),
-});
-
-const alertRuleSchema = z.discriminatedUnion(
-  'kind',
-  [
-    priceAboveRule,
-    priceBelowRule,
-    smaDeviationRule,
-    volatilityAboveRule,
-    volumeZScoreAboveRule,
-    priceJumpRule,
-  ],
-  {
-    error: (issue) => {
-      const input = issue.input;
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        return `must be a rule object, got ${describeValue(input)}`;
-      }
-      const kind = (input as Record<string, unknown>).kind;
-      return kind === undefined
-        ? `is required: one of ${RULE_KINDS.join(', ')}`
-        : `must be one of ${RULE_KINDS.join(', ')}, got ${describeValue(kind)}`;
+function buildAlertRuleSchema() {
+  const common = commonFields();
+  const priceLevelSymbols = withMeta(
+    symbolList(
+      'is required: a price level is per symbol, so list the symbols it applies to, e.g. ["BTC-USDT"]',
+    ),
+    { description: 'Price levels are per symbol: the symbols this level applies to.' },
+  );
+  const trigger = () =>
+    z._default(z.enum(['cross', 'level'], { error: expected('"cross" or "level"') }), 'cross');
+  return z.discriminatedUnion(
+    'kind',
+    [
+      ruleObject(common, 'price_above', {
+        threshold: positiveNumber('the price level'),
+        symbols: priceLevelSymbols,
+        trigger: trigger(),
+      }),
+      ruleObject(common, 'price_below', {
+        threshold: positiveNumber('the price level'),
+        symbols: priceLevelSymbols,
+        trigger: trigger(),
+      }),
+      ruleObject(common, 'sma_deviation', {
+        percent: positiveNumber('percent of the SMA'),
+        direction: z._default(
+          z.enum(['above', 'below', 'both'], { error: expected('"above", "below" or "both"') }),
+          'both',
+        ),
+      }),
+      ruleObject(common, 'volatility_above', {
+        level: positiveNumber('standard deviation of one-period log returns, e.g. 0.003'),
+      }),
+      ruleObject(common, 'volume_zscore_above', {
+        level: positiveNumber('standard deviations, e.g. 5'),
+      }),
+      ruleObject(common, 'price_jump', {
+        percent: positiveNumber('percent move from the previous price'),
+      }),
+    ],
+    {
+      error: (issue) => {
+        const input = issue.input;
+        if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+          return `must be a rule object, got ${describeValue(input)}`;
+        }
+        const kind = (input as Record<string, unknown>).kind;
+        return kind === undefined
+          ? `is required: one of ${RULE_KINDS.join(', ')}`
+          : `must be one of ${RULE_KINDS.join(', ')}, got ${describeValue(kind)}`;
+      },
     },
-  },
-);
+  );
+}
 
-export type AlertRule = z.output<typeof alertRuleSchema>;
+export type AlertRule = z.output<ReturnType<typeof buildAlertRuleSchema>>;
 export interface AlertRulesConfig {
   rules: AlertRule[];
 }
@@ -161,24 +173,34 @@ function checkUniqueIds(config: { rules?: unknown }, ctx: z.core.$RefinementCtx)
   });
 }
 
-export const alertRulesSchema = z
-  .strictObject(
-    {
-      rules: z
-        .array(alertRuleSchema, { error: expected('a list of rules') })
-        .max(MAX_RULES, { error: `must hold at most ${MAX_RULES} rules` }),
-    },
-    {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys'
-          ? 'the document has the single field rules'
-          : `must be a JSON object {"rules": [...]}, got ${describeValue(issue.input)}`,
-    },
-  )
-  .superRefine(checkUniqueIds, { when: () => true });
+function buildAlertRulesSchema() {
+  return z
+    .strictObject(
+      {
+        rules: z
+          .array(buildAlertRuleSchema(), { error: expected('a list of rules') })
+          .check(z.maxLength(MAX_RULES, { error: `must hold at most ${MAX_RULES} rules` })),
+      },
+      {
+        error: (issue) =>
+          issue.code === 'unrecognized_keys'
+            ? 'the document has the single field rules'
+            : `must be a JSON object {"rules": [...]}, got ${describeValue(issue.input)}`,
+      },
+    )
+    .check(z.superRefine(checkUniqueIds, { when: () => true }));
+}
+
+/** The rule document schema, built on first use (the ingestion function only imports this module). */
+export const getAlertRulesSchema = memoize(buildAlertRulesSchema);
+
+/** The zod schema of an alert rule document, built on first use. */
+export const alertRulesSchema: ReturnType<typeof buildAlertRulesSchema> = lazySchemaView(getAlertRulesSchema);
 
 // The declared config type must stay what the schema produces.
-const schemaMatchesConfig: (value: z.output<typeof alertRulesSchema>) => AlertRulesConfig = (value) => value;
+const schemaMatchesConfig: (value: z.output<ReturnType<typeof buildAlertRulesSchema>>) => AlertRulesConfig = (
+  value,
+) => value;
 void schemaMatchesConfig;
 
 /**
@@ -196,7 +218,7 @@ export function parseAlertRules(input: unknown): ValidationResult<AlertRulesConf
     }
   }
   try {
-    const result = alertRulesSchema.safeParse(document);
+    const result = getAlertRulesSchema().safeParse(document);
     if (result.success) return { ok: true, value: result.data };
     return { ok: false, issues: toValidationIssues(result.error.issues, CONFIG_PATH) };
   } catch (error) {
@@ -214,8 +236,37 @@ function loadDefaultRules(): AlertRulesConfig {
   return parsed.value;
 }
 
-/** The committed defaults (`infra/config/alert-rules.json`), validated when this module loads. */
-export const DEFAULT_ALERT_RULES: AlertRulesConfig = loadDefaultRules();
+/**
+ * An object whose `rules` are validated on first read, then kept as a plain data property: the same
+ * object (so per-config caches keyed on it keep working) at no cost for a function that never reads it.
+ */
+function validatedOnFirstRead(load: () => AlertRulesConfig): AlertRulesConfig {
+  const config = {} as AlertRulesConfig;
+  const settle = (rules: AlertRule[]) =>
+    Object.defineProperty(config, 'rules', {
+      value: rules,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  Object.defineProperty(config, 'rules', {
+    get() {
+      const { rules } = load();
+      settle(rules);
+      return rules;
+    },
+    set: settle,
+    enumerable: true,
+    configurable: true,
+  });
+  return config;
+}
+
+/**
+ * The committed defaults (`infra/config/alert-rules.json`). They are validated on the first read of
+ * `rules` (an invalid file throws there), not when this module loads.
+ */
+export const DEFAULT_ALERT_RULES: AlertRulesConfig = validatedOnFirstRead(loadDefaultRules);
 
 export interface Alert {
   alert_id: string;

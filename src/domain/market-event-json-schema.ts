@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DetailType, RAW_SOURCE_PREFIX } from './event-types.ts';
-import { marketDetailSchema } from './market-event.ts';
+import { memoize, withMeta } from './lazy-schema.ts';
+import { getMarketDetailSchema } from './market-event.ts';
 
 /**
  * The JSON Schema (draft 4, the format of an EventBridge schema registry `JSONSchemaDraft4` schema)
@@ -10,30 +11,32 @@ import { marketDetailSchema } from './market-event.ts';
  * Rules JSON Schema cannot state (cross-field bar and quote rules, the future bound of the timestamp,
  * the 64-character limit on a number's decimal notation) are in the field descriptions.
  */
-const rawEventEnvelopeSchema = z
-  .object({
-    version: z.string(),
-    id: z.string(),
-    'detail-type': z.literal(DetailType.Raw),
-    source: z
-      .string()
-      .regex(new RegExp(`^${RAW_SOURCE_PREFIX.replace('.', '\\.')}`))
-      .meta({ description: `The producer, "${RAW_SOURCE_PREFIX}<venue>".` }),
-    account: z.string(),
-    time: z.string().meta({ format: 'date-time' }),
-    region: z.string(),
-    resources: z.array(z.string()),
-    detail: marketDetailSchema,
-  })
-  .meta({
-    title: DetailType.Raw,
-    description: 'A market data event as a producer puts it on the marketflow event bus.',
-    'x-amazon-events-detail-type': DetailType.Raw,
-    'x-amazon-events-source': `${RAW_SOURCE_PREFIX}*`,
-  });
+const rawEventEnvelopeSchema = memoize(() =>
+  withMeta(
+    z.object({
+      version: z.string(),
+      id: z.string(),
+      'detail-type': z.literal(DetailType.Raw),
+      source: withMeta(z.string().check(z.regex(new RegExp(`^${RAW_SOURCE_PREFIX.replace('.', '\\.')}`))), {
+        description: `The producer, "${RAW_SOURCE_PREFIX}<venue>".`,
+      }),
+      account: z.string(),
+      time: withMeta(z.string(), { format: 'date-time' }),
+      region: z.string(),
+      resources: z.array(z.string()),
+      detail: getMarketDetailSchema(),
+    }),
+    {
+      title: DetailType.Raw,
+      description: 'A market data event as a producer puts it on the marketflow event bus.',
+      'x-amazon-events-detail-type': DetailType.Raw,
+      'x-amazon-events-source': `${RAW_SOURCE_PREFIX}*`,
+    },
+  ),
+);
 
 export function rawEventJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(rawEventEnvelopeSchema, { target: 'draft-04', io: 'input' }) as Record<
+  return z.toJSONSchema(rawEventEnvelopeSchema(), { target: 'draft-04', io: 'input' }) as Record<
     string,
     unknown
   >;

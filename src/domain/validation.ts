@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /** One problem with an input: which field (dotted path) and why. */
 export interface ValidationIssue {
