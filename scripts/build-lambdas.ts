@@ -36,6 +36,9 @@ export async function buildLambdas(outDir = join(root, 'dist', 'lambda')): Promi
       legalComments: 'none',
       metafile: true,
       mainFields: ['module', 'main'],
+      alias: {
+        '@aws-sdk/credential-provider-node': join(root, 'src', 'lambda', 'environment-credentials.ts'),
+      },
       // Some CommonJS dependencies (the X-Ray SDK) call require() for Node built-ins.
       banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
       logLevel: 'warning',
