@@ -76,11 +76,11 @@ export function recognize(
   };
 }
 
-function barItem(
-  bar: Record<string, unknown>,
-  file: string,
-  line: number,
-): Omit<InputItem, 'index' | 'bytesRead'> {
+/**
+ * The `MarketData.Raw` detail of a row in the shared bar format: the close is the price, and the bar's
+ * symbol and open time make its producer id, so a replayed bar is stored once however often it is sent.
+ */
+export function barDetail(bar: Record<string, unknown>): Record<string, unknown> {
   const symbol = `${String(bar.base)}-${String(bar.counter)}`;
   const detail: Record<string, unknown> = {
     symbol,
@@ -95,10 +95,19 @@ function barItem(
     event_id: `${symbol}:${String(bar.openTimeInMillis)}`,
   };
   for (const key of Object.keys(detail)) if (detail[key] === undefined) delete detail[key];
+  return detail;
+}
+
+function barItem(
+  bar: Record<string, unknown>,
+  file: string,
+  line: number,
+): Omit<InputItem, 'index' | 'bytesRead'> {
+  const detail = barDetail(bar);
   return withOptional(
     { file, line, kind: 'bar', source: BAR_SOURCE, detail },
     marketTime(bar.openTimeInMillis),
-    symbol,
+    String(detail.symbol),
   );
 }
 

@@ -1,5 +1,6 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { DetailType } from '../domain/event-types.ts';
+import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
 import type { Speed } from './args.ts';
 import { describeInput, type InputItem, type InputItemKind, normalizeSymbol, readInput } from './input.ts';
 
@@ -10,8 +11,8 @@ import { describeInput, type InputItem, type InputItemKind, normalizeSymbol, rea
  * or in `failures` with the bus's error: the caller can account for all of them.
  */
 
-export const MAX_BATCH_ENTRIES = 10;
-export const MAX_BATCH_BYTES = 256 * 1024;
+export { MAX_ENTRIES_PER_REQUEST as MAX_BATCH_ENTRIES };
+
 const RETRYABLE_ENTRY_ERRORS = new Set(['ThrottlingException', 'InternalException', 'InternalFailure']);
 const MAX_ENTRY_ATTEMPTS = 6;
 
@@ -194,13 +195,13 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
         ...(options.eventBusName ? { EventBusName: options.eventBusName } : {}),
       };
       const size = entrySize(entry);
-      if (size > MAX_BATCH_BYTES) {
+      if (size > MAX_REQUEST_BYTES) {
         report.failures.push(
           failureOf(item, 'EntryTooLarge', `the entry is ${size} bytes; PutEvents takes at most 256 KB`),
         );
         continue;
       }
-      if (batch.length >= MAX_BATCH_ENTRIES || batchBytes + size > MAX_BATCH_BYTES) await flush();
+      if (batch.length >= MAX_ENTRIES_PER_REQUEST || batchBytes + size > MAX_REQUEST_BYTES) await flush();
       batch.push({ item, entry, size });
       batchBytes += size;
     }
@@ -213,17 +214,6 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
   report.finishedAt = now();
   progress();
   return report;
-}
-
-/** Entry size as EventBridge computes it for the 256 KB limit. */
-export function entrySize(entry: PutEventsRequestEntry): number {
-  let size = 0;
-  if (entry.Time) size += 14;
-  size += Buffer.byteLength(entry.Source ?? '');
-  size += Buffer.byteLength(entry.DetailType ?? '');
-  size += Buffer.byteLength(entry.Detail ?? '');
-  for (const resource of entry.Resources ?? []) size += Buffer.byteLength(resource);
-  return size;
 }
 
 function sentEventOf(item: InputItem, eventId: string, putAt: number): SentEvent {

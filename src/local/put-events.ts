@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import type { BusEvent } from '../domain/event-types.ts';
+import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
 
 /**
  * The request semantics of EventBridge `PutEvents`, as AWS documents them: at most 10 entries, at
  * most 256 KB per request (sizes computed as in "Calculating PutEvents event entry size"), request-
  * level errors as exceptions, per-entry problems as `ErrorCode`/`ErrorMessage` in the result.
  */
-export const MAX_ENTRIES_PER_REQUEST = 10;
-export const MAX_REQUEST_BYTES = 256 * 1024;
-/** A `Time` field counts as 14 bytes whatever its value. */
-const TIME_FIELD_BYTES = 14;
+export { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES };
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
@@ -28,16 +26,6 @@ export class EventBridgeServiceError extends Error {
 
 export function validationException(message: string): EventBridgeServiceError {
   return new EventBridgeServiceError('ValidationException', message);
-}
-
-/** Size of one entry as AWS counts it towards the 256 KB limit. */
-export function entrySize(entry: PutEventsRequestEntry): number {
-  let size = entry.Time === undefined ? 0 : TIME_FIELD_BYTES;
-  if (entry.Source) size += Buffer.byteLength(entry.Source, 'utf8');
-  if (entry.DetailType) size += Buffer.byteLength(entry.DetailType, 'utf8');
-  if (entry.Detail) size += Buffer.byteLength(entry.Detail, 'utf8');
-  for (const resource of entry.Resources ?? []) size += Buffer.byteLength(resource, 'utf8');
-  return size;
 }
 
 /** Throws the request-level errors AWS raises before looking at any entry. */

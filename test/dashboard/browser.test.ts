@@ -93,8 +93,8 @@ function paintedPixels(): Promise<number> {
 }
 
 test('the dashboard shows a replay of real bars live', async (t) => {
-  const btc = rawEntries('btc-usdt-1m-2021-02-19.json', 'BTC-USDT', 300);
-  const dash = rawEntries('dash-usdt-1m-2020-09-09.json', 'DASH-USDT', 60);
+  const btc = rawEntries('btc-usdt-1m-2021-02-19.json', 300);
+  const dash = rawEntries('dash-usdt-1m-2020-09-09.json', 60);
 
   await t.test('the page loads from the server alone and connects to the stream', async () => {
     const external: string[] = [];

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { barDetail } from '../../src/cli/input.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
 
-interface Bar {
+interface Bar extends Record<string, unknown> {
+  base: string;
+  counter: string;
   open: string;
   high: string;
   low: string;
@@ -12,23 +15,12 @@ interface Bar {
 }
 
 /** The first `count` one-minute bars of a bundled data file, as `MarketData.Raw` PutEvents entries. */
-export function rawEntries(file: string, symbol: string, count: number): PutEventsRequestEntry[] {
+export function rawEntries(file: string, count: number): PutEventsRequestEntry[] {
   const bars = JSON.parse(readFileSync(new URL(`../../data/${file}`, import.meta.url), 'utf8')) as Bar[];
   return bars.slice(0, count).map((bar) => ({
     Source: 'exchange.binance',
     DetailType: 'MarketData.Raw',
-    Detail: JSON.stringify({
-      symbol,
-      exchange: 'binance',
-      price: bar.close,
-      volume: bar.volume,
-      timestamp: bar.openTimeInMillis,
-      open: bar.open,
-      high: bar.high,
-      low: bar.low,
-      close: bar.close,
-      event_id: `${symbol}:${bar.openTimeInMillis}`,
-    }),
+    Detail: JSON.stringify(barDetail(bar)),
   }));
 }
 

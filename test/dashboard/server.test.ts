@@ -95,7 +95,7 @@ test('the stream coalesces: every processed bar arrives as a chart point, in far
   const messages = await readStream(
     (received) => pointsIn(received).size === 100 && received.some((message) => message.name === 'alerts'),
     async () => {
-      await putAll(stack, rawEntries('btc-usdt-1m-2021-02-19.json', 'BTC-USDT', 100));
+      await putAll(stack, rawEntries('btc-usdt-1m-2021-02-19.json', 100));
       await stack.bus.idle();
     },
   );

@@ -9,6 +9,7 @@ import { dynamoStorage } from '../../src/adapters/aws/dynamo-storage.ts';
 import { EventBridgeBus } from '../../src/adapters/aws/eventbridge-bus.ts';
 import { SnsNotifier } from '../../src/adapters/aws/sns-notifier.ts';
 import { SsmConfig } from '../../src/adapters/aws/ssm-config.ts';
+import { barDetail as barDetailOf } from '../../src/cli/input.ts';
 import { Parameter } from '../../src/config/parameters.ts';
 import type { AlertRulesConfig } from '../../src/domain/alert-rules.ts';
 import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
@@ -78,19 +79,7 @@ export function loadBars(file: string): BarRow[] {
 }
 
 export function barDetail(bar: BarRow): Record<string, unknown> {
-  const symbol = `${bar.base}-${bar.counter}`;
-  return {
-    symbol,
-    exchange: 'binance',
-    price: bar.close,
-    volume: bar.volume,
-    timestamp: bar.openTimeInMillis,
-    open: bar.open,
-    high: bar.high,
-    low: bar.low,
-    close: bar.close,
-    event_id: `${symbol}:${bar.openTimeInMillis}`,
-  };
+  return barDetailOf({ ...bar });
 }
 
 /**

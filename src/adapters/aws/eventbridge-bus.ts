@@ -3,8 +3,8 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { batchPutEventsEntries } from '../../eventbridge/put-events-limits.ts';
 import type { BusEntry, EventBusPort } from '../../stages/ports.ts';
-import { batchPutEventsEntries } from './put-events-batches.ts';
 
 export class PutEventsFailedError extends Error {
   override readonly name = 'PutEventsFailedError';

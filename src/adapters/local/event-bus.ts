@@ -1,5 +1,5 @@
 import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
-import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../../local/put-events.ts';
+import { batchPutEventsEntries } from '../../eventbridge/put-events-limits.ts';
 import type { BusEntry, EventBusPort } from '../../stages/ports.ts';
 
 /** Anything that answers `PutEvents` like EventBridge: the local bus, in-process. */
@@ -19,28 +19,7 @@ export function toRequestEntry(entry: BusEntry, eventBusName: string): PutEvents
 }
 
 /** Splits entries into requests of at most 10 entries and 256 KB, in order. */
-export function batchEntries(entries: readonly PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
-  const batches: PutEventsRequestEntry[][] = [];
-  let current: PutEventsRequestEntry[] = [];
-  let currentSize = 0;
-  for (const entry of entries) {
-    const size = entrySize(entry);
-    if (size > MAX_REQUEST_BYTES) {
-      throw new RangeError(
-        `an event of ${size} bytes (source ${entry.Source}, detail-type ${entry.DetailType}) exceeds the 256 KB limit of PutEvents`,
-      );
-    }
-    if (current.length === MAX_ENTRIES_PER_REQUEST || currentSize + size > MAX_REQUEST_BYTES) {
-      batches.push(current);
-      current = [];
-      currentSize = 0;
-    }
-    current.push(entry);
-    currentSize += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
+export const batchEntries = batchPutEventsEntries<PutEventsRequestEntry>;
 
 /**
  * The EventBusPort of the local runtime. It goes through the same `PutEvents` validation as the HTTP

@@ -14,8 +14,11 @@ export interface SizedEntry {
   Time?: Date | undefined;
 }
 
+/** A `Time` field counts as 14 bytes whatever its value. */
+const TIME_FIELD_BYTES = 14;
+
 export function entrySize(entry: SizedEntry): number {
-  let size = entry.Time ? 14 : 0;
+  let size = entry.Time ? TIME_FIELD_BYTES : 0;
   size += Buffer.byteLength(entry.Source ?? '', 'utf8');
   size += Buffer.byteLength(entry.DetailType ?? '', 'utf8');
   size += Buffer.byteLength(entry.Detail ?? '', 'utf8');
@@ -23,7 +26,7 @@ export function entrySize(entry: SizedEntry): number {
   return size;
 }
 
-export class EntryTooLargeError extends Error {
+export class EntryTooLargeError extends RangeError {
   override readonly name = 'EntryTooLargeError';
 }
 
@@ -36,7 +39,7 @@ export function batchPutEventsEntries<T extends SizedEntry>(entries: readonly T[
     const size = entrySize(entry);
     if (size > MAX_REQUEST_BYTES) {
       throw new EntryTooLargeError(
-        `event entry of ${size} bytes exceeds the ${MAX_REQUEST_BYTES}-byte PutEvents limit`,
+        `an event of ${size} bytes (source ${entry.Source}, detail-type ${entry.DetailType}) exceeds the 256 KB limit of PutEvents`,
       );
     }
     if (current.length === MAX_ENTRIES_PER_REQUEST || currentBytes + size > MAX_REQUEST_BYTES) {

@@ -1,0 +1,31 @@
+import { createDocumentClient } from '../adapters/aws/document-client.ts';
+import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
+import type { SsmConfig } from '../adapters/aws/ssm-config.ts';
+import type { Stage } from '../domain/event-types.ts';
+import type { StageContext } from '../stages/context.ts';
+import { createObservability, type Observability, runtimeSettings } from './observability.ts';
+import { ssmConfig } from './ssm.ts';
+
+/** What every function builds once per container: observability, SSM configuration, DynamoDB storage. */
+export function awsStageContext(stage: Stage): {
+  observability: Observability;
+  config: SsmConfig;
+  context: StageContext;
+} {
+  const settings = runtimeSettings(stage);
+  const observability = createObservability(stage, settings.environment);
+  const { tracer } = observability;
+  const config = ssmConfig(tracer, settings.parameterPrefix);
+  return {
+    observability,
+    config,
+    context: {
+      config,
+      storage: dynamoStorage(createDocumentClient({}, (client) => tracer.captureAWSv3Client(client))),
+      metrics: observability.metricsPort,
+      logger: observability.loggerPort,
+      clock: { now: () => Date.now() },
+      functionName: settings.functionName,
+    },
+  };
+}
