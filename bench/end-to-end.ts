@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runChild } from './lib/fresh-process.ts';
 import { DATA_FILES } from './lib/market-data.ts';
 import { atLeast, atMost, type Benchmark } from './lib/result.ts';
 
@@ -37,30 +37,13 @@ export function parseRunSummary(stdout: string): RunSummaryFigures {
   return summary as RunSummaryFigures;
 }
 
-function runCli(args: readonly string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(root, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      // Exit 1 means "did not balance": the summary still says what happened, so it is read and reported.
-      if (code === 0 || (code === 1 && stdout.includes('{'))) resolvePromise(stdout);
-      else
-        reject(
-          new Error(`marketflow run exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`),
-        );
-    });
+async function runCli(args: readonly string[]): Promise<string> {
+  const { code, stdout, stderr } = await runChild([join(root, 'src', 'cli', 'main.ts'), ...args], {
+    cwd: root,
   });
+  // Exit 1 means "did not balance": the summary still says what happened, so it is read and reported.
+  if (code === 0 || (code === 1 && stdout.includes('{'))) return stdout;
+  throw new Error(`marketflow run exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
 }
 
 export const endToEndBenchmark: Benchmark = {

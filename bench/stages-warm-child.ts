@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Parameter } from '../src/config/parameters.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
-import type { StageCalls } from '../src/cost/model.ts';
+import { type StageCalls, stageCalls } from '../src/cost/model.ts';
 import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
 import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
 import { startTestDatabase } from '../test/support/dynalite.ts';
@@ -60,18 +60,6 @@ export const BENCH_ALERT_RULES = {
 
 type Handler = (event: BusEvent) => Promise<void>;
 
-const emptyCalls = (): StageCalls => ({
-  events_writes: 0,
-  audit_writes: 0,
-  reads: 0,
-  queries: 0,
-  query_items: 0,
-  put_events_requests: 0,
-  put_events_entries: 0,
-  sns_publishes: 0,
-  ssm_calls: 0,
-});
-
 const WRITE_COMMANDS = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand']);
 const READ_COMMANDS = new Set(['GetCommand']);
 
@@ -101,9 +89,9 @@ async function main(): Promise<void> {
   let current: Stage | undefined;
   let measuring = false;
   const calls: Record<Stage, StageCalls> = {
-    ingestion: emptyCalls(),
-    processing: emptyCalls(),
-    notification: emptyCalls(),
+    ingestion: stageCalls(),
+    processing: stageCalls(),
+    notification: stageCalls(),
   };
   const count = (update: (c: StageCalls) => void) => {
     if (measuring && current) update(calls[current]);

@@ -27,17 +27,43 @@ const IMPORT_SCRIPT = [
  * anything (the CPU baseline): the baseline of the same run. The child gets only
  * the environment given (plus PATH), so settings of the parent do not leak into the measurement.
  */
-export function timeFreshImport(
+export async function timeFreshImport(
   modulePath: string | undefined | null,
   env: Record<string, string> = {},
 ): Promise<FreshProcessTiming> {
   const args = modulePath === undefined ? ['-e', ''] : ['--input-type=module', '-e', IMPORT_SCRIPT];
-  return new Promise((resolve, reject) => {
+  const { code, stdout, stderr, wallMs } = await runChild(args, {
+    env: { PATH: process.env.PATH ?? '', ...env, ...(modulePath ? { BENCH_MODULE: modulePath } : {}) },
+  });
+  if (code !== 0) {
+    throw new Error(
+      `importing ${modulePath ?? '(nothing)'} exited with ${code}: ${stderr.trim().slice(0, 2000)}`,
+    );
+  }
+  if (modulePath === undefined) return { wallMs, importMs: 0 };
+  try {
+    const { importMs, cpuMs } = JSON.parse(stdout) as { importMs: number; cpuMs: number };
+    return { wallMs, importMs, cpuMs };
+  } catch {
+    throw new Error(
+      `importing ${modulePath}: unreadable timing output ${JSON.stringify(stdout.slice(0, 200))}`,
+    );
+  }
+}
+
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Spawn to exit, measured by the parent. */
+  wallMs: number;
+}
+
+/** Runs this Node binary with `args` and collects its output and exit code. */
+export function runChild(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<ChildResult>((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, {
-      env: { PATH: process.env.PATH ?? '', ...env, ...(modulePath ? { BENCH_MODULE: modulePath } : {}) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -47,30 +73,6 @@ export function timeFreshImport(
       stderr += chunk.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => {
-      const wallMs = performance.now() - started;
-      if (code !== 0) {
-        reject(
-          new Error(
-            `importing ${modulePath ?? '(nothing)'} exited with ${code}: ${stderr.trim().slice(0, 2000)}`,
-          ),
-        );
-        return;
-      }
-      if (modulePath === undefined) {
-        resolve({ wallMs, importMs: 0 });
-        return;
-      }
-      try {
-        const { importMs, cpuMs } = JSON.parse(stdout) as { importMs: number; cpuMs: number };
-        resolve({ wallMs, importMs, cpuMs });
-      } catch {
-        reject(
-          new Error(
-            `importing ${modulePath}: unreadable timing output ${JSON.stringify(stdout.slice(0, 200))}`,
-          ),
-        );
-      }
-    });
+    child.on('close', (code) => resolve({ code, stdout, stderr, wallMs: performance.now() - started }));
   });
 }

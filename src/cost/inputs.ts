@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { STAGES, type Stage } from '../domain/event-types.ts';
-import { type CostInputs, DEFAULT_AWS_LATENCY_MS, type StageCalls, type StageProfile } from './model.ts';
+import {
+  type CostInputs,
+  DEFAULT_AWS_LATENCY_MS,
+  type StageCalls,
+  type StageProfile,
+  stageCalls,
+} from './model.ts';
 import { PRICES } from './prices.ts';
 
 /**
@@ -8,34 +14,22 @@ import { PRICES } from './prices.ts';
  * when it is there, otherwise these defaults, which are a past measurement of the same benchmark.
  */
 
-const calls = (values: Partial<StageCalls>): StageCalls => ({
-  events_writes: 0,
-  audit_writes: 0,
-  reads: 0,
-  queries: 0,
-  query_items: 0,
-  put_events_requests: 0,
-  put_events_entries: 0,
-  sns_publishes: 0,
-  ssm_calls: 0,
-  ...values,
-});
 
 export const DEFAULT_STAGE_PROFILES: Record<Stage, StageProfile> = {
   ingestion: {
-    calls: calls({ events_writes: 1, audit_writes: 1, put_events_requests: 1, put_events_entries: 1 }),
+    calls: stageCalls({ events_writes: 1, audit_writes: 1, put_events_requests: 1, put_events_entries: 1 }),
     measuredMs: 6,
     ownMs: 1.5,
     logBytes: 700,
   },
   processing: {
-    calls: calls({ events_writes: 1, audit_writes: 1, queries: 1, query_items: 20 }),
+    calls: stageCalls({ events_writes: 1, audit_writes: 1, queries: 1, query_items: 20 }),
     measuredMs: 8,
     ownMs: 2,
     logBytes: 900,
   },
   notification: {
-    calls: calls({ events_writes: 2, audit_writes: 1, sns_publishes: 1 }),
+    calls: stageCalls({ events_writes: 2, audit_writes: 1, sns_publishes: 1 }),
     measuredMs: 8,
     ownMs: 1.5,
     logBytes: 900,
@@ -116,7 +110,7 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
     if (!isRecord(entry) || !isRecord(entry.calls_per_invocation) || !isRecord(entry.latency)) {
       throw new Error(`${where} is missing or incomplete`);
     }
-    const measuredCalls = calls({});
+    const measuredCalls = stageCalls({});
     for (const name of Object.keys(measuredCalls) as (keyof StageCalls)[]) {
       measuredCalls[name] = finite(entry.calls_per_invocation[name], `${where}.calls_per_invocation.${name}`);
     }

@@ -24,6 +24,22 @@ export interface StageCalls {
   ssm_calls: number;
 }
 
+/** Calls per invocation: the given counts, zero for the rest. */
+export function stageCalls(values: Partial<StageCalls> = {}): StageCalls {
+  return {
+    events_writes: 0,
+    audit_writes: 0,
+    reads: 0,
+    queries: 0,
+    query_items: 0,
+    put_events_requests: 0,
+    put_events_entries: 0,
+    sns_publishes: 0,
+    ssm_calls: 0,
+    ...values,
+  };
+}
+
 export interface StageProfile {
   calls: StageCalls;
   /** Handler p50 measured against dynalite, ms. */

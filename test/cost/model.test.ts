@@ -13,22 +13,13 @@ import {
   monthlyCost,
   queryReadUnits,
   type StageCalls,
+  stageCalls,
   tracesPerSecond,
   writeUnits,
 } from '../../src/cost/model.ts';
 import { PRICES } from '../../src/cost/prices.ts';
 
-const none: StageCalls = {
-  events_writes: 0,
-  audit_writes: 0,
-  reads: 0,
-  queries: 0,
-  query_items: 0,
-  put_events_requests: 0,
-  put_events_entries: 0,
-  sns_publishes: 0,
-  ssm_calls: 0,
-};
+const none: StageCalls = stageCalls();
 
 /** A workload simple enough to compute by hand: 1,000 events/min for 24 h, no alerts, no logs. */
 function handInputs(): CostInputs {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLog } from '../../src/adapters/aws/audit-log.ts';
+import { DynamoEventStore } from '../../src/adapters/aws/event-store.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { awsPipeline, busEvent } from '../support/pipeline.ts';
@@ -33,17 +35,8 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
   });
   after(() => pipeline.restore());
 
-  const trail = async (eventId: string) =>
-    (
-      await db.client.send(
-        new QueryCommand({
-          TableName: db.auditTable,
-          IndexName: 'event_id-timestamp-index',
-          KeyConditionExpression: 'event_id = :id',
-          ExpressionAttributeValues: { ':id': eventId },
-        }),
-      )
-    ).Items ?? [];
+  const trail = (eventId: string) => new DynamoAuditLog(db.client, db.auditTable).trail(eventId);
+  const stored = (eventId: string) => new DynamoEventStore(db.client, db.eventsTable).findById(eventId);
 
   it('stores a valid event INGESTED with exact decimals, audits it and puts MarketData.Validated', async () => {
     const event = busEvent('MarketData.Raw', 'exchange.binance', detail());
@@ -86,15 +79,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     await pipeline.handlers.ingestion(event);
 
     const eventId = idempotencyKey(event);
-    const items = (
-      await db.client.send(
-        new QueryCommand({
-          TableName: db.eventsTable,
-          KeyConditionExpression: 'event_id = :id',
-          ExpressionAttributeValues: { ':id': eventId },
-        }),
-      )
-    ).Items;
+    const items = await stored(eventId);
     assert.equal(items?.length, 1);
     const item = items?.[0] ?? {};
     assert.equal(item.status, 'REJECTED');
@@ -111,15 +96,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
   it('rejects a detail that is not even an object, keeping it as received', async () => {
     const event = busEvent('MarketData.Raw', 'exchange.binance', ['not', 'an', 'object']);
     await pipeline.handlers.ingestion(event);
-    const items = (
-      await db.client.send(
-        new QueryCommand({
-          TableName: db.eventsTable,
-          KeyConditionExpression: 'event_id = :id',
-          ExpressionAttributeValues: { ':id': event.id },
-        }),
-      )
-    ).Items;
+    const items = await stored(event.id);
     assert.equal(items?.[0]?.status, 'REJECTED');
     assert.equal(items?.[0]?.payload, '["not","an","object"]');
     assert.equal(
@@ -136,15 +113,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     later.time = new Date(Date.now() + 5000).toISOString();
     await pipeline.handlers.ingestion(later);
     const eventId = idempotencyKey(later);
-    const items = (
-      await db.client.send(
-        new QueryCommand({
-          TableName: db.eventsTable,
-          KeyConditionExpression: 'event_id = :id',
-          ExpressionAttributeValues: { ':id': eventId },
-        }),
-      )
-    ).Items;
+    const items = await stored(eventId);
     assert.equal(items?.length, 1);
     assert.equal(items?.[0]?.timestamp, 0);
     assert.deepEqual((await trail(eventId)).map((record) => record.status).sort(), ['DUPLICATE', 'REJECTED']);
@@ -173,15 +142,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     pipeline.takeEntries();
     await pipeline.handlers.ingestion(busEvent('MarketData.Raw', 'exchange.binance', event.detail));
     assert.equal(pipeline.takeEntries().length, 0);
-    const items = (
-      await db.client.send(
-        new QueryCommand({
-          TableName: db.eventsTable,
-          KeyConditionExpression: 'event_id = :id',
-          ExpressionAttributeValues: { ':id': eventId },
-        }),
-      )
-    ).Items;
+    const items = await stored(eventId);
     assert.equal(items?.length, 1);
     assert.equal(items?.[0]?.status, 'PROCESSED');
   });
