@@ -14,7 +14,6 @@ import { PRICES } from './prices.ts';
  * when it is there, otherwise these defaults, which are a past measurement of the same benchmark.
  */
 
-
 export const DEFAULT_STAGE_PROFILES: Record<Stage, StageProfile> = {
   ingestion: {
     calls: stageCalls({ events_writes: 1, audit_writes: 1, put_events_requests: 1, put_events_entries: 1 }),
