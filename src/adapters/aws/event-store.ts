@@ -5,7 +5,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -238,18 +237,6 @@ export class DynamoEventStore implements EventStorePort {
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < limit);
     return items;
-  }
-
-  /** Every item of the table, page by page. */
-  async *scanAll(): AsyncGenerator<Item> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new ScanCommand({ TableName: this.#table, ExclusiveStartKey: startKey }),
-      );
-      for (const item of page.Items ?? []) yield item;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 
   async #oldItem(error: ConditionalCheckFailedException, key: Key): Promise<Item | undefined> {

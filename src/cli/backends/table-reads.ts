@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../../adapters/aws/audit-log.ts';
-import { SYMBOL_INDEX } from '../../adapters/aws/tables.ts';
+import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import type { AuditItem, StoredEventItem } from './backend.ts';
 
 /** Read-side queries on the two tables, shared by every backend (all go through the real SDK). */
@@ -15,29 +15,8 @@ export async function querySymbol(
   symbol: string,
   options: { since?: number; limit: number },
 ): Promise<StoredEventItem[]> {
-  const items: StoredEventItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tables.eventsTable,
-        IndexName: SYMBOL_INDEX,
-        KeyConditionExpression:
-          options.since === undefined ? 'symbol = :symbol' : 'symbol = :symbol AND #timestamp >= :since',
-        ExpressionAttributeValues: {
-          ':symbol': symbol,
-          ...(options.since === undefined ? {} : { ':since': options.since }),
-        },
-        ...(options.since === undefined ? {} : { ExpressionAttributeNames: { '#timestamp': 'timestamp' } }),
-        ScanIndexForward: false,
-        Limit: Math.min(options.limit - items.length, 1_000),
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as StoredEventItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey && items.length < options.limit);
-  return items.slice(0, options.limit);
+  const items = await new DynamoEventStore(client, tables.eventsTable).querySymbol(symbol, options);
+  return items as StoredEventItem[];
 }
 
 export async function auditTrail(
