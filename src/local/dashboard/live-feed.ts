@@ -125,7 +125,7 @@ export class LiveFeed {
       this.#hub.broadcast('stats', this.#sampleStats());
       this.#lastStatsSentAt = now;
     }
-    if (activity) await this.#followStore();
+    if (activity || this.#follower.awaitsDiscovery(this.#ingested())) await this.#followStore();
     if (this.#published.length > 0) await this.#resolveAlerts();
     if (this.#latencyChanged && now - this.#lastLatencySentAt >= this.#idleStatsMs) {
       this.#latencyChanged = false;
@@ -154,9 +154,12 @@ export class LiveFeed {
     return this.#lastStats;
   }
 
+  #ingested(): number {
+    return this.#lastStats?.statuses.INGESTED ?? 0;
+  }
+
   async #followStore(): Promise<void> {
-    const ingested = this.#lastStats?.statuses.INGESTED ?? 0;
-    const update = await this.#follower.refresh(ingested);
+    const update = await this.#follower.refresh(this.#ingested());
     if (update.newSymbols.length > 0) this.#hub.broadcast('symbols', this.#follower.symbols);
     if (update.points.length > 0) this.#hub.broadcast('points', update.points);
     for (const ms of update.latency.marketToProcessed) this.#latency.marketToProcessed.add(ms);

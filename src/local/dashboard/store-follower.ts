@@ -58,6 +58,8 @@ export class StoreFollower {
   #lastDiscoveryAt = Number.NEGATIVE_INFINITY;
   /** Items found since the last reconciliation with the ingestion count. */
   #found = 0;
+  /** What the ingestion function had stored when symbols were last looked for. */
+  #ingestedAtDiscovery = Number.NEGATIVE_INFINITY;
 
   constructor(client: DynamoDBDocumentClient, eventsTable: string, options: FollowerOptions = {}) {
     this.#client = client;
@@ -89,6 +91,14 @@ export class StoreFollower {
   }
 
   /**
+   * Whether stored items may belong to a symbol not known yet and have not been looked for: the feed
+   * keeps refreshing until they are, even once the pipeline is quiet (discovery waits for its interval).
+   */
+  awaitsDiscovery(ingestedSinceStart: number): boolean {
+    return this.#found < ingestedSinceStart && ingestedSinceStart > this.#ingestedAtDiscovery;
+  }
+
+  /**
    * Reads what changed. `unaccounted`: how many more items the ingestion function stored than this
    * follower has found so far; when positive, a symbol may be unknown and is looked for.
    */
@@ -100,18 +110,20 @@ export class StoreFollower {
     };
     for (const [symbol, state] of this.#symbols) await this.#follow(symbol, state, update);
     if (
-      this.#found < ingestedSinceStart &&
+      this.awaitsDiscovery(ingestedSinceStart) &&
       this.#now() - this.#lastDiscoveryAt >= this.#discoveryIntervalMs
     ) {
+      this.#ingestedAtDiscovery = ingestedSinceStart;
       const added = await this.#discover({ fromNewestStored: false });
       update.newSymbols.push(...added);
       for (const symbol of added) {
         const state = this.#symbols.get(symbol) as SymbolState;
         await this.#follow(symbol, state, update);
       }
-      // What is still unaccounted for is late or duplicate data, not an unknown symbol: look again only
-      // when more is stored.
-      this.#found = Math.max(this.#found, ingestedSinceStart);
+      // What is still unaccounted for after this may be late or duplicate data rather than an unknown
+      // symbol: look again only when more is stored. (`#found` stays a count of items found: raising it
+      // to the ingested count here would count the known symbols' next items twice and hide a symbol
+      // that appears later.)
     }
     return update;
   }
