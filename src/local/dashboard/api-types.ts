@@ -3,6 +3,7 @@
  * Shared by the server and the front end (type-only imports on both sides), so they cannot drift.
  */
 import type { Stage } from '../../domain/event-types.ts';
+import type { StageStats } from '../runtime-stats.ts';
 
 export type DashboardStage = Stage;
 
@@ -32,17 +33,10 @@ export interface AlertView {
   sentAt: number;
 }
 
-export interface StageView {
+/** The runtime's counters of a stage, with what the page adds to them. */
+export interface StageView extends StageStats {
   /** Completed invocations (success or failure) per second, over the last few seconds. */
   perSecond: number;
-  invocations: number;
-  successes: number;
-  failures: number;
-  retries: number;
-  deadLettered: number;
-  inFlight: number;
-  queued: number;
-  waitingForRetry: number;
   deadLetterDepth: number;
 }
 
