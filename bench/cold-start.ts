@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { buildLambdas } from '../scripts/build-lambdas.ts';
+import { buildLambdas, LAMBDA_BUILD_OPTIONS } from '../scripts/build-lambdas.ts';
 import { STAGES, type Stage } from '../src/domain/event-types.ts';
 import { timeFreshImport } from './lib/fresh-process.ts';
 import { atMost, type Benchmark, type TargetCheck } from './lib/result.ts';
@@ -15,17 +15,26 @@ export const COLD_START_TARGET_MS_ABOVE_BARE = 60;
 export const BUNDLE_TARGET_BYTES = 600 * 1024;
 
 /**
- * The environment of a function as deployed: its one variable of ours, a region, and the variables
- * that make Powertools think it runs in Lambda, so that tracing, logging and metrics stay on.
+ * The environment of a function as deployed (infra/modules/stage/function.tf, with the defaults of
+ * infra/variables.tf; a test holds the two to the same names), plus what Lambda itself sets: a region,
+ * and the variables that make Powertools know it runs in Lambda, so that tracing, logging and metrics
+ * stay on.
  */
-export function lambdaEnvironment(stage: Stage): Record<string, string> {
+export function lambdaEnvironment(
+  stage: Stage,
+  options: { sourceMaps?: boolean } = {},
+): Record<string, string> {
   return {
     MARKETFLOW_PARAMETER_PREFIX: '/marketflow/bench',
+    POWERTOOLS_SERVICE_NAME: stage,
+    POWERTOOLS_METRICS_NAMESPACE: 'MarketFlow',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_PARAMETERS_MAX_AGE: '60',
+    NODE_OPTIONS: options.sourceMaps ? '--enable-source-maps' : '',
     AWS_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: `lambda-${stage}-bench`,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     POWERTOOLS_TRACE_ENABLED: 'true',
-    POWERTOOLS_METRICS_NAMESPACE: 'MarketFlow',
   };
 }
 
@@ -49,31 +58,17 @@ export function originOf(path: string): string {
 
 /**
  * Each probe is one dependency used the way the handlers use it, bundled like a handler: its load time
- * in a fresh process says where a cold start goes. The two zod probes hold the same representative
- * schema (objects, unions, regexes, transforms, a discriminated union) in the classic API and in
- * `zod/mini`, to size the switch the issue asks about.
+ * in a fresh process says where a cold start goes (the parts overlap: the SDK clients share
+ * `@smithy/core` and the Node built-ins).
  */
-const REPRESENTATIVE_SCHEMA = (z: string, mini: boolean) => `
-const decimal = ${mini ? `${z}.union([${z}.number().check(${z}.positive()), ${z}.string().check(${z}.regex(/^\\d+(\\.\\d+)?$/))])` : `${z}.union([${z}.number().positive(), ${z}.string().regex(/^\\d+(\\.\\d+)?$/)])`};
-const detail = ${z}.looseObject({
-  symbol: ${mini ? `${z}.pipe(${z}.string().check(${z}.regex(/^[A-Z0-9-]{1,32}$/)), ${z}.transform((s) => s.toUpperCase()))` : `${z}.string().regex(/^[A-Z0-9-]{1,32}$/).transform((s) => s.toUpperCase())`},
-  exchange: ${z}.string(),
-  price: decimal,
-  volume: decimal,
-  timestamp: ${z}.union([${z}.number(), ${z}.string()]),
-  trade_id: ${z}.optional(${z}.string()),
-});
-const rule = (kind) => ${z}.strictObject({ id: ${z}.string(), kind: ${z}.literal(kind), severity: ${z}.enum(['LOW', 'HIGH']), symbols: ${z}.optional(${z}.array(${z}.string())), level: ${z}.number() });
-const rules = ${z}.strictObject({ rules: ${z}.array(${z}.discriminatedUnion('kind', [rule('a'), rule('b'), rule('c')])) });
-globalThis.__probe = [detail.safeParse({ symbol: 'BTC-USDT', exchange: 'x', price: '1', volume: 2, timestamp: 3 }).success, rules.safeParse({ rules: [] }).success];
-`;
-
 export const PROBES: Record<string, string> = {
-  'zod classic + the domain schemas': `import { validateMarketDetail } from './src/domain/market-event.ts';
+  'Node built-ins the SDK loads (https, crypto, zlib)': `import * as https from 'node:https';
+import * as crypto from 'node:crypto';
+import * as zlib from 'node:zlib';
+globalThis.__probe = [https.request, crypto.createHash('sha256'), zlib.crc32];`,
+  'zod/mini and the domain schemas': `import { validateMarketDetail } from './src/domain/market-event.ts';
 import { parseAlertRules } from './src/domain/alert-rules.ts';
 globalThis.__probe = [validateMarketDetail, parseAlertRules];`,
-  'zod classic, representative schema': `import { z } from 'zod';\n${REPRESENTATIVE_SCHEMA('z', false)}`,
-  'zod/mini, representative schema': `import * as z from 'zod/mini';\n${REPRESENTATIVE_SCHEMA('z', true)}`,
   'Powertools Tracer (X-Ray SDK)': `import { Tracer } from '@aws-lambda-powertools/tracer';
 globalThis.__probe = new Tracer({ serviceName: 'probe' });`,
   'Powertools Logger + Metrics': `import { Logger } from '@aws-lambda-powertools/logger';
@@ -82,6 +77,11 @@ globalThis.__probe = [new Logger({ serviceName: 'probe' }), new Metrics({ namesp
   'DynamoDB client + Document client': `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 globalThis.__probe = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+  'DynamoDB document client + Powertools Tracer (X-Ray SDK)': `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+const tracer = new Tracer({ serviceName: 'probe' });
+globalThis.__probe = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));`,
   'EventBridge client': `import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 globalThis.__probe = [new EventBridgeClient({}), PutEventsCommand];`,
   'SNS client': `import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
@@ -91,19 +91,12 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 globalThis.__probe = new SSMProvider({ awsSdkV3Client: new SSMClient({}) });`,
 };
 
-/** Bundles a probe with the options of scripts/build-lambdas.ts (ESM, minified, node24). */
+/** Bundles a probe with the options of scripts/build-lambdas.ts. */
 async function buildProbe(source: string, outfile: string): Promise<number> {
   await build({
+    ...LAMBDA_BUILD_OPTIONS,
     stdin: { contents: source, resolveDir: root, sourcefile: 'probe.ts', loader: 'ts' },
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    minify: true,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     logLevel: 'error',
   });
   return (await stat(outfile)).size;
@@ -127,9 +120,7 @@ export const coldStartBenchmark: Benchmark = {
       const bundles = new Map(reports.map((report) => [report.stage, report]));
       const composition: Record<string, Record<string, number>> = {};
       for (const stage of STAGES) {
-        const meta = JSON.parse(
-          await readFile(join(outDir, 'lambda', stage, 'meta.json'), 'utf8'),
-        ) as Metafile;
+        const meta = JSON.parse(await readFile(bundles.get(stage)?.metafile as string, 'utf8')) as Metafile;
         composition[stage] = bytesByOrigin(meta);
       }
 
@@ -138,6 +129,7 @@ export const coldStartBenchmark: Benchmark = {
         bare: { wall: [], import: [], cpu: [] },
       };
       for (const stage of STAGES) samples[stage] = { wall: [], import: [], cpu: [] };
+      const sourceMapped: number[] = [];
       for (let round = 0; round < runs; round++) {
         const bare = await timeFreshImport(undefined);
         samples.bare?.wall.push(bare.wallMs);
@@ -145,11 +137,17 @@ export const coldStartBenchmark: Benchmark = {
         samples.bare?.cpu.push(bareCpu.cpuMs ?? 0);
         for (const stage of STAGES) {
           const file = bundles.get(stage)?.file as string;
-          const timing = await timeFreshImport(pathToFileURL(file).href, lambdaEnvironment(stage));
+          const timing = await timeFreshImport(file, lambdaEnvironment(stage));
           samples[stage]?.wall.push(timing.wallMs);
           samples[stage]?.import.push(timing.importMs);
           samples[stage]?.cpu.push(timing.cpuMs ?? 0);
         }
+        // What the `enable_source_maps` Terraform setting costs, on one stage.
+        const mapped = await timeFreshImport(
+          bundles.get('ingestion')?.file as string,
+          lambdaEnvironment('ingestion', { sourceMaps: true }),
+        );
+        sourceMapped.push(mapped.wallMs);
       }
       const bareWall = median(samples.bare?.wall ?? []);
       const bareCpu = median(samples.bare?.cpu ?? []);
@@ -185,12 +183,12 @@ export const coldStartBenchmark: Benchmark = {
       // Where the load time goes: each dependency alone, bundled the same way.
       const probes: Record<string, { bytes: number; import_ms: number; above_bare_ms: number }> = {};
       for (const [name, source] of Object.entries(PROBES)) {
-        const file = join(outDir, 'probes', `${Object.keys(probes).length}.mjs`);
+        const file = join(outDir, 'probes', `${Object.keys(probes).length}.cjs`);
         const bytes = await buildProbe(source, file);
         const walls: number[] = [];
         const imports: number[] = [];
         for (let run = 0; run < probeRuns; run++) {
-          const timing = await timeFreshImport(pathToFileURL(file).href, lambdaEnvironment('ingestion'));
+          const timing = await timeFreshImport(file, lambdaEnvironment('ingestion'));
           walls.push(timing.wallMs);
           imports.push(timing.importMs);
         }
@@ -209,12 +207,14 @@ export const coldStartBenchmark: Benchmark = {
           bare_node_wall_ms: round(bareWall, 1),
           bare_node_cpu_ms: round(bareCpu, 1),
           stages,
+          ingestion_with_source_maps_above_bare_ms: round(median(sourceMapped) - bareWall, 1),
           composition_bytes: composition,
           probes,
         },
         notes: [
           `Median of ${runs} fresh processes per bundle, interleaved with a bare \`node -e ''\` of the same run; "above bare" is the difference of the medians of spawn-to-exit time.`,
-          'Bundles built by scripts/build-lambdas.ts into a temporary directory; loaded with the Lambda variables set (Powertools tracing, logging and metrics on).',
+          "Bundles built by scripts/build-lambdas.ts into a temporary directory (CommonJS `index.cjs`), loaded with `require` as Lambda's Node runtime loads a `.cjs` handler, with the deployed function's environment (Powertools tracing, logging and metrics on; `NODE_OPTIONS` empty, the default of `enable_source_maps`).",
+          'ingestion_with_source_maps_above_bare_ms: the ingestion bundle with `NODE_OPTIONS=--enable-source-maps` (`enable_source_maps = true`), same rounds.',
           "Beside it, CPU ms above bare: the child's user + system CPU time at the end of the import minus that of a child that imports nothing; the machine is shared, so wall time carries the waiting for a core.",
           'Probes: each dependency bundled alone the same way and imported in a fresh process (median of the runs).',
         ],

@@ -14,24 +14,34 @@ export interface FreshProcessTiming {
   cpuMs?: number;
 }
 
-const IMPORT_SCRIPT = [
+/**
+ * Loads the module the way Lambda's Node runtime does: `require` for a `.cjs` handler file, `import()`
+ * for any other. The script itself is CommonJS, so that nothing but the module under test goes through
+ * the ESM loader.
+ */
+const LOAD_SCRIPT = [
   'const started = performance.now();',
-  'if (process.env.BENCH_MODULE) await import(process.env.BENCH_MODULE);',
-  'const importMs = performance.now() - started;',
-  'const cpu = process.cpuUsage();',
-  'process.stdout.write(JSON.stringify({ importMs, cpuMs: (cpu.user + cpu.system) / 1000 }));',
+  'const target = process.env.BENCH_MODULE;',
+  'const loading = !target ? Promise.resolve()',
+  "  : target.endsWith('.cjs') ? Promise.resolve(require(target))",
+  "  : import(require('node:url').pathToFileURL(target).href);",
+  'loading.then(() => {',
+  '  const importMs = performance.now() - started;',
+  '  const cpu = process.cpuUsage();',
+  '  process.stdout.write(JSON.stringify({ importMs, cpuMs: (cpu.user + cpu.system) / 1000 }));',
+  '});',
 ].join('\n');
 
 /**
- * `modulePath` undefined runs a bare `node -e ''`; null runs the timing script without importing
- * anything (the CPU baseline): the baseline of the same run. The child gets only
- * the environment given (plus PATH), so settings of the parent do not leak into the measurement.
+ * `modulePath` (a file path) undefined runs a bare `node -e ''`; null runs the timing script without
+ * loading anything (the CPU baseline): the baseline of the same run. The child gets only the environment
+ * given (plus PATH), so settings of the parent do not leak into the measurement.
  */
 export async function timeFreshImport(
   modulePath: string | undefined | null,
   env: Record<string, string> = {},
 ): Promise<FreshProcessTiming> {
-  const args = modulePath === undefined ? ['-e', ''] : ['--input-type=module', '-e', IMPORT_SCRIPT];
+  const args = modulePath === undefined ? ['-e', ''] : ['--input-type=commonjs', '-e', LOAD_SCRIPT];
   const { code, stdout, stderr, wallMs } = await runChild(args, {
     env: { PATH: process.env.PATH ?? '', ...env, ...(modulePath ? { BENCH_MODULE: modulePath } : {}) },
   });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { lambdaEnvironment } from '../../bench/cold-start.ts';
+import { HANDLER_FILE } from '../../scripts/build-lambdas.ts';
 import { parameterPrefix } from '../../src/config/parameters.ts';
 import { STAGES } from '../../src/domain/event-types.ts';
 import { METRICS_NAMESPACE } from '../../src/telemetry/metric-names.ts';
@@ -199,7 +201,8 @@ describe('per stage', () => {
 
   it('deploys the esbuild bundle zipped by archive_file, with source_code_hash', () => {
     const body = infra.block(fn).body;
-    assert.equal(body.handler, 'index.handler');
+    // Lambda's Node runtime resolves index.handler to index.cjs and loads it with require.
+    assert.equal(`${body.handler}`, `${HANDLER_FILE.replace(/\.cjs$/, '')}.handler`);
     assert.equal(body.filename, '${data.archive_file.bundle.output_path}');
     assert.equal(body.source_code_hash, '${data.archive_file.bundle.output_base64sha256}');
     assert.equal(infra.value('stage:data.archive_file.bundle', 'type'), 'zip');
@@ -226,6 +229,19 @@ describe('per stage', () => {
     assert.equal(variables.POWERTOOLS_METRICS_NAMESPACE, '${var.metrics_namespace}');
     assert.equal(infra.root.locals.get('parameter_prefix')?.value, parameterPrefix('${var.environment}'));
     assert.equal(variables.MARKETFLOW_PARAMETER_PREFIX, '${var.parameter_prefix}');
+    // Source maps cost cold-start time: only when asked for, and off by default.
+    assert.equal(variables.NODE_OPTIONS, '${var.enable_source_maps ? "--enable-source-maps" : ""}');
+    assert.equal(variable('enable_source_maps').default, false);
+    assert.equal(infra.block('module.stage').body.enable_source_maps, '${var.enable_source_maps}');
+    // The cold-start benchmark loads the bundles with the same variables.
+    const benchmarked = lambdaEnvironment('ingestion');
+    for (const name of Object.keys(variables)) assert.ok(name in benchmarked, `bench lacks ${name}`);
+    assert.equal(benchmarked.NODE_OPTIONS, '');
+    assert.equal(benchmarked.POWERTOOLS_LOG_LEVEL, variable('log_level').default);
+    assert.equal(
+      benchmarked.POWERTOOLS_PARAMETERS_MAX_AGE,
+      String(variable('parameters_cache_seconds').default),
+    );
   });
 
   it('retries a failed invocation twice within a bounded event age, then sends it to its queue', () => {

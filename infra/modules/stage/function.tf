@@ -30,7 +30,7 @@ resource "aws_lambda_function" "this" {
       POWERTOOLS_METRICS_NAMESPACE  = var.metrics_namespace
       POWERTOOLS_LOG_LEVEL          = var.log_level
       POWERTOOLS_PARAMETERS_MAX_AGE = tostring(var.parameters_max_age_sec)
-      NODE_OPTIONS                  = "--enable-source-maps"
+      NODE_OPTIONS                  = var.enable_source_maps ? "--enable-source-maps" : ""
     }
   }
 

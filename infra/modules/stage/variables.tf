@@ -19,7 +19,7 @@ variable "environment" {
 }
 
 variable "bundle_dir" {
-  description = "Folder holding the stage's esbuild bundle (index.mjs and its source map)."
+  description = "Folder holding the stage's esbuild bundle (index.cjs and its source map)."
   type        = string
 }
 
@@ -106,6 +106,11 @@ variable "log_level" {
     condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
     error_message = "log_level must be DEBUG, INFO, WARN or ERROR."
   }
+}
+
+variable "enable_source_maps" {
+  description = "Set NODE_OPTIONS=--enable-source-maps (readable stack traces; costs cold-start time)."
+  type        = bool
 }
 
 variable "parameter_prefix" {
