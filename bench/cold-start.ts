@@ -86,9 +86,9 @@ globalThis.__probe = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new D
 globalThis.__probe = [new EventBridgeClient({}), PutEventsCommand];`,
   'SNS client': `import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
 globalThis.__probe = [new SNSClient({}), PublishCommand];`,
-  'SSM client + Powertools parameters': `import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { SSMClient } from '@aws-sdk/client-ssm';
-globalThis.__probe = new SSMProvider({ awsSdkV3Client: new SSMClient({}) });`,
+  'SSM through Powertools parameters (signed request, no SSM client)': `import { SsmApi } from './src/adapters/aws/ssm-api.ts';
+import { SsmParameterProvider } from './src/adapters/aws/ssm-parameter-provider.ts';
+globalThis.__probe = new SsmParameterProvider(new SsmApi());`,
 };
 
 /** Bundles a probe with the options of scripts/build-lambdas.ts. */

@@ -23,7 +23,14 @@ export interface RuntimeSettings {
   parameterPrefix: string;
   environment: string;
   functionName: string;
+  /**
+   * Seconds the configuration read from SSM stays cached (`POWERTOOLS_PARAMETERS_MAX_AGE`, Terraform's
+   * `parameters_cache_seconds`); undefined leaves the provider's default of 5 s.
+   */
+  parametersMaxAgeSeconds: number | undefined;
 }
+
+const PARAMETERS_MAX_AGE_ENV = 'POWERTOOLS_PARAMETERS_MAX_AGE';
 
 /** The function's settings: the parameter prefix is the only environment variable that is ours. */
 export function runtimeSettings(stage: Stage, env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
@@ -35,7 +42,20 @@ export function runtimeSettings(stage: Stage, env: NodeJS.ProcessEnv = process.e
     parameterPrefix,
     environment,
     functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? `lambda-${stage}-${environment}`,
+    parametersMaxAgeSeconds: parametersMaxAge(env[PARAMETERS_MAX_AGE_ENV]),
   };
+}
+
+// Powertools' SSMProvider.getParametersByName ignores this variable and always caches for 5 s; the
+// functions honour it, so that Terraform's setting is the one that applies.
+function parametersMaxAge(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new Error(
+      `${PARAMETERS_MAX_AGE_ENV}: must be a whole number of seconds, 0 or more, got ${JSON.stringify(raw)}`,
+    );
+  return seconds;
 }
 
 export function createObservability(stage: Stage, environment: string): Observability {

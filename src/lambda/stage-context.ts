@@ -15,7 +15,7 @@ export function awsStageContext(stage: Stage): {
   const settings = runtimeSettings(stage);
   const observability = createObservability(stage, settings.environment);
   const { tracer } = observability;
-  const config = ssmConfig(tracer, settings.parameterPrefix);
+  const config = ssmConfig(tracer, settings.parameterPrefix, settings.parametersMaxAgeSeconds);
   return {
     observability,
     config,

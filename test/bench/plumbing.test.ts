@@ -98,7 +98,7 @@ describe('benchmark inputs and outputs', () => {
     const metafile = {
       inputs: {},
       outputs: {
-        'index.mjs': {
+        'index.cjs': {
           entryPoint: 'src/lambda/ingestion.ts',
           bytes: 30,
           imports: [],

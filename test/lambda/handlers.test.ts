@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLog } from '../../src/adapters/aws/audit-log.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import type { BusEvent } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { awsPipeline, busEvent, deliver, PREFIX } from '../support/pipeline.ts';
+import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
 
 type LambdaHandler = (event: BusEvent) => Promise<void>;
 
@@ -48,11 +51,19 @@ function parseJsonLines(lines: string[]): Record<string, unknown>[] {
 describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', () => {
   let db: TestDatabase;
   let pipeline: ReturnType<typeof awsPipeline>;
+  let ssm: SsmTestServer;
   const handlers: Record<string, LambdaHandler> = {};
 
   before(async () => {
     db = await startTestDatabase();
     pipeline = awsPipeline(db);
+    // The functions read SSM over signed HTTP: a stand-in serves the pipeline's parameters and checks
+    // the signature against the environment's credentials.
+    ssm = await startSsmServer({
+      parameters: pipeline.parameters,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      region: 'us-east-1',
+    });
     // Only the parameter prefix and Powertools settings: everything else comes from SSM.
     Object.assign(process.env, {
       MARKETFLOW_PARAMETER_PREFIX: PREFIX,
@@ -60,8 +71,11 @@ describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', 
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      // Terraform's parameters_cache_seconds; 0 makes every invocation read SSM, which a test counts.
+      POWERTOOLS_PARAMETERS_MAX_AGE: '0',
     });
     for (const stage of ['ingestion', 'processing', 'notification']) {
       handlers[stage] = (
@@ -71,6 +85,7 @@ describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', 
   });
   after(async () => {
     pipeline.restore();
+    await ssm.close();
     await db.close();
   });
 
@@ -115,6 +130,29 @@ describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', 
     const directives = (ingestionMetrics._aws as { CloudWatchMetrics: { Namespace: string }[] })
       .CloudWatchMetrics;
     assert.equal(directives[0]?.Namespace, 'MarketFlow');
+    assert.ok(ssm.requests.length > 0, 'the configuration came from the SSM stand-in');
+    assert.ok(ssm.requests.every((request) => request.operation === 'GetParameters'));
+  });
+
+  it('caches the configuration for POWERTOOLS_PARAMETERS_MAX_AGE seconds (0: reads it on every invocation)', async () => {
+    const readsPerInvocation: number[] = [];
+    for (const trade of ['lambda-cache-1', 'lambda-cache-2']) {
+      const raw = busEvent('MarketData.Raw', 'exchange.binance', {
+        symbol: 'BTC-USDT',
+        exchange: 'binance',
+        price: '100',
+        volume: '1',
+        timestamp: Date.now() - 1000,
+        trade_id: trade,
+      });
+      const before = ssm.requests.length;
+      await captureStdout(() => (handlers.ingestion as LambdaHandler)(raw));
+      readsPerInvocation.push(ssm.requests.length - before);
+    }
+    pipeline.takeEntries();
+    // Within Powertools' own 5 s default the second invocation would have been served from the cache.
+    assert.ok((readsPerInvocation[0] ?? 0) > 0);
+    assert.equal(readsPerInvocation[1], readsPerInvocation[0]);
   });
 
   it('rethrows a failure after logging it, so that Lambda retries and then dead-letters', async () => {
@@ -137,5 +175,14 @@ describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', 
     assert.ok(error, 'the failure is logged');
     assert.equal(error.correlation_id, idempotencyKey(raw));
     assert.equal(pipeline.sns.commandCalls(PublishCommand).length, published);
+    // The audit write that went out beside the failed put still lands, for the retry to find the event
+    // INGESTED; waiting for it also keeps it from racing the database's shutdown in `after`.
+    const audit = new DynamoAuditLog(db.client, db.auditTable);
+    const ingested = async () =>
+      (await audit.trail(idempotencyKey(raw))).some((record) => record.status === 'INGESTED');
+    for (let tries = 1; !(await ingested()); tries++) {
+      assert.ok(tries < 50, 'the INGESTED audit record is written');
+      await sleep(20);
+    }
   });
 });

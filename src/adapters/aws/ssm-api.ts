@@ -1,0 +1,372 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { Sha256 } from '@smithy/core/checksum';
+import { HttpRequest } from '@smithy/core/protocols';
+import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+
+/**
+ * SSM's JSON 1.1 API over a SigV4-signed HTTPS request, for the Lambda bundles: `@aws-sdk/client-ssm`
+ * costs 78 KB and ~15 ms of each cold start for the one or two calls a function makes, whereas the
+ * signer, the HTTP handler and the hash used here are in the bundles anyway (the other SDK clients use
+ * them). Retries follow the SDK's standard mode; errors carry `name` and `$metadata` as the SDK's do.
+ */
+
+export interface SsmParameter {
+  Name?: string;
+  Type?: string;
+  Value?: string;
+  Version?: number;
+  ARN?: string;
+  DataType?: string;
+  Selector?: string;
+  /** Seconds since the epoch, as the JSON protocol sends timestamps. */
+  LastModifiedDate?: number;
+}
+
+/** The operations this adapter is used for, with the members of their input and output it uses. */
+export interface SsmOperations {
+  GetParameter: {
+    input: { Name: string; WithDecryption?: boolean };
+    output: { Parameter?: SsmParameter };
+  };
+  GetParameters: {
+    input: { Names: string[]; WithDecryption?: boolean };
+    output: { Parameters?: SsmParameter[]; InvalidParameters?: string[] };
+  };
+  GetParametersByPath: {
+    input: {
+      Path: string;
+      Recursive?: boolean;
+      WithDecryption?: boolean;
+      MaxResults?: number;
+      NextToken?: string;
+    };
+    output: { Parameters?: SsmParameter[]; NextToken?: string };
+  };
+}
+
+export type SsmOperation = keyof SsmOperations;
+
+/** What the SDK calls `$metadata`: on every result and on every error thrown. */
+export interface AwsResponseMetadata {
+  httpStatusCode?: number;
+  requestId?: string;
+  attempts: number;
+  totalRetryDelay: number;
+}
+
+export type SsmOutput<Operation extends SsmOperation> = SsmOperations[Operation]['output'] & {
+  $metadata: AwsResponseMetadata;
+};
+
+/** One call as a trace hook sees it; `service` is what the SDK's X-Ray instrumentation names it. */
+export interface AwsCall {
+  service: string;
+  operation: string;
+  region: string;
+}
+
+/**
+ * Wraps each call, retries included, so that the Lambda entry point can record it (an X-Ray
+ * subsegment) without this adapter importing the tracer. `run` sends the call with the extra request
+ * headers given (the X-Ray trace header); its result, and any error it throws, carry `$metadata`.
+ */
+export type AwsCallTrace = <Result extends { $metadata: AwsResponseMetadata }>(
+  call: AwsCall,
+  run: (headers?: Record<string, string>) => Promise<Result>,
+) => Promise<Result>;
+
+/** An SSM error response, a transport failure after the last attempt, or a response that is not JSON. */
+export class SsmError extends Error {
+  readonly $metadata: AwsResponseMetadata;
+
+  constructor(name: string, message: string, metadata: AwsResponseMetadata, options?: ErrorOptions) {
+    super(message, options);
+    this.name = name;
+    this.$metadata = metadata;
+  }
+}
+
+/** The SDK's throttling error codes (`@smithy/service-error-classification`), plus SSM's TooManyUpdates. */
+const THROTTLING_ERRORS = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TooManyUpdates',
+  'TransactionInProgressException',
+]);
+
+const TRANSIENT_ERRORS = new Set(['RequestTimeout', 'RequestTimeoutException']);
+
+export function isThrottlingError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    THROTTLING_ERRORS.has(error.name) || (error instanceof SsmError && error.$metadata.httpStatusCode === 429)
+  );
+}
+
+function isRetryable(error: SsmError): boolean {
+  const status = error.$metadata.httpStatusCode ?? 0;
+  return isThrottlingError(error) || TRANSIENT_ERRORS.has(error.name) || status >= 500;
+}
+
+/**
+ * Where SSM is: `AWS_ENDPOINT_URL_SSM`, then `AWS_ENDPOINT_URL` (the SDK's service-specific endpoint
+ * settings, both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true), else the regional
+ * endpoint of the `aws` or, for `cn-` regions, the `aws-cn` partition.
+ */
+export function ssmEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== 'true') {
+    for (const variable of ['AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL'] as const) {
+      const configured = env[variable];
+      if (!configured) continue;
+      if (!URL.canParse(configured)) throw new Error(`${variable}: not a URL: ${configured}`);
+      return new URL(configured);
+    }
+  }
+  if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(region)) throw new Error(`AWS region: not a region name: ${region}`);
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return new URL(`https://ssm.${region}.${domain}`);
+}
+
+export interface SsmApiOptions {
+  /** Default `AWS_REGION` (set by Lambda), then `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** Default {@link ssmEndpoint}. */
+  endpoint?: string | URL;
+  /** Default the environment's keys and session token, which is where Lambda puts the role's. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** Attempts in all, the first included; default 3 as in the SDK's standard retry mode. */
+  maxAttempts?: number;
+  /** Full-jitter exponential backoff: a retry waits up to min(cap, base × 2^attempts made). */
+  backoff?: { baseMs?: number; capMs?: number };
+  /** Per attempt, to connect and then to receive the response headers; default 5 s. */
+  timeoutMs?: number;
+  /** The signing clock. */
+  now?: () => Date;
+  trace?: AwsCallTrace;
+  /** Where the region and endpoint settings are read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_BACKOFF_BASE_MS = 100;
+const DEFAULT_BACKOFF_CAP_MS = 20_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+interface Target {
+  region: string;
+  endpoint: URL;
+  signer: SignatureV4;
+}
+
+interface HttpOutcome {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export class SsmApi {
+  readonly #options: SsmApiOptions;
+  readonly #http: NodeHttpHandler;
+  #target: Target | undefined;
+
+  constructor(options: SsmApiOptions = {}) {
+    this.#options = options;
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#http = new NodeHttpHandler({
+      connectionTimeout: timeout,
+      requestTimeout: timeout,
+      throwOnRequestTimeout: true,
+    });
+  }
+
+  /**
+   * The region and endpoint the calls go to, resolved on first use (not in the constructor) so that a
+   * module that builds this at load time loads even where no region is set.
+   */
+  target(): { region: string; endpoint: URL } {
+    const { region, endpoint } = this.#resolveTarget();
+    return { region, endpoint };
+  }
+
+  async call<Operation extends SsmOperation>(
+    operation: Operation,
+    input: SsmOperations[Operation]['input'],
+  ): Promise<SsmOutput<Operation>> {
+    const target = this.#resolveTarget();
+    const run = (headers: Record<string, string> = {}) =>
+      this.#callWithRetries(target, operation, JSON.stringify(input), headers);
+    const { trace } = this.#options;
+    const output = trace
+      ? await trace({ service: 'SSM', operation, region: target.region }, run)
+      : await run();
+    return output as SsmOutput<Operation>;
+  }
+
+  /** Closes the kept-alive connections. */
+  destroy(): void {
+    this.#http.destroy();
+  }
+
+  #resolveTarget(): Target {
+    if (this.#target) return this.#target;
+    const env = this.#options.env ?? process.env;
+    const region = this.#options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    if (!region) throw new Error('SSM: no AWS region (AWS_REGION is not set)');
+    const { endpoint: configured } = this.#options;
+    const endpoint = configured === undefined ? ssmEndpoint(region, env) : new URL(configured);
+    const signer = new SignatureV4({
+      service: 'ssm',
+      region,
+      credentials: this.#options.credentials ?? fromEnv(),
+      sha256: Sha256,
+    });
+    this.#target = { region, endpoint, signer };
+    return this.#target;
+  }
+
+  async #callWithRetries(
+    target: Target,
+    operation: string,
+    body: string,
+    extraHeaders: Record<string, string>,
+  ): Promise<Record<string, unknown> & { $metadata: AwsResponseMetadata }> {
+    const maxAttempts = Math.max(1, this.#options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+    let totalRetryDelay = 0;
+    for (let attempts = 1; ; attempts++) {
+      // Signed again for each attempt, as the SDK does, so that a retry after a long backoff is not stale.
+      const request = await this.#signedRequest(target, operation, body, extraHeaders);
+      let response: HttpOutcome;
+      try {
+        response = await this.#send(request);
+      } catch (caught) {
+        // No complete response (connection refused or reset, timeout): retried like the SDK's transient errors.
+        const cause = caught instanceof Error ? caught : new Error(String(caught));
+        if (attempts >= maxAttempts)
+          throw new SsmError(
+            cause.name,
+            `SSM ${operation}: ${cause.message}`,
+            { attempts, totalRetryDelay },
+            { cause },
+          );
+        totalRetryDelay += await this.#pause(attempts);
+        continue;
+      }
+      const metadata: AwsResponseMetadata = {
+        httpStatusCode: response.statusCode,
+        requestId: response.headers['x-amzn-requestid'],
+        attempts,
+        totalRetryDelay,
+      };
+      if (response.statusCode >= 200 && response.statusCode < 300)
+        return { ...parseOutput(operation, response.body, metadata), $metadata: metadata };
+      const error = errorResponse(operation, response, metadata);
+      if (!isRetryable(error) || attempts >= maxAttempts) throw error;
+      totalRetryDelay += await this.#pause(attempts);
+    }
+  }
+
+  /** Waits out the full-jitter backoff after the given number of attempts; returns the time waited. */
+  async #pause(attemptsMade: number): Promise<number> {
+    const base = this.#options.backoff?.baseMs ?? DEFAULT_BACKOFF_BASE_MS;
+    const cap = this.#options.backoff?.capMs ?? DEFAULT_BACKOFF_CAP_MS;
+    const delay = Math.floor(Math.random() * Math.min(cap, base * 2 ** attemptsMade));
+    await sleep(delay);
+    return delay;
+  }
+
+  async #signedRequest(
+    target: Target,
+    operation: string,
+    body: string,
+    extraHeaders: Record<string, string>,
+  ): Promise<HttpRequest> {
+    const { endpoint } = target;
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
+      path: endpoint.pathname,
+      headers: {
+        host: endpoint.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-amz-target': `AmazonSSM.${operation}`,
+        ...extraHeaders,
+      },
+      body,
+    });
+    const signingDate = this.#options.now?.() ?? new Date();
+    // The signer is typed with the interface; the handler wants the class, which `clone` gives.
+    return HttpRequest.clone(await target.signer.sign(request, { signingDate }));
+  }
+
+  async #send(request: HttpRequest): Promise<HttpOutcome> {
+    const { response } = await this.#http.handle(request);
+    const bytes = await streamCollector(response.body);
+    return {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+    };
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseOutput(
+  operation: string,
+  body: string,
+  metadata: AwsResponseMetadata,
+): Record<string, unknown> {
+  // An empty body is a valid output with no members.
+  const output = body.trim() === '' ? {} : parseJsonObject(body);
+  if (!output)
+    throw new SsmError(
+      'SerializationException',
+      `SSM ${operation}: the response is not a JSON object: ${body.slice(0, 200)}`,
+      metadata,
+    );
+  return output;
+}
+
+/**
+ * The error an AWS JSON 1.1 error response stands for: its code from the body's `__type` (or `code`)
+ * or the `x-amzn-ErrorType` header, without the namespace before `#` or the URL after `:`.
+ */
+function errorResponse(operation: string, response: HttpOutcome, metadata: AwsResponseMetadata): SsmError {
+  const body = parseJsonObject(response.body) ?? {};
+  const code = [body.__type, body.code, response.headers['x-amzn-errortype']].find(
+    (value): value is string => typeof value === 'string' && value !== '',
+  );
+  const name = code?.split('#').at(-1)?.split(':')[0] || `Http${response.statusCode}Error`;
+  const message = [body.message, body.Message].find((value): value is string => typeof value === 'string');
+  return new SsmError(
+    name,
+    `SSM ${operation}: ${message ?? `HTTP ${response.statusCode}${response.body ? ` ${response.body.slice(0, 200)}` : ''}`}`,
+    metadata,
+  );
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Parameter } from '../../src/config/parameters.ts';
+import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
+
+const TRACE_ID = '1-67891233-abcdef012345678912345678';
+const FACADE_ID = '53995c3f42cd8ad8';
+const PREFIX = '/marketflow/test';
+
+interface XraySubsegment {
+  id: string;
+  name: string;
+  namespace?: string;
+  trace_id: string;
+  parent_id: string;
+  end_time?: number;
+  in_progress?: boolean;
+  error?: boolean;
+  fault?: boolean;
+  throttle?: boolean;
+  aws?: Record<string, unknown>;
+  http?: { response?: { status?: number } };
+  cause?: { exceptions?: { message?: string; type?: string; remote?: boolean }[] };
+}
+
+/**
+ * The SSM reads of src/lambda/ssm.ts as X-Ray receives them: the function runs as in Lambda
+ * (Lambda's environment, a facade segment from `_X_AMZN_TRACE_ID`, Powertools Tracer on), and a UDP
+ * socket stands in for the X-Ray daemon, to which the X-Ray SDK sends each closed subsegment.
+ */
+describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
+  let daemon: Socket;
+  const documents: XraySubsegment[] = [];
+  let ssm: SsmTestServer;
+  let ssmConfig: typeof import('../../src/lambda/ssm.ts').ssmConfig;
+  let tracer: import('@aws-lambda-powertools/tracer').Tracer;
+
+  before(async () => {
+    daemon = createSocket('udp4');
+    daemon.on('message', (message) => {
+      // A header line, then the subsegment.
+      const [, body] = message.toString('utf8').split('\n');
+      if (body) documents.push(JSON.parse(body) as XraySubsegment);
+    });
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    ssm = await startSsmServer({
+      parameters: { [`${PREFIX}/${Parameter.eventBusName}`]: 'eventbus-marketflow-test' },
+      reply: (request) =>
+        (request.input.Names as string[] | undefined)?.includes(`${PREFIX}/${Parameter.alertTopicArn}`)
+          ? {
+              status: 400,
+              body: {
+                __type: 'AccessDeniedException',
+                message: 'not authorized to perform: ssm:GetParameters',
+              },
+            }
+          : undefined,
+    });
+    // Lambda's environment, set before the X-Ray SDK loads: it reads it then.
+    Object.assign(process.env, {
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: '/var/task',
+      AWS_LAMBDA_FUNCTION_NAME: 'lambda-ingestion-test',
+      _X_AMZN_TRACE_ID: `Root=${TRACE_ID};Parent=${FACADE_ID};Sampled=1`,
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+    });
+    const { Tracer } = await import('@aws-lambda-powertools/tracer');
+    ({ ssmConfig } = await import('../../src/lambda/ssm.ts'));
+    tracer = new Tracer({ serviceName: 'ingestion' });
+  });
+  after(async () => {
+    await ssm.close();
+    daemon.close();
+  });
+
+  async function received(count: number): Promise<XraySubsegment[]> {
+    for (let tries = 0; documents.length < count && tries < 100; tries++) await sleep(10);
+    // Anything more, such as an HTTP subsegment for the same request, would arrive with it.
+    await sleep(50);
+    return documents.splice(0);
+  }
+
+  it('runs with tracing on, as in Lambda', () => {
+    assert.equal(tracer.isTracingEnabled(), true);
+  });
+
+  it('records a call as an SSM subsegment of the aws namespace, linked to the request by its trace header', async () => {
+    const config = ssmConfig(tracer, PREFIX);
+    assert.deepEqual(await config.load(['eventBusName']), { eventBusName: 'eventbus-marketflow-test' });
+    const [subsegment, ...others] = await received(1);
+    assert.ok(subsegment);
+    assert.deepEqual(others, [], 'one subsegment: the HTTP instrumentation leaves the request to it');
+    assert.equal(subsegment.name, 'SSM');
+    assert.equal(subsegment.namespace, 'aws');
+    assert.equal(subsegment.trace_id, TRACE_ID);
+    assert.equal(subsegment.parent_id, FACADE_ID);
+    assert.ok(subsegment.end_time && !subsegment.in_progress, 'closed');
+    assert.deepEqual(subsegment.aws, {
+      operation: 'GetParameters',
+      region: 'us-east-1',
+      request_id: 'request-0',
+      retries: 0,
+    });
+    assert.equal(subsegment.http?.response?.status, 200);
+    assert.equal(subsegment.error, undefined);
+    const [request] = ssm.requests.splice(0);
+    assert.equal(request?.headers['x-amzn-trace-id'], `Root=${TRACE_ID};Parent=${subsegment.id};Sampled=1`);
+  });
+
+  it('closes the subsegment of a failed call, with the error, its status and request id', async () => {
+    const config = ssmConfig(tracer, PREFIX);
+    await assert.rejects(config.load(['alertTopicArn']), { name: 'AccessDeniedException' });
+    const [subsegment, ...others] = await received(1);
+    assert.ok(subsegment);
+    assert.deepEqual(others, []);
+    assert.equal(subsegment.name, 'SSM');
+    assert.ok(subsegment.end_time && !subsegment.in_progress, 'closed');
+    assert.equal(subsegment.error, true, 'a 4xx is an error');
+    assert.equal(subsegment.throttle, undefined);
+    assert.equal(subsegment.http?.response?.status, 400);
+    assert.equal(subsegment.aws?.request_id, `request-${ssm.requests.length - 1}`);
+    const [exception] = subsegment.cause?.exceptions ?? [];
+    assert.equal(exception?.type, 'AccessDeniedException');
+    assert.match(exception?.message ?? '', /not authorized to perform: ssm:GetParameters/);
+    assert.equal(exception?.remote, true);
+  });
+});

@@ -1,0 +1,218 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Sha256 } from '@smithy/core/checksum';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
+
+/** A request as the stand-in for SSM received it. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  /** Lower-case names, as Node gives them. */
+  headers: Record<string, string>;
+  body: string;
+  /** The operation named by `X-Amz-Target: AmazonSSM.<operation>`. */
+  operation: string;
+  input: Record<string, unknown>;
+}
+
+/** An answer chosen by a test; `drop` closes the connection without one. */
+export type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'drop';
+
+export interface SsmServerOptions {
+  /** The parameter store: read at each request, so a test may change it. */
+  parameters?: Record<string, string>;
+  /**
+   * When given, a request must be SigV4-signed with these credentials for `region` and the service
+   * `ssm`, or it is refused as SSM would (InvalidSignatureException).
+   */
+  credentials?: AwsCredentialIdentity;
+  region?: string;
+  /** Decides the answer to the `index`-th request (from 0); `undefined` leaves it to the store. */
+  reply?: (request: ReceivedRequest, index: number) => Reply | undefined;
+}
+
+export interface SsmTestServer {
+  endpoint: string;
+  requests: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+/** A stand-in for SSM's JSON API on a free loopback port: GetParameter, GetParameters, GetParametersByPath. */
+export async function startSsmServer(options: SsmServerOptions = {}): Promise<SsmTestServer> {
+  const requests: ReceivedRequest[] = [];
+  const server = createServer((incoming, response) => {
+    handle(incoming, response).catch((error: unknown) => {
+      send(response, 500, { __type: 'InternalServerError', message: String(error) }, requests.length);
+    });
+  });
+
+  async function handle(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const headers = flatHeaders(incoming.headers);
+    const request: ReceivedRequest = {
+      method: incoming.method ?? '',
+      path: incoming.url ?? '',
+      headers,
+      body,
+      operation: (headers['x-amz-target'] ?? '').replace(/^AmazonSSM\./, ''),
+      input: body ? (JSON.parse(body) as Record<string, unknown>) : {},
+    };
+    const index = requests.push(request) - 1;
+    const chosen = options.reply?.(request, index);
+    if (chosen === 'drop') {
+      incoming.socket.destroy();
+      return;
+    }
+    if (chosen) {
+      send(response, chosen.status, chosen.body, index, chosen.headers);
+      return;
+    }
+    if (options.credentials) {
+      const authorization = headers.authorization;
+      const expected = authorization
+        ? await expectedAuthorization(request, options.credentials, options.region ?? 'us-east-1')
+        : undefined;
+      if (!authorization || authorization !== expected) {
+        send(
+          response,
+          400,
+          {
+            __type: 'InvalidSignatureException',
+            message: `The request signature we calculated does not match the signature you provided: expected ${expected}`,
+          },
+          index,
+        );
+        return;
+      }
+    }
+    const [status, output] = answer(request, options.parameters ?? {});
+    send(response, status, output, index);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // The clients keep their connections alive.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * The `Authorization` header SigV4 gives the request with the headers it says it signed, at the
+ * time of its `X-Amz-Date`: what it must carry if it was signed with these credentials.
+ */
+export async function expectedAuthorization(
+  request: ReceivedRequest,
+  credentials: AwsCredentialIdentity,
+  region: string,
+): Promise<string | undefined> {
+  const signedHeaders = /SignedHeaders=([^,\s]+)/.exec(request.headers.authorization ?? '')?.[1]?.split(';');
+  const amzDate = request.headers['x-amz-date'];
+  if (!signedHeaders || !amzDate) return undefined;
+  const [, year, month, day, hours, minutes, seconds] =
+    /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate) ?? [];
+  const signingDate = new Date(`${year}-${month}-${day}T${hours}:${minutes}:${seconds}Z`);
+  const [path, query] = request.path.split('?');
+  const signer = new SignatureV4({ service: 'ssm', region, credentials, sha256: Sha256 });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: request.method,
+      protocol: 'http:',
+      hostname: request.headers.host ?? '',
+      path: path ?? '/',
+      query: Object.fromEntries(new URLSearchParams(query ?? '')),
+      headers: Object.fromEntries(signedHeaders.map((name) => [name, request.headers[name] ?? ''])),
+      body: request.body,
+    }),
+    { signingDate },
+  );
+  return signed.headers.authorization;
+}
+
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(',') : (value ?? ''),
+    ]),
+  );
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  index: number,
+  headers: Record<string, string> = {},
+): void {
+  const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amzn-RequestId': `request-${index}`,
+    ...headers,
+  });
+  response.end(text);
+}
+
+function parameter(name: string, value: string) {
+  return { Name: name, Value: value, Type: 'String', Version: 1, DataType: 'text' };
+}
+
+/** What SSM answers from the store. */
+function answer(request: ReceivedRequest, store: Record<string, string>): [number, unknown] {
+  const { input } = request;
+  const found = (name: string) => Object.hasOwn(store, name);
+  switch (request.operation) {
+    case 'GetParameters': {
+      const names = input.Names as string[];
+      if (names.length > 10)
+        return [
+          400,
+          { __type: 'ValidationException', message: `Names: ${names.length} names, at most 10 are allowed` },
+        ];
+      return [
+        200,
+        {
+          Parameters: names.filter(found).map((name) => parameter(name, store[name] as string)),
+          InvalidParameters: names.filter((name) => !found(name)),
+        },
+      ];
+    }
+    case 'GetParameter': {
+      const name = input.Name as string;
+      if (!found(name)) return [400, { __type: 'com.amazonaws.ssm#ParameterNotFound' }];
+      return [200, { Parameter: parameter(name, store[name] as string) }];
+    }
+    case 'GetParametersByPath': {
+      const path = `${(input.Path as string).replace(/\/$/, '')}/`;
+      const under = Object.keys(store)
+        .filter(
+          (name) =>
+            name.startsWith(path) && (input.Recursive === true || !name.slice(path.length).includes('/')),
+        )
+        .sort();
+      const start = Number(input.NextToken ?? 0);
+      const pageSize = Number(input.MaxResults ?? 10);
+      const page = under.slice(start, start + pageSize);
+      return [
+        200,
+        {
+          Parameters: page.map((name) => parameter(name, store[name] as string)),
+          ...(start + pageSize < under.length ? { NextToken: String(start + pageSize) } : {}),
+        },
+      ];
+    }
+    default:
+      return [400, { __type: 'UnknownOperationException', message: `operation: ${request.operation}` }];
+  }
+}
