@@ -1,13 +1,13 @@
 /**
  * Runs in its own process (forked by stages-warm.ts): the three Lambda entry points of src/lambda, as
- * deployed (Powertools logging and metrics on), with DynamoDB on dynalite through the real SDK and
- * EventBridge, SNS and SSM mocked at the SDK boundary. It times every handler call and counts every
+ * deployed (Powertools logging and metrics on), with DynamoDB on dynalite through the real SDK,
+ * EventBridge and SNS mocked at the SDK boundary, and a local stand-in for SSM (the functions call it
+ * over signed HTTPS, not through an SDK client). It times every handler call and counts every
  * AWS call per stage, then sends the figures to the parent over IPC. Its stdout is the functions' log
  * output: counted per stage (CloudWatch Logs bills it), never printed.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Parameter } from '../src/config/parameters.ts';
@@ -17,6 +17,7 @@ import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
 import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
 import { startTestDatabase } from '../test/support/dynalite.ts';
 import { barDetail, busEvent, deliver, loadBars } from '../test/support/pipeline.ts';
+import { startSsmServer } from '../test/support/ssm-server.ts';
 import { latencySummary, round } from './lib/stats.ts';
 
 const PREFIX = '/marketflow/bench';
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    // Terraform's default parameters_cache_seconds.
+    POWERTOOLS_PARAMETERS_MAX_AGE: '60',
   });
 
   const parameters: Record<string, string> = {
@@ -85,7 +88,6 @@ async function main(): Promise<void> {
   };
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);
-  const ssm = mockClient(SSMClient);
   let current: Stage | undefined;
   let measuring = false;
   const calls: Record<Stage, StageCalls> = {
@@ -96,17 +98,15 @@ async function main(): Promise<void> {
   const count = (update: (c: StageCalls) => void) => {
     if (measuring && current) update(calls[current]);
   };
-  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
-    count((c) => c.ssm_calls++);
-    return {
-      Parameters: input.Names.filter((name) => name in parameters).map((name) => ({
-        Name: name,
-        Value: parameters[name],
-        Type: 'String',
-      })),
-      InvalidParameters: input.Names.filter((name) => !(name in parameters)),
-    };
+  // The functions read SSM over signed HTTPS: a local stand-in serves the parameters and counts calls.
+  const ssm = await startSsmServer({
+    parameters,
+    reply: () => {
+      count((c) => c.ssm_calls++);
+      return undefined;
+    },
   });
+  process.env.AWS_ENDPOINT_URL_SSM = ssm.endpoint;
   let ids = 0;
   const putEntries: PutEventsRequestEntry[] = [];
   eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
   };
   eventBridge.restore();
   sns.restore();
-  ssm.restore();
+  await ssm.close();
   await db.close();
   process.send?.(message);
 }
