@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,11 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaEnvironment } from '../../bench/cold-start.ts';
 import { buildLambdas } from '../../scripts/build-lambdas.ts';
 import { Parameter } from '../../src/config/parameters.ts';
+import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
+import { type BusEvent, DetailType, type Stage } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
-import { BUS_NAME, busEvent, PREFIX } from '../support/pipeline.ts';
+import { BUS_NAME, busEvent, deliver, PREFIX, TOPIC_ARN } from '../support/pipeline.ts';
 import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
 
 const run = promisify(execFile);
@@ -26,107 +28,185 @@ interface PutEventsEntry {
   EventBusName: string;
 }
 
-/** A stand-in for EventBridge's PutEvents (JSON 1.1): accepts every entry and records it. */
-async function startEventBridgeServer(): Promise<{
+interface Recorder {
   endpoint: string;
-  entries: PutEventsEntry[];
   server: Server;
-}> {
-  const entries: PutEventsEntry[] = [];
-  const server = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries: PutEventsEntry[] };
-    assert.equal(request.headers['x-amz-target'], 'AWSEvents.PutEvents');
-    entries.push(...input.Entries);
-    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    response.end(
-      JSON.stringify({ FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `eb-${i}` })) }),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, entries, server };
 }
 
-describe('the deployed artifact (dist/lambda/ingestion/index.cjs) run as Lambda runs it', () => {
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A stand-in for EventBridge's PutEvents (AWS JSON 1.1): accepts every entry and records it. */
+async function startEventBridge(): Promise<Recorder & { entries: PutEventsEntry[] }> {
+  const entries: PutEventsEntry[] = [];
+  const server = createServer(async (request, response) => {
+    const input = JSON.parse(await readBody(request)) as { Entries: PutEventsEntry[] };
+    const ok = request.headers['x-amz-target'] === 'AWSEvents.PutEvents';
+    if (ok) entries.push(...input.Entries);
+    response.writeHead(ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+    response.end(
+      JSON.stringify(
+        ok
+          ? { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `eb-${i}` })) }
+          : { __type: 'UnknownOperationException' },
+      ),
+    );
+  });
+  return { endpoint: await listen(server), server, entries };
+}
+
+/** A stand-in for SNS's Publish (AWS Query protocol: a form in, XML out): records each message. */
+async function startSns(): Promise<Recorder & { published: URLSearchParams[] }> {
+  const published: URLSearchParams[] = [];
+  const server = createServer(async (request, response) => {
+    const form = new URLSearchParams(await readBody(request));
+    const ok = form.get('Action') === 'Publish';
+    if (ok) published.push(form);
+    response.writeHead(ok ? 200 : 400, { 'content-type': 'text/xml' });
+    response.end(
+      ok
+        ? `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>sns-${published.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r-${published.length}</RequestId></ResponseMetadata></PublishResponse>`
+        : '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>only Publish</Message></Error></ErrorResponse>',
+    );
+  });
+  return { endpoint: await listen(server), server, published };
+}
+
+describe('the deployed artifacts (dist/lambda/<stage>/index.cjs) chained as Lambda runs them', () => {
   let outDir: string;
-  let bundle: string;
+  const bundles = new Map<Stage, string>();
   let db: TestDatabase;
   let ssm: SsmTestServer;
-  let eventBridge: Awaited<ReturnType<typeof startEventBridgeServer>>;
+  let eventBridge: Awaited<ReturnType<typeof startEventBridge>>;
+  let sns: Awaited<ReturnType<typeof startSns>>;
 
   before(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'marketflow-bundle-run-'));
-    bundle = (await buildLambdas(outDir)).find((report) => report.stage === 'ingestion')?.file as string;
+    for (const report of await buildLambdas(outDir)) bundles.set(report.stage, report.file);
     db = await startTestDatabase();
     ssm = await startSsmServer({
       parameters: {
         [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
         [`${PREFIX}/${Parameter.auditTable}`]: db.auditTable,
         [`${PREFIX}/${Parameter.eventBusName}`]: BUS_NAME,
+        [`${PREFIX}/${Parameter.alertTopicArn}`]: TOPIC_ARN,
+        [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(DEFAULT_ALERT_RULES),
+        [`${PREFIX}/${Parameter.indicatorWindow}`]: '20',
       },
       credentials: CREDENTIALS,
       region: 'us-east-1',
     });
-    eventBridge = await startEventBridgeServer();
+    eventBridge = await startEventBridge();
+    sns = await startSns();
   });
   after(async () => {
-    await new Promise((resolve) => eventBridge.server.close(resolve));
+    for (const server of [eventBridge.server, sns.server])
+      await new Promise((resolve) => server.close(resolve));
     await ssm.close();
     await db.close();
     await rm(outDir, { recursive: true, force: true });
   });
 
-  it('stores a raw event and puts MarketData.Validated, reading its configuration from signed SSM calls', async () => {
-    const raw = busEvent('MarketData.Raw', 'exchange.binance', {
-      symbol: 'BTC-USDT',
-      exchange: 'binance',
-      price: '50000.25',
-      volume: '0.5',
-      timestamp: Date.now() - 1000,
-      trade_id: 'bundle-run-1',
-    });
+  /** One cold start of a stage's bundle in a fresh process, handling `events` one after another. */
+  async function invoke(stage: Stage, events: BusEvent[]): Promise<void> {
     const { stdout } = await run(
       process.execPath,
       [
         '--input-type=commonjs',
         '-e',
         `const { handler } = require(process.env.BUNDLE);
-         handler(JSON.parse(process.env.EVENT), { awsRequestId: 'r-1', functionName: 'lambda-ingestion-test' })
-           .then(() => console.log('handled'));`,
+         (async () => {
+           for (const [i, event] of JSON.parse(process.env.EVENTS).entries())
+             await handler(event, { awsRequestId: 'r-' + i, functionName: 'lambda-test' });
+           console.log('handled');
+         })();`,
       ],
       {
         env: {
           PATH: process.env.PATH ?? '',
-          ...lambdaEnvironment('ingestion'),
+          ...lambdaEnvironment(stage),
           MARKETFLOW_PARAMETER_PREFIX: PREFIX,
           AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
           AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
           AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
           AWS_ENDPOINT_URL_SSM: ssm.endpoint,
           AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+          AWS_ENDPOINT_URL_SNS: sns.endpoint,
           // No X-Ray daemon or facade segment outside Lambda.
           AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-          BUNDLE: bundle,
-          EVENT: JSON.stringify(raw),
+          BUNDLE: bundles.get(stage) as string,
+          EVENTS: JSON.stringify(events),
         },
       },
     );
-    assert.match(stdout, /handled/);
+    assert.match(stdout, /handled/, stage);
+  }
+
+  /** What the bus would deliver of the entries put since `from`, of one detail type. */
+  const delivered = (from: number, detailType: string): BusEvent[] =>
+    eventBridge.entries
+      .slice(from)
+      .filter((entry) => entry.DetailType === detailType)
+      .map(deliver);
+
+  it('ingests, processes and notifies: a 10 % jump raises alerts that reach the SNS topic', async () => {
+    const now = Date.now();
+    const raws = [
+      ['bundle-run-1', '100.00', now - 120_000],
+      ['bundle-run-2', '110.00', now - 60_000],
+    ].map(([trade, price, timestamp]) =>
+      busEvent('MarketData.Raw', 'exchange.binance', {
+        symbol: 'ETH-USDT',
+        exchange: 'binance',
+        price,
+        volume: '2',
+        timestamp,
+        trade_id: trade,
+      }),
+    );
+
+    await invoke('ingestion', raws);
+    const validated = delivered(0, DetailType.Validated);
+    assert.equal(validated.length, 2);
+    assert.ok(eventBridge.entries.every((entry) => entry.EventBusName === BUS_NAME));
+
+    const beforeProcessing = eventBridge.entries.length;
+    await invoke('processing', validated);
+    const alerts = delivered(beforeProcessing, DetailType.Alert);
+    // The default rules raise price-jump-2pct (HIGH) and price-jump-3pct (CRITICAL) on the second event.
+    const rules = alerts
+      .map((alert) => (alert.detail as { alert: { rule_id: string } }).alert.rule_id)
+      .sort();
+    assert.deepEqual(rules, ['price-jump-2pct', 'price-jump-3pct']);
+
+    await invoke('notification', alerts);
+    assert.equal(sns.published.length, 2);
+    for (const message of sns.published) {
+      assert.equal(message.get('TopicArn'), TOPIC_ARN);
+      assert.match(message.get('Message') ?? '', /ETH-USDT/);
+    }
+
+    const second = raws[1] as BusEvent;
     const { Item } = await db.client.send(
       new GetCommand({
         TableName: db.eventsTable,
-        Key: { event_id: idempotencyKey(raw), timestamp: (raw.detail as { timestamp: number }).timestamp },
+        Key: {
+          event_id: idempotencyKey(second),
+          timestamp: (second.detail as { timestamp: number }).timestamp,
+        },
       }),
     );
-    assert.equal(Item?.status, 'INGESTED');
-    assert.equal(Item?.price, '50000.25');
-    assert.deepEqual(
-      eventBridge.entries.map((entry) => [entry.EventBusName, entry.DetailType]),
-      [[BUS_NAME, 'MarketData.Validated']],
-    );
-    // The stand-in refuses a request not signed with the function's credentials.
-    assert.ok(ssm.requests.length > 0);
-    assert.ok(ssm.requests.every((request) => request.operation === 'GetParameters'));
+    assert.equal(Item?.price, '110.00');
+    assert.ok(['PROCESSED', 'NOTIFIED'].includes(String(Item?.status)), String(Item?.status));
+    // Every SSM call was signed with the function's credentials (the stand-in refuses others).
+    assert.ok(ssm.requests.length >= 3);
   });
 });
