@@ -2,6 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
+import {
+  isServerError,
+  isTransientError,
+  isThrottlingError as sdkIsThrottlingError,
+} from '@smithy/core/retry';
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -81,45 +86,26 @@ export type AwsCallTrace = <Result extends { $metadata: AwsResponseMetadata }>(
 /** An SSM error response, a transport failure after the last attempt, or a response that is not JSON. */
 export class SsmError extends Error {
   readonly $metadata: AwsResponseMetadata;
+  /** The transport failure behind the error, if any: an Error, as the SDK's error type has it. */
+  declare readonly cause?: Error;
 
-  constructor(name: string, message: string, metadata: AwsResponseMetadata, options?: ErrorOptions) {
+  constructor(name: string, message: string, metadata: AwsResponseMetadata, options?: { cause?: Error }) {
     super(message, options);
     this.name = name;
     this.$metadata = metadata;
   }
 }
 
-/** The SDK's throttling error codes (`@smithy/service-error-classification`), plus SSM's TooManyUpdates. */
-const THROTTLING_ERRORS = new Set([
-  'BandwidthLimitExceeded',
-  'EC2ThrottledException',
-  'LimitExceededException',
-  'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'TooManyUpdates',
-  'TransactionInProgressException',
-]);
-
-const TRANSIENT_ERRORS = new Set(['RequestTimeout', 'RequestTimeoutException']);
-
+/**
+ * The SDK's own classification (`@smithy/core/retry`, in the bundles for the other clients), plus SSM's
+ * TooManyUpdates, which the SDK models as a plain client error but is a rate limit.
+ */
 export function isThrottlingError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return (
-    THROTTLING_ERRORS.has(error.name) || (error instanceof SsmError && error.$metadata.httpStatusCode === 429)
-  );
+  return error instanceof SsmError && (sdkIsThrottlingError(error) || error.name === 'TooManyUpdates');
 }
 
 function isRetryable(error: SsmError): boolean {
-  const status = error.$metadata.httpStatusCode ?? 0;
-  return isThrottlingError(error) || TRANSIENT_ERRORS.has(error.name) || status >= 500;
+  return isThrottlingError(error) || isTransientError(error) || isServerError(error);
 }
 
 /**
