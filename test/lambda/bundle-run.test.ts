@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import { type BusEvent, DetailType, type Stage } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
+import { type Listening, listenOnLoopback, readBody } from '../support/loopback-server.ts';
 import { BUS_NAME, busEvent, deliver, PREFIX, TOPIC_ARN } from '../support/pipeline.ts';
 import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
 
@@ -28,24 +28,8 @@ interface PutEventsEntry {
   EventBusName: string;
 }
 
-interface Recorder {
-  endpoint: string;
-  server: Server;
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 /** A stand-in for EventBridge's PutEvents (AWS JSON 1.1): accepts every entry and records it. */
-async function startEventBridge(): Promise<Recorder & { entries: PutEventsEntry[] }> {
+async function startEventBridge(): Promise<Listening & { entries: PutEventsEntry[] }> {
   const entries: PutEventsEntry[] = [];
   const server = createServer(async (request, response) => {
     const input = JSON.parse(await readBody(request)) as { Entries: PutEventsEntry[] };
@@ -60,11 +44,11 @@ async function startEventBridge(): Promise<Recorder & { entries: PutEventsEntry[
       ),
     );
   });
-  return { endpoint: await listen(server), server, entries };
+  return { ...(await listenOnLoopback(server)), entries };
 }
 
 /** A stand-in for SNS's Publish (AWS Query protocol: a form in, XML out): records each message. */
-async function startSns(): Promise<Recorder & { published: URLSearchParams[] }> {
+async function startSns(): Promise<Listening & { published: URLSearchParams[] }> {
   const published: URLSearchParams[] = [];
   const server = createServer(async (request, response) => {
     const form = new URLSearchParams(await readBody(request));
@@ -77,7 +61,7 @@ async function startSns(): Promise<Recorder & { published: URLSearchParams[] }> 
         : '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>only Publish</Message></Error></ErrorResponse>',
     );
   });
-  return { endpoint: await listen(server), server, published };
+  return { ...(await listenOnLoopback(server)), published };
 }
 
 describe('the deployed artifacts (dist/lambda/<stage>/index.cjs) chained as Lambda runs them', () => {
@@ -108,8 +92,8 @@ describe('the deployed artifacts (dist/lambda/<stage>/index.cjs) chained as Lamb
     sns = await startSns();
   });
   after(async () => {
-    for (const server of [eventBridge.server, sns.server])
-      await new Promise((resolve) => server.close(resolve));
+    await eventBridge.close();
+    await sns.close();
     await ssm.close();
     await db.close();
     await rm(outDir, { recursive: true, force: true });

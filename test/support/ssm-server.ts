@@ -1,9 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { listenOnLoopback, readBody } from './loopback-server.ts';
 
 /** A request as the stand-in for SSM received it. */
 export interface ReceivedRequest {
@@ -49,9 +49,7 @@ export async function startSsmServer(options: SsmServerOptions = {}): Promise<Ss
   });
 
   async function handle(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(incoming);
     const headers = flatHeaders(incoming.headers);
     const request: ReceivedRequest = {
       method: incoming.method ?? '',
@@ -93,18 +91,8 @@ export async function startSsmServer(options: SsmServerOptions = {}): Promise<Ss
     send(response, status, output, index);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The clients keep their connections alive.
-        server.closeAllConnections();
-      }),
-  };
+  const { endpoint, close } = await listenOnLoopback(server);
+  return { endpoint, requests, close };
 }
 
 /**
