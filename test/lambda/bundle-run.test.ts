@@ -9,13 +9,11 @@ import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaEnvironment } from '../../bench/cold-start.ts';
 import { buildLambdas } from '../../scripts/build-lambdas.ts';
-import { Parameter } from '../../src/config/parameters.ts';
-import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import { type BusEvent, DetailType, type Stage } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { type Listening, listenOnLoopback, readBody } from '../support/loopback-server.ts';
-import { BUS_NAME, busEvent, deliver, PREFIX, TOPIC_ARN } from '../support/pipeline.ts';
+import { BUS_NAME, busEvent, deliver, PREFIX, pipelineParameters, TOPIC_ARN } from '../support/pipeline.ts';
 import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
 
 const run = promisify(execFile);
@@ -77,14 +75,7 @@ describe('the deployed artifacts (dist/lambda/<stage>/index.cjs) chained as Lamb
     for (const report of await buildLambdas(outDir)) bundles.set(report.stage, report.file);
     db = await startTestDatabase();
     ssm = await startSsmServer({
-      parameters: {
-        [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
-        [`${PREFIX}/${Parameter.auditTable}`]: db.auditTable,
-        [`${PREFIX}/${Parameter.eventBusName}`]: BUS_NAME,
-        [`${PREFIX}/${Parameter.alertTopicArn}`]: TOPIC_ARN,
-        [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(DEFAULT_ALERT_RULES),
-        [`${PREFIX}/${Parameter.indicatorWindow}`]: '20',
-      },
+      parameters: pipelineParameters(db),
       credentials: CREDENTIALS,
       region: 'us-east-1',
     });

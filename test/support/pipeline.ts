@@ -82,6 +82,21 @@ export function barDetail(bar: BarRow): Record<string, unknown> {
   return barDetailOf({ ...bar });
 }
 
+/** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic and rules. */
+export function pipelineParameters(
+  db: Pick<TestDatabase, 'eventsTable' | 'auditTable'>,
+  options: { alertRules?: AlertRulesConfig; window?: number } = {},
+): Record<string, string> {
+  return {
+    [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
+    [`${PREFIX}/${Parameter.auditTable}`]: db.auditTable,
+    [`${PREFIX}/${Parameter.eventBusName}`]: BUS_NAME,
+    [`${PREFIX}/${Parameter.alertTopicArn}`]: TOPIC_ARN,
+    [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(options.alertRules ?? DEFAULT_ALERT_RULES),
+    [`${PREFIX}/${Parameter.indicatorWindow}`]: String(options.window ?? 20),
+  };
+}
+
 /**
  * The three stages on the real AWS adapters: DynamoDB on dynalite, and EventBridge, SNS and SSM
  * mocked at the SDK boundary (they cannot run here), recording what is sent.
@@ -93,14 +108,7 @@ export function awsPipeline(
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);
   const ssm = mockClient(SSMClient);
-  const parameters: Record<string, string> = {
-    [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
-    [`${PREFIX}/${Parameter.auditTable}`]: db.auditTable,
-    [`${PREFIX}/${Parameter.eventBusName}`]: BUS_NAME,
-    [`${PREFIX}/${Parameter.alertTopicArn}`]: TOPIC_ARN,
-    [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(options.alertRules ?? DEFAULT_ALERT_RULES),
-    [`${PREFIX}/${Parameter.indicatorWindow}`]: String(options.window ?? 20),
-  };
+  const parameters = pipelineParameters(db, options);
   ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
     Parameters: input.Names.filter((name) => name in parameters).map((name) => ({
       Name: name,
