@@ -9,5 +9,7 @@ locals {
 
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  # The provider is configured with this region; data.aws_region would read it back, but under a
+  # different attribute in provider 5 (.name) and 6 (.region).
+  region = var.aws_region
 }

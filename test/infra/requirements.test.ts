@@ -85,12 +85,11 @@ describe('layout', () => {
     assert.equal(infra.value('provider.aws', 'region'), 'us-east-1');
   });
 
-  it('reads the region from data.aws_region .region, never the deprecated .name', () => {
+  it("takes the region from var.aws_region (the provider's own), not data.aws_region: .name in provider 5, .region in 6", () => {
     for (const block of infra.root.blocks) {
-      for (const { text } of stringsIn(block.body))
-        assert.doesNotMatch(text, /data\.aws_region\.[a-z_]+\.name/);
+      for (const { text } of stringsIn(block.body)) assert.doesNotMatch(text, /data\.aws_region\./);
     }
-    assert.equal(infra.root.locals.get('region')?.value, '${data.aws_region.current.region}');
+    assert.equal(infra.root.locals.get('region')?.value, '${var.aws_region}');
   });
 });
 

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaEnvironment } from '../../bench/cold-start.ts';
 import { buildLambdas } from '../../scripts/build-lambdas.ts';
+import { invokeBundle } from '../../scripts/invoke-bundle.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import { type BusEvent, DetailType, type Stage } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
@@ -16,7 +15,6 @@ import { type Listening, listenOnLoopback, readBody } from '../support/loopback-
 import { BUS_NAME, busEvent, deliver, PREFIX, pipelineParameters, TOPIC_ARN } from '../support/pipeline.ts';
 import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
 
-const run = promisify(execFile);
 const CREDENTIALS = { accessKeyId: 'AKIDBUNDLETEST', secretAccessKey: 'bundle-secret' };
 
 interface PutEventsEntry {
@@ -92,37 +90,16 @@ describe('the deployed artifacts (dist/lambda/<stage>/index.cjs) chained as Lamb
 
   /** One cold start of a stage's bundle in a fresh process, handling `events` one after another. */
   async function invoke(stage: Stage, events: BusEvent[]): Promise<void> {
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--input-type=commonjs',
-        '-e',
-        `const { handler } = require(process.env.BUNDLE);
-         (async () => {
-           for (const [i, event] of JSON.parse(process.env.EVENTS).entries())
-             await handler(event, { awsRequestId: 'r-' + i, functionName: 'lambda-test' });
-           console.log('handled');
-         })();`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...lambdaEnvironment(stage),
-          MARKETFLOW_PARAMETER_PREFIX: PREFIX,
-          AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-          AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-          AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-          AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
-          AWS_ENDPOINT_URL_SNS: sns.endpoint,
-          // No X-Ray daemon or facade segment outside Lambda.
-          AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-          BUNDLE: bundles.get(stage) as string,
-          EVENTS: JSON.stringify(events),
-        },
-      },
-    );
-    assert.match(stdout, /handled/, stage);
+    await invokeBundle(bundles.get(stage) as string, events, {
+      ...lambdaEnvironment(stage),
+      MARKETFLOW_PARAMETER_PREFIX: PREFIX,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+    });
   }
 
   /** What the bus would deliver of the entries put since `from`, of one detail type. */

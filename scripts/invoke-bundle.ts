@@ -1,0 +1,42 @@
+/**
+ * Runs a built Lambda bundle (`dist/lambda/<stage>/index.cjs`) as Lambda would: one cold start in a
+ * fresh Node process with only the given environment (plus PATH), its handler called once per event,
+ * one after another. Used by the bundle-run test (stand-ins) and the deploy rehearsal (moto).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+const HANDLER_SCRIPT = `const { handler } = require(process.env.BUNDLE);
+(async () => {
+  for (const [i, event] of JSON.parse(process.env.EVENTS).entries())
+    await handler(event, { awsRequestId: 'r-' + i, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda-test' });
+  console.log('handled');
+})();`;
+
+export interface BundleRun {
+  stdout: string;
+  stderr: string;
+}
+
+/** Throws (with the child's output) when a handler throws or the process fails. */
+export async function invokeBundle(
+  bundle: string,
+  events: readonly unknown[],
+  environment: Record<string, string>,
+): Promise<BundleRun> {
+  const { stdout, stderr } = await run(process.execPath, ['--input-type=commonjs', '-e', HANDLER_SCRIPT], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      // No X-Ray daemon or facade segment outside Lambda.
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      ...environment,
+      BUNDLE: bundle,
+      EVENTS: JSON.stringify(events),
+    },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (!/handled/.test(stdout)) throw new Error(`${bundle} did not handle its events: ${stderr.slice(-2000)}`);
+  return { stdout, stderr };
+}

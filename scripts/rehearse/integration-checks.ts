@@ -1,0 +1,465 @@
+/**
+ * Integration checks on the deployed stack: each resource found through the outputs and the state,
+ * read back from moto with the AWS SDK, compared with what Terraform declared (the state) and what the
+ * requirements fix (patterns from infra/patterns, PITR, encryption, 90-day archive...).
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DescribeAlarmsCommand, GetDashboardCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeContinuousBackupsCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeArchiveCommand,
+  DescribeEventBusCommand,
+  DescribeRuleCommand,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
+import {
+  GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+} from '@aws-sdk/client-lambda';
+import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { AwsClients } from './aws-clients.ts';
+import type { Checklist } from './checklist.ts';
+import {
+  type Outputs,
+  outputString,
+  resourcesOfType,
+  type ShowState,
+  type StateResource,
+  stageOf,
+} from './state.ts';
+import { REHEARSAL_RUNTIME, UNDEPLOYED_OUTPUTS } from './workspace.ts';
+
+export interface DeployedStack {
+  clients: AwsClients;
+  outputs: Outputs;
+  state: ShowState;
+  /** The real infra/ (patterns and configuration files are read from there). */
+  infraDir: string;
+  /** Output names infra/ declares. */
+  declaredOutputs: string[];
+}
+
+const REQUIRED = { archiveRetentionDays: 90, runtime: REHEARSAL_RUNTIME } as const;
+
+/** The first nested block of a state attribute (`retry_policy`, `environment`...). */
+function nested(values: Record<string, unknown>, name: string): Record<string, unknown> {
+  const list = values[name];
+  assert.ok(Array.isArray(list) && list.length > 0, `state has no ${name} block`);
+  return list[0] as Record<string, unknown>;
+}
+
+function nameOfArn(arn: string): string {
+  return arn.slice(arn.lastIndexOf(':') + 1);
+}
+
+/** Proves one output value names a live resource, by its shape (ARN, URL) or the output's name. */
+async function resolveValue(
+  clients: AwsClients,
+  output: string,
+  value: string,
+  outputs: Outputs,
+): Promise<string> {
+  const arn = /^arn:[^:]+:([^:]+):[^:]*:[^:]*:(.*)$/.exec(value);
+  if (arn) {
+    const [, service, resource = ''] = arn;
+    if (service === 'lambda') {
+      await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: value }));
+    } else if (service === 'iam' && resource.startsWith('role/')) {
+      await clients.iam.send(new GetRoleCommand({ RoleName: resource.slice('role/'.length) }));
+    } else if (service === 'events' && resource.startsWith('event-bus/')) {
+      await clients.events.send(new DescribeEventBusCommand({ Name: resource.slice('event-bus/'.length) }));
+    } else if (service === 'events' && resource.startsWith('archive/')) {
+      await clients.events.send(
+        new DescribeArchiveCommand({ ArchiveName: resource.slice('archive/'.length) }),
+      );
+    } else if (service === 'dynamodb' && resource.startsWith('table/')) {
+      await clients.dynamodb.send(new DescribeTableCommand({ TableName: resource.slice('table/'.length) }));
+    } else if (service === 'sqs') {
+      await clients.sqs.send(new GetQueueUrlCommand({ QueueName: resource }));
+    } else if (service === 'sns') {
+      await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: value }));
+    } else if (service === 'kms') {
+      await clients.kms.send(new DescribeKeyCommand({ KeyId: value }));
+    } else {
+      throw new Error(`${output}: no reader for ARNs of ${service} (${value})`);
+    }
+    return value;
+  }
+  if (/^https?:\/\//.test(value) && /sqs|queue/.test(value)) {
+    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: value, AttributeNames: ['QueueArn'] }));
+    return value;
+  }
+  const byName: [RegExp, () => Promise<unknown>][] = [
+    [
+      /_function_name$/,
+      () => clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: value })),
+    ],
+    [/_bus_name$/, () => clients.events.send(new DescribeEventBusCommand({ Name: value }))],
+    [
+      /_rule_names$/,
+      () =>
+        clients.events.send(
+          new DescribeRuleCommand({
+            Name: value,
+            EventBusName: outputString(outputs, 'eventbridge_bus_name'),
+          }),
+        ),
+    ],
+    [/_table_name$/, () => clients.dynamodb.send(new DescribeTableCommand({ TableName: value }))],
+    [/_queue_name$/, () => clients.sqs.send(new GetQueueUrlCommand({ QueueName: value }))],
+    [
+      /_topic_name$/,
+      async () => {
+        const topicArn = outputString(outputs, 'sns_topic_arn');
+        assert.equal(nameOfArn(topicArn), value, 'topic name is the name in sns_topic_arn');
+        await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+      },
+    ],
+    [
+      /_log_group_names$/,
+      async () => {
+        const { logGroups } = await clients.logs.send(
+          new DescribeLogGroupsCommand({ logGroupNamePrefix: value }),
+        );
+        assert.ok(
+          logGroups?.some((group) => group.logGroupName === value),
+          `no log group ${value}`,
+        );
+      },
+    ],
+    [
+      /_alarm_names$/,
+      async () => {
+        const { MetricAlarms } = await clients.cloudwatch.send(
+          new DescribeAlarmsCommand({ AlarmNames: [value] }),
+        );
+        assert.equal(MetricAlarms?.length, 1, `no alarm ${value}`);
+      },
+    ],
+    [/_dashboard_name$/, () => clients.cloudwatch.send(new GetDashboardCommand({ DashboardName: value }))],
+    [/_parameter_names$/, () => clients.ssm.send(new GetParameterCommand({ Name: value }))],
+    [
+      /_parameter_prefix$/,
+      async () => {
+        const { Parameters } = await clients.ssm.send(new GetParametersByPathCommand({ Path: value }));
+        assert.ok((Parameters?.length ?? 0) > 0, `no parameter under ${value}`);
+      },
+    ],
+    [
+      /^aws_account_id$/,
+      async () => {
+        const { Account } = await clients.sts.send(new GetCallerIdentityCommand({}));
+        assert.equal(value, Account);
+      },
+    ],
+    [/^aws_region$/, async () => assert.equal(value, await clients.sts.config.region())],
+    [
+      /^environment$/,
+      async () => assert.match(outputString(outputs, 'eventbridge_bus_name'), new RegExp(`-${value}$`)),
+    ],
+  ];
+  const reader = byName.find(([pattern]) => pattern.test(output));
+  if (!reader)
+    throw new Error(
+      `${output}: no reader for this output; add one to scripts/rehearse/integration-checks.ts`,
+    );
+  await reader[1]();
+  return value;
+}
+
+function leafStrings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(leafStrings);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(leafStrings);
+  return [];
+}
+
+async function checkOutputs(list: Checklist, stack: DeployedStack): Promise<void> {
+  for (const name of stack.declaredOutputs) {
+    await list.check(`output ${name} resolves to a live resource`, async () => {
+      if (name in UNDEPLOYED_OUTPUTS) {
+        assert.equal(stack.outputs[name], undefined, `${name} is overridden to null`);
+        return `not deployed here: ${UNDEPLOYED_OUTPUTS[name]}`;
+      }
+      const output = stack.outputs[name];
+      assert.ok(output, `terraform output has no ${name}`);
+      const values = leafStrings(output.value);
+      assert.ok(values.length > 0, `${name} is empty`);
+      for (const value of values) await resolveValue(stack.clients, name, value, stack.outputs);
+      return `${values.length} value(s) found in moto`;
+    });
+  }
+}
+
+async function checkTables(list: Checklist, { clients, state }: DeployedStack): Promise<void> {
+  for (const table of resourcesOfType(state, 'aws_dynamodb_table')) {
+    const v = table.values;
+    const name = String(v.name);
+    await list.check(`table ${name}: keys, GSIs, PITR, encryption`, async () => {
+      const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }));
+      const keys = (Table?.KeySchema ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`);
+      assert.deepEqual(keys, [`${v.hash_key}:HASH`, `${v.range_key}:RANGE`], 'key schema');
+      const declared = (v.global_secondary_index as Record<string, unknown>[])
+        .map((index) => `${index.name}(${index.hash_key},${index.range_key},${index.projection_type})`)
+        .sort();
+      const actual = (Table?.GlobalSecondaryIndexes ?? [])
+        .map((index) => {
+          const [hash, range] = index.KeySchema ?? [];
+          return `${index.IndexName}(${hash?.AttributeName},${range?.AttributeName},${index.Projection?.ProjectionType})`;
+        })
+        .sort();
+      assert.deepEqual(actual, declared, 'global secondary indexes');
+      assert.equal(Table?.BillingModeSummary?.BillingMode, v.billing_mode, 'billing mode');
+      assert.equal(Table?.SSEDescription?.Status, 'ENABLED', 'server-side encryption');
+      const backups = await clients.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: name }));
+      assert.equal(
+        backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus,
+        'ENABLED',
+        'point-in-time recovery',
+      );
+      return `${keys.join(' ')}; ${actual.join(' ')}; SSE, PITR`;
+    });
+  }
+}
+
+async function checkRulesAndTargets(list: Checklist, stack: DeployedStack): Promise<void> {
+  const { clients, state, outputs } = stack;
+  const busName = outputString(outputs, 'eventbridge_bus_name');
+  const targets = resourcesOfType(state, 'aws_cloudwatch_event_target');
+  for (const rule of resourcesOfType(state, 'aws_cloudwatch_event_rule')) {
+    const stage = stageOf(rule.address) ?? '';
+    const name = String(rule.values.name);
+    await list.check(`rule ${name}: the pattern of infra/patterns/${stage}.json`, async () => {
+      const expected = JSON.parse(await readFile(join(stack.infraDir, 'patterns', `${stage}.json`), 'utf8'));
+      const described = await clients.events.send(
+        new DescribeRuleCommand({ Name: name, EventBusName: busName }),
+      );
+      assert.equal(described.State, 'ENABLED');
+      assert.deepEqual(JSON.parse(described.EventPattern ?? 'null'), expected);
+      return described.EventPattern;
+    });
+    await list.check(`rule ${name}: target with retry policy and dead-letter queue`, async () => {
+      const declared = targets.filter((target) => target.values.rule === name);
+      const { Targets = [] } = await clients.events.send(
+        new ListTargetsByRuleCommand({ Rule: name, EventBusName: busName }),
+      );
+      assert.equal(Targets.length, declared.length, 'targets');
+      const dlqArn = outputString(outputs, `sqs_${stage}_dlq_arn`);
+      for (const target of declared) {
+        const found = Targets.find((candidate) => candidate.Id === target.values.target_id);
+        assert.ok(found, `target ${String(target.values.target_id)}`);
+        assert.equal(found.Arn, target.values.arn, 'target ARN');
+        const retry = nested(target.values, 'retry_policy');
+        assert.equal(found.RetryPolicy?.MaximumRetryAttempts, retry.maximum_retry_attempts, 'retry attempts');
+        assert.equal(
+          found.RetryPolicy?.MaximumEventAgeInSeconds,
+          retry.maximum_event_age_in_seconds,
+          'event age',
+        );
+        assert.equal(found.DeadLetterConfig?.Arn, dlqArn, 'dead-letter queue');
+      }
+      return `${Targets.length} target(s), retries and ${nameOfArn(dlqArn)}`;
+    });
+  }
+}
+
+async function checkFunction(list: Checklist, stack: DeployedStack, fn: StateResource): Promise<void> {
+  const { clients, outputs, state } = stack;
+  const v = fn.values;
+  const name = String(v.function_name);
+  const stage = stageOf(fn.address) ?? '';
+  await list.check(
+    `function ${name}: runtime, architecture, memory, timeout, concurrency, tracing, environment`,
+    async () => {
+      const config = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      assert.equal(config.Runtime, REQUIRED.runtime, 'runtime (as overridden for provider 5.100)');
+      assert.deepEqual(config.Architectures, v.architectures, 'architectures');
+      assert.equal(config.MemorySize, v.memory_size, 'memory');
+      assert.equal(config.Timeout, v.timeout, 'timeout');
+      assert.equal(config.Handler, v.handler, 'handler');
+      assert.equal(config.Role, outputString(outputs, `lambda_${stage}_role_arn`), 'role');
+      assert.equal(config.TracingConfig?.Mode, 'Active', 'tracing');
+      assert.deepEqual(
+        config.Environment?.Variables ?? {},
+        nested(v, 'environment').variables,
+        'environment',
+      );
+      const concurrency = await clients.lambda.send(
+        new GetFunctionConcurrencyCommand({ FunctionName: name }),
+      );
+      assert.equal(
+        concurrency.ReservedConcurrentExecutions,
+        v.reserved_concurrent_executions,
+        'reserved concurrency',
+      );
+      return `${config.Runtime} ${config.Architectures?.join()} ${config.MemorySize} MB ${config.Timeout} s, ${concurrency.ReservedConcurrentExecutions} reserved, ${Object.keys(config.Environment?.Variables ?? {}).length} variables`;
+    },
+  );
+  await list.check(`function ${name}: asynchronous retries and failure destination`, async () => {
+    const declared = resourcesOfType(state, 'aws_lambda_function_event_invoke_config').find(
+      (candidate) => candidate.values.function_name === name,
+    );
+    assert.ok(declared, 'state has the invoke config');
+    const found = await clients.lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name }));
+    assert.equal(found.MaximumRetryAttempts, declared.values.maximum_retry_attempts, 'retries');
+    assert.equal(found.MaximumEventAgeInSeconds, declared.values.maximum_event_age_in_seconds, 'event age');
+    assert.equal(
+      found.DestinationConfig?.OnFailure?.Destination,
+      outputString(outputs, `sqs_${stage}_dlq_arn`),
+    );
+    return `${found.MaximumRetryAttempts} retries, then ${nameOfArn(String(found.DestinationConfig?.OnFailure?.Destination))}`;
+  });
+  await list.check(`function ${name}: its rule may invoke it`, async () => {
+    const { Policy } = await clients.lambda.send(new GetPolicyCommand({ FunctionName: name }));
+    const statements =
+      (JSON.parse(Policy ?? '{}') as { Statement?: Record<string, unknown>[] }).Statement ?? [];
+    const ruleArn = resourcesOfType(state, 'aws_cloudwatch_event_rule').find(
+      (rule) => stageOf(rule.address) === stage,
+    )?.values.arn;
+    const allowed = statements.some(
+      (statement) =>
+        JSON.stringify(statement.Principal).includes('events.amazonaws.com') &&
+        JSON.stringify(statement.Condition ?? {}).includes(String(ruleArn)),
+    );
+    assert.ok(allowed, `no statement lets ${String(ruleArn)} invoke ${name}: ${Policy}`);
+    return undefined;
+  });
+}
+
+async function checkQueues(list: Checklist, { clients, state }: DeployedStack): Promise<void> {
+  for (const queue of resourcesOfType(state, 'aws_sqs_queue').filter((q) => q.name === 'dead_letter')) {
+    const name = String(queue.values.name);
+    await list.check(`dead-letter queue ${name}: retention, encryption, policy`, async () => {
+      const { Attributes = {} } = await clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: String(queue.values.url), AttributeNames: ['All'] }),
+      );
+      assert.equal(
+        Number(Attributes.MessageRetentionPeriod),
+        queue.values.message_retention_seconds,
+        'retention',
+      );
+      assert.equal(
+        Number(Attributes.VisibilityTimeout),
+        queue.values.visibility_timeout_seconds,
+        'visibility',
+      );
+      assert.equal(Attributes.SqsManagedSseEnabled, 'true', 'SQS managed encryption');
+      assert.match(Attributes.Policy ?? '', /events\.amazonaws\.com/, 'EventBridge may send');
+      return `${Number(Attributes.MessageRetentionPeriod) / 86400} days, SSE-SQS`;
+    });
+  }
+}
+
+async function checkTopicAndKey(list: Checklist, { clients, outputs }: DeployedStack): Promise<void> {
+  const topicArn = outputString(outputs, 'sns_topic_arn');
+  const keyArn = outputString(outputs, 'sns_kms_key_arn');
+  await list.check('topic: encrypted with its customer managed key, alarms may publish', async () => {
+    const { Attributes = {} } = await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    assert.equal(Attributes.KmsMasterKeyId, keyArn, 'KMS key');
+    assert.match(Attributes.Policy ?? '', /cloudwatch\.amazonaws\.com/, 'CloudWatch may publish');
+    const { KeyMetadata } = await clients.kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
+    assert.equal(KeyMetadata?.KeyState, 'Enabled');
+    assert.equal(KeyMetadata?.KeyManager, 'CUSTOMER');
+    const rotation = await clients.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
+    assert.equal(rotation.KeyRotationEnabled, true, 'key rotation');
+    return `${nameOfArn(topicArn)} under ${KeyMetadata?.KeyId}, rotation on`;
+  });
+}
+
+async function checkParameters(list: Checklist, stack: DeployedStack): Promise<void> {
+  const { clients, state, outputs } = stack;
+  // What some parameters must hold, from the outputs and infra/ itself.
+  const meaning: Record<string, () => Promise<string>> = {
+    'events-table': async () => outputString(outputs, 'dynamodb_events_table_name'),
+    'audit-table': async () => outputString(outputs, 'dynamodb_audit_table_name'),
+    'event-bus-name': async () => outputString(outputs, 'eventbridge_bus_name'),
+    'alert-topic-arn': async () => outputString(outputs, 'sns_topic_arn'),
+    'alert-rules': () => readFile(join(stack.infraDir, 'config', 'alert-rules.json'), 'utf8'),
+  };
+  for (const parameter of resourcesOfType(state, 'aws_ssm_parameter')) {
+    const name = String(parameter.values.name);
+    await list.check(`parameter ${name}: value as declared`, async () => {
+      const { Parameter } = await clients.ssm.send(new GetParameterCommand({ Name: name }));
+      assert.equal(Parameter?.Value, parameter.values.value, 'value in the state');
+      const expected = meaning[name.slice(name.lastIndexOf('/') + 1)];
+      if (expected) assert.equal(Parameter?.Value, await expected(), 'meaning');
+      return Parameter?.Value && Parameter.Value.length > 60
+        ? `${Parameter.Value.length} characters`
+        : Parameter?.Value;
+    });
+  }
+}
+
+async function checkAlarms(list: Checklist, { clients, outputs }: DeployedStack): Promise<void> {
+  const names = outputs.cloudwatch_alarm_names?.value as string[];
+  const topicArn = outputString(outputs, 'sns_topic_arn');
+  await list.check('alarms: every alarm notifies the topic', async () => {
+    const alarms = [];
+    for (let start = 0; start < names.length; start += 100) {
+      const { MetricAlarms = [] } = await clients.cloudwatch.send(
+        new DescribeAlarmsCommand({ AlarmNames: names.slice(start, start + 100) }),
+      );
+      alarms.push(...MetricAlarms);
+    }
+    assert.equal(alarms.length, names.length, 'every named alarm exists');
+    for (const alarm of alarms) {
+      assert.deepEqual(alarm.AlarmActions, [topicArn], `${alarm.AlarmName} alarm actions`);
+      assert.deepEqual(alarm.OKActions, [topicArn], `${alarm.AlarmName} OK actions`);
+    }
+    return `${alarms.length} alarms → ${nameOfArn(topicArn)}`;
+  });
+}
+
+async function checkLogGroups(list: Checklist, { clients, state }: DeployedStack): Promise<void> {
+  for (const group of resourcesOfType(state, 'aws_cloudwatch_log_group')) {
+    const name = String(group.values.name);
+    await list.check(`log group ${name}: retention`, async () => {
+      const { logGroups = [] } = await clients.logs.send(
+        new DescribeLogGroupsCommand({ logGroupNamePrefix: name }),
+      );
+      const found = logGroups.find((candidate) => candidate.logGroupName === name);
+      assert.equal(found?.retentionInDays, group.values.retention_in_days);
+      return `${found?.retentionInDays} days`;
+    });
+  }
+}
+
+async function checkArchive(list: Checklist, { clients, state, outputs }: DeployedStack): Promise<void> {
+  for (const archive of resourcesOfType(state, 'aws_cloudwatch_event_archive')) {
+    const name = String(archive.values.name);
+    await list.check(
+      `archive ${name}: every event of the bus, ${REQUIRED.archiveRetentionDays} days`,
+      async () => {
+        const found = await clients.events.send(new DescribeArchiveCommand({ ArchiveName: name }));
+        assert.equal(found.EventSourceArn, outputString(outputs, 'eventbridge_bus_arn'), 'source bus');
+        assert.equal(found.RetentionDays, REQUIRED.archiveRetentionDays, 'retention');
+        assert.ok(!found.EventPattern, `no pattern (all events), got ${found.EventPattern}`);
+        assert.equal(found.State, 'ENABLED');
+        return `${found.RetentionDays} days, no pattern`;
+      },
+    );
+  }
+}
+
+export async function checkDeployedStack(list: Checklist, stack: DeployedStack): Promise<void> {
+  await checkOutputs(list, stack);
+  await checkTables(list, stack);
+  await checkRulesAndTargets(list, stack);
+  for (const fn of resourcesOfType(stack.state, 'aws_lambda_function')) await checkFunction(list, stack, fn);
+  await checkQueues(list, stack);
+  await checkTopicAndKey(list, stack);
+  await checkParameters(list, stack);
+  await checkAlarms(list, stack);
+  await checkLogGroups(list, stack);
+  await checkArchive(list, stack);
+}

@@ -1,0 +1,117 @@
+/** The least-privilege step: each stage's recorded calls against its role's policy as deployed in moto. */
+import assert from 'node:assert/strict';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { STAGES, type Stage } from '../../src/domain/event-types.ts';
+import type { AwsClients } from './aws-clients.ts';
+import type { Checklist } from './checklist.ts';
+import {
+  auditPolicy,
+  countByAction,
+  type PolicyDocument,
+  type PolicyStatement,
+  platformGrants,
+  recordedCalls,
+} from './iam-audit.ts';
+import type { PipelineRun } from './pipeline.ts';
+import type { Report } from './report.ts';
+import { type Outputs, outputString } from './state.ts';
+
+/** IAM returns policy documents URL-encoded. */
+function parseDocument(text: string | undefined): PolicyDocument {
+  const json = text?.trimStart().startsWith('{') ? text : decodeURIComponent(text ?? '');
+  const document = JSON.parse(json) as { Statement: PolicyStatement | PolicyStatement[] };
+  return { Statement: Array.isArray(document.Statement) ? document.Statement : [document.Statement] };
+}
+
+/** Every statement of a role's policies, inline and attached, as moto holds them. */
+async function rolePolicy(clients: AwsClients, roleArn: string): Promise<PolicyDocument> {
+  const RoleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  const statements: PolicyStatement[] = [];
+  const { PolicyNames = [] } = await clients.iam.send(new ListRolePoliciesCommand({ RoleName }));
+  for (const PolicyName of PolicyNames) {
+    const { PolicyDocument } = await clients.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }));
+    statements.push(...parseDocument(PolicyDocument).Statement);
+  }
+  const { AttachedPolicies = [] } = await clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName }));
+  for (const { PolicyArn } of AttachedPolicies) {
+    const { Policy } = await clients.iam.send(new GetPolicyCommand({ PolicyArn }));
+    const { PolicyVersion } = await clients.iam.send(
+      new GetPolicyVersionCommand({ PolicyArn, VersionId: Policy?.DefaultVersionId }),
+    );
+    statements.push(...parseDocument(PolicyVersion?.Document).Statement);
+  }
+  return { Statement: statements };
+}
+
+export async function checkLeastPrivilege(
+  list: Checklist,
+  report: Report,
+  input: { clients: AwsClients; outputs: Outputs; run: PipelineRun; region: string },
+): Promise<void> {
+  const { clients, outputs, run, region } = input;
+  const calls = recordedCalls(run.recording, { region, account: outputString(outputs, 'aws_account_id') });
+  const own = calls.filter((call) => !run.stageOfAccessKey.has(call.accessKeyId));
+  report.callsPerStage.rehearsal = countByAction(own);
+  for (const stage of STAGES) {
+    const stageCalls = calls.filter((call) => run.stageOfAccessKey.get(call.accessKeyId) === stage);
+    report.callsPerStage[stage] = countByAction(stageCalls);
+    const policy = await rolePolicy(clients, outputString(outputs, `lambda_${stage}_role_arn`));
+    const platform = platformGrants({
+      deadLetterQueueArn: outputString(outputs, `sqs_${stage}_dlq_arn`),
+      topicKeyArn: outputString(outputs, 'sns_kms_key_arn'),
+    });
+    const audit = auditPolicy(policy, stageCalls, platform);
+    report.leastPrivilege[stage] = audit;
+    await list.check(`least privilege ${stage}: every recorded call is allowed by its role`, () => {
+      assert.ok(stageCalls.length > 0, `no call recorded with the ${stage} role's key`);
+      assert.deepEqual(audit.missing, [], 'calls the policy does not allow');
+      return `${stageCalls.length} calls`;
+    });
+    await list.check(`least privilege ${stage}: every statement is used`, () => {
+      assert.deepEqual(audit.unusedStatements, [], 'statements no call used');
+      return `${policy.Statement.length} statements; for the platform only: ${audit.platformOnly.join(', ') || 'none'}`;
+    });
+    if (stage === 'ingestion') await selfTest(list, stage, policy, stageCalls, platform);
+  }
+}
+
+/** The checker on the real calls with a deliberately broken policy: each direction must fail once. */
+async function selfTest(
+  list: Checklist,
+  stage: Stage,
+  policy: PolicyDocument,
+  calls: Parameters<typeof auditPolicy>[1],
+  platform: Parameters<typeof auditPolicy>[2],
+): Promise<void> {
+  // A statement some call uses: alone, it is neither unused nor left for the platform.
+  const used = policy.Statement.find((statement) => {
+    const alone = auditPolicy({ Statement: [statement] }, calls, platform);
+    return alone.unusedStatements.length === 0 && alone.platformOnly.length === 0;
+  });
+  await list.check(`least privilege checker: a ${stage} policy without a used statement misses calls`, () => {
+    assert.ok(used, 'a statement some call uses');
+    const broken = { Statement: policy.Statement.filter((statement) => statement !== used) };
+    const { missing } = auditPolicy(broken, calls, platform);
+    assert.ok(missing.length > 0, `removing ${used.Sid} went unnoticed`);
+    return `without ${used.Sid}: ${missing.join(', ')}`;
+  });
+  await list.check(`least privilege checker: a ${stage} policy with an extra statement has it unused`, () => {
+    const extra: PolicyStatement = {
+      Sid: 'DeliberatelyUnused',
+      Effect: 'Allow',
+      Action: ['dynamodb:DeleteItem'],
+      Resource: policy.Statement.flatMap((statement) => statement.Resource).filter((arn) =>
+        String(arn).includes(':table/'),
+      ),
+    };
+    const { unusedStatements } = auditPolicy({ Statement: [...policy.Statement, extra] }, calls, platform);
+    assert.deepEqual(unusedStatements, ['DeliberatelyUnused']);
+    return 'DeliberatelyUnused reported';
+  });
+}

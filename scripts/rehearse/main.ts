@@ -1,0 +1,207 @@
+/**
+ * `npm run rehearse`: the deploy rehearsal. The real Terraform CLI plans, applies and destroys a copy
+ * of infra/ on moto (an AWS emulator on loopback); in between, the deployed stack is read back through
+ * its outputs, the built bundles run on it with their deployed environment and their role's
+ * credentials, and every call they make is checked against their role's policy. Writes
+ * `.rehearsal/report.json`; exits non-zero when any step or check fails. See docs/infra.md.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { blocksOfKind, loadModule } from '../../test/infra/validator/parse.ts';
+import { buildLambdas } from '../build-lambdas.ts';
+import { findExecutable, INSTALL_MESSAGE } from '../terraform.ts';
+import { awsClients } from './aws-clients.ts';
+import { Checklist } from './checklist.ts';
+import { checkDeployedStack } from './integration-checks.ts';
+import { checkLeastPrivilege } from './least-privilege.ts';
+import { leftovers } from './leftovers.ts';
+import { type Moto, startMoto } from './moto.ts';
+import { runPipeline } from './pipeline.ts';
+import { emptyReport, type Report, summary, timed, writeReport } from './report.ts';
+import {
+  MOTO_KNOWN_OMISSIONS,
+  managedResources,
+  type Outputs,
+  plannedChanges,
+  resourcesOfType,
+  type ShowState,
+  unexplainedChanges,
+} from './state.ts';
+import { terraformRunner } from './terraform-runner.ts';
+import {
+  prepareWorkspace,
+  REHEARSAL_PROVIDER_VERSION,
+  REHEARSAL_RUNTIME,
+  UNDEPLOYED_OUTPUTS,
+} from './workspace.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPORT_DIR = join(ROOT, '.rehearsal');
+const REPORT_FILE = join(REPORT_DIR, 'report.json');
+const REGION = 'us-east-1';
+/** The filesystem mirror holding the AWS provider (this machine kind ships it there). */
+const PLUGIN_MIRROR = process.env.MARKETFLOW_TF_PLUGIN_MIRROR ?? '/opt/tf-plugins';
+
+function requireTools(): string {
+  const terraform = findExecutable('terraform', process.env.PATH);
+  if (!terraform) throw new Error(INSTALL_MESSAGE);
+  const provider = join(
+    PLUGIN_MIRROR,
+    'registry.terraform.io',
+    'hashicorp',
+    'aws',
+    REHEARSAL_PROVIDER_VERSION,
+  );
+  if (!existsSync(provider)) {
+    throw new Error(
+      `The AWS provider ${REHEARSAL_PROVIDER_VERSION} is not in the filesystem mirror ${PLUGIN_MIRROR} (set MARKETFLOW_TF_PLUGIN_MIRROR to the mirror's root).`,
+    );
+  }
+  return terraform;
+}
+
+async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => void): Promise<void> {
+  const terraform = requireTools();
+  const bundlesDir = join(work, 'dist');
+  const bundles = await timed(report, 'build bundles', () => buildLambdas(bundlesDir));
+  const moto = await timed(report, 'start moto', () => startMoto(work));
+  onMoto(moto);
+  const workspace = await timed(report, 'copy and adapt infra/', () =>
+    prepareWorkspace({ repositoryRoot: ROOT, dir: work, pluginMirror: PLUGIN_MIRROR, bundlesDir }),
+  );
+  const logFile = join(REPORT_DIR, 'terraform.log');
+  await writeFile(logFile, '');
+  const runnerOptions = {
+    executable: terraform,
+    cliConfigFile: workspace.cliConfigFile,
+    endpoint: moto.endpoint,
+    region: REGION,
+    logFile,
+  };
+  const tf = terraformRunner({ ...runnerOptions, cwd: workspace.infraDir });
+  // The real infra/, untouched: the formatting users commit.
+  await timed(report, 'terraform fmt -check', () =>
+    terraformRunner({ ...runnerOptions, cwd: ROOT }).run(['fmt', '-check', '-recursive', '-diff', 'infra']),
+  );
+  await timed(report, 'terraform init', () => tf.run(['init', '-input=false']));
+  await timed(report, 'terraform validate', () => tf.run(['validate']));
+  await timed(report, 'terraform plan', async () => {
+    await tf.run(['plan', '-input=false', '-out=apply.tfplan']);
+    const changes = plannedChanges(await tf.json(['show', '-json', 'apply.tfplan']));
+    report.resources.planned = changes.filter((change) => change.actions.includes('create')).length;
+  });
+  await timed(report, 'terraform apply', async () => {
+    await tf.run(['apply', '-input=false', 'apply.tfplan']);
+  });
+  const state = await tf.json<ShowState>(['show', '-json']);
+  report.resources.applied = managedResources(state).length;
+  await timed(report, 'second plan', async () => {
+    const { code } = await tf.run(
+      ['plan', '-input=false', '-detailed-exitcode', '-out=second.tfplan'],
+      [0, 2],
+    );
+    const changes = code === 0 ? [] : plannedChanges(await tf.json(['show', '-json', 'second.tfplan']));
+    const unexplained = unexplainedChanges(changes);
+    report.secondPlan = {
+      knownOmissions: changes
+        .filter((change) => !unexplained.includes(change))
+        .map(
+          (change) => `${change.address}: ${change.attributes.join(', ')} (${MOTO_KNOWN_OMISSIONS[0].why})`,
+        ),
+      unexplained: unexplained.map(
+        (change) => `${change.address} ${change.actions.join('/')}: ${change.attributes.join(', ')}`,
+      ),
+    };
+    assert.deepEqual(report.secondPlan.unexplained, [], 'the second plan changes more than moto explains');
+  });
+
+  const outputs = await tf.json<Outputs>(['output', '-json']);
+  const clients = awsClients(moto.endpoint, REGION);
+  const list = new Checklist();
+  const declaredOutputs = blocksOfKind(await loadModule(join(ROOT, 'infra')), 'output').map(
+    (block) => block.name,
+  );
+  try {
+    await timed(report, 'integration checks', () =>
+      checkDeployedStack(list, { clients, outputs, state, infraDir: join(ROOT, 'infra'), declaredOutputs }),
+    );
+    const run = await timed(report, 'pipeline on the deployed stack', () =>
+      runPipeline(list, { clients, outputs, state, moto, bundles, repositoryRoot: ROOT, region: REGION }),
+    );
+    await timed(report, 'least privilege', () =>
+      checkLeastPrivilege(list, report, { clients, outputs, run, region: REGION }),
+    );
+  } finally {
+    report.checks = list.results;
+  }
+
+  await timed(report, 'terraform destroy', async () => {
+    const { stdout } = await tf.run(['destroy', '-auto-approve', '-input=false']);
+    const destroyed = /Resources: (\d+) destroyed/.exec(stdout);
+    report.resources.destroyed = destroyed ? Number(destroyed[1]) : undefined;
+  });
+  await timed(report, 'nothing left', async () => {
+    const { stdout } = await tf.run(['state', 'list']);
+    const inState = stdout.split('\n').filter(Boolean);
+    report.resources.leftInState = inState.length;
+    await list.check('destroy: nothing left in the state', () => {
+      assert.deepEqual(inState, []);
+      return undefined;
+    });
+    await list.check('destroy: nothing left in moto', async () => {
+      const createdKeys = resourcesOfType(state, 'aws_kms_key').map((key) => String(key.values.key_id));
+      assert.deepEqual(await leftovers(clients, createdKeys), {});
+      return undefined;
+    });
+    report.checks = list.results;
+  });
+  if (list.failures.length > 0) throw new Error(`${list.failures.length} check(s) failed`);
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const report = emptyReport({
+    provider: REHEARSAL_PROVIDER_VERSION,
+    runtime: REHEARSAL_RUNTIME,
+    undeployed: UNDEPLOYED_OUTPUTS,
+  });
+  const work = await mkdtemp(join(tmpdir(), 'marketflow-rehearsal-'));
+  let moto: Moto | undefined;
+  const cleanUp = async () => {
+    await moto?.stop();
+    await rm(work, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`rehearsal: ${signal}, stopping moto (pid ${moto?.pid ?? '-'})`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let failure: unknown;
+  try {
+    await rehearse(report, work, (started) => {
+      moto = started;
+    });
+    report.ok = true;
+  } catch (error) {
+    failure = error;
+  } finally {
+    await cleanUp();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  report.totalMs = Math.round(performance.now() - started);
+  await writeReport(REPORT_FILE, report);
+  console.log(summary(report, REPORT_FILE));
+  if (failure) {
+    console.error(`rehearsal failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,361 @@
+/**
+ * The deployed code on the deployed stack. Real one-minute bars go on the real bus as MarketData.Raw;
+ * what each real rule delivers (to the rehearsal's tap queue in place of the function) is handed to
+ * that stage's built bundle, run in a fresh process with the function's environment from the state and
+ * the credentials of its role; alerts come out of the topic into an SQS subscription. Then the tables
+ * are checked item by item. moto records every request meanwhile, for the least-privilege check.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
+import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
+import { parseAlertRules } from '../../src/domain/alert-rules.ts';
+import { idempotencyKey } from '../../src/domain/event-identity.ts';
+import { type BusEvent, DetailType, EventStatus, type Stage } from '../../src/domain/event-types.ts';
+import type { BundleReport } from '../build-lambdas.ts';
+import { invokeBundle } from '../invoke-bundle.ts';
+import type { AwsClients, Credentials } from './aws-clients.ts';
+import type { Checklist } from './checklist.ts';
+import type { Moto } from './moto.ts';
+import { type Outputs, outputString, resourcesOfType, type ShowState, stageOf } from './state.ts';
+import { TAP_OUTPUTS } from './workspace.ts';
+
+/** Real data: BTC-USDT on 2021-02-22 around 14:16 UTC, where the close falls 4.3 % in one minute. */
+const BARS = { file: 'btc-usdt-1m-2021-02-19.json', from: 5170, to: 5178, duplicate: 5176 } as const;
+
+interface Bar {
+  base: string;
+  counter: string;
+  close: string;
+  volume: string;
+  openTimeInMillis: number;
+  [field: string]: unknown;
+}
+
+export interface PipelineRun {
+  /** moto's recording of the run (one request a line). */
+  recording: string;
+  /** Which stage each access key belongs to. */
+  stageOfAccessKey: Map<string, Stage>;
+}
+
+export interface PipelineInput {
+  clients: AwsClients;
+  outputs: Outputs;
+  state: ShowState;
+  moto: Moto;
+  bundles: readonly BundleReport[];
+  repositoryRoot: string;
+  region: string;
+}
+
+/** Every message in a queue, deleted as read. moto fills a tap during PutEvents, so none is late. */
+async function drain(clients: AwsClients, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((message) => message.Body ?? ''));
+    await clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+        })),
+      }),
+    );
+  }
+}
+
+/** The function's environment as Terraform set it, plus what Lambda itself adds to it. */
+function functionEnvironment(state: ShowState, stage: Stage, region: string): Record<string, string> {
+  const fn = resourcesOfType(state, 'aws_lambda_function').find(
+    (candidate) => stageOf(candidate.address) === stage,
+  );
+  assert.ok(fn, `the state has no function for ${stage}`);
+  const [environment] = fn.values.environment as { variables: Record<string, string> }[];
+  return {
+    ...environment?.variables,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_LAMBDA_FUNCTION_NAME: String(fn.values.function_name),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.values.memory_size),
+    AWS_EXECUTION_ENV: `AWS_Lambda_${String(fn.values.runtime)}`,
+  };
+}
+
+async function roleCredentials(clients: AwsClients, outputs: Outputs, stage: Stage): Promise<Credentials> {
+  const { Credentials: assumed } = await clients.sts.send(
+    new AssumeRoleCommand({
+      RoleArn: outputString(outputs, `lambda_${stage}_role_arn`),
+      RoleSessionName: `rehearsal-${stage}`,
+    }),
+  );
+  assert.ok(assumed?.AccessKeyId && assumed.SecretAccessKey, `AssumeRole gave no credentials for ${stage}`);
+  return {
+    accessKeyId: assumed.AccessKeyId,
+    secretAccessKey: assumed.SecretAccessKey,
+    ...(assumed.SessionToken ? { sessionToken: assumed.SessionToken } : {}),
+  };
+}
+
+/** Price-jump alerts the data must raise: each consecutive pair that moves more than a rule's percent. */
+function expectedPriceJumps(bars: readonly Bar[], rulesJson: string): Map<number, string[]> {
+  const parsed = parseAlertRules(rulesJson);
+  if (!parsed.ok) throw new Error(`infra/config/alert-rules.json: ${JSON.stringify(parsed.issues)}`);
+  const rules = parsed.value.rules.filter((rule) => rule.kind === 'price_jump');
+  const expected = new Map<number, string[]>();
+  for (let index = 1; index < bars.length; index += 1) {
+    const previous = Number((bars[index - 1] as Bar).close);
+    const current = bars[index] as Bar;
+    const move = (Math.abs(Number(current.close) - previous) / previous) * 100;
+    const raised = rules
+      .filter((rule) => move > (rule as { percent: number }).percent)
+      .map((rule) => rule.id);
+    if (raised.length > 0) expected.set(current.openTimeInMillis, raised);
+  }
+  return expected;
+}
+
+export async function runPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
+  const { clients, outputs, state, moto, bundles, repositoryRoot, region } = input;
+  const bundleOf = (stage: Stage) => bundles.find((bundle) => bundle.stage === stage)?.file ?? '';
+  const taps = outputs[TAP_OUTPUTS.stages]?.value as Record<Stage, string>;
+  const alertsTap = outputString(outputs, TAP_OUTPUTS.alerts);
+  const busName = outputString(outputs, 'eventbridge_bus_name');
+  const allBars = JSON.parse(await readFile(join(repositoryRoot, 'data', BARS.file), 'utf8')) as Bar[];
+  const bars = allBars.slice(BARS.from, BARS.to);
+  const duplicate = allBars[BARS.duplicate] as Bar;
+  const rejectedDetail = { ...barDetail(bars.at(-1) as Bar), event_id: 'rehearsal-rejected', price: '-1' };
+
+  const stageOfAccessKey = new Map<string, Stage>();
+  const environments = new Map<Stage, Record<string, string>>();
+  for (const stage of ['ingestion', 'processing', 'notification'] as const) {
+    const credentials = await roleCredentials(clients, outputs, stage);
+    stageOfAccessKey.set(credentials.accessKeyId, stage);
+    environments.set(stage, {
+      ...functionEnvironment(state, stage, region),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+      AWS_ENDPOINT_URL: moto.endpoint,
+    });
+  }
+  const run = (stage: Stage, events: unknown[]) =>
+    invokeBundle(bundleOf(stage), events, environments.get(stage) ?? {});
+
+  const raw = (detail: unknown): PutEventsRequestEntry => ({
+    EventBusName: busName,
+    Source: BAR_SOURCE,
+    DetailType: DetailType.Raw,
+    Detail: JSON.stringify(detail),
+  });
+  await moto.startRecording();
+  let recording: string;
+  const delivered: Record<Stage, BusEvent[]> = { ingestion: [], processing: [], notification: [] };
+  try {
+    // A producer's retry: the same event twice, in two PutEvents calls; and one invalid event.
+    for (const entries of [
+      bars.map((bar) => raw(barDetail(bar))),
+      [raw(barDetail(duplicate)), raw(rejectedDetail)],
+    ]) {
+      const put = await clients.events.send(new PutEventsCommand({ Entries: entries }));
+      assert.equal(put.FailedEntryCount, 0, `PutEvents failed: ${JSON.stringify(put.Entries)}`);
+    }
+    for (const stage of ['ingestion', 'processing', 'notification'] as const) {
+      delivered[stage] = (await drain(clients, taps[stage])).map((body) => JSON.parse(body) as BusEvent);
+      await run(stage, delivered[stage]);
+    }
+  } finally {
+    await moto.stopRecording();
+    recording = await moto.downloadRecording();
+  }
+  const notifications = (await drain(clients, alertsTap)).map(
+    (body) =>
+      JSON.parse(body) as {
+        TopicArn: string;
+        MessageId: string;
+        Message: string;
+        MessageAttributes?: Record<string, { Value: string }>;
+      },
+  );
+
+  const validIds = bars.map((bar) => idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(bar) }));
+  const duplicateId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(duplicate) });
+  const rejectedId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: rejectedDetail });
+
+  await list.check('pipeline: rule-ingestion delivers every raw event, the retry included', () => {
+    assert.equal(delivered.ingestion.length, bars.length + 2);
+    assert.deepEqual(
+      delivered.ingestion.map((event) => idempotencyKey(event)).sort(),
+      [...validIds, duplicateId, rejectedId].sort(),
+    );
+    return `${delivered.ingestion.length} events`;
+  });
+
+  const { Items: audit = [] } = await clients.documents.send(
+    new ScanCommand({ TableName: outputString(outputs, 'dynamodb_audit_table_name') }),
+  );
+  const trail = (eventId: string) =>
+    audit
+      .filter((record) => record.event_id === eventId)
+      .map((record) => `${record.stage}:${record.status}`)
+      .sort();
+  const reemitted = audit.some(
+    (record) =>
+      record.event_id === duplicateId &&
+      record.stage === 'ingestion' &&
+      record.status === 'DUPLICATE' &&
+      record.details?.reemitted,
+  );
+  const alertsOf = (eventId: string): string[] =>
+    (audit.find((record) => record.event_id === eventId && record.status === 'PROCESSED')?.details?.alerts ??
+      []) as string[];
+
+  await list.check('pipeline: rule-processing delivers one MarketData.Validated per valid event', () => {
+    const ids = delivered.processing.map((event) => (event.detail as { event_id: string }).event_id).sort();
+    // Ingestion puts the retried event on the bus again while it is still INGESTED (processing is idempotent).
+    assert.deepEqual(ids, [...validIds, ...(reemitted ? [duplicateId] : [])].sort());
+    return `${ids.length} events${reemitted ? ' (the retry re-emitted while still INGESTED)' : ''}`;
+  });
+
+  const rulesJson = await readFile(join(repositoryRoot, 'infra', 'config', 'alert-rules.json'), 'utf8');
+  await list.check(
+    'pipeline: the 4.3 % fall raises the price-jump alerts of infra/config/alert-rules.json',
+    () => {
+      const expected = expectedPriceJumps(bars, rulesJson);
+      assert.ok(expected.size > 0, 'the chosen bars hold a price jump');
+      for (const [timestamp, rules] of expected) {
+        const eventId = validIds[bars.findIndex((bar) => bar.openTimeInMillis === timestamp)] ?? '';
+        for (const rule of rules)
+          assert.ok(alertsOf(eventId).includes(rule), `${eventId} raised ${alertsOf(eventId)}, not ${rule}`);
+      }
+      return [...expected.values()].flat().join(', ');
+    },
+  );
+
+  const expectedAlerts = validIds
+    .flatMap((eventId) => alertsOf(eventId).map((rule) => `${eventId} ${rule}`))
+    .sort();
+  await list.check('pipeline: rule-notification delivers every alert; each reaches the topic once', () => {
+    const alertKey = (detail: { event_id: string; alert: { rule_id: string } }) =>
+      `${detail.event_id} ${detail.alert.rule_id}`;
+    const deliveredAlerts = delivered.notification.map((event) => alertKey(event.detail as never));
+    assert.deepEqual([...new Set(deliveredAlerts)].sort(), expectedAlerts, 'alerts on the bus');
+    const topicArn = outputString(outputs, 'sns_topic_arn');
+    const published = notifications
+      .map((message) => {
+        assert.equal(message.TopicArn, topicArn);
+        const rule = message.MessageAttributes?.rule?.Value ?? '';
+        const noticed = audit.find(
+          (record) => record.status === 'NOTIFIED' && record.details?.message_id === message.MessageId,
+        );
+        assert.ok(noticed, `no NOTIFIED audit record for SNS message ${message.MessageId}`);
+        assert.equal(noticed.details.rule_id, rule);
+        return `${noticed.event_id} ${rule}`;
+      })
+      .sort();
+    assert.deepEqual(published, expectedAlerts, 'messages on the topic, none twice');
+    return `${published.length} alerts published, ${deliveredAlerts.length - published.length} redelivered alert(s) not sent again`;
+  });
+
+  const eventsTable = outputString(outputs, 'dynamodb_events_table_name');
+  const itemsOf = async (eventId: string) =>
+    (
+      await clients.documents.send(
+        new QueryCommand({
+          TableName: eventsTable,
+          KeyConditionExpression: 'event_id = :id',
+          ExpressionAttributeValues: { ':id': eventId },
+        }),
+      )
+    ).Items ?? [];
+  for (const [index, bar] of bars.entries()) {
+    const eventId = validIds[index] ?? '';
+    await list.check(`pipeline: ${eventId} stored once, processed, audited`, async () => {
+      const items = await itemsOf(eventId);
+      assert.equal(items.length, 1, 'one item');
+      const item = items[0] as Record<string, unknown>;
+      const alerts = alertsOf(eventId);
+      assert.equal(item.status, alerts.length > 0 ? EventStatus.Notified : EventStatus.Processed);
+      assert.equal(item.timestamp, bar.openTimeInMillis);
+      assert.equal(item.symbol, `${bar.base}-${bar.counter}`);
+      assert.equal(item.price, bar.close);
+      assert.equal(item.volume, bar.volume);
+      assert.equal(typeof item.indicators, 'object');
+      for (const rule of alerts) {
+        assert.equal(
+          (item.alerts as Record<string, { status?: string }> | undefined)?.[rule]?.status,
+          AlertDelivery.Sent,
+          rule,
+        );
+      }
+      const retried = eventId === duplicateId;
+      const expectedTrail = [
+        'ingestion:INGESTED',
+        'processing:PROCESSED',
+        ...alerts.map(() => 'notification:NOTIFIED'),
+        ...(retried ? ['ingestion:DUPLICATE'] : []),
+        ...(retried && reemitted
+          ? ['processing:DUPLICATE', ...alerts.map(() => 'notification:DUPLICATE')]
+          : []),
+      ].sort();
+      assert.deepEqual(trail(eventId), expectedTrail, 'audit trail');
+      return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; audit ${trail(eventId).length} records${retried ? ', retry recorded as DUPLICATE' : ''}`;
+    });
+  }
+  await list.check(
+    `pipeline: ${rejectedId} stored REJECTED with its reason, audited, not passed on`,
+    async () => {
+      const items = await itemsOf(rejectedId);
+      assert.equal(items.length, 1);
+      assert.equal(items[0]?.status, EventStatus.Rejected);
+      const reasons = items[0]?.reasons as { path: string; message: string }[];
+      assert.ok(
+        reasons.some((reason) => reason.path === 'price'),
+        JSON.stringify(reasons),
+      );
+      assert.deepEqual(trail(rejectedId), ['ingestion:REJECTED']);
+      return reasons.map((reason) => `${reason.path}: ${reason.message}`).join('; ');
+    },
+  );
+  await list.check('pipeline: nothing else in the tables, nothing dead-lettered', async () => {
+    const known = new Set([...validIds, rejectedId]);
+    assert.deepEqual(
+      audit.filter((record) => !known.has(String(record.event_id))),
+      [],
+      'audit records of unknown events',
+    );
+    const { Count } = await clients.documents.send(
+      new ScanCommand({ TableName: eventsTable, Select: 'COUNT' }),
+    );
+    assert.equal(Count, known.size, 'items in the events table');
+    for (const queue of resourcesOfType(state, 'aws_sqs_queue').filter((q) => q.name === 'dead_letter')) {
+      const { Attributes } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: String(queue.values.url),
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
+      assert.equal(Attributes?.ApproximateNumberOfMessages, '0', String(queue.values.name));
+    }
+    return `${Count} items, ${audit.length} audit records`;
+  });
+  return { recording, stageOfAccessKey };
+}

@@ -1,0 +1,102 @@
+/** Reading Terraform's JSON views (`terraform show -json`, `terraform output -json`, a saved plan). */
+
+export interface StateResource {
+  address: string;
+  mode: 'managed' | 'data';
+  type: string;
+  name: string;
+  /** The for_each key or count index of the resource instance, if any. */
+  index?: string | number;
+  values: Record<string, unknown>;
+}
+
+interface StateModule {
+  resources?: StateResource[];
+  child_modules?: StateModule[];
+}
+
+export interface ShowState {
+  values?: { root_module?: StateModule };
+}
+
+/** Every managed resource instance of a `terraform show -json` state, modules included. */
+export function managedResources(state: ShowState): StateResource[] {
+  const all: StateResource[] = [];
+  const visit = (module: StateModule | undefined) => {
+    if (!module) return;
+    all.push(...(module.resources ?? []).filter((resource) => resource.mode === 'managed'));
+    for (const child of module.child_modules ?? []) visit(child);
+  };
+  visit(state.values?.root_module);
+  return all;
+}
+
+export function resourcesOfType(state: ShowState, type: string): StateResource[] {
+  return managedResources(state).filter((resource) => resource.type === type);
+}
+
+/** The stage a resource of the stage module belongs to: `module.stage["ingestion"].…` → ingestion. */
+export function stageOf(address: string): string | undefined {
+  return /^module\.stage\["([^"]+)"\]\./.exec(address)?.[1];
+}
+
+export type Outputs = Record<string, { value: unknown; sensitive: boolean }>;
+
+export function outputString(outputs: Outputs, name: string): string {
+  const value = outputs[name]?.value;
+  if (typeof value !== 'string' || value === '') throw new Error(`output ${name} is not a non-empty string`);
+  return value;
+}
+
+export interface PlannedChange {
+  address: string;
+  actions: string[];
+  /** Top-level attributes whose planned value differs from the current one. */
+  attributes: string[];
+}
+
+interface PlanJson {
+  resource_changes?: {
+    address: string;
+    change: { actions: string[]; before: unknown; after: unknown };
+  }[];
+}
+
+/** What a saved plan (`terraform show -json plan`) would change; no-ops and reads are left out. */
+export function plannedChanges(plan: PlanJson): PlannedChange[] {
+  return (plan.resource_changes ?? [])
+    .filter(({ change }) => !change.actions.every((action) => action === 'no-op' || action === 'read'))
+    .map(({ address, change }) => {
+      const before = (change.before ?? {}) as Record<string, unknown>;
+      const after = (change.after ?? {}) as Record<string, unknown>;
+      const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+      const attributes = [...keys]
+        .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+        .sort();
+      return { address, actions: change.actions, attributes };
+    });
+}
+
+/**
+ * What moto leaves out of its answers, so that a second plan shows a change that is moto's, not ours:
+ * GetFunction returns neither DeadLetterConfig nor LoggingConfig, so Terraform plans to set both again
+ * on each function.
+ */
+export const MOTO_KNOWN_OMISSIONS = [
+  {
+    addressPattern: /^module\.stage\["[a-z]+"\]\.aws_lambda_function\.this$/,
+    attributes: ['dead_letter_config', 'logging_config'],
+    why: "moto's GetFunction leaves out DeadLetterConfig and LoggingConfig",
+  },
+] as const;
+
+/** Changes of a second plan that moto's known omissions do not explain. */
+export function unexplainedChanges(changes: readonly PlannedChange[]): PlannedChange[] {
+  return changes.filter((change) => {
+    const omission = MOTO_KNOWN_OMISSIONS.find((known) => known.addressPattern.test(change.address));
+    if (!omission || change.actions.join() !== 'update') return true;
+    return change.attributes.some(
+      (attribute) => !(omission.attributes as readonly string[]).includes(attribute),
+    );
+  });
+}
