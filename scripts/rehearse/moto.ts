@@ -1,6 +1,6 @@
 /**
  * The AWS emulator of the rehearsal: moto's server (`python3 -m moto.server`) on a free loopback port,
- * in its own process group, always stopped by its PID.
+ * always stopped by its PID (the caller does it in a finally and on SIGINT/SIGTERM).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -54,7 +54,6 @@ export async function startMoto(workDir: string): Promise<Moto> {
       MOTO_RECORDER_FILEPATH: join(workDir, 'moto-recording.jsonl'),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { plannedChanges, unexplainedChanges } from '../../scripts/rehearse/state.ts';
+
+const FUNCTION = 'module.stage["ingestion"].aws_lambda_function.this';
+
+function plan(address: string, actions: string[], before: object, after: object) {
+  return { resource_changes: [{ address, change: { actions, before, after } }] };
+}
+
+describe('second plan: only moto known omissions are allowed', () => {
+  it('reads the changed attributes of each planned change, leaving no-ops out', () => {
+    const changes = plannedChanges({
+      resource_changes: [
+        { address: 'aws_sqs_queue.a', change: { actions: ['no-op'], before: { a: 1 }, after: { a: 1 } } },
+        {
+          address: FUNCTION,
+          change: { actions: ['update'], before: { a: 1, b: [] }, after: { a: 1, b: [{ x: 1 }] } },
+        },
+      ],
+    });
+    assert.deepEqual(changes, [{ address: FUNCTION, actions: ['update'], attributes: ['b'] }]);
+  });
+
+  it('explains the dead_letter_config and logging_config moto leaves out of GetFunction', () => {
+    const changes = plannedChanges(
+      plan(
+        FUNCTION,
+        ['update'],
+        { dead_letter_config: [], logging_config: [] },
+        { dead_letter_config: [{}], logging_config: [{}] },
+      ),
+    );
+    assert.deepEqual(unexplainedChanges(changes), []);
+  });
+
+  it('does not explain any other attribute, resource or action', () => {
+    for (const change of [
+      plan(FUNCTION, ['update'], { memory_size: 128 }, { memory_size: 256 }),
+      plan(FUNCTION, ['delete', 'create'], { dead_letter_config: [] }, { dead_letter_config: [{}] }),
+      plan('aws_dynamodb_table.events', ['update'], { logging_config: [] }, { logging_config: [{}] }),
+    ]) {
+      assert.equal(unexplainedChanges(plannedChanges(change)).length, 1, JSON.stringify(change));
+    }
+  });
+});
