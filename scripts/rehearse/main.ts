@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,7 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
     prepareWorkspace({ repositoryRoot: ROOT, dir: work, pluginMirror: PLUGIN_MIRROR, bundlesDir }),
   );
   const logFile = join(REPORT_DIR, 'terraform.log');
+  await mkdir(REPORT_DIR, { recursive: true });
   await writeFile(logFile, '');
   const runnerOptions = {
     executable: terraform,

@@ -73,14 +73,15 @@ export function summary(report: Report, file: string): string {
   const failed = report.checks.filter((check) => !check.ok);
   lines.push(`  checks: ${report.checks.length - failed.length}/${report.checks.length} passed`);
   for (const check of failed) lines.push(`    FAILED ${check.name}: ${check.detail}`);
-  for (const [stage, calls] of Object.entries(report.callsPerStage)) {
-    const audit = report.leastPrivilege[stage];
+  for (const [caller, calls] of Object.entries(report.callsPerStage)) {
+    const audit = report.leastPrivilege[caller];
+    const counts = Object.entries(calls)
+      .map(([action, count]) => `${action} ×${count}`)
+      .join(', ');
     lines.push(
-      `  ${stage}: ${Object.entries(calls)
-        .map(([action, count]) => `${action} ×${count}`)
-        .join(
-          ', ',
-        )}; ${audit?.missing.length ?? '?'} missing, ${audit?.unusedStatements.length ?? '?'} unused statement(s)`,
+      audit
+        ? `  ${caller}: ${counts}; ${audit.missing.length} missing, ${audit.unusedStatements.length} unused statement(s)`
+        : `  ${caller} (not audited): ${counts}`,
     );
   }
   lines.push(
