@@ -94,24 +94,31 @@ async function selfTest(
     const alone = auditPolicy({ Statement: [statement] }, calls, platform);
     return alone.unusedStatements.length === 0 && alone.platformOnly.length === 0;
   });
-  await list.check(`least privilege checker: a ${stage} policy without a used statement misses calls`, () => {
-    assert.ok(used, 'a statement some call uses');
-    const broken = { Statement: policy.Statement.filter((statement) => statement !== used) };
-    const { missing } = auditPolicy(broken, calls, platform);
-    assert.ok(missing.length > 0, `removing ${used.Sid} went unnoticed`);
-    return `without ${used.Sid}: ${missing.join(', ')}`;
-  });
-  await list.check(`least privilege checker: a ${stage} policy with an extra statement has it unused`, () => {
-    const extra: PolicyStatement = {
-      Sid: 'DeliberatelyUnused',
-      Effect: 'Allow',
-      Action: ['dynamodb:DeleteItem'],
-      Resource: policy.Statement.flatMap((statement) => statement.Resource).filter((arn) =>
-        String(arn).includes(':table/'),
-      ),
-    };
-    const { unusedStatements } = auditPolicy({ Statement: [...policy.Statement, extra] }, calls, platform);
-    assert.deepEqual(unusedStatements, ['DeliberatelyUnused']);
-    return 'DeliberatelyUnused reported';
-  });
+  await list.check(
+    `least privilege checker: the ${stage} policy without a used statement misses calls`,
+    () => {
+      assert.ok(used, 'a statement some call uses');
+      const broken = { Statement: policy.Statement.filter((statement) => statement !== used) };
+      const { missing } = auditPolicy(broken, calls, platform);
+      assert.ok(missing.length > 0, `removing ${used.Sid} went unnoticed`);
+      return `without ${used.Sid}: ${missing.join(', ')}`;
+    },
+  );
+  await list.check(
+    `least privilege checker: the ${stage} policy with an extra statement has it unused`,
+    () => {
+      const extra: PolicyStatement = {
+        Sid: 'DeliberatelyUnused',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem'],
+        Resource: policy.Statement.flatMap((statement) => statement.Resource).filter((arn) =>
+          String(arn).includes(':table/'),
+        ),
+      };
+      const before = auditPolicy(policy, calls, platform).unusedStatements;
+      const { unusedStatements } = auditPolicy({ Statement: [...policy.Statement, extra] }, calls, platform);
+      assert.deepEqual(unusedStatements, [...before, 'DeliberatelyUnused']);
+      return 'DeliberatelyUnused reported';
+    },
+  );
 }
