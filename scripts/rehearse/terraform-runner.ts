@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 
+const COMMAND_TIMEOUT_MS = 10 * 60_000;
+
 export interface TerraformResult {
   code: number;
   stdout: string;
@@ -44,6 +46,8 @@ export function terraformRunner(options: {
         cwd: options.cwd,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
+        // A hung command (an API moto answers wrongly forever) must not hold CI until its own limit.
+        timeout: COMMAND_TIMEOUT_MS,
       });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
@@ -67,7 +71,10 @@ export function terraformRunner(options: {
         if (okCodes.includes(result.code)) resolve(result);
         else {
           const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-40).join('\n');
-          reject(new Error(`terraform ${args.join(' ')} exited with ${result.code}:\n${tail}`));
+          const how = child.signalCode
+            ? `was stopped by ${child.signalCode} (timeout ${COMMAND_TIMEOUT_MS / 60_000} min?)`
+            : `exited with ${result.code}`;
+          reject(new Error(`terraform ${args.join(' ')} ${how}:\n${tail}`));
         }
       });
     });
