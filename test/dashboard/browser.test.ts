@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH as CHROMIUM, INSTALL_COMMAND } from '../../scripts/ensure-chromium.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import { putAll, rawEntries, storedEventId } from './market-replay.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-results/dashboard.png';
 /** Set to refresh the README's picture from this run. */
 const README_SCREENSHOT = process.env.UPDATE_DASHBOARD_SCREENSHOT ? 'docs/images/dashboard.png' : undefined;
@@ -43,7 +43,7 @@ let page: Page;
 before(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install chromium' (.ci/run does)`,
+      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with '${INSTALL_COMMAND}' (npm test's pretest does as root)`,
     );
   }
   dataDir = await mkdtemp(join(tmpdir(), 'marketflow-dashboard-'));
