@@ -28,19 +28,33 @@ export function awsCli(args: readonly string[], env: Record<string, string> = {}
   return shell('aws', args, env);
 }
 
-/** Runs a command line through bash, as a reader pastes it. */
-export function bash(script: string, env: Record<string, string> = {}): Promise<AwsCliResult> {
-  return shell('bash', ['-euo', 'pipefail', '-c', script], env);
+/**
+ * Runs a script through bash as a reader pastes it into a fresh shell: no AWS credentials unless the
+ * script sets them, an empty home, and `cwd` as the working directory.
+ */
+export function bash(script: string, cwd: string): Promise<AwsCliResult> {
+  return shell('bash', ['-euo', 'pipefail', '-c', script], {}, { cwd, credentials: false });
 }
 
-function shell(command: string, args: readonly string[], env: Record<string, string>): Promise<AwsCliResult> {
+function shell(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cwd?: string; credentials?: boolean } = {},
+): Promise<AwsCliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       [...args],
       {
-        env: { PATH: process.env.PATH ?? '', HOME: home, ...DUMMY_AWS_ENV, ...env },
-        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          ...(options.credentials === false ? { AWS_EC2_METADATA_DISABLED: 'true' } : DUMMY_AWS_ENV),
+          ...env,
+        },
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+        timeout: 120_000,
       },
       (error, stdout, stderr) => {
         if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
