@@ -68,7 +68,7 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Par
       strict: true,
     }) as typeof parsed;
   } catch (error) {
-    throw new UsageError(describeParseError(error, specs));
+    throw new UsageError(describeParseError(error, specs), { cause: error });
   }
   if (parsed.values.help === true) return parsed;
   const positionals = command.positionals ?? [];
@@ -242,12 +242,14 @@ export async function parseJsonArgument(
     try {
       source = await readFile(text.slice(1));
     } catch (error) {
-      throw new UsageError(`--${flag}: cannot read ${text.slice(1)}: ${(error as Error).message}`);
+      throw new UsageError(`--${flag}: cannot read ${text.slice(1)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   try {
     return JSON.parse(source) as unknown;
   } catch (error) {
-    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -166,7 +166,7 @@ function parseJsonObject(body: string | null): Record<string, unknown> {
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    throw new TypeError(`request body is not valid JSON: ${(error as Error).message}`);
+    throw new TypeError(`request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new TypeError('request body must be a JSON object');

@@ -17,8 +17,8 @@ export const DEFAULT_BUS_NAME = 'default';
 /** An error EventBridge returns for the whole request (HTTP 400, `__type` = name). */
 export class EventBridgeServiceError extends Error {
   readonly httpStatus: number;
-  constructor(name: string, message: string, httpStatus = 400) {
-    super(message);
+  constructor(name: string, message: string, httpStatus = 400, options?: ErrorOptions) {
+    super(message, options);
     this.name = name;
     this.httpStatus = httpStatus;
   }
@@ -145,6 +145,8 @@ export function decodePutEventsBody(body: string): { Entries: PutEventsRequestEn
     throw new EventBridgeServiceError(
       'SerializationException',
       `Request body is not valid JSON: ${(error as Error).message}`,
+      400,
+      { cause: error },
     );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -16,7 +16,7 @@ export function testEventPatternRequest(body: string): { Result: boolean } {
     return testEventPattern(eventPattern, event);
   } catch (error) {
     if (error instanceof InvalidEventPatternException || error instanceof ValidationException) {
-      throw new EventBridgeServiceError(error.name, error.message);
+      throw new EventBridgeServiceError(error.name, error.message, 400, { cause: error });
     }
     throw error;
   }
@@ -30,6 +30,8 @@ function decodeBody(body: string): Record<string, unknown> {
     throw new EventBridgeServiceError(
       'SerializationException',
       `Request body is not valid JSON: ${(error as Error).message}`,
+      400,
+      { cause: error },
     );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

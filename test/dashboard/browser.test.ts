@@ -12,8 +12,6 @@ import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import { putAll, rawEntries, storedEventId } from './market-replay.ts';
 
 const SCREENSHOT = 'test-results/dashboard.png';
-/** Set to refresh the README's picture from this run. */
-const README_SCREENSHOT = process.env.UPDATE_DASHBOARD_SCREENSHOT ? 'docs/images/dashboard.png' : undefined;
 
 /**
  * Price levels inside the range of the first bars of 2021-02-19 (50,800–51,930), so that the slice
@@ -245,8 +243,5 @@ test('the dashboard shows a replay of real bars live', async (t) => {
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.ok(statSync(SCREENSHOT).size > 10_000);
-    // The README's copy: the top of the page (every panel shows), small enough to commit.
-    if (README_SCREENSHOT)
-      await page.screenshot({ path: README_SCREENSHOT, clip: { x: 0, y: 0, width: 1440, height: 1250 } });
   });
 });

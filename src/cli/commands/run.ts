@@ -148,7 +148,7 @@ function chaosOption(rate: string | undefined, seed: string | undefined) {
   try {
     return { rate: parseChaosRate(rate), seed: seed === undefined ? 1 : parseChaosSeed(seed) };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message, { cause: error });
   }
 }
 
@@ -157,7 +157,14 @@ async function loadBooks() {
     import('../../local/books.ts'),
     import('../../local/chaos/fault-plan.ts'),
   ]);
-  return { ...books, CHAOS_RUN_TIMING: faults.CHAOS_RUN_TIMING, chaosReport: faults.chaosReport };
+  return {
+    collectBooks: books.collectBooks,
+    booksText: books.booksText,
+    PublishedLedger: books.PublishedLedger,
+    readPublishedAlerts: books.readPublishedAlerts,
+    CHAOS_RUN_TIMING: faults.CHAOS_RUN_TIMING,
+    chaosReport: faults.chaosReport,
+  };
 }
 
 /** Refuses a file that cannot be written before the run rather than after it. */

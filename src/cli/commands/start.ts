@@ -121,7 +121,8 @@ export const startCommand: Command = {
         ...(configFile === undefined ? {} : { configFile: resolve(io.cwd ?? process.cwd(), configFile) }),
       });
     } catch (error) {
-      if ((error as Error).name === 'DataDirInUseError') throw new CommandError((error as Error).message);
+      if ((error as Error).name === 'DataDirInUseError')
+        throw new CommandError((error as Error).message, { cause: error });
       throw error;
     }
     const { attachDashboard } = await import('../../local/dashboard/attach.ts');

@@ -131,4 +131,3 @@ export interface StreamMessages {
   symbols: string[];
   latency: LatencyView;
 }
-export type StreamMessageName = keyof StreamMessages;
