@@ -50,7 +50,13 @@ async function main(): Promise<void> {
     });
     await stack.bus.idle();
     console.log(`replayed ${report.sent.length} events`);
-    // Two feed ticks: the last points, alerts and stats reach the page.
+    // As an operator opening the page after the replay sees it: the chart loads the stored history.
+    await page.waitForTimeout(1_500);
+    await page.reload();
+    await page.locator('#connection.live').waitFor();
+    await page.waitForFunction(() =>
+      /bars loaded/.test(document.querySelector('#chart-status')?.textContent ?? ''),
+    );
     await page.waitForTimeout(1_500);
     await page.screenshot({ path: OUTPUT, clip: { x: 0, y: 0, ...VIEWPORT, height: 1250 } });
     console.log(`wrote ${OUTPUT}`);

@@ -138,6 +138,16 @@ export function busDirectory(pipelineBusName: string): BusDirectory {
  * epoch seconds). Wrong types are a `SerializationException`, as the AWS JSON protocol reports them.
  */
 export function decodePutEventsBody(body: string): { Entries: PutEventsRequestEntry[] | undefined } {
+  const raw = decodeRequestObject(body).Entries;
+  if (raw === undefined || raw === null) return { Entries: undefined };
+  if (!Array.isArray(raw)) {
+    throw new EventBridgeServiceError('SerializationException', 'Entries must be a list.');
+  }
+  return { Entries: raw.map((value, index) => decodeEntry(value, index)) };
+}
+
+/** The JSON object of an AWS JSON 1.1 request body (empty = `{}`); anything else is a `SerializationException`. */
+export function decodeRequestObject(body: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body === '' ? '{}' : body);
@@ -152,12 +162,7 @@ export function decodePutEventsBody(body: string): { Entries: PutEventsRequestEn
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new EventBridgeServiceError('SerializationException', 'Request body must be a JSON object.');
   }
-  const raw = (parsed as Record<string, unknown>).Entries;
-  if (raw === undefined || raw === null) return { Entries: undefined };
-  if (!Array.isArray(raw)) {
-    throw new EventBridgeServiceError('SerializationException', 'Entries must be a list.');
-  }
-  return { Entries: raw.map((value, index) => decodeEntry(value, index)) };
+  return parsed as Record<string, unknown>;
 }
 
 const STRING_FIELDS = ['Source', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const;

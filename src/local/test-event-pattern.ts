@@ -1,6 +1,6 @@
 import { InvalidEventPatternException, ValidationException } from '../eventbridge/errors.ts';
 import { testEventPattern } from '../eventbridge/event-pattern.ts';
-import { EventBridgeServiceError } from './put-events.ts';
+import { decodeRequestObject, EventBridgeServiceError } from './put-events.ts';
 
 /**
  * EventBridge `TestEventPattern` on the local endpoint, with AWS's shapes: the request
@@ -9,7 +9,7 @@ import { EventBridgeServiceError } from './put-events.ts';
  * --endpoint-url ...` and the SDK's `TestEventPatternCommand` work against it as against AWS.
  */
 export function testEventPatternRequest(body: string): { Result: boolean } {
-  const request = decodeBody(body);
+  const request = decodeRequestObject(body);
   const eventPattern = requiredString(request, 'EventPattern', 'eventPattern');
   const event = requiredString(request, 'Event', 'event');
   try {
@@ -20,24 +20,6 @@ export function testEventPatternRequest(body: string): { Result: boolean } {
     }
     throw error;
   }
-}
-
-function decodeBody(body: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body === '' ? '{}' : body);
-  } catch (error) {
-    throw new EventBridgeServiceError(
-      'SerializationException',
-      `Request body is not valid JSON: ${(error as Error).message}`,
-      400,
-      { cause: error },
-    );
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new EventBridgeServiceError('SerializationException', 'Request body must be a JSON object.');
-  }
-  return parsed as Record<string, unknown>;
 }
 
 /** AWS names the member in camel case in its constraint messages (`eventPattern`, `event`). */

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { main } from '../../src/cli/main.ts';
 import { ProgressReporter } from '../../src/cli/progress.ts';
 import { type ReplayProgress, replayFiles } from '../../src/cli/replayer.ts';
-import { captureIo } from './cli-io.ts';
+import { runCli } from './cli-io.ts';
 
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -21,11 +20,7 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], cwd = root) {
-  const { io, stdout, stderr } = captureIo({ cwd });
-  const code = await main(argv, io);
-  return { code, stdout: stdout(), stderr: stderr() };
-}
+const cli = (argv: string[]) => runCli(argv, { cwd: root });
 
 describe('negative numbers are values, refused by validation naming the field', () => {
   const cases: [string[], RegExp][] = [

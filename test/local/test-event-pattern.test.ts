@@ -5,18 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { rawEnvelopeJson } from '../cli/cli-io.ts';
 import { awsCli, DUMMY_AWS_ENV } from '../support/aws-cli.ts';
 
-const EVENT = JSON.stringify({
-  id: '1',
-  account: '123456789012',
-  source: 'exchange.cli',
-  time: '2024-01-01T00:00:00Z',
-  region: 'us-east-1',
-  resources: [],
-  'detail-type': 'MarketData.Raw',
-  detail: { symbol: 'BTC-USDT' },
-});
+const EVENT = rawEnvelopeJson({ symbol: 'BTC-USDT' });
 
 let dataDir: string;
 let stack: LocalStack;
