@@ -56,6 +56,24 @@ describe('the AWS CLI commands the docs show, against a stack started in the dir
   }
 });
 
+/** The `npx marketflow test-pattern` commands of the README's `sh` blocks, continuation lines joined. */
+function readmeTestPatternCommands(): string[] {
+  const text = readFileSync(join(PROJECT, 'README.md'), 'utf8');
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((match) => (match[1] as string).replaceAll('\\\n', ' ').split('\n'))
+    .filter((line) => line.startsWith('npx marketflow test-pattern '));
+}
+
+it("the README's test-pattern commands print a match, as printed, from the project directory", async () => {
+  const commands = readmeTestPatternCommands();
+  assert.ok(commands.length > 0);
+  for (const command of commands) {
+    const result = await bash(command, PROJECT);
+    assert.equal(result.code, 0, `${command}\n${result.stderr}`);
+    assert.equal(result.stdout, '{"Result": true}\n');
+  }
+});
+
 describe("the start banner's Try lines", () => {
   it('run as printed in a fresh shell, from the directory start ran in', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'marketflow-banner-'));
