@@ -54,9 +54,10 @@ export async function timeFreshImport(
   try {
     const { importMs, cpuMs } = JSON.parse(stdout) as { importMs: number; cpuMs: number };
     return { wallMs, importMs, cpuMs };
-  } catch {
+  } catch (error) {
     throw new Error(
       `importing ${modulePath}: unreadable timing output ${JSON.stringify(stdout.slice(0, 200))}`,
+      { cause: error },
     );
   }
 }

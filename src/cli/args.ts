@@ -1,4 +1,12 @@
 import { parseArgs } from 'node:util';
+import {
+  explainDecimalString,
+  explainSymbol,
+  NON_NEGATIVE_DECIMAL_PATTERN,
+  POSITIVE_DECIMAL_PATTERN,
+  type Sign,
+  SYMBOL_INPUT_PATTERN,
+} from '../domain/market-fields.ts';
 import type { Command, OptionSpec, OptionValues, ParsedCommandLine } from './command.ts';
 import { UsageError } from './errors.ts';
 
@@ -53,9 +61,14 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Par
   }
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: attachNegativeNumbers(argv, specs),
+      options,
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (error) {
-    throw new UsageError(describeParseError(error, specs));
+    throw new UsageError(describeParseError(error, specs), { cause: error });
   }
   if (parsed.values.help === true) return parsed;
   const positionals = command.positionals ?? [];
@@ -74,6 +87,37 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Par
   return parsed;
 }
 
+/** `-5`, `-0.5`, `-.5`, `-1e3`: a value, never a flag (no flag of the CLI is a digit). */
+const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/;
+
+/**
+ * parseArgs reads the `-5` of `--price -5` as a flag; a string option followed by a negative number
+ * takes it as its value (`--price=-5`), so validation can say what is wrong with the number itself.
+ */
+function attachNegativeNumbers(argv: readonly string[], specs: readonly OptionSpec[]): string[] {
+  const takesValue = new Set(
+    specs
+      .filter((spec) => spec.type === 'string')
+      .flatMap((spec) => [`--${spec.name}`, ...(spec.short ? [`-${spec.short}`] : [])]),
+  );
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    const next = argv[index + 1];
+    if (arg === '--') {
+      args.push(...argv.slice(index));
+      break;
+    }
+    if (takesValue.has(arg) && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      args.push(`${arg}=${next}`);
+      index++;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
 function describeCount(count: number): string {
   return count === 0
     ? 'no positional arguments'
@@ -90,9 +134,11 @@ function describeParseError(error: unknown, specs: readonly OptionSpec[]): strin
       return `unknown option ${flag}: this command accepts ${known}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return message.includes('argument missing')
-        ? `option ${flag} needs a value`
-        : `option ${flag} takes no value (it is a switch)`;
+      if (message.includes('argument missing')) return `option ${flag} needs a value`;
+      if (message.includes('ambiguous')) {
+        return `option ${flag} needs a value (write ${flag}=VALUE for a value that starts with '-')`;
+      }
+      return `option ${flag} takes no value (it is a switch)`;
     default:
       return message;
   }
@@ -168,13 +214,21 @@ export function parsePositiveInteger(flag: string, text: string): number {
   return value;
 }
 
-/** A decimal for `--price`/`--volume`, kept as the text the operator typed so no precision is lost. */
-export function parseDecimal(flag: string, text: string): string {
+/**
+ * A decimal for `--price` (positive) or `--volume` (0 or more), kept as the text the operator typed so
+ * no precision is lost, and refused here with the domain's own reason when ingestion would reject it.
+ */
+export function parseDecimal(flag: string, text: string, sign: Sign): string {
   const trimmed = text.trim();
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(trimmed)) {
-    throw new UsageError(`--${flag} must be a decimal number such as 51613.38, got '${text}'`);
-  }
+  const pattern = sign === 'positive' ? POSITIVE_DECIMAL_PATTERN : NON_NEGATIVE_DECIMAL_PATTERN;
+  if (!pattern.test(trimmed)) throw new UsageError(`--${flag} ${explainDecimalString(trimmed, sign)}`);
   return trimmed;
+}
+
+/** A symbol as ingestion stores it: trimmed and upper-cased (`btc-usdt` finds BTC-USDT). */
+export function parseSymbol(flag: string, text: string): string {
+  if (!SYMBOL_INPUT_PATTERN.test(text)) throw new UsageError(`--${flag} ${explainSymbol(text)}`);
+  return text.trim().toUpperCase();
 }
 
 /** JSON given inline or as `@FILE`; the reader is injected so the caller resolves paths. */
@@ -188,12 +242,14 @@ export async function parseJsonArgument(
     try {
       source = await readFile(text.slice(1));
     } catch (error) {
-      throw new UsageError(`--${flag}: cannot read ${text.slice(1)}: ${(error as Error).message}`);
+      throw new UsageError(`--${flag}: cannot read ${text.slice(1)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   try {
     return JSON.parse(source) as unknown;
   } catch (error) {
-    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }

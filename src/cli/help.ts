@@ -40,7 +40,7 @@ export function programHelp(commands: readonly Command[]): string {
     'Commands:',
     ...commands.map((command) => `  ${command.name.padEnd(width)} ${command.summary}`),
     '',
-    `Run '${PROGRAM} <command> --help' for the options of a command.`,
+    `Run '${PROGRAM} <command> --help' for the options of a command, '${PROGRAM} --version' for the version.`,
     '',
     'Exit codes: 0 success, 1 failure, 2 usage error.',
   ];

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 
 /**
  * Reads replay inputs: a JSON array or JSON lines (detected from the first character), each item a
@@ -27,19 +26,6 @@ export interface InputItem {
   /** Market time in epoch ms, when the item has one (paces replays). */
   timestamp?: number;
   symbol?: string;
-  /** Bytes of the file read so far (progress). */
-  bytesRead: number;
-}
-
-export interface InputFileInfo {
-  file: string;
-  bytes: number;
-}
-
-export async function describeInput(file: string): Promise<InputFileInfo> {
-  const info = await stat(file);
-  if (!info.isFile()) throw new Error(`${file} is not a file`);
-  return { file, bytes: info.size };
 }
 
 /** Turns one parsed JSON value (or unparseable text) into what is published. */
@@ -48,7 +34,7 @@ export function recognize(
   text: string,
   file: string,
   line: number,
-): Omit<InputItem, 'index' | 'bytesRead'> {
+): Omit<InputItem, 'index'> {
   if (isRecord(value)) {
     if (typeof value.base === 'string' && typeof value.counter === 'string')
       return barItem(value, file, line);
@@ -98,11 +84,7 @@ export function barDetail(bar: Record<string, unknown>): Record<string, unknown>
   return detail;
 }
 
-function barItem(
-  bar: Record<string, unknown>,
-  file: string,
-  line: number,
-): Omit<InputItem, 'index' | 'bytesRead'> {
+function barItem(bar: Record<string, unknown>, file: string, line: number): Omit<InputItem, 'index'> {
   const detail = barDetail(bar);
   return withOptional(
     { file, line, kind: 'bar', source: BAR_SOURCE, detail },
@@ -150,7 +132,6 @@ export function normalizeSymbol(symbol: string): string {
 interface RawElement {
   text: string;
   line: number;
-  bytesRead: number;
 }
 
 /** Streams the items of one file. */
@@ -165,7 +146,7 @@ export async function* readInput(file: string): AsyncGenerator<InputItem> {
       parsed = false;
     }
     const item = recognize(parsed ? value : undefined, element.text, file, element.line);
-    yield { ...item, index, bytesRead: element.bytesRead };
+    yield { ...item, index };
     index += 1;
   }
 }
@@ -178,7 +159,6 @@ async function* readElements(file: string): AsyncGenerator<RawElement> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   let mode: 'unknown' | 'array' | 'lines' | 'after-array' = 'unknown';
   let buffer = '';
-  let bytesRead = 0;
   let line = 1;
   let elementLine = 1;
   let depth = 0;
@@ -186,7 +166,6 @@ async function* readElements(file: string): AsyncGenerator<RawElement> {
   let escaped = false;
 
   for await (const chunk of stream as AsyncIterable<string>) {
-    bytesRead += Buffer.byteLength(chunk);
     for (let position = 0; position < chunk.length; position += 1) {
       const char = chunk[position] as string;
       if (mode === 'unknown') {
@@ -204,7 +183,7 @@ async function* readElements(file: string): AsyncGenerator<RawElement> {
       if (mode === 'lines') {
         if (char === '\n') {
           const text = buffer.trim();
-          if (text !== '') yield { text, line: elementLine, bytesRead };
+          if (text !== '') yield { text, line: elementLine };
           buffer = '';
           line += 1;
           elementLine = line;
@@ -231,8 +210,8 @@ async function* readElements(file: string): AsyncGenerator<RawElement> {
       }
       if (depth === 1 && (char === ',' || char === ']')) {
         const text = buffer.trim();
-        if (text !== '') yield { text, line: elementLine, bytesRead };
-        else if (char === ',') yield { text: '', line, bytesRead };
+        if (text !== '') yield { text, line: elementLine };
+        else if (char === ',') yield { text: '', line };
         buffer = '';
         if (char === ']') {
           depth = 0;
@@ -249,7 +228,7 @@ async function* readElements(file: string): AsyncGenerator<RawElement> {
   }
   if (mode === 'lines') {
     const text = buffer.trim();
-    if (text !== '') yield { text, line: elementLine, bytesRead };
+    if (text !== '') yield { text, line: elementLine };
   } else if (mode === 'array') {
     throw new Error(`${file}:${line}: the JSON array is not closed (missing ']')`);
   }

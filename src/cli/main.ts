@@ -1,3 +1,4 @@
+import packageJson from '../../package.json' with { type: 'json' };
 import { parseCommandLine } from './args.ts';
 import type { Command } from './command.ts';
 import { CommandError, ExitCode, UsageError } from './errors.ts';
@@ -31,6 +32,10 @@ export async function main(
   if (first === undefined) {
     io.stderr.write(programHelp(commands));
     return ExitCode.Usage;
+  }
+  if (first === '--version' || first === '-V' || first === 'version') {
+    writeLine(io.stdout, `marketflow ${packageJson.version}`);
+    return ExitCode.Ok;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? findCommand(argv.slice(1), commands) : undefined;

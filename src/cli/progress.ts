@@ -17,7 +17,7 @@ export class ProgressReporter {
   #lastDrawnAt: number;
   #lastLine = '';
   #drawn = false;
-  #latest: ReplayProgress = { bytesRead: 0, bytesTotal: 0, sent: 0, failed: 0 };
+  #latest: ReplayProgress = { total: 0, sent: 0, failed: 0 };
 
   constructor(writer: Writer, options: { extra?: () => string; now?: () => number } = {}) {
     this.#writer = writer;
@@ -56,7 +56,8 @@ export class ProgressReporter {
   }
 
   #render(progress: ReplayProgress, now: number): string {
-    const fraction = progress.bytesTotal === 0 ? 1 : Math.min(1, progress.bytesRead / progress.bytesTotal);
+    const done = progress.sent + progress.failed;
+    const fraction = progress.total === 0 ? 1 : Math.min(1, done / progress.total);
     const seconds = Math.max(0.001, (now - this.#startedAt) / 1000);
     const rate = Math.round(progress.sent / seconds);
     const percent = `${Math.floor(fraction * 100)}%`.padStart(4);

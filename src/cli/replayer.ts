@@ -2,7 +2,7 @@ import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/clien
 import { DetailType } from '../domain/event-types.ts';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
 import type { Speed } from './args.ts';
-import { describeInput, type InputItem, type InputItemKind, normalizeSymbol, readInput } from './input.ts';
+import { type InputItem, type InputItemKind, normalizeSymbol, readInput } from './input.ts';
 
 /**
  * Publishes input files through PutEvents: files side by side, each paced by its own market time
@@ -38,8 +38,8 @@ export interface PutFailure {
 }
 
 export interface ReplayProgress {
-  bytesRead: number;
-  bytesTotal: number;
+  /** Events the files hold (after `--symbols`): sent + failed reach it when the replay is done. */
+  total: number;
   sent: number;
   failed: number;
 }
@@ -88,7 +88,10 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
   const concurrency = options.concurrency ?? 4;
   const wanted =
     options.symbols && options.symbols.length > 0 ? new Set(options.symbols.map(normalizeSymbol)) : undefined;
-  const infos = await Promise.all(options.files.map((file) => describeInput(file)));
+  const isWanted = (item: InputItem): boolean =>
+    !wanted || (item.symbol !== undefined && wanted.has(normalizeSymbol(item.symbol)));
+  // Progress is in events, so the files are counted first (a streaming pass, nothing held).
+  const total = options.onProgress ? await countItems(options.files, isWanted) : 0;
   const report: ReplayReport = {
     sent: [],
     failures: [],
@@ -98,12 +101,9 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
     finishedAt: 0,
     aborted: false,
   };
-  const bytesRead = new Map<string, number>();
-  const bytesTotal = infos.reduce((total, info) => total + info.bytes, 0);
   const progress = (): void =>
     options.onProgress?.({
-      bytesRead: [...bytesRead.values()].reduce((total, value) => total + value, 0),
-      bytesTotal,
+      total,
       sent: report.sent.length,
       failed: report.failures.length,
     });
@@ -173,8 +173,7 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
         report.aborted = true;
         break;
       }
-      bytesRead.set(file, item.bytesRead);
-      if (wanted && (item.symbol === undefined || !wanted.has(normalizeSymbol(item.symbol)))) {
+      if (!isWanted(item)) {
         report.filteredOut += 1;
         continue;
       }
@@ -214,6 +213,14 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
   report.finishedAt = now();
   progress();
   return report;
+}
+
+async function countItems(files: readonly string[], isWanted: (item: InputItem) => boolean): Promise<number> {
+  let count = 0;
+  for (const file of files) {
+    for await (const item of readInput(file)) if (isWanted(item)) count += 1;
+  }
+  return count;
 }
 
 function sentEventOf(item: InputItem, eventId: string, putAt: number): SentEvent {

@@ -16,7 +16,9 @@ export function parseParameterValue<K extends ParameterKey>(key: K, raw: string)
       try {
         json = JSON.parse(raw);
       } catch (error) {
-        throw new ConfigurationError(`${name}: not valid JSON (${(error as Error).message})`);
+        throw new ConfigurationError(`${name}: not valid JSON (${(error as Error).message})`, {
+          cause: error,
+        });
       }
       const parsed = parseAlertRules(json);
       if (!parsed.ok) {

@@ -140,19 +140,28 @@ function measuredAlertRate(results: Record<string, unknown>): number | undefined
   return finite(core.figures.alert_rate, 'domain-core.figures.alert_rate');
 }
 
-export async function loadMeasuredInputs(file: string): Promise<MeasuredInputs> {
+/**
+ * The measured inputs in `file`. The default file may be missing or hold no benchmark figures (then the
+ * built-in defaults apply); a file the operator named (`required`) must exist and hold them.
+ */
+export async function loadMeasuredInputs(file: string, required = false): Promise<MeasuredInputs> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_MEASURED;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return DEFAULT_MEASURED;
+    throw new Error(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
-  return measuredFromResults(parsed, file) ?? DEFAULT_MEASURED;
+  const measured = measuredFromResults(parsed, file);
+  if (measured) return measured;
+  if (required) throw new Error(`${file} holds no stages-warm figures (write it with npm run bench)`);
+  return DEFAULT_MEASURED;
 }

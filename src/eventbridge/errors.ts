@@ -10,8 +10,8 @@ export class InvalidEventPatternException extends Error {
   /** The part after `Event pattern is not valid. Reason: `. */
   readonly reason: string;
 
-  constructor(reason: string) {
-    super(INVALID_PATTERN_PREFIX + reason);
+  constructor(reason: string, options?: ErrorOptions) {
+    super(INVALID_PATTERN_PREFIX + reason, options);
     this.reason = reason;
   }
 }

@@ -20,7 +20,8 @@ export function compileEventPattern(pattern: string | unknown): CompiledPattern 
   try {
     return { [matcherOf]: new PatternMatcher(compileSubRules(source)) };
   } catch (error) {
-    if (error instanceof PatternSyntaxError) throw new InvalidEventPatternException(error.message);
+    if (error instanceof PatternSyntaxError)
+      throw new InvalidEventPatternException(error.message, { cause: error });
     throw error;
   }
 }
@@ -39,8 +40,8 @@ function parseTestEvent(event: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(event);
-  } catch {
-    throw new ValidationException(INVALID_EVENT);
+  } catch (error) {
+    throw new ValidationException(INVALID_EVENT, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new ValidationException(INVALID_EVENT);

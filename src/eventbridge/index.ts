@@ -6,4 +6,4 @@ export {
   REQUIRED_EVENT_FIELDS,
   testEventPattern,
 } from './event-pattern.ts';
-export { runTestPattern, type TestPatternOutput } from './test-pattern-output.ts';
+export { runTestPattern } from './test-pattern-output.ts';

@@ -86,14 +86,3 @@ export async function writeEndpointsFile(dataDir: string, endpoints: EndpointsFi
 export async function removeEndpointsFile(dataDir: string): Promise<void> {
   await unlink(endpointsPath(dataDir)).catch(() => {});
 }
-
-/** The endpoints of the stack running on this data directory, or null when none is live. */
-export async function readLiveEndpoints(dataDir: string): Promise<EndpointsFile | null> {
-  let endpoints: EndpointsFile;
-  try {
-    endpoints = JSON.parse(await readFile(endpointsPath(dataDir), 'utf8')) as EndpointsFile;
-  } catch {
-    return null;
-  }
-  return isProcessAlive(endpoints.pid) ? endpoints : null;
-}

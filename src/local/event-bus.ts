@@ -6,7 +6,7 @@ import type {
 import type { Stage } from '../domain/event-types.ts';
 import type { AsyncInvoker, Envelope } from './async-invoker.ts';
 import type { ArchivedEvent, EventArchive } from './event-archive.ts';
-import { type BusDirectory, checkRequestLimits, DEFAULT_BUS_NAME, toEnvelope } from './put-events.ts';
+import { type BusDirectory, checkRequestLimits, toEnvelope } from './put-events.ts';
 import type { StageRule } from './rules.ts';
 import type { RuntimeEventEmitter } from './runtime-events.ts';
 import type { WorkTracker } from './work-tracker.ts';
@@ -124,5 +124,3 @@ export class LocalEventBus {
     });
   }
 }
-
-export { DEFAULT_BUS_NAME };

@@ -8,9 +8,11 @@ import { validateRange } from './event-archive.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from './put-events.ts';
 import type { RuntimeStats } from './runtime-stats.ts';
+import { testEventPatternRequest } from './test-event-pattern.ts';
 
 const AMZ_JSON = 'application/x-amz-json-1.1';
 const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
+const TEST_EVENT_PATTERN_TARGET = 'AWSEvents.TestEventPattern';
 /** Bodies are read up to here; a valid PutEvents request is far smaller (256 KB of payload). */
 const MAX_BODY_BYTES = 4 * MAX_REQUEST_BYTES;
 
@@ -22,8 +24,8 @@ export interface HttpApiDependencies {
 }
 
 /**
- * The loopback HTTP server of the local runtime: EventBridge `PutEvents` (AWS JSON 1.1, so the real
- * SDK and CLI work with `--endpoint-url`) on `/`, and the operator's admin API under `/admin/`.
+ * The loopback HTTP server of the local runtime: EventBridge `PutEvents` and `TestEventPattern` (AWS
+ * JSON 1.1, so the real SDK and CLI work with `--endpoint-url`) on `/`, and the operator's admin API under `/admin/`.
  */
 export async function startHttpApi(
   dependencies: HttpApiDependencies,
@@ -76,7 +78,7 @@ async function handleEventBridge(
     if (request.method !== 'POST')
       throw new EventBridgeServiceError('UnknownOperationException', 'Only POST is supported.');
     const target = request.headers['x-amz-target'];
-    if (target !== PUT_EVENTS_TARGET) {
+    if (target !== PUT_EVENTS_TARGET && target !== TEST_EVENT_PATTERN_TARGET) {
       throw new EventBridgeServiceError(
         'UnknownOperationException',
         target === undefined ? 'Missing X-Amz-Target header.' : `Unknown operation ${String(target)}.`,
@@ -88,8 +90,10 @@ async function handleEventBridge(
         'Total size of the entries in the request is over the limit.',
       );
     }
-    const decoded = decodePutEventsBody(body);
-    const result = await deps.bus.putEvents(decoded);
+    const result =
+      target === TEST_EVENT_PATTERN_TARGET
+        ? testEventPatternRequest(body)
+        : await deps.bus.putEvents(decodePutEventsBody(body));
     sendAmzJson(response, 200, result, requestId);
   } catch (error) {
     if (error instanceof EventBridgeServiceError) {
@@ -162,7 +166,7 @@ function parseJsonObject(body: string | null): Record<string, unknown> {
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    throw new TypeError(`request body is not valid JSON: ${(error as Error).message}`);
+    throw new TypeError(`request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new TypeError('request body must be a JSON object');

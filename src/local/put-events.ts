@@ -17,8 +17,8 @@ export const DEFAULT_BUS_NAME = 'default';
 /** An error EventBridge returns for the whole request (HTTP 400, `__type` = name). */
 export class EventBridgeServiceError extends Error {
   readonly httpStatus: number;
-  constructor(name: string, message: string, httpStatus = 400) {
-    super(message);
+  constructor(name: string, message: string, httpStatus = 400, options?: ErrorOptions) {
+    super(message, options);
     this.name = name;
     this.httpStatus = httpStatus;
   }
@@ -138,6 +138,16 @@ export function busDirectory(pipelineBusName: string): BusDirectory {
  * epoch seconds). Wrong types are a `SerializationException`, as the AWS JSON protocol reports them.
  */
 export function decodePutEventsBody(body: string): { Entries: PutEventsRequestEntry[] | undefined } {
+  const raw = decodeRequestObject(body).Entries;
+  if (raw === undefined || raw === null) return { Entries: undefined };
+  if (!Array.isArray(raw)) {
+    throw new EventBridgeServiceError('SerializationException', 'Entries must be a list.');
+  }
+  return { Entries: raw.map((value, index) => decodeEntry(value, index)) };
+}
+
+/** The JSON object of an AWS JSON 1.1 request body (empty = `{}`); anything else is a `SerializationException`. */
+export function decodeRequestObject(body: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body === '' ? '{}' : body);
@@ -145,17 +155,14 @@ export function decodePutEventsBody(body: string): { Entries: PutEventsRequestEn
     throw new EventBridgeServiceError(
       'SerializationException',
       `Request body is not valid JSON: ${(error as Error).message}`,
+      400,
+      { cause: error },
     );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new EventBridgeServiceError('SerializationException', 'Request body must be a JSON object.');
   }
-  const raw = (parsed as Record<string, unknown>).Entries;
-  if (raw === undefined || raw === null) return { Entries: undefined };
-  if (!Array.isArray(raw)) {
-    throw new EventBridgeServiceError('SerializationException', 'Entries must be a list.');
-  }
-  return { Entries: raw.map((value, index) => decodeEntry(value, index)) };
+  return parsed as Record<string, unknown>;
 }
 
 const STRING_FIELDS = ['Source', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const;

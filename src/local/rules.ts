@@ -23,13 +23,19 @@ export async function loadStageRules(patternsDir: string = DEFAULT_PATTERNS_DIR)
       } catch (error) {
         throw new Error(
           `cannot read the event pattern of stage ${stage} at ${source}: ${(error as Error).message}`,
+          { cause: error },
         );
       }
       let compiled: ReturnType<typeof compileEventPattern>;
       try {
         compiled = compileEventPattern(text);
       } catch (error) {
-        throw new Error(`invalid event pattern for stage ${stage} in ${source}: ${(error as Error).message}`);
+        throw new Error(
+          `invalid event pattern for stage ${stage} in ${source}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
       return { stage, source, matches: (event: unknown) => matchesEventPattern(compiled, event) };
     }),

@@ -3,10 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/main.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import { createStageHandlers } from '../../src/stages/index.ts';
-import { captureIo } from './cli-io.ts';
+import { runCli } from './cli-io.ts';
 
 let root: string;
 before(async () => {
@@ -16,11 +15,7 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const { io, stdout, stderr } = captureIo();
-  const code = await main(argv, io);
-  return { code, stdout: stdout(), stderr: stderr() };
-}
+const cli = (argv: string[]) => runCli(argv);
 
 describe('send, query and audit on an embedded stack opened per command', () => {
   it('sends an event, finds it by symbol with its exact price, and follows its trail', async () => {

@@ -4,18 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
-import { captureIo } from './cli-io.ts';
+import { captureIo, rawEnvelopeJson } from './cli-io.ts';
 
-const EVENT = JSON.stringify({
-  id: '1',
-  account: '123456789012',
-  source: 'exchange.cli',
-  time: '2024-01-01T00:00:00Z',
-  region: 'us-east-1',
-  resources: [],
-  'detail-type': 'MarketData.Raw',
-  detail: { symbol: 'BTC-USDT', price: 300 },
-});
+const EVENT = rawEnvelopeJson({ symbol: 'BTC-USDT', price: 300 });
 
 async function testPattern(pattern: string, event = EVENT) {
   const { io, stdout, stderr } = captureIo();

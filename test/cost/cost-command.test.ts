@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
 
@@ -7,6 +8,8 @@ function capture() {
   let err = '';
   return {
     io: {
+      // No bench/results/latest.json under the temporary directory: the built-in defaults apply.
+      cwd: tmpdir(),
       stdout: { write: (text: string) => (out += text) },
       stderr: { write: (text: string) => (err += text) },
     },
@@ -18,10 +21,7 @@ function capture() {
 describe('marketflow cost', () => {
   it('prints the monthly cost, idle cost and capacity for the workload', async () => {
     const run = capture();
-    const code = await main(
-      ['cost', '--events-per-minute', '10000', '--results', '/nonexistent/latest.json'],
-      run.io,
-    );
+    const code = await main(['cost', '--events-per-minute', '10000'], run.io);
     assert.equal(code, 0);
     assert.match(run.out(), /Workload: 10,000 events\/min, 24 h\/day/);
     assert.match(run.out(), /built-in defaults/);
@@ -32,18 +32,7 @@ describe('marketflow cost', () => {
   it('prints JSON whose total is the sum of its services', async () => {
     const run = capture();
     const code = await main(
-      [
-        'cost',
-        '--events-per-minute',
-        '100000',
-        '--hours-per-day',
-        '8',
-        '--alert-rate',
-        '0.01',
-        '--json',
-        '--results',
-        '/nonexistent/x.json',
-      ],
+      ['cost', '--events-per-minute', '100000', '--hours-per-day', '8', '--alert-rate', '0.01', '--json'],
       run.io,
     );
     assert.equal(code, 0);

@@ -5,15 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH as CHROMIUM, INSTALL_COMMAND } from '../../scripts/ensure-chromium.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import { putAll, rawEntries, storedEventId } from './market-replay.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-results/dashboard.png';
-/** Set to refresh the README's picture from this run. */
-const README_SCREENSHOT = process.env.UPDATE_DASHBOARD_SCREENSHOT ? 'docs/images/dashboard.png' : undefined;
 
 /**
  * Price levels inside the range of the first bars of 2021-02-19 (50,800–51,930), so that the slice
@@ -43,7 +41,7 @@ let page: Page;
 before(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install chromium' (.ci/run does)`,
+      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with '${INSTALL_COMMAND}' (npm test's pretest does as root)`,
     );
   }
   dataDir = await mkdtemp(join(tmpdir(), 'marketflow-dashboard-'));
@@ -245,8 +243,5 @@ test('the dashboard shows a replay of real bars live', async (t) => {
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.ok(statSync(SCREENSHOT).size > 10_000);
-    // The README's copy: the top of the page (every panel shows), small enough to commit.
-    if (README_SCREENSHOT)
-      await page.screenshot({ path: README_SCREENSHOT, clip: { x: 0, y: 0, width: 1440, height: 1250 } });
   });
 });

@@ -80,13 +80,15 @@ export async function readConfigFile(
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the configuration file ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read the configuration file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new TypeError(`${path}: not valid JSON: ${(error as Error).message}`);
+    throw new TypeError(`${path}: not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   return applyConfigOverrides(base, parsed, path);
 }

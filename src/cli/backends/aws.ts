@@ -63,6 +63,30 @@ export function archiveName(environment: string): string {
 }
 
 /**
+ * The SDK's words for a machine without a region or credentials ("Region is missing", "Could not load
+ * credentials from any providers") turned into what to do about it; undefined for any other error.
+ */
+export function explainAwsSetupError(error: unknown): CommandError | undefined {
+  const name = (error as { name?: unknown }).name;
+  const message = error instanceof Error ? error.message : '';
+  if (message === 'Region is missing') {
+    return new CommandError(
+      '--aws needs an AWS region: pass --region (e.g. --region us-east-1), set AWS_REGION, or set a region ' +
+        'in the profile you use (aws configure)',
+      { cause: error },
+    );
+  }
+  if (name === 'CredentialsProviderError') {
+    return new CommandError(
+      `--aws found no AWS credentials (${message}): set AWS_PROFILE to a configured profile, ` +
+        'run aws configure or aws sso login, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      { cause: error },
+    );
+  }
+  return undefined;
+}
+
+/**
  * The deployed stack: names from SSM Parameter Store under `/marketflow/<env>`, the standard
  * credential chain, dead-letter queues read and redriven through SQS, archive replays started with
  * EventBridge `StartReplay`.
@@ -210,6 +234,10 @@ export class AwsBackend implements OperatorBackend {
       }),
     );
     return { replayName, ...(response.State ? { state: response.State } : {}) };
+  }
+
+  explainError(error: unknown): Error | undefined {
+    return explainAwsSetupError(error);
   }
 
   async close(): Promise<void> {

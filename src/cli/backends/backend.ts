@@ -22,6 +22,8 @@ export interface OperatorBackend {
   listDeadLetters(stage?: Stage): Promise<DeadLetterView[]>;
   redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome>;
   replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome>;
+  /** What to tell the operator instead of a raw error from this backend, when there is something to say. */
+  explainError?(error: unknown): Error | undefined;
   /** Lets work the command started finish (embedded stack), then releases everything. */
   close(): Promise<void>;
 }

@@ -68,6 +68,8 @@ export async function withBackend<T>(
   const backend = await openBackend(values, io);
   try {
     return await work(backend);
+  } catch (error) {
+    throw backend.explainError?.(error) ?? error;
   } finally {
     await backend.close();
   }

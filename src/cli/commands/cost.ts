@@ -1,14 +1,16 @@
 import { resolve } from 'node:path';
-import { defaultInputs, loadMeasuredInputs } from '../../cost/inputs.ts';
+import { defaultInputs, loadMeasuredInputs, type MeasuredInputs } from '../../cost/inputs.ts';
 import { type CostReport, costReport } from '../../cost/model.ts';
 import { PRICES } from '../../cost/prices.ts';
 import { booleanOption, parsePositiveInteger, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
-import { UsageError } from '../errors.ts';
+import { CommandError, UsageError } from '../errors.ts';
 import { json, table } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
 
 const DEFAULT_RESULTS = 'bench/results/latest.json';
+/** Far above any workload the pipeline is built for, and low enough that every figure stays finite. */
+const MAX_EVENTS_PER_MINUTE = 1_000_000_000;
 
 function positiveNumber(
   flag: string,
@@ -138,19 +140,34 @@ export const costCommand: Command = {
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();
-    const resultsFile = resolve(cwd, stringOption(values, 'results') ?? DEFAULT_RESULTS);
-    const measured = await loadMeasuredInputs(resultsFile);
+    const resultsOption = stringOption(values, 'results');
+    const resultsFile = resolve(cwd, resultsOption ?? DEFAULT_RESULTS);
+    let measured: MeasuredInputs;
+    try {
+      measured = await loadMeasuredInputs(resultsFile, resultsOption !== undefined);
+    } catch (error) {
+      const message = (error as Error).message;
+      throw resultsOption === undefined
+        ? new CommandError(message, { cause: error })
+        : new UsageError(`--results ${message}`, { cause: error });
+    }
     const inputs = defaultInputs(measured);
     inputs.eventsPerMinute = positiveNumber(
       'events-per-minute',
       stringOption(values, 'events-per-minute'),
       10_000,
+      MAX_EVENTS_PER_MINUTE,
     );
     inputs.hoursPerDay = positiveNumber('hours-per-day', stringOption(values, 'hours-per-day'), 24, 24);
     inputs.alertRate = fraction('alert-rate', stringOption(values, 'alert-rate'), measured.alertRate);
     const batch = stringOption(values, 'batch-size');
     if (batch !== undefined) inputs.sqsBatchSize = parsePositiveInteger('batch-size', batch);
     const report = costReport(inputs);
+    if (!Number.isFinite(report.monthlyUsd) || !Number.isFinite(report.usdPerMillionEvents)) {
+      throw new CommandError(
+        `the cost of this workload is not a finite number (monthly ${report.monthlyUsd}); check the inputs`,
+      );
+    }
     if (booleanOption(values, 'json')) {
       writeLine(
         io.stdout,

@@ -41,6 +41,7 @@ export async function inputFiles(values: OptionValues, cwd: string): Promise<str
     } catch (error) {
       throw new UsageError(
         `--input ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
       );
     }
   }

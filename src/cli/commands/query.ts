@@ -1,6 +1,7 @@
 import {
   booleanOption,
   parsePositiveInteger,
+  parseSymbol,
   parseTime,
   requiredString,
   stringOption,
@@ -24,7 +25,7 @@ export const queryCommand: Command = {
       name: 'symbol',
       type: 'string',
       value: 'S',
-      description: 'Symbol as stored, e.g. BTC-USDT (required).',
+      description: 'Symbol, e.g. BTC-USDT (required; upper-cased as ingestion stores it).',
     },
     {
       name: 'since',
@@ -46,7 +47,7 @@ export const queryCommand: Command = {
     'marketflow query --symbol BTC-USDT --since 2021-02-19T12:00:00Z --json',
   ],
   async run({ values }, io: CliIo) {
-    const symbol = requiredString(values, 'symbol', 'the symbol whose events to show');
+    const symbol = parseSymbol('symbol', requiredString(values, 'symbol', 'the symbol whose events to show'));
     const sinceText = stringOption(values, 'since');
     const since = sinceText === undefined ? undefined : parseTime('since', sinceText);
     const limitText = stringOption(values, 'limit');

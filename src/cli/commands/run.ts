@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chaosReportText, parseChaosRate, parseChaosSeed } from '../../local/chaos/fault-plan.ts';
 import { listOption, stringOption } from '../args.ts';
 import type { StoredEventItem } from '../backends/backend.ts';
@@ -70,6 +70,7 @@ export const runCommand: Command = {
       throw new UsageError(`--summary must be json or text, got '${format}'`);
     const exportText = stringOption(values, 'export');
     const exportPath = exportText === undefined ? undefined : resolve(cwd, exportText);
+    if (exportPath !== undefined) await checkWritable('export', exportPath);
     const dataDirText = stringOption(values, 'data-dir');
     const inMemory = dataDirText === undefined;
     // An in-memory stack still writes its lock and endpoints file: a private directory keeps it off a running `start`.
@@ -147,7 +148,7 @@ function chaosOption(rate: string | undefined, seed: string | undefined) {
   try {
     return { rate: parseChaosRate(rate), seed: seed === undefined ? 1 : parseChaosSeed(seed) };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message, { cause: error });
   }
 }
 
@@ -156,7 +157,33 @@ async function loadBooks() {
     import('../../local/books.ts'),
     import('../../local/chaos/fault-plan.ts'),
   ]);
-  return { ...books, CHAOS_RUN_TIMING: faults.CHAOS_RUN_TIMING, chaosReport: faults.chaosReport };
+  return {
+    collectBooks: books.collectBooks,
+    booksText: books.booksText,
+    PublishedLedger: books.PublishedLedger,
+    readPublishedAlerts: books.readPublishedAlerts,
+    CHAOS_RUN_TIMING: faults.CHAOS_RUN_TIMING,
+    chaosReport: faults.chaosReport,
+  };
+}
+
+/** Refuses a file that cannot be written before the run rather than after it. */
+async function checkWritable(flag: string, path: string): Promise<void> {
+  const fileStat = await stat(path).catch(() => undefined);
+  const target = fileStat ? path : dirname(path);
+  const targetStat = fileStat ?? (await stat(target).catch(() => undefined));
+  const problem =
+    targetStat === undefined
+      ? `directory ${target} does not exist`
+      : fileStat?.isDirectory()
+        ? 'it is a directory'
+        : !targetStat.isDirectory() && !fileStat
+          ? `${target} is not a directory`
+          : await access(target, constants.W_OK).then(
+              () => undefined,
+              () => `${target} is not writable`,
+            );
+  if (problem !== undefined) throw new UsageError(`--${flag} cannot write ${path}: ${problem}`);
 }
 
 /** One stored item per line, plain JSON (numbers as numbers, maps as objects). */

@@ -66,9 +66,9 @@ export const sendCommand: Command = {
     const symbol = stringOption(values, 'symbol');
     if (symbol !== undefined) detail.symbol = symbol;
     const price = stringOption(values, 'price');
-    if (price !== undefined) detail.price = parseDecimal('price', price);
+    if (price !== undefined) detail.price = parseDecimal('price', price, 'positive');
     const volume = stringOption(values, 'volume');
-    if (volume !== undefined) detail.volume = parseDecimal('volume', volume);
+    if (volume !== undefined) detail.volume = parseDecimal('volume', volume, 'non-negative');
     const timestamp = stringOption(values, 'timestamp');
     detail.timestamp =
       timestamp !== undefined ? parseTime('timestamp', timestamp) : (detail.timestamp ?? Date.now());

@@ -6,7 +6,7 @@ import type { PublishedNotification } from '../../adapters/local/notifier.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { booleanOption, stringOption } from '../args.ts';
 import { runningStackEndpoints } from '../backends/endpoints-file.ts';
-import { dataDirOf } from '../backends/open.ts';
+import { DEFAULT_DATA_DIR, dataDirOf } from '../backends/open.ts';
 import type { Command } from '../command.ts';
 import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
 import { CommandError, ExitCode, UsageError } from '../errors.ts';
@@ -121,7 +121,8 @@ export const startCommand: Command = {
         ...(configFile === undefined ? {} : { configFile: resolve(io.cwd ?? process.cwd(), configFile) }),
       });
     } catch (error) {
-      if ((error as Error).name === 'DataDirInUseError') throw new CommandError((error as Error).message);
+      if ((error as Error).name === 'DataDirInUseError')
+        throw new CommandError((error as Error).message, { cause: error });
       throw error;
     }
     const { attachDashboard } = await import('../../local/dashboard/attach.ts');
@@ -190,15 +191,8 @@ function printBanner(
     `marketflow local stack is up (${options.inMemory ? 'in memory' : `data in ${stack.dataDir}`})`,
   );
   for (const [name, value] of rows) writeLine(out, `  ${name.padEnd(22)} ${value}`);
-  writeLine(
-    out,
-    `  Try: aws events put-events --endpoint-url ${endpoints.eventbridge} --region ${endpoints.region} --entries ...`,
-  );
-  writeLine(
-    out,
-    `       aws dynamodb scan --endpoint-url ${endpoints.dynamodb} --region ${endpoints.region} --table-name ${stack.config.eventsTable} --max-items 1`,
-  );
-  writeLine(out, '       npx marketflow query --symbol BTC-USDT   (from another terminal)');
+  writeLine(out, '  Try, from another terminal (the local endpoints take any credentials):');
+  for (const command of tryCommands(stack)) writeLine(out, `    ${command}`);
   if (options.replay && options.heldData) {
     writeLine(
       out,
@@ -206,6 +200,40 @@ function printBanner(
         'ids, so this replay gives duplicates (stored once, never alerted twice). Use --fresh to start empty.',
     );
   }
+}
+
+/** An event a producer could send: the banner's example, copied and pasted as printed. */
+const EXAMPLE_DETAIL = {
+  symbol: 'BTC-USDT',
+  exchange: 'cli',
+  price: '51000.5',
+  volume: '2',
+  timestamp: 1700000000000,
+};
+
+/** Commands that work as printed against this stack, in a fresh shell in the directory `start` ran in. */
+export function tryCommands(stack: LocalStack): string[] {
+  const { endpoints } = stack;
+  const entries = JSON.stringify([
+    {
+      EventBusName: endpoints.eventBusName,
+      Source: 'exchange.cli',
+      DetailType: 'MarketData.Raw',
+      Detail: JSON.stringify(EXAMPLE_DETAIL),
+    },
+  ]);
+  const dataDir =
+    resolve(stack.dataDir) === resolve(DEFAULT_DATA_DIR) ? '' : ` --data-dir ${shellWord(stack.dataDir)}`;
+  return [
+    'export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local',
+    `aws events put-events --endpoint-url ${endpoints.eventbridge} --region ${endpoints.region} --entries '${entries}'`,
+    `aws dynamodb scan --endpoint-url ${endpoints.dynamodb} --region ${endpoints.region} --table-name ${stack.config.eventsTable} --max-items 1`,
+    `npx marketflow query --symbol BTC-USDT${dataDir}`,
+  ];
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 function waitForAbort(signal: AbortSignal | undefined): Promise<void> {

@@ -58,6 +58,7 @@ async function textArgument(flag: string, text: string, cwd: string): Promise<st
   } catch (error) {
     throw new UsageError(
       `--${flag}: cannot read ${text.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
     );
   }
 }

@@ -182,7 +182,12 @@ export function rateCounters(stats: LocalStackStats): StageRates {
   return counters;
 }
 
-export function toStatsView(stats: LocalStackStats, rates: StageRates, at: number): StatsView {
+export function toStatsView(
+  stats: LocalStackStats,
+  rates: StageRates,
+  at: number,
+  alertsSent: number,
+): StatsView {
   const count = (stage: Stage, name: MetricName) => stats.metrics[stage].counts[name] ?? 0;
   const stages = {} as Record<Stage, StageView>;
   for (const stage of STAGES) {
@@ -213,6 +218,7 @@ export function toStatsView(stats: LocalStackStats, rates: StageRates, at: numbe
       NOTIFIED: count('notification', Metric.NotificationsSent),
     },
     duplicatesSkipped: STAGES.reduce((sum, stage) => sum + count(stage, Metric.DuplicatesSkipped), 0),
+    alertsSent,
     alertsRaised: count('processing', Metric.AlertsRaised),
     stages,
   };

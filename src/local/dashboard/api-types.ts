@@ -61,6 +61,8 @@ export interface StatsView {
   statuses: StatusCounts;
   duplicatesSkipped: number;
   alertsRaised: number;
+  /** Distinct alerts this data directory ever published (the notifier's log outlives restarts). */
+  alertsSent: number;
   stages: Record<Stage, StageView>;
 }
 
@@ -129,4 +131,3 @@ export interface StreamMessages {
   symbols: string[];
   latency: LatencyView;
 }
-export type StreamMessageName = keyof StreamMessages;

@@ -1,3 +1,5 @@
+import { alertsPath } from '../../adapters/local/notifier.ts';
+import { readJsonLines } from '../jsonl-appender.ts';
 import type { RuntimeEvent } from '../runtime-events.ts';
 import type { LocalStack } from '../stack.ts';
 import {
@@ -58,6 +60,8 @@ export class LiveFeed {
     LATENCY_SERIES.map((name) => [name, new LatencySamples()]),
   ) as Record<LatencySeries, LatencySamples>;
   #alerts: AlertView[] = [];
+  /** Every alert id published, also before a restart: the page's count. */
+  readonly #alertIds = new Set<string>();
   #published: PublishedAlert[] = [];
   #activity = true;
   #lastStats: StatsView | undefined;
@@ -83,6 +87,7 @@ export class LiveFeed {
     this.#unsubscribe = this.#stack.events.subscribe((event) => this.#observe(event));
     await this.#follower.start();
     await this.#seedAlerts();
+    await this.#loadNotifierLog();
     this.#timer = setInterval(() => {
       this.#tick ??= this.tick().finally(() => {
         this.#tick = undefined;
@@ -137,6 +142,7 @@ export class LiveFeed {
   #observe(event: RuntimeEvent): void {
     this.#activity = true;
     if (event.type !== 'notification.published') return;
+    this.#alertIds.add(event.dedupId);
     this.#published.push({
       alertId: event.dedupId,
       ruleId: event.attributes.rule,
@@ -150,7 +156,12 @@ export class LiveFeed {
   #sampleStats(): StatsView {
     const stats = this.#stack.stats();
     const at = this.#now();
-    this.#lastStats = toStatsView(stats, this.#rates.sample(at, rateCounters(stats)), at);
+    this.#lastStats = toStatsView(
+      stats,
+      this.#rates.sample(at, rateCounters(stats)),
+      at,
+      this.#alertIds.size,
+    );
     return this.#lastStats;
   }
 
@@ -201,7 +212,29 @@ export class LiveFeed {
   #remember(alerts: readonly AlertView[]): void {
     const known = new Set(this.#alerts.map((alert) => alert.alertId));
     const fresh = alerts.filter((alert) => !known.has(alert.alertId));
+    for (const alert of fresh) this.#alertIds.add(alert.alertId);
     this.#alerts = [...fresh, ...this.#alerts].sort(newestFirst).slice(0, this.#alertsKept);
+  }
+
+  /**
+   * Every alert a persisted stack published, from the notifier's `alerts.jsonl` (which outlives
+   * restarts and holds alerts older than the store's latest items): all are counted, the newest shown.
+   */
+  async #loadNotifierLog(): Promise<void> {
+    if (this.#stack.inMemory) return;
+    const logged = new Map<string, PublishedAlert>();
+    for await (const line of readJsonLines(alertsPath(this.#stack.dataDir))) {
+      const alert = publishedAlertOf(line);
+      if (alert) logged.set(alert.alertId, alert);
+    }
+    for (const alertId of logged.keys()) this.#alertIds.add(alertId);
+    const shown = new Set(this.#alerts.map((alert) => alert.alertId));
+    const newest = [...logged.values()]
+      .filter((alert) => !shown.has(alert.alertId))
+      .sort((a, b) => b.at - a.at)
+      .slice(0, this.#alertsKept);
+    this.#published.push(...newest);
+    while (this.#published.length > 0) await this.#resolveAlerts();
   }
 
   /** The alerts already in the store (a data directory from an earlier run), from each symbol's latest items. */
@@ -213,4 +246,26 @@ export class LiveFeed {
     }
     this.#remember(seeded);
   }
+}
+
+/** A line of `alerts.jsonl` (a published notification) as the feed tracks it; undefined when it is not one. */
+function publishedAlertOf(line: unknown): PublishedAlert | undefined {
+  if (typeof line !== 'object' || line === null) return undefined;
+  const { dedupId, subject, attributes, publishedAt } = line as Record<string, unknown>;
+  if (typeof dedupId !== 'string' || typeof subject !== 'string') return undefined;
+  const attributesOf = (typeof attributes === 'object' && attributes !== null ? attributes : {}) as Record<
+    string,
+    unknown
+  >;
+  const text = (name: string) =>
+    typeof attributesOf[name] === 'string' ? (attributesOf[name] as string) : undefined;
+  const at = typeof publishedAt === 'string' ? Date.parse(publishedAt) : Number.NaN;
+  return {
+    alertId: dedupId,
+    ruleId: text('rule'),
+    symbol: text('symbol') ?? '',
+    severity: text('severity') ?? 'UNKNOWN',
+    subject,
+    at: Number.isFinite(at) ? at : 0,
+  };
 }

@@ -23,8 +23,8 @@ export const MAX_SERIES_LIMIT = 20_000;
 
 class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
+  constructor(status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.status = status;
   }
 }
@@ -109,8 +109,8 @@ async function eventDetails(context: RouteContext, encodedId: string): Promise<E
   let eventId: string;
   try {
     eventId = decodeURIComponent(encodedId);
-  } catch {
-    throw new HttpError(400, 'event id: not a valid URL-encoded string');
+  } catch (error) {
+    throw new HttpError(400, 'event id: not a valid URL-encoded string', { cause: error });
   }
   if (eventId.trim() === '') throw new HttpError(400, 'event id: required');
   if (eventId.length > 1024) throw new HttpError(400, 'event id: longer than 1024 characters');

@@ -34,6 +34,8 @@ interface SymbolState {
   pending: Map<string, { t: number; seenAt: number }>;
   /** Items already emitted as chart points: event id → market time (pruned as the window moves). */
   emitted: Map<string, number>;
+  /** Items stored for the symbol (so the page can open on the busiest one). */
+  count: number;
 }
 
 /**
@@ -72,8 +74,11 @@ export class StoreFollower {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The symbols stored, busiest first (then by name): the page opens on the first. */
   get symbols(): string[] {
-    return [...this.#symbols.keys()].sort();
+    return [...this.#symbols.entries()]
+      .sort(([a, stateA], [b, stateB]) => stateB.count - stateA.count || a.localeCompare(b))
+      .map(([symbol]) => symbol);
   }
 
   get store(): DynamoEventStore {
@@ -140,7 +145,10 @@ export class StoreFollower {
       const eventId = String(item.event_id);
       const t = Number(item.timestamp);
       if (!Number.isFinite(t)) continue;
-      if (!state.emitted.has(eventId) && !state.pending.has(eventId)) this.#found += 1;
+      if (!state.emitted.has(eventId) && !state.pending.has(eventId)) {
+        this.#found += 1;
+        state.count += 1;
+      }
       if (t > state.newest) state.newest = t;
       const point = toChartPoint(item);
       if (point === null) {
@@ -194,7 +202,7 @@ export class StoreFollower {
    */
   async #discover(options: { fromNewestStored: boolean }): Promise<string[]> {
     this.#lastDiscoveryAt = this.#now();
-    const found = new Set<string>();
+    const found = new Map<string, number>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(
@@ -205,13 +213,20 @@ export class StoreFollower {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) if (typeof item.symbol === 'string') found.add(item.symbol);
+      for (const item of page.Items ?? [])
+        if (typeof item.symbol === 'string') found.set(item.symbol, (found.get(item.symbol) ?? 0) + 1);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     const added: string[] = [];
-    for (const symbol of found) {
+    for (const [symbol, stored] of found) {
       if (this.#symbols.has(symbol)) continue;
-      const state: SymbolState = { newest: Number.NEGATIVE_INFINITY, pending: new Map(), emitted: new Map() };
+      // A symbol found live is followed from its first item, which counts each one.
+      const state: SymbolState = {
+        newest: Number.NEGATIVE_INFINITY,
+        pending: new Map(),
+        emitted: new Map(),
+        count: options.fromNewestStored ? stored : 0,
+      };
       if (options.fromNewestStored) {
         const [newestItem] = await this.#store.querySymbol(symbol, { limit: 1 });
         if (newestItem !== undefined) {

@@ -10,6 +10,8 @@ export class AlertsPanel {
   readonly #count = byId('alert-count', HTMLSpanElement);
   readonly #onOpen: (eventId: string) => void;
   #alerts: AlertView[] = [];
+  /** Alerts ever sent, from the server's stats: the list keeps only the newest. */
+  #total = 0;
 
   constructor(onOpen: (eventId: string) => void) {
     this.#onOpen = onOpen;
@@ -17,6 +19,12 @@ export class AlertsPanel {
 
   get alerts(): readonly AlertView[] {
     return this.#alerts;
+  }
+
+  setTotal(total: number): void {
+    if (total === this.#total) return;
+    this.#total = total;
+    this.#renderCount();
   }
 
   /** Adds alerts (any order); those already shown are ignored. */
@@ -28,6 +36,10 @@ export class AlertsPanel {
       .sort((a, b) => b.sentAt - a.sentAt || (b.t ?? 0) - (a.t ?? 0))
       .slice(0, SHOWN);
     this.#render();
+  }
+
+  #renderCount(): void {
+    this.#count.textContent = `(${Math.max(this.#total, this.#alerts.length).toLocaleString('en-US')})`;
   }
 
   #render(): void {
@@ -54,7 +66,7 @@ export class AlertsPanel {
       return element('li', { class: `severity-border-${severity}` }, button);
     });
     this.#list.replaceChildren(...items);
-    this.#count.textContent = `(${this.#alerts.length}${this.#alerts.length === SHOWN ? '+' : ''})`;
+    this.#renderCount();
     if (focusedId !== undefined) {
       this.#list.querySelector<HTMLElement>(`[data-alert-id="${CSS.escape(focusedId)}"]`)?.focus();
     }

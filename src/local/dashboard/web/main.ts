@@ -17,6 +17,7 @@ const inspector = new InspectorPanel();
 const chart = new PriceChart(byId('price-chart', HTMLDivElement));
 const alerts = new AlertsPanel((eventId) => void inspector.open(eventId, { reveal: true }));
 
+/** `symbols` comes busiest first: the chart opens on the busiest; the picker lists them by name. */
 function setSymbols(symbols: readonly string[]): void {
   const current = picker.value;
   const known = new Set(Array.from(picker.options).map((option) => option.value));
@@ -24,7 +25,7 @@ function setSymbols(symbols: readonly string[]): void {
     if (!known.has(symbol)) picker.append(element('option', { value: symbol }, symbol));
   const sorted = Array.from(picker.options).sort((a, b) => a.value.localeCompare(b.value));
   picker.replaceChildren(...sorted);
-  picker.value = current || (sorted[0]?.value ?? '');
+  picker.value = current || (symbols[0] ?? '');
   if (chart.symbol === '' && picker.value !== '') void showSymbol(picker.value);
 }
 
@@ -67,7 +68,10 @@ function connect(): void {
     connection.textContent = 'Disconnected, reconnecting…';
     connection.className = 'connection down';
   });
-  listen(source, 'stats', (stats: StatsView) => pipeline.update(stats));
+  listen(source, 'stats', (stats: StatsView) => {
+    pipeline.update(stats);
+    alerts.setTotal(stats.alertsSent);
+  });
   listen(source, 'symbols', (symbols: string[]) => setSymbols(symbols));
   listen(source, 'points', (points: ChartPoint[]) => chart.addPoints(points));
   listen(source, 'alerts', (batch: AlertView[]) => {
