@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import { SYMBOL_INDEX } from '../../adapters/aws/tables.ts';
+import { EventStatus } from '../../domain/event-types.ts';
 import { processingLatencyOf, sentAlerts, toChartPoint } from './aggregation.ts';
 import type { AlertView, ChartPoint } from './api-types.ts';
 
@@ -139,7 +140,8 @@ export class StoreFollower {
     for (const item of items) {
       const eventId = String(item.event_id);
       const t = Number(item.timestamp);
-      if (!Number.isFinite(t)) continue;
+      // A rejected event keeps its symbol but is keyed by when it arrived, not by market time: no point.
+      if (!Number.isFinite(t) || item.status === EventStatus.Rejected) continue;
       if (!state.emitted.has(eventId) && !state.pending.has(eventId)) this.#found += 1;
       if (t > state.newest) state.newest = t;
       const point = toChartPoint(item);
@@ -213,7 +215,7 @@ export class StoreFollower {
       if (this.#symbols.has(symbol)) continue;
       const state: SymbolState = { newest: Number.NEGATIVE_INFINITY, pending: new Map(), emitted: new Map() };
       if (options.fromNewestStored) {
-        const [newestItem] = await this.#store.querySymbol(symbol, { limit: 1 });
+        const [newestItem] = await this.#store.querySymbol(symbol, { limit: 1, withoutRejected: true });
         if (newestItem !== undefined) {
           state.newest = Number(newestItem.timestamp);
           const eventId = String(newestItem.event_id);
