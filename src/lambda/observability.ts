@@ -8,6 +8,7 @@ import { type BusEvent, DetailType, type Stage } from '../domain/event-types.ts'
 import type { StageHandler } from '../stages/context.ts';
 import type { LoggerPort, MetricsPort } from '../stages/ports.ts';
 import { METRICS_NAMESPACE } from '../telemetry/metric-names.ts';
+import { traceInvocation } from './invocation-tracing.ts';
 
 export interface Observability {
   logger: Logger;
@@ -103,13 +104,11 @@ export function lambdaHandler(observability: Observability, stageHandler: StageH
     if (context) logger.addContext(context);
     const id = correlationId(event);
     logger.appendKeys({ correlation_id: id, event_id: id, detail_type: event['detail-type'] });
-    tracer.putAnnotation('event_id', id);
     metrics.captureColdStartMetric();
     try {
-      await stageHandler(event);
+      await traceInvocation(tracer, id, () => stageHandler(event));
     } catch (error) {
       logger.error('invocation failed; Lambda will retry, then dead-letter', error as Error);
-      tracer.addErrorAsMetadata(error as Error);
       throw error;
     } finally {
       metrics.publishStoredMetrics();
