@@ -106,7 +106,8 @@ export function lambdaHandler(observability: Observability, stageHandler: StageH
     logger.appendKeys({ correlation_id: id, event_id: id, detail_type: event['detail-type'] });
     metrics.captureColdStartMetric();
     try {
-      await traceInvocation(tracer, id, () => stageHandler(event));
+      const invocation = context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {};
+      await traceInvocation(tracer, id, () => stageHandler(event, invocation));
     } catch (error) {
       logger.error('invocation failed; Lambda will retry, then dead-letter', error as Error);
       throw error;

@@ -2,7 +2,7 @@ import { STAGE_PARAMETERS } from '../config/parameters.ts';
 import type { Alert } from '../domain/alert-rules.ts';
 import type { BusEvent } from '../domain/event-types.ts';
 import { Metric } from '../telemetry/metric-names.ts';
-import { describeError, type StageContext, type StageHandler } from './context.ts';
+import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
 import { type AlertDetail, parseAlertDetail } from './messages.ts';
 import type { Notification, NotifierPort } from './ports.ts';
 
@@ -17,7 +17,7 @@ export interface NotificationDependencies extends StageContext {
  */
 export function createNotificationHandler(deps: NotificationDependencies): StageHandler {
   const { clock, config, functionName, metrics, notifier, storage } = deps;
-  return async (event: BusEvent) => {
+  return async (event: BusEvent, invocation?: Invocation) => {
     const detail = parseAlertDetail(event.detail);
     const { alert } = detail;
     const { events, audit } = storage(await config.load(STAGE_PARAMETERS.notification));
@@ -29,7 +29,11 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
       raw_event_id: detail.raw_event_id,
     };
 
-    const claim = await events.claimAlert(key, alert, clock.now());
+    // The claim blocks other attempts for as long as this one may still run: until the invocation's
+    // deadline, plus a margin for the clocks of the hosts that compare it.
+    const leaseUntil =
+      invocation?.deadline === undefined ? undefined : invocation.deadline + CLOCK_SKEW_MARGIN_MS;
+    const claim = await events.claimAlert(key, alert, clock.now(), leaseUntil);
     if (claim.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
     if (claim.kind === 'already-sent') {
       metrics.count(Metric.DuplicatesSkipped);
@@ -67,6 +71,9 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
     metrics.milliseconds(Metric.LatencyFromIngestion, sentAt - detail.ingested_at);
   };
 }
+
+/** How far apart the clocks of two Lambda hosts may be, added to a claim's lease. */
+export const CLOCK_SKEW_MARGIN_MS = 1_000;
 
 /** SNS limits a subject to 100 printable ASCII characters without line breaks. */
 const SUBJECT_LIMIT = 100;

@@ -151,11 +151,17 @@ export interface EventStorePort {
     indicators: Record<string, number>,
     processedAt: number,
   ): Promise<ProcessOutcome>;
-  /** Marks the alert as being sent, unless it was sent already. A claim left by a failed attempt is re-taken. */
+  /**
+   * Marks the alert as being sent, unless it was sent already. A claim left by a failed attempt is
+   * re-taken, and so is one whose lease has passed (its attempt cannot be running any more).
+   * `leaseUntil`: when the claiming attempt will have stopped for sure (its invocation's deadline);
+   * the store's default lease from `claimedAt` when not given.
+   */
   claimAlert(
     key: { event_id: string; timestamp: number },
     alert: { rule_id: string; alert_id: string; severity: string; message: string },
     claimedAt: number,
+    leaseUntil?: number,
   ): Promise<ClaimOutcome>;
   /** Gives a claim back after a failed send, so that the retry can take it at once. */
   releaseAlert(key: { event_id: string; timestamp: number }, ruleId: string, error: string): Promise<void>;

@@ -59,6 +59,11 @@ const FIXTURES: { fixture: string; check: CheckName; message: RegExp }[] = [
     message: /no dead_letter_config[\s\S]*no reserved_concurrent_executions[\s\S]*no tracing_config/,
   },
   {
+    fixture: 'two-dead-letters',
+    check: 'security',
+    message: /on-failure destination while functions have a dead_letter_config/,
+  },
+  {
     fixture: 'name-off-pattern',
     check: 'naming',
     message: /"orders-dead-letters-\$\{var\.environment\}" does not follow sqs-<purpose>/,

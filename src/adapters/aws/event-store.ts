@@ -56,7 +56,10 @@ export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT
 export class DynamoEventStore implements EventStorePort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
-  /** How long a claim of an attempt that may still be running blocks another attempt (the function timeout). */
+  /**
+   * How long a claim blocks another attempt when the claiming attempt does not know its deadline
+   * (the local runtime; a Lambda invocation passes its own).
+   */
   readonly #claimLeaseMs: number;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: { claimLeaseMs?: number } = {}) {
@@ -199,6 +202,7 @@ export class DynamoEventStore implements EventStorePort {
     key: Key,
     alert: { rule_id: string; alert_id: string; severity: string; message: string },
     claimedAt: number,
+    leaseUntil: number = claimedAt + this.#claimLeaseMs,
   ): Promise<ClaimOutcome> {
     try {
       await this.#client.send(
@@ -206,9 +210,11 @@ export class DynamoEventStore implements EventStorePort {
           TableName: this.#table,
           Key: key,
           UpdateExpression: 'SET alerts.#rule = :claim',
+          // A claim written before leases were stored (no lease_until) lasts the default lease.
           ConditionExpression:
             'attribute_exists(event_id) AND (attribute_not_exists(alerts.#rule) OR alerts.#rule.#delivery = :failed' +
-            ' OR (alerts.#rule.#delivery = :sending AND alerts.#rule.claimed_at < :stale))',
+            ' OR (alerts.#rule.#delivery = :sending AND (alerts.#rule.lease_until < :now' +
+            ' OR (attribute_not_exists(alerts.#rule.lease_until) AND alerts.#rule.claimed_at < :stale))))',
           ExpressionAttributeNames: { '#rule': alert.rule_id, '#delivery': 'status' },
           ExpressionAttributeValues: {
             ':claim': {
@@ -217,9 +223,11 @@ export class DynamoEventStore implements EventStorePort {
               message: alert.message,
               status: AlertDelivery.Sending,
               claimed_at: claimedAt,
+              lease_until: leaseUntil,
             },
             ':failed': AlertDelivery.Failed,
             ':sending': AlertDelivery.Sending,
+            ':now': claimedAt,
             ':stale': claimedAt - this.#claimLeaseMs,
           },
         }),

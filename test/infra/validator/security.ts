@@ -144,6 +144,14 @@ function checkResources(module: TerraformModule, report: (block: Block, message:
         }
         break;
       }
+      case 'aws_lambda_function_event_invoke_config':
+        if (firstBlock(firstBlock(body, 'destination_config') ?? {}, 'on_failure') !== undefined) {
+          report(
+            block,
+            'invoke config has an on-failure destination while functions have a dead_letter_config: a failed event would be dead-lettered twice',
+          );
+        }
+        break;
       case 'aws_cloudwatch_log_group':
         if (body.retention_in_days === undefined || body.retention_in_days === 0) {
           report(block, 'log group has no retention_in_days: its logs would be kept forever');
@@ -158,8 +166,8 @@ function checkResources(module: TerraformModule, report: (block: Block, message:
 /**
  * Security and policy rules: no wildcard actions, Resource "*" only for the X-Ray put actions (and in
  * KMS key policies, where it means the key), every queue, topic and table encrypted, no
- * prevent_destroy, every function with a dead-letter queue, reserved concurrency and active tracing,
- * every log group with a retention.
+ * prevent_destroy, every function with a dead-letter queue (its dead_letter_config, and no on-failure
+ * destination as well), reserved concurrency and active tracing, every log group with a retention.
  */
 export function checkSecurity(root: TerraformModule): Issue[] {
   const issues: Issue[] = [];
