@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { GetParameterError, ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
+import { GetParameterError } from '@aws-lambda-powertools/parameters/errors';
 import { SsmApi } from '../../src/adapters/aws/ssm-api.ts';
 import { SsmConfig } from '../../src/adapters/aws/ssm-config.ts';
 import { SsmParameterProvider } from '../../src/adapters/aws/ssm-parameter-provider.ts';
