@@ -384,6 +384,83 @@ describe('shared', () => {
     assert.equal(infra.block('aws_kms_key.sns').body.enable_key_rotation, true);
   });
 
+  it('lets CloudWatch use the topic key only for alarms of this account', () => {
+    const statements = blocksOf(infra.block('data.aws_iam_policy_document.sns_key').body, 'statement');
+    const cloudwatch = statements.find((statement) => statement.sid === 'CloudWatchAlarmsEncrypt');
+    const conditions = Object.fromEntries(
+      blocksOf(cloudwatch ?? {}, 'condition').map((c) => [c.variable, [c.test, c.values]]),
+    );
+    assert.deepEqual(conditions, {
+      'aws:SourceAccount': ['StringEquals', ['${local.account_id}']],
+      'aws:SourceArn': [
+        'ArnLike',
+        ['arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*'],
+      ],
+    });
+  });
+
+  it('accepts MarketData.Validated, MarketData.Alert and marketflow.* sources only from the roles that emit them', () => {
+    const policy = infra.block('aws_cloudwatch_event_bus_policy.internal_events').body;
+    assert.equal(policy.event_bus_name, '${aws_cloudwatch_event_bus.market_data.name}');
+    assert.equal(policy.policy, '${data.aws_iam_policy_document.internal_events.json}');
+    const statements = blocksOf(
+      infra.block('data.aws_iam_policy_document.internal_events').body,
+      'statement',
+    );
+    const denied = Object.fromEntries(
+      statements.map((statement) => {
+        assert.equal(statement.effect, 'Deny', String(statement.sid));
+        assert.deepEqual(statement.actions, ['events:PutEvents']);
+        assert.deepEqual(statement.resources, ['${aws_cloudwatch_event_bus.market_data.arn}']);
+        const conditions = Object.fromEntries(
+          blocksOf(statement, 'condition').map((c) => [c.variable, [c.test, c.values]]),
+        );
+        assert.deepEqual(
+          conditions['aws:PrincipalIsAWSService'],
+          ['Bool', ['false']],
+          'replays stay allowed',
+        );
+        return [
+          statement.sid,
+          {
+            event: conditions['events:source'] ?? conditions['events:detail-type'],
+            allowed: conditions['aws:PrincipalArn'],
+          },
+        ];
+      }),
+    );
+    assert.deepEqual(denied, {
+      OnlyStagesUseMarketflowSources: {
+        event: ['ForAnyValue:StringLike', ['marketflow.*']],
+        allowed: [
+          'StringNotEquals',
+          '${distinct(concat(local.ingestion_publishers, local.processing_publishers))}',
+        ],
+      },
+      OnlyIngestionPutsValidated: {
+        event: ['ForAnyValue:StringEquals', ['MarketData.Validated']],
+        allowed: ['StringNotEquals', '${local.ingestion_publishers}'],
+      },
+      OnlyProcessingPutsAlerts: {
+        event: ['ForAnyValue:StringEquals', ['MarketData.Alert']],
+        allowed: ['StringNotEquals', '${local.processing_publishers}'],
+      },
+    });
+    assert.equal(
+      infra.root.locals.get('ingestion_publishers')?.value,
+      '${concat([module.stage["ingestion"].role_arn], var.internal_event_publishers)}',
+    );
+    assert.equal(
+      infra.root.locals.get('processing_publishers')?.value,
+      '${concat([module.stage["processing"].role_arn], var.internal_event_publishers)}',
+    );
+    // The patterns the forgery would have to match are exactly what the policy guards.
+    for (const stage of ['processing', 'notification']) {
+      const pattern = JSON.parse(readFileSync(path.join(INFRA_DIR, 'patterns', `${stage}.json`), 'utf8'));
+      assert.match(pattern.source[0], /^marketflow\./);
+    }
+  });
+
   it('lets CloudWatch alarms of this account publish to the topic', () => {
     const statement = firstBlock(infra.block('data.aws_iam_policy_document.alerts_topic').body, 'statement');
     assert.deepEqual(statement?.actions, ['sns:Publish']);
