@@ -99,8 +99,14 @@ describe('the deployed artifacts (dist/lambda/<stage>/index.cjs) chained as Lamb
         '-e',
         `const { handler } = require(process.env.BUNDLE);
          (async () => {
-           for (const [i, event] of JSON.parse(process.env.EVENTS).entries())
-             await handler(event, { awsRequestId: 'r-' + i, functionName: 'lambda-test' });
+           for (const [i, event] of JSON.parse(process.env.EVENTS).entries()) {
+             const deadline = Date.now() + 30000;
+             await handler(event, {
+               awsRequestId: 'r-' + i,
+               functionName: 'lambda-test',
+               getRemainingTimeInMillis: () => deadline - Date.now(),
+             });
+           }
            console.log('handled');
          })();`,
       ],
