@@ -11,6 +11,8 @@ export function awsStageContext(stage: Stage): {
   observability: Observability;
   config: SsmConfig;
   context: StageContext;
+  /** Where the function runs (Lambda sets `AWS_REGION`). */
+  deployment: { environment: string; region: string };
 } {
   const settings = runtimeSettings(stage);
   const observability = createObservability(stage, settings.environment);
@@ -19,6 +21,7 @@ export function awsStageContext(stage: Stage): {
   return {
     observability,
     config,
+    deployment: { environment: settings.environment, region: process.env.AWS_REGION ?? 'us-east-1' },
     context: {
       config,
       storage: dynamoStorage(createDocumentClient({}, (client) => tracer.captureAWSv3Client(client))),

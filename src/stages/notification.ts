@@ -8,6 +8,16 @@ import type { Notification, NotifierPort } from './ports.ts';
 
 export interface NotificationDependencies extends StageContext {
   notifier: NotifierPort;
+  /**
+   * Where the function is deployed, for the audit command in the alert body; absent locally, where
+   * `marketflow audit` reads the running local stack.
+   */
+  deployment?: Deployment;
+}
+
+export interface Deployment {
+  environment: string;
+  region: string;
 }
 
 /**
@@ -16,7 +26,7 @@ export interface NotificationDependencies extends StageContext {
  * send gives the claim back so that the retry can send it.
  */
 export function createNotificationHandler(deps: NotificationDependencies): StageHandler {
-  const { clock, config, functionName, metrics, notifier, storage } = deps;
+  const { clock, config, deployment, functionName, metrics, notifier, storage } = deps;
   return async (event: BusEvent, invocation?: Invocation) => {
     const detail = parseAlertDetail(event.detail);
     const { alert } = detail;
@@ -48,7 +58,7 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
 
     let messageId: string;
     try {
-      ({ messageId } = await notifier.publish(notificationFor(detail)));
+      ({ messageId } = await notifier.publish(notificationFor(detail, deployment)));
     } catch (error) {
       await events.releaseAlert(key, alert.rule_id, describeError(error)).catch(() => undefined);
       throw error;
@@ -78,7 +88,7 @@ export const CLOCK_SKEW_MARGIN_MS = 1_000;
 /** SNS limits a subject to 100 printable ASCII characters without line breaks. */
 const SUBJECT_LIMIT = 100;
 
-export function notificationFor(detail: AlertDetail): Notification {
+export function notificationFor(detail: AlertDetail, deployment?: Deployment): Notification {
   const { alert } = detail;
   const subject = `[${alert.severity}] ${alert.symbol}: ${alert.rule_id}`
     .replace(/[^\x20-\x7e]/g, '?')
@@ -86,13 +96,16 @@ export function notificationFor(detail: AlertDetail): Notification {
   return {
     subject,
     summary: alert.message,
-    body: bodyOf(detail),
+    body: bodyOf(detail, deployment),
     attributes: { severity: alert.severity, symbol: alert.symbol, rule: alert.rule_id },
     dedupId: alert.alert_id,
   };
 }
 
-function bodyOf({ alert, event_id, ingested_at, processed_at }: AlertDetail): string {
+function bodyOf(
+  { alert, event_id, ingested_at, processed_at }: AlertDetail,
+  deployment?: Deployment,
+): string {
   const values = Object.entries(alert.values)
     .map(([name, value]) => `  ${name}: ${formatNumber(value)}`)
     .join('\n');
@@ -111,8 +124,20 @@ function bodyOf({ alert, event_id, ingested_at, processed_at }: AlertDetail): st
     `Event id:     ${event_id}`,
     `Alert id:     ${alert.alert_id}`,
     '',
-    `Audit trail:  marketflow audit '${event_id}' --aws`,
+    `Audit trail:  ${auditCommand(event_id, deployment)}`,
   ].join('\n');
+}
+
+/** The operator command that shows the event's trail, runnable as printed. */
+function auditCommand(eventId: string, deployment: Deployment | undefined): string {
+  const command = `marketflow audit ${shellQuoted(eventId)}`;
+  if (deployment === undefined) return command;
+  return `${command} --aws --env ${shellQuoted(deployment.environment)} --region ${shellQuoted(deployment.region)}`;
+}
+
+/** Single-quoted for a POSIX shell: an id may hold any printable character, a quote included. */
+function shellQuoted(text: string): string {
+  return /^[A-Za-z0-9._:@/+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 function formatNumber(value: number): string {

@@ -5,7 +5,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { AlertInFlightError, DynamoEventStore } from '../../src/adapters/aws/event-store.ts';
 import { alertId } from '../../src/domain/event-identity.ts';
 import type { AlertDetail } from '../../src/stages/messages.ts';
-import { CLOCK_SKEW_MARGIN_MS } from '../../src/stages/notification.ts';
+import { CLOCK_SKEW_MARGIN_MS, notificationFor } from '../../src/stages/notification.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { awsPipeline, busEvent, TOPIC_ARN } from '../support/pipeline.ts';
 
@@ -192,6 +192,20 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
     release();
     await sending;
     assert.equal(claim.lease_until, deadline + CLOCK_SKEW_MARGIN_MS);
+  });
+
+  it('prints an audit command that works as printed: with the deployed environment and region on AWS', () => {
+    const detail = alertDetail("exchange.test#trade:it's-1");
+    const auditLine = (body: string) => body.split('\n').find((line) => line.startsWith('Audit trail:'));
+    assert.equal(
+      auditLine(notificationFor(detail, { environment: 'prod', region: 'eu-west-1' }).body),
+      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1' --aws --env prod --region eu-west-1",
+    );
+    assert.equal(
+      auditLine(notificationFor(detail).body),
+      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1'",
+      'locally, the running local stack',
+    );
   });
 
   it('rejects a malformed alert message so it ends in the dead-letter queue', async () => {
