@@ -5,7 +5,7 @@ import { lambdaHandler } from './observability.ts';
 import { awsStageContext } from './stage-context.ts';
 
 const { observability, config, context, deployment } = awsStageContext('notification');
-const sns = observability.tracer.captureAWSv3Client(new SNSClient({}));
+const sns = observability.tracing.client(new SNSClient({}));
 
 export const handler = lambdaHandler(
   observability,

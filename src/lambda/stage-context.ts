@@ -16,15 +16,15 @@ export function awsStageContext(stage: Stage): {
 } {
   const settings = runtimeSettings(stage);
   const observability = createObservability(stage, settings.environment);
-  const { tracer } = observability;
-  const config = ssmConfig(tracer, settings.parameterPrefix, settings.parametersMaxAgeSeconds);
+  const { tracing } = observability;
+  const config = ssmConfig(tracing, settings.parameterPrefix, settings.parametersMaxAgeSeconds);
   return {
     observability,
     config,
     deployment: { environment: settings.environment, region: process.env.AWS_REGION ?? 'us-east-1' },
     context: {
       config,
-      storage: dynamoStorage(createDocumentClient({}, (client) => tracer.captureAWSv3Client(client))),
+      storage: dynamoStorage(createDocumentClient({}, (client) => tracing.client(client))),
       metrics: observability.metricsPort,
       logger: observability.loggerPort,
       clock: { now: () => Date.now() },

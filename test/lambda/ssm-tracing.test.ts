@@ -37,7 +37,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
   const documents: XraySubsegment[] = [];
   let ssm: SsmTestServer;
   let ssmConfig: typeof import('../../src/lambda/ssm.ts').ssmConfig;
-  let tracer: import('@aws-lambda-powertools/tracer').Tracer;
+  let tracing: import('../../src/lambda/tracing.ts').Tracing;
 
   before(async () => {
     daemon = createSocket('udp4');
@@ -76,9 +76,9 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL_SSM: ssm.endpoint,
     });
-    const { Tracer } = await import('@aws-lambda-powertools/tracer');
+    const { createTracing } = await import('../../src/lambda/tracing.ts');
     ({ ssmConfig } = await import('../../src/lambda/ssm.ts'));
-    tracer = new Tracer({ serviceName: 'ingestion' });
+    tracing = createTracing('ingestion');
   });
   after(async () => {
     await ssm.close();
@@ -93,11 +93,11 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
   }
 
   it('runs with tracing on, as in Lambda', () => {
-    assert.equal(tracer.isTracingEnabled(), true);
+    assert.equal(tracing.enabled, true);
   });
 
   it('records a call as an SSM subsegment of the aws namespace, linked to the request by its trace header', async () => {
-    const config = ssmConfig(tracer, PREFIX);
+    const config = ssmConfig(tracing, PREFIX);
     assert.deepEqual(await config.load(['eventBusName']), { eventBusName: 'eventbus-marketflow-test' });
     const [subsegment, ...others] = await received(1);
     assert.ok(subsegment);
@@ -120,7 +120,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
   });
 
   it('closes the subsegment of a failed call, with the error, its status and request id', async () => {
-    const config = ssmConfig(tracer, PREFIX);
+    const config = ssmConfig(tracing, PREFIX);
     await assert.rejects(config.load(['alertTopicArn']), { name: 'AccessDeniedException' });
     const [subsegment, ...others] = await received(1);
     assert.ok(subsegment);
@@ -141,7 +141,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
     const observability = createObservability('ingestion', 'test');
     const warnings = captureWarnings();
     const handler = lambdaHandler(observability, async () => {
-      await ssmConfig(observability.tracer, PREFIX).load(['eventBusName']);
+      await ssmConfig(observability.tracing, PREFIX).load(['eventBusName']);
     });
     try {
       await handler(rawEvent('trade-1'));
