@@ -16,96 +16,62 @@ resource "aws_cloudwatch_event_bus_policy" "internal_events" {
 locals {
   ingestion_publishers  = concat([module.stage["ingestion"].role_arn], var.internal_event_publishers)
   processing_publishers = concat([module.stage["processing"].role_arn], var.internal_event_publishers)
-}
 
-data "aws_iam_policy_document" "internal_events" {
-  statement {
-    sid       = "OnlyStagesUseMarketflowSources"
-    effect    = "Deny"
-    actions   = ["events:PutEvents"]
-    resources = [aws_cloudwatch_event_bus.market_data.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
+  # Statement id => which entries it denies (one condition on the event) and to whom they stay allowed.
+  internal_event_denials = {
+    OnlyStagesUseMarketflowSources = {
       test     = "ForAnyValue:StringLike"
       variable = "events:source"
       values   = ["marketflow.*"]
+      allowed  = distinct(concat(local.ingestion_publishers, local.processing_publishers))
     }
-
-    condition {
-      test     = "StringNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = distinct(concat(local.ingestion_publishers, local.processing_publishers))
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:PrincipalIsAWSService"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "OnlyIngestionPutsValidated"
-    effect    = "Deny"
-    actions   = ["events:PutEvents"]
-    resources = [aws_cloudwatch_event_bus.market_data.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
+    OnlyIngestionPutsValidated = {
       test     = "ForAnyValue:StringEquals"
       variable = "events:detail-type"
       values   = ["MarketData.Validated"]
+      allowed  = local.ingestion_publishers
     }
-
-    condition {
-      test     = "StringNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.ingestion_publishers
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:PrincipalIsAWSService"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "OnlyProcessingPutsAlerts"
-    effect    = "Deny"
-    actions   = ["events:PutEvents"]
-    resources = [aws_cloudwatch_event_bus.market_data.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
+    OnlyProcessingPutsAlerts = {
       test     = "ForAnyValue:StringEquals"
       variable = "events:detail-type"
       values   = ["MarketData.Alert"]
+      allowed  = local.processing_publishers
     }
+  }
+}
 
-    condition {
-      test     = "StringNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.processing_publishers
-    }
+data "aws_iam_policy_document" "internal_events" {
+  dynamic "statement" {
+    for_each = local.internal_event_denials
 
-    condition {
-      test     = "Bool"
-      variable = "aws:PrincipalIsAWSService"
-      values   = ["false"]
+    content {
+      sid       = statement.key
+      effect    = "Deny"
+      actions   = ["events:PutEvents"]
+      resources = [aws_cloudwatch_event_bus.market_data.arn]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = statement.value.values
+      }
+
+      condition {
+        test     = "StringNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = statement.value.allowed
+      }
+
+      condition {
+        test     = "Bool"
+        variable = "aws:PrincipalIsAWSService"
+        values   = ["false"]
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ import { blocksOf, firstBlock, type HclObject, isObject, stringsIn } from './val
 import { type CheckedName, checkNaming, NAMING_RULES } from './validator/naming.ts';
 import { blocksOfKind } from './validator/parse.ts';
 import { forEachKeys } from './validator/references.ts';
+import { statementsOf } from './validator/security.ts';
 
 /** Values CloudWatch Logs accepts for a log group's retention. */
 const CLOUDWATCH_RETENTION_DAYS = [
@@ -403,47 +404,41 @@ describe('shared', () => {
     const policy = infra.block('aws_cloudwatch_event_bus_policy.internal_events').body;
     assert.equal(policy.event_bus_name, '${aws_cloudwatch_event_bus.market_data.name}');
     assert.equal(policy.policy, '${data.aws_iam_policy_document.internal_events.json}');
-    const statements = blocksOf(
+    const [statement, ...others] = statementsOf(
       infra.block('data.aws_iam_policy_document.internal_events').body,
-      'statement',
     );
-    const denied = Object.fromEntries(
-      statements.map((statement) => {
-        assert.equal(statement.effect, 'Deny', String(statement.sid));
-        assert.deepEqual(statement.actions, ['events:PutEvents']);
-        assert.deepEqual(statement.resources, ['${aws_cloudwatch_event_bus.market_data.arn}']);
-        const conditions = Object.fromEntries(
-          blocksOf(statement, 'condition').map((c) => [c.variable, [c.test, c.values]]),
-        );
-        assert.deepEqual(
-          conditions['aws:PrincipalIsAWSService'],
-          ['Bool', ['false']],
-          'replays stay allowed',
-        );
-        return [
-          statement.sid,
-          {
-            event: conditions['events:source'] ?? conditions['events:detail-type'],
-            allowed: conditions['aws:PrincipalArn'],
-          },
-        ];
-      }),
+    assert.deepEqual(others, [], 'one statement per entry of local.internal_event_denials');
+    assert.equal(statement?.sid, '${statement.key}');
+    assert.equal(statement?.effect, 'Deny');
+    assert.deepEqual(statement?.actions, ['events:PutEvents']);
+    assert.deepEqual(statement?.resources, ['${aws_cloudwatch_event_bus.market_data.arn}']);
+    assert.deepEqual(
+      blocksOf(statement ?? {}, 'condition').map((c) => [c.test, c.variable, c.values]),
+      [
+        ['${statement.value.test}', '${statement.value.variable}', '${statement.value.values}'],
+        ['StringNotEquals', 'aws:PrincipalArn', '${statement.value.allowed}'],
+        ['Bool', 'aws:PrincipalIsAWSService', ['false']],
+      ],
+      'replays by AWS services stay allowed',
     );
-    assert.deepEqual(denied, {
+    assert.deepEqual(infra.root.locals.get('internal_event_denials')?.value, {
       OnlyStagesUseMarketflowSources: {
-        event: ['ForAnyValue:StringLike', ['marketflow.*']],
-        allowed: [
-          'StringNotEquals',
-          '${distinct(concat(local.ingestion_publishers, local.processing_publishers))}',
-        ],
+        test: 'ForAnyValue:StringLike',
+        variable: 'events:source',
+        values: ['marketflow.*'],
+        allowed: '${distinct(concat(local.ingestion_publishers, local.processing_publishers))}',
       },
       OnlyIngestionPutsValidated: {
-        event: ['ForAnyValue:StringEquals', ['MarketData.Validated']],
-        allowed: ['StringNotEquals', '${local.ingestion_publishers}'],
+        test: 'ForAnyValue:StringEquals',
+        variable: 'events:detail-type',
+        values: ['MarketData.Validated'],
+        allowed: '${local.ingestion_publishers}',
       },
       OnlyProcessingPutsAlerts: {
-        event: ['ForAnyValue:StringEquals', ['MarketData.Alert']],
-        allowed: ['StringNotEquals', '${local.processing_publishers}'],
+        test: 'ForAnyValue:StringEquals',
+        variable: 'events:detail-type',
+        values: ['MarketData.Alert'],
+        allowed: '${local.processing_publishers}',
       },
     });
     assert.equal(

@@ -1,4 +1,12 @@
-import { blocksOf, firstBlock, type HclValue, isObject, soleInterpolation, stringsIn } from './hcl.ts';
+import {
+  blocksOf,
+  firstBlock,
+  type HclObject,
+  type HclValue,
+  isObject,
+  soleInterpolation,
+  stringsIn,
+} from './hcl.ts';
 import type { Issue } from './issue.ts';
 import type { Block, TerraformModule } from './parse.ts';
 
@@ -108,7 +116,7 @@ const SOURCE_CONDITION_KEYS = new Set(['aws:SourceAccount', 'aws:SourceArn']);
 function checkServiceGrants(module: TerraformModule, report: (block: Block, message: string) => void): void {
   for (const block of module.blocks) {
     if (block.kind !== 'data' || block.type !== 'aws_iam_policy_document') continue;
-    for (const statement of blocksOf(block.body, 'statement')) {
+    for (const statement of statementsOf(block.body)) {
       if (statement.effect === 'Deny') continue;
       const services = blocksOf(statement, 'principals')
         .filter((principals) => principals.type === 'Service')
@@ -126,6 +134,15 @@ function checkServiceGrants(module: TerraformModule, report: (block: Block, mess
       }
     }
   }
+}
+
+/** The statements of a policy document, written out or as the content of a dynamic block. */
+export function statementsOf(document: HclObject): HclObject[] {
+  const dynamic = isObject(document.dynamic) ? document.dynamic.statement : undefined;
+  const generated = blocksOf({ dynamic: dynamic ?? [] }, 'dynamic').flatMap((block) =>
+    blocksOf(block, 'content'),
+  );
+  return [...blocksOf(document, 'statement'), ...generated];
 }
 
 /**
@@ -148,7 +165,7 @@ function checkBusPolicies(module: TerraformModule, report: (block: Block, messag
         candidate.type === 'aws_iam_policy_document' &&
         candidate.name === document?.[1],
     );
-    const deniesByPrincipal = blocksOf(policy?.body ?? {}, 'statement').some(
+    const deniesByPrincipal = statementsOf(policy?.body ?? {}).some(
       (statement) =>
         statement.effect === 'Deny' &&
         asStrings(statement.actions).includes('events:PutEvents') &&
