@@ -2,8 +2,9 @@
 # adds those). One map per stage, keyed by statement id, so a review reads one block per function.
 locals {
   ingestion_policy_statements = {
+    # GetItem: a re-stamped resend reads the event its id was first stored with (docs/domain.md).
     StoreRawEvents = {
-      actions   = ["dynamodb:PutItem"]
+      actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
       resources = [aws_dynamodb_table.events.arn]
     }
     WriteAuditRecords = {
@@ -15,7 +16,7 @@ locals {
       resources = [aws_cloudwatch_event_bus.market_data.arn]
     }
     ReadConfiguration = {
-      actions = ["ssm:GetParameter", "ssm:GetParameters"]
+      actions = ["ssm:GetParameters"]
       resources = [
         aws_ssm_parameter.config["events-table"].arn,
         aws_ssm_parameter.config["audit-table"].arn,
@@ -42,7 +43,7 @@ locals {
       resources = [aws_cloudwatch_event_bus.market_data.arn]
     }
     ReadConfiguration = {
-      actions = ["ssm:GetParameter", "ssm:GetParameters"]
+      actions = ["ssm:GetParameters"]
       resources = [
         aws_ssm_parameter.config["events-table"].arn,
         aws_ssm_parameter.config["audit-table"].arn,
@@ -71,7 +72,7 @@ locals {
       resources = [aws_kms_key.sns.arn]
     }
     ReadConfiguration = {
-      actions = ["ssm:GetParameter", "ssm:GetParameters"]
+      actions = ["ssm:GetParameters"]
       resources = [
         aws_ssm_parameter.config["events-table"].arn,
         aws_ssm_parameter.config["audit-table"].arn,

@@ -46,6 +46,7 @@ data "aws_iam_policy_document" "sns_key" {
     }
   }
 
+  # Only for alarms of this account and region (no confused deputy), as on the topic policy.
   statement {
     sid       = "CloudWatchAlarmsEncrypt"
     actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
@@ -54,6 +55,18 @@ data "aws_iam_policy_document" "sns_key" {
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"]
     }
   }
 

@@ -207,3 +207,14 @@ variable "dynamodb_capacity_alarm_units" {
     error_message = "dynamodb_capacity_alarm_units must be positive."
   }
 }
+
+variable "internal_event_publishers" {
+  description = "IAM role ARNs besides the ingestion and processing roles that may put MarketData.Validated, MarketData.Alert and marketflow.* events on the bus, e.g. the operator role that runs `marketflow dlq redrive --aws` for processing and notification dead letters."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.internal_event_publishers : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", arn))])
+    error_message = "Each internal event publisher must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}

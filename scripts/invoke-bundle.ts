@@ -10,8 +10,15 @@ const run = promisify(execFile);
 
 const HANDLER_SCRIPT = `const { handler } = require(process.env.BUNDLE);
 (async () => {
-  for (const [i, event] of JSON.parse(process.env.EVENTS).entries())
-    await handler(event, { awsRequestId: 'r-' + i, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda-test' });
+  for (const [i, event] of JSON.parse(process.env.EVENTS).entries()) {
+    // Lambda's default timeout for the deadline the claim lease is derived from.
+    const deadline = Date.now() + 30000;
+    await handler(event, {
+      awsRequestId: 'r-' + i,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda-test',
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    });
+  }
   console.log('handled');
 })();`;
 

@@ -1,3 +1,4 @@
+import { isIdentityClaim } from '../adapters/aws/event-store.ts';
 import { DetailType } from '../domain/event-types.ts';
 import type { LocalStack } from '../local/stack.ts';
 import type { AuditItem, StoredEventItem } from './backends/backend.ts';
@@ -61,7 +62,7 @@ export async function collectSummary(
 ): Promise<{ summary: RunSummary; items: StoredEventItem[] }> {
   const items: StoredEventItem[] = [];
   for await (const item of scanTable(stack.documentClient, stack.config.eventsTable))
-    items.push(item as StoredEventItem);
+    if (!isIdentityClaim(item)) items.push(item as StoredEventItem);
   const duplicateAudits: AuditItem[] = [];
   for await (const record of scanTable(stack.documentClient, stack.config.auditTable, {
     expression: '#status = :duplicate AND stage = :ingestion',

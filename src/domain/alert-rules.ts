@@ -24,6 +24,11 @@ export const RULE_KINDS = [
 ] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
+/** Market-time spacing of the events when the document does not say (the one-minute bars of `data/`). */
+export const DEFAULT_BAR_INTERVAL_MS = 60_000;
+/** A look-back rule accepts, unless it says otherwise, gaps of up to this many bar intervals (a few missing bars). */
+export const DEFAULT_MAX_GAP_BARS = 5;
+
 export const MAX_RULES = 100;
 export const MAX_SYMBOLS_PER_RULE = 100;
 const RULE_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
@@ -68,6 +73,9 @@ function commonFields() {
       description: 'Symbols the rule applies to; absent = all.',
     }),
     enabled: z._default(z.boolean({ error: expected('true or false') }), true),
+    max_gap_ms: withMeta(z.optional(positiveNumber('milliseconds of market time')), {
+      description: `Largest market-time gap the rule looks back across; across a larger one it does not fire. Default ${DEFAULT_MAX_GAP_BARS} × bar_interval_ms.`,
+    }),
     description: z.optional(
       z
         .string({ error: expected('a string') })
@@ -149,6 +157,7 @@ function buildAlertRuleSchema() {
 
 export type AlertRule = z.output<ReturnType<typeof buildAlertRuleSchema>>;
 export interface AlertRulesConfig {
+  bar_interval_ms?: number;
   rules: AlertRule[];
 }
 
@@ -177,6 +186,9 @@ function buildAlertRulesSchema() {
   return z
     .strictObject(
       {
+        bar_interval_ms: withMeta(z.optional(positiveNumber('milliseconds between events, e.g. 60000')), {
+          description: `Market-time spacing of the events, from which the rules' default max_gap_ms comes (default ${DEFAULT_BAR_INTERVAL_MS}).`,
+        }),
         rules: z
           .array(buildAlertRuleSchema(), { error: expected('a list of rules') })
           .check(z.maxLength(MAX_RULES, { error: `must hold at most ${MAX_RULES} rules` })),
@@ -184,7 +196,7 @@ function buildAlertRulesSchema() {
       {
         error: (issue) =>
           issue.code === 'unrecognized_keys'
-            ? 'the document has the single field rules'
+            ? 'the document has the fields bar_interval_ms and rules'
             : `must be a JSON object {"rules": [...]}, got ${describeValue(issue.input)}`,
       },
     )
@@ -237,28 +249,32 @@ function loadDefaultRules(): AlertRulesConfig {
 }
 
 /**
- * An object whose `rules` are validated on first read, then kept as a plain data property: the same
+ * An object whose fields are validated on first read, then kept as plain data properties: the same
  * object (so per-config caches keyed on it keep working) at no cost for a function that never reads it.
  */
 function validatedOnFirstRead(load: () => AlertRulesConfig): AlertRulesConfig {
   const config = {} as AlertRulesConfig;
-  const settle = (rules: AlertRule[]) =>
-    Object.defineProperty(config, 'rules', {
-      value: rules,
-      writable: true,
+  const fields = ['bar_interval_ms', 'rules'] as const;
+  const settle = (field: (typeof fields)[number], value: unknown) =>
+    Object.defineProperty(config, field, { value, writable: true, enumerable: true, configurable: true });
+  const settleAll = () => {
+    const loaded = load();
+    for (const field of fields) {
+      if (loaded[field] === undefined) delete (config as Partial<AlertRulesConfig>)[field];
+      else settle(field, loaded[field]);
+    }
+  };
+  for (const field of fields) {
+    Object.defineProperty(config, field, {
+      get() {
+        settleAll();
+        return config[field];
+      },
+      set: (value: unknown) => settle(field, value),
       enumerable: true,
       configurable: true,
     });
-  Object.defineProperty(config, 'rules', {
-    get() {
-      const { rules } = load();
-      settle(rules);
-      return rules;
-    },
-    set: settle,
-    enumerable: true,
-    configurable: true,
-  });
+  }
   return config;
 }
 
@@ -288,6 +304,10 @@ export interface RuleInput {
   price: number;
   /** Price of the symbol's previous event (by market time); `price_jump` and crossings need it. */
   previousPrice?: number;
+  /** Market time of that previous event: a rule does not compare across a gap larger than its `max_gap_ms`. */
+  previousTimestamp?: number;
+  /** Largest market-time gap between consecutive points of the window the indicators come from. */
+  windowGapMs?: number;
   /** Volume of the current event; only used in messages. */
   volume?: number;
   /** Window size the indicators were computed over; only used in messages. */
@@ -300,6 +320,8 @@ interface CompiledRules {
   forEverySymbol: AlertRule[];
   /** For each symbol named in a filter: the enabled rules that apply to it, in document order. */
   bySymbol: Map<string, AlertRule[]>;
+  /** The largest gap any enabled look-back rule accepts: where the indicator window restarts. */
+  windowMaxGapMs: number;
 }
 
 const compiledConfigs = new WeakMap<AlertRulesConfig, CompiledRules>();
@@ -315,16 +337,46 @@ function compile(config: AlertRulesConfig): CompiledRules {
       enabled.filter((rule) => rule.symbols === undefined || rule.symbols.includes(symbol)),
     );
   }
-  return { forEverySymbol: enabled.filter((rule) => rule.symbols === undefined), bySymbol };
+  const lookingBack = enabled.filter(looksBack);
+  return {
+    forEverySymbol: enabled.filter((rule) => rule.symbols === undefined),
+    bySymbol,
+    windowMaxGapMs:
+      lookingBack.length === 0
+        ? defaultMaxGapMs(config)
+        : Math.max(...lookingBack.map((rule) => maxGapMs(rule, config))),
+  };
+}
+
+function compiled(config: AlertRulesConfig): CompiledRules {
+  let rules = compiledConfigs.get(config);
+  if (rules === undefined) {
+    rules = compile(config);
+    compiledConfigs.set(config, rules);
+  }
+  return rules;
 }
 
 function rulesFor(symbol: string, config: AlertRulesConfig): AlertRule[] {
-  let compiled = compiledConfigs.get(config);
-  if (compiled === undefined) {
-    compiled = compile(config);
-    compiledConfigs.set(config, compiled);
-  }
-  return compiled.bySymbol.get(symbol) ?? compiled.forEverySymbol;
+  const rules = compiled(config);
+  return rules.bySymbol.get(symbol) ?? rules.forEverySymbol;
+}
+
+function defaultMaxGapMs(config: AlertRulesConfig): number {
+  return DEFAULT_MAX_GAP_BARS * (config.bar_interval_ms ?? DEFAULT_BAR_INTERVAL_MS);
+}
+
+/** The largest market-time gap a rule compares across: its `max_gap_ms`, or the document's default. */
+export function maxGapMs(rule: AlertRule, config: AlertRulesConfig): number {
+  return rule.max_gap_ms ?? defaultMaxGapMs(config);
+}
+
+/**
+ * Where the indicator window restarts: after a gap larger than every enabled look-back rule accepts.
+ * (A rule that accepts less also checks the window's largest gap itself.)
+ */
+export function windowMaxGapMs(config: AlertRulesConfig): number {
+  return compiled(config).windowMaxGapMs;
 }
 
 /** Prices keep two decimals when large and four significant digits when small (0.0001234). */
@@ -351,6 +403,20 @@ function crossed(
   wasBeyond: boolean | undefined,
 ): boolean {
   return isBeyond && (rule.trigger === 'level' || wasBeyond !== true);
+}
+
+/** Every rule compares with earlier events, except a price level that fires on the level alone. */
+function looksBack(rule: AlertRule): boolean {
+  return !('trigger' in rule && rule.trigger === 'level');
+}
+
+/** Whether the rule would compare across a gap larger than it accepts (then it does not fire). */
+function acrossGap(rule: AlertRule, input: RuleInput, maxGap: number): boolean {
+  if (!looksBack(rule)) return false;
+  if (rule.kind === 'price_above' || rule.kind === 'price_below' || rule.kind === 'price_jump') {
+    return input.previousTimestamp !== undefined && input.timestamp - input.previousTimestamp > maxGap;
+  }
+  return input.windowGapMs !== undefined && input.windowGapMs > maxGap;
 }
 
 function evaluateRule(rule: AlertRule, input: RuleInput): Firing | undefined {
@@ -443,6 +509,7 @@ export function evaluateAlertRules(input: RuleInput, config: AlertRulesConfig): 
   const alerts: Alert[] = [];
   if (!Number.isFinite(input.price)) return alerts;
   for (const rule of rules) {
+    if (acrossGap(rule, input, maxGapMs(rule, config))) continue;
     const firing = evaluateRule(rule, input);
     if (firing === undefined) continue;
     alerts.push({

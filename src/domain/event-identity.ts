@@ -9,6 +9,13 @@ import { PRODUCER_ID_MAX_LENGTH, PRODUCER_ID_PATTERN } from './market-fields.ts'
  * EventBridge `id`.
  */
 
+/**
+ * The sort key that belongs to an event id rather than to one market timestamp: market timestamps are
+ * positive, so 0 is free. The events table keeps there the id's identity claim (which timestamp the id
+ * was first stored with), or a rejected event keyed by its producer id.
+ */
+export const IDENTITY_CLAIM_TIMESTAMP = 0;
+
 /** Longest idempotency key; longer candidates are hashed. */
 export const MAX_KEY_LENGTH = 255;
 /** Longest alert id: the limit of an SNS FIFO deduplication id, so the id fits wherever it is sent. */

@@ -27,6 +27,31 @@ export interface Indicators {
   volume_zscore?: number;
 }
 
+/**
+ * The points after the last market-time gap larger than `maxGapMs` (oldest first, current last): a
+ * window does not reach across a gap, it restarts after it. The same array when there is no such gap.
+ */
+export function sinceLastGap<T extends { timestamp: number }>(
+  points: readonly T[],
+  maxGapMs: number,
+): readonly T[] {
+  for (let i = points.length - 1; i > 0; i--) {
+    if ((points[i] as T).timestamp - (points[i - 1] as T).timestamp > maxGapMs) return points.slice(i);
+  }
+  return points;
+}
+
+/** The largest market-time gap between consecutive points (0 for fewer than two). */
+export function largestGap(points: readonly { timestamp: number }[]): number {
+  let largest = 0;
+  for (let i = 1; i < points.length; i++) {
+    const gap =
+      (points[i] as { timestamp: number }).timestamp - (points[i - 1] as { timestamp: number }).timestamp;
+    if (gap > largest) largest = gap;
+  }
+  return largest;
+}
+
 export function isValidIndicatorWindow(n: number): boolean {
   return Number.isInteger(n) && n >= MIN_INDICATOR_WINDOW && n <= MAX_INDICATOR_WINDOW;
 }

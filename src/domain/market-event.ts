@@ -240,6 +240,21 @@ export const getSymbolSchema = memoize(buildSymbolSchema);
 /** A market symbol as sent (lower case and surrounding spaces accepted); normalized to trimmed upper case. */
 export const symbolSchema: ReturnType<typeof buildSymbolSchema> = lazySchemaView(getSymbolSchema);
 
+/**
+ * The detail's symbol, normalized, when it is valid on its own (also in a detail that is rejected for
+ * other fields, so a rejected event can still be found by its symbol); otherwise undefined.
+ */
+export function validSymbolOf(detail: unknown): string | undefined {
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return undefined;
+  try {
+    const result = getSymbolSchema().safeParse((detail as Record<string, unknown>).symbol);
+    return result.success ? result.data : undefined;
+  } catch {
+    // A hostile detail (a throwing getter) has no symbol to keep; validation reports why.
+    return undefined;
+  }
+}
+
 /** Cross-field rules; they run even when other fields failed, on the fields that are valid on their own. */
 function checkDetailCrossFields(detail: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
   if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return;

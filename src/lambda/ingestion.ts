@@ -7,5 +7,5 @@ const { observability, config, context } = awsStageContext('ingestion');
 
 export const handler = lambdaHandler(
   observability,
-  createIngestionHandler({ ...context, bus: eventBridgeBus(observability.tracer, config) }),
+  createIngestionHandler({ ...context, bus: eventBridgeBus(observability.tracing, config) }),
 );

@@ -4,13 +4,14 @@ import { createNotificationHandler } from '../stages/notification.ts';
 import { lambdaHandler } from './observability.ts';
 import { awsStageContext } from './stage-context.ts';
 
-const { observability, config, context } = awsStageContext('notification');
-const sns = observability.tracer.captureAWSv3Client(new SNSClient({}));
+const { observability, config, context, deployment } = awsStageContext('notification');
+const sns = observability.tracing.client(new SNSClient({}));
 
 export const handler = lambdaHandler(
   observability,
   createNotificationHandler({
     ...context,
+    deployment,
     notifier: new SnsNotifier(sns, async () => (await config.load(['alertTopicArn'])).alertTopicArn),
   }),
 );

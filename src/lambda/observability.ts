@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import { PARAMETER_PREFIX_ENV } from '../config/parameters.ts';
 import { idempotencyKey } from '../domain/event-identity.ts';
@@ -8,12 +7,13 @@ import { type BusEvent, DetailType, type Stage } from '../domain/event-types.ts'
 import type { StageHandler } from '../stages/context.ts';
 import type { LoggerPort, MetricsPort } from '../stages/ports.ts';
 import { METRICS_NAMESPACE } from '../telemetry/metric-names.ts';
+import { createTracing, type Tracing } from './tracing.ts';
 
 export interface Observability {
   logger: Logger;
   /** The stages' view of the logger. */
   loggerPort: LoggerPort;
-  tracer: Tracer;
+  tracing: Tracing;
   metrics: Metrics;
   /** The stages' view of the metrics. */
   metricsPort: MetricsPort;
@@ -60,7 +60,7 @@ function parametersMaxAge(raw: string | undefined): number | undefined {
 
 export function createObservability(stage: Stage, environment: string): Observability {
   const logger = new Logger({ serviceName: stage });
-  const tracer = new Tracer({ serviceName: stage });
+  const tracing = createTracing(stage);
   const metrics = new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     serviceName: stage,
@@ -76,7 +76,7 @@ export function createObservability(stage: Stage, environment: string): Observab
       warn: (message, extra) => logger.warn(message, attributes(extra)),
       error: (message, extra) => logger.error(message, attributes(extra)),
     },
-    tracer,
+    tracing,
     metrics,
     metricsPort: {
       count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
@@ -98,18 +98,17 @@ export function correlationId(event: BusEvent): string {
  * which retries and then dead-letters.
  */
 export function lambdaHandler(observability: Observability, stageHandler: StageHandler) {
-  const { logger, metrics, tracer } = observability;
+  const { logger, metrics, tracing } = observability;
   return async (event: BusEvent, context?: Context): Promise<void> => {
     if (context) logger.addContext(context);
     const id = correlationId(event);
     logger.appendKeys({ correlation_id: id, event_id: id, detail_type: event['detail-type'] });
-    tracer.putAnnotation('event_id', id);
     metrics.captureColdStartMetric();
     try {
-      await stageHandler(event);
+      const invocation = context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {};
+      await tracing.invocation(id, () => stageHandler(event, invocation));
     } catch (error) {
       logger.error('invocation failed; Lambda will retry, then dead-letter', error as Error);
-      tracer.addErrorAsMetadata(error as Error);
       throw error;
     } finally {
       metrics.publishStoredMetrics();

@@ -7,5 +7,5 @@ const { observability, config, context } = awsStageContext('processing');
 
 export const handler = lambdaHandler(
   observability,
-  createProcessingHandler({ ...context, bus: eventBridgeBus(observability.tracer, config) }),
+  createProcessingHandler({ ...context, bus: eventBridgeBus(observability.tracing, config) }),
 );

@@ -11,17 +11,20 @@ export function awsStageContext(stage: Stage): {
   observability: Observability;
   config: SsmConfig;
   context: StageContext;
+  /** Where the function runs (Lambda sets `AWS_REGION`). */
+  deployment: { environment: string; region: string };
 } {
   const settings = runtimeSettings(stage);
   const observability = createObservability(stage, settings.environment);
-  const { tracer } = observability;
-  const config = ssmConfig(tracer, settings.parameterPrefix, settings.parametersMaxAgeSeconds);
+  const { tracing } = observability;
+  const config = ssmConfig(tracing, settings.parameterPrefix, settings.parametersMaxAgeSeconds);
   return {
     observability,
     config,
+    deployment: { environment: settings.environment, region: process.env.AWS_REGION ?? 'us-east-1' },
     context: {
       config,
-      storage: dynamoStorage(createDocumentClient({}, (client) => tracer.captureAWSv3Client(client))),
+      storage: dynamoStorage(createDocumentClient({}, (client) => tracing.client(client))),
       metrics: observability.metricsPort,
       logger: observability.loggerPort,
       clock: { now: () => Date.now() },

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { isIdentityClaim } from '../adapters/aws/event-store.ts';
 import { alertsPath } from '../adapters/local/notifier.ts';
 import { idempotencyKey } from '../domain/event-identity.ts';
 import { DetailType, EventStatus, STAGES, type Stage } from '../domain/event-types.ts';
@@ -288,7 +289,7 @@ export async function collectBooks(
     const page = await stack.documentClient.send(
       new ScanCommand({ TableName: stack.config.eventsTable, ExclusiveStartKey: startKey }),
     );
-    items.push(...(page.Items ?? []));
+    for (const item of page.Items ?? []) if (!isIdentityClaim(item)) items.push(item);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   const archived = await readArchive(stack.archive, put.acceptedEventIds);

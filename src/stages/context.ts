@@ -9,8 +9,14 @@ import type {
   PipelineConfig,
 } from './ports.ts';
 
+/** What a stage knows of the invocation it runs in. */
+export interface Invocation {
+  /** Epoch ms when the platform stops the invocation (Lambda: now + `getRemainingTimeInMillis()`). */
+  deadline?: number;
+}
+
 /** A stage's entry point: one EventBridge event in; throwing means "retry me". */
-export type StageHandler = (event: BusEvent) => Promise<void>;
+export type StageHandler = (event: BusEvent, invocation?: Invocation) => Promise<void>;
 
 export interface Storage {
   events: EventStorePort;

@@ -18,7 +18,7 @@ export interface StageDependencies {
   logger: (stage: Stage) => LoggerPort;
   clock: Clock;
   functionName: (stage: Stage) => string;
-  /** How long an alert claim of a possibly running attempt blocks another (default: the 30 s function timeout). */
+  /** How long an alert claim blocks another attempt when the invocation has no deadline (default 30 s). */
   claimLeaseMs?: number;
 }
 

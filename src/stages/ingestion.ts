@@ -1,11 +1,16 @@
 import { STAGE_PARAMETERS } from '../config/parameters.ts';
-import { idempotencyKey } from '../domain/event-identity.ts';
+import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../domain/event-identity.ts';
 import { type BusEvent, DetailType, EventStatus, Source } from '../domain/event-types.ts';
-import { validateMarketDetail } from '../domain/market-event.ts';
+import {
+  compareDecimals,
+  type MarketDetail,
+  validateMarketDetail,
+  validSymbolOf,
+} from '../domain/market-event.ts';
 import { Metric } from '../telemetry/metric-names.ts';
 import type { StageContext, StageHandler } from './context.ts';
 import type { ValidatedDetail } from './messages.ts';
-import type { EventBusPort, NewEventItem } from './ports.ts';
+import type { EventBusPort, NewEventItem, StoredEventState } from './ports.ts';
 
 export interface IngestionDependencies extends StageContext {
   bus: EventBusPort;
@@ -38,10 +43,12 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
     };
 
     if (!validation.ok) {
+      const symbol = validSymbolOf(event.detail);
       const item: NewEventItem = {
         ...base,
         timestamp: rejectedSortKey(event, eventId, ingestedAt),
         status: EventStatus.Rejected,
+        ...(symbol === undefined ? {} : { symbol }),
         reasons: validation.issues,
       };
       const outcome = await events.put(item);
@@ -63,15 +70,20 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
     }
 
     const market = validation.value;
-    const outcome = await events.put({
-      ...base,
-      timestamp: market.timestamp,
-      status: EventStatus.Ingested,
-      symbol: market.symbol,
-      exchange: market.exchange,
-      price: market.price,
-      volume: market.volume,
-    });
+    const outcome = await events.put(
+      {
+        ...base,
+        timestamp: market.timestamp,
+        status: EventStatus.Ingested,
+        symbol: market.symbol,
+        exchange: market.exchange,
+        price: market.price,
+        volume: market.volume,
+      },
+      // A producer may re-stamp its resend: its id alone must decide. An EventBridge id is kept only
+      // by redeliveries of the same detail, so id + timestamp decide already.
+      { claimIdentity: keyedByProducer(event, eventId) },
+    );
     const validated: ValidatedDetail = {
       event_id: eventId,
       raw_event_id: event.id,
@@ -81,15 +93,28 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
     };
 
     if (outcome.kind === 'duplicate') {
+      const differences = differencesFrom(outcome.existing, market);
       // Still INGESTED means an earlier attempt may have stopped before putting the event on the bus;
-      // putting it again is safe because processing is idempotent.
-      const reemit = outcome.existing.status === EventStatus.Ingested;
+      // putting it again is safe because processing is idempotent. Only an identical resend does it:
+      // the bus must carry what was stored, never a differing resend's values.
+      const reemit =
+        outcome.existing.status === EventStatus.Ingested && Object.keys(differences).length === 0;
       metrics.count(Metric.DuplicatesSkipped);
+      if (Object.keys(differences).length > 0) {
+        logger.warn('duplicate differs from the stored event; the stored one is kept', {
+          event_id: eventId,
+          differences,
+        });
+      }
       await audit.record({
         ...trail,
         status: 'DUPLICATE',
         timestamp: clock.now(),
-        details: { existing_status: outcome.existing.status, reemitted: reemit },
+        details: {
+          existing_status: outcome.existing.status,
+          reemitted: reemit,
+          ...(Object.keys(differences).length > 0 ? { differences } : {}),
+        },
       });
       if (reemit) {
         const detail = { ...validated, ingested_at: outcome.existing.ingested_at ?? ingestedAt };
@@ -110,6 +135,31 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
   };
 }
 
+/** Whether the idempotency key is the producer's own id (not the EventBridge id, which has no `#`). */
+function keyedByProducer(event: BusEvent, eventId: string): boolean {
+  return eventId !== event.id;
+}
+
+type Difference = { stored: string | number; received: string | number };
+
+/**
+ * What a duplicate says that the stored event does not: a re-stamped or re-priced resend. Kept in the
+ * audit record; the stored event is never overwritten (the first one stored wins).
+ */
+function differencesFrom(stored: StoredEventState, received: MarketDetail): Record<string, Difference> {
+  const differences: Record<string, Difference> = {};
+  if (stored.timestamp !== received.timestamp) {
+    differences.timestamp = { stored: stored.timestamp, received: received.timestamp };
+  }
+  for (const field of ['price', 'volume'] as const) {
+    const value = stored[field];
+    if (value !== undefined && compareDecimals(value, received[field]) !== 0) {
+      differences[field] = { stored: value, received: received[field] };
+    }
+  }
+  return differences;
+}
+
 /**
  * The sort key of a rejected event. Its market timestamp may be missing or absurd, so the key must
  * come from its identity, or a producer's retry would land on another key and be stored twice: an
@@ -117,7 +167,7 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
  * EventBridge id gets the time EventBridge received it, which its retries and replays keep.
  */
 function rejectedSortKey(event: BusEvent, eventId: string, now: number): number {
-  if (eventId !== event.id) return 0;
+  if (keyedByProducer(event, eventId)) return IDENTITY_CLAIM_TIMESTAMP;
   const received = Date.parse(event.time);
   return Number.isFinite(received) ? received : now;
 }

@@ -2,12 +2,22 @@ import { STAGE_PARAMETERS } from '../config/parameters.ts';
 import type { Alert } from '../domain/alert-rules.ts';
 import type { BusEvent } from '../domain/event-types.ts';
 import { Metric } from '../telemetry/metric-names.ts';
-import { describeError, type StageContext, type StageHandler } from './context.ts';
+import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
 import { type AlertDetail, parseAlertDetail } from './messages.ts';
 import type { Notification, NotifierPort } from './ports.ts';
 
 export interface NotificationDependencies extends StageContext {
   notifier: NotifierPort;
+  /**
+   * Where the function is deployed, for the audit command in the alert body; absent locally, where
+   * `marketflow audit` reads the running local stack.
+   */
+  deployment?: Deployment;
+}
+
+export interface Deployment {
+  environment: string;
+  region: string;
 }
 
 /**
@@ -16,8 +26,8 @@ export interface NotificationDependencies extends StageContext {
  * send gives the claim back so that the retry can send it.
  */
 export function createNotificationHandler(deps: NotificationDependencies): StageHandler {
-  const { clock, config, functionName, metrics, notifier, storage } = deps;
-  return async (event: BusEvent) => {
+  const { clock, config, deployment, functionName, metrics, notifier, storage } = deps;
+  return async (event: BusEvent, invocation?: Invocation) => {
     const detail = parseAlertDetail(event.detail);
     const { alert } = detail;
     const { events, audit } = storage(await config.load(STAGE_PARAMETERS.notification));
@@ -29,7 +39,11 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
       raw_event_id: detail.raw_event_id,
     };
 
-    const claim = await events.claimAlert(key, alert, clock.now());
+    // The claim blocks other attempts for as long as this one may still run: until the invocation's
+    // deadline, plus a margin for the clocks of the hosts that compare it.
+    const leaseUntil =
+      invocation?.deadline === undefined ? undefined : invocation.deadline + CLOCK_SKEW_MARGIN_MS;
+    const claim = await events.claimAlert(key, alert, clock.now(), leaseUntil);
     if (claim.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
     if (claim.kind === 'already-sent') {
       metrics.count(Metric.DuplicatesSkipped);
@@ -44,7 +58,7 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
 
     let messageId: string;
     try {
-      ({ messageId } = await notifier.publish(notificationFor(detail)));
+      ({ messageId } = await notifier.publish(notificationFor(detail, deployment)));
     } catch (error) {
       await events.releaseAlert(key, alert.rule_id, describeError(error)).catch(() => undefined);
       throw error;
@@ -68,10 +82,13 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
   };
 }
 
+/** How far apart the clocks of two Lambda hosts may be, added to a claim's lease. */
+export const CLOCK_SKEW_MARGIN_MS = 1_000;
+
 /** SNS limits a subject to 100 printable ASCII characters without line breaks. */
 const SUBJECT_LIMIT = 100;
 
-export function notificationFor(detail: AlertDetail): Notification {
+export function notificationFor(detail: AlertDetail, deployment?: Deployment): Notification {
   const { alert } = detail;
   const subject = `[${alert.severity}] ${alert.symbol}: ${alert.rule_id}`
     .replace(/[^\x20-\x7e]/g, '?')
@@ -79,13 +96,16 @@ export function notificationFor(detail: AlertDetail): Notification {
   return {
     subject,
     summary: alert.message,
-    body: bodyOf(detail),
+    body: bodyOf(detail, deployment),
     attributes: { severity: alert.severity, symbol: alert.symbol, rule: alert.rule_id },
     dedupId: alert.alert_id,
   };
 }
 
-function bodyOf({ alert, event_id, ingested_at, processed_at }: AlertDetail): string {
+function bodyOf(
+  { alert, event_id, ingested_at, processed_at }: AlertDetail,
+  deployment?: Deployment,
+): string {
   const values = Object.entries(alert.values)
     .map(([name, value]) => `  ${name}: ${formatNumber(value)}`)
     .join('\n');
@@ -104,8 +124,20 @@ function bodyOf({ alert, event_id, ingested_at, processed_at }: AlertDetail): st
     `Event id:     ${event_id}`,
     `Alert id:     ${alert.alert_id}`,
     '',
-    `Audit trail:  marketflow audit '${event_id}' --aws`,
+    `Audit trail:  ${auditCommand(event_id, deployment)}`,
   ].join('\n');
+}
+
+/** The operator command that shows the event's trail, runnable as printed. */
+function auditCommand(eventId: string, deployment: Deployment | undefined): string {
+  const command = `marketflow audit ${shellQuoted(eventId)}`;
+  if (deployment === undefined) return command;
+  return `${command} --aws --env ${shellQuoted(deployment.environment)} --region ${shellQuoted(deployment.region)}`;
+}
+
+/** Single-quoted for a POSIX shell: an id may hold any printable character, a quote included. */
+function shellQuoted(text: string): string {
+  return /^[A-Za-z0-9._:@/+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 function formatNumber(value: number): string {

@@ -90,6 +90,8 @@ export interface StoredEventState {
   timestamp: number;
   status: string;
   ingested_at?: number;
+  price?: string;
+  volume?: string;
   indicators?: Record<string, number>;
   alerts?: Record<string, { status: string }>;
 }
@@ -112,6 +114,11 @@ export interface NewEventItem {
   reasons?: { path: string; message: string }[];
 }
 
+/**
+ * `existing` is the item stored first under the same identity; its `timestamp` differs from the
+ * put's when the producer re-stamped its resend. `CLAIMED` as its status: the first delivery claimed
+ * the identity and has not stored its item yet (it is still running, or will be retried).
+ */
 export type PutOutcome = { kind: 'stored' } | { kind: 'duplicate'; existing: StoredEventState };
 
 /** A price/volume point of a symbol's history, for the indicator window. */
@@ -130,8 +137,12 @@ export type ProcessOutcome =
 export type ClaimOutcome = { kind: 'claimed' } | { kind: 'already-sent' } | { kind: 'missing' };
 
 export interface EventStorePort {
-  /** Conditional put: a second put of the same key stores nothing and returns the existing state. */
-  put(item: NewEventItem): Promise<PutOutcome>;
+  /**
+   * Conditional put: a second put of the same key stores nothing and returns the existing state.
+   * With `claimIdentity`, the event id alone decides, whatever the timestamp: the first put claims
+   * the id, and a put of the same id at another timestamp is a duplicate of the first.
+   */
+  put(item: NewEventItem, options?: { claimIdentity?: boolean }): Promise<PutOutcome>;
   /** The `count` latest points of `symbol` strictly before `before` (market time), oldest first. */
   history(symbol: string, before: number, count: number): Promise<HistoryPoint[]>;
   /** INGESTED → PROCESSED with the indicators; a second call changes nothing. */
@@ -140,11 +151,17 @@ export interface EventStorePort {
     indicators: Record<string, number>,
     processedAt: number,
   ): Promise<ProcessOutcome>;
-  /** Marks the alert as being sent, unless it was sent already. A claim left by a failed attempt is re-taken. */
+  /**
+   * Marks the alert as being sent, unless it was sent already. A claim left by a failed attempt is
+   * re-taken, and so is one whose lease has passed (its attempt cannot be running any more).
+   * `leaseUntil`: when the claiming attempt will have stopped for sure (its invocation's deadline);
+   * the store's default lease from `claimedAt` when not given.
+   */
   claimAlert(
     key: { event_id: string; timestamp: number },
     alert: { rule_id: string; alert_id: string; severity: string; message: string },
     claimedAt: number,
+    leaseUntil?: number,
   ): Promise<ClaimOutcome>;
   /** Gives a claim back after a failed send, so that the retry can take it at once. */
   releaseAlert(key: { event_id: string; timestamp: number }, ruleId: string, error: string): Promise<void>;

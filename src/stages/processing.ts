@@ -1,7 +1,7 @@
 import { STAGE_PARAMETERS } from '../config/parameters.ts';
-import { evaluateAlertRules } from '../domain/alert-rules.ts';
+import { evaluateAlertRules, windowMaxGapMs } from '../domain/alert-rules.ts';
 import { type BusEvent, DetailType, Source } from '../domain/event-types.ts';
-import { computeIndicators, type Indicators } from '../domain/indicators.ts';
+import { computeIndicators, type Indicators, largestGap, sinceLastGap } from '../domain/indicators.ts';
 import { decimalToNumber } from '../domain/market-event.ts';
 import { Metric } from '../telemetry/metric-names.ts';
 import type { StageContext, StageHandler } from './context.ts';
@@ -32,8 +32,14 @@ export function createProcessingHandler(deps: ProcessingDependencies): StageHand
 
     // The current event comes from the message, not the index: a GSI is eventually consistent.
     const history = await events.history(market.symbol, market.timestamp, settings.indicatorWindow);
-    const window = [...history, { timestamp: market.timestamp, price, volume }];
+    // The window restarts after a gap in market time that the rules do not accept (a replay of old
+    // bars followed by a live event): its indicators stay absent until it fills again.
+    const window = sinceLastGap(
+      [...history, { timestamp: market.timestamp, price, volume }],
+      windowMaxGapMs(settings.alertRules),
+    );
     let indicators: Indicators = computeIndicators(window, settings.indicatorWindow);
+    const previous = history.at(-1);
 
     const processedAt = clock.now();
     const outcome = await events.markProcessed(key, indicators as Record<string, number>, processedAt);
@@ -49,9 +55,10 @@ export function createProcessingHandler(deps: ProcessingDependencies): StageHand
         price,
         volume,
         indicatorWindow: settings.indicatorWindow,
-        ...(history.length > 0
-          ? { previousPrice: (history[history.length - 1] as { price: number }).price }
-          : {}),
+        ...(previous === undefined
+          ? {}
+          : { previousPrice: previous.price, previousTimestamp: previous.timestamp }),
+        windowGapMs: largestGap(window),
         indicators,
       },
       settings.alertRules,

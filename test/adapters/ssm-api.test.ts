@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { partition } from '@aws-sdk/core/client';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import {
   type AwsCall,
@@ -71,7 +73,7 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
     it('is SigV4-signed for ssm in the region, at the clock time, with the session token', async () => {
       const signingDate = new Date('2025-03-04T05:06:07Z');
       const { server, api } = await setUp({}, { now: () => signingDate });
-      await api.call('GetParameter', { Name: '/app/a' });
+      await api.call('GetParameters', { Names: ['/app/a'] });
       const [request] = server.requests;
       assert.ok(request);
       assert.equal(request.headers['x-amz-date'], '20250304T050607Z');
@@ -111,8 +113,8 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
       servers.push(server);
       const api = new SsmApi({ region: 'us-east-1', endpoint: server.endpoint });
       apis.push(api);
-      const output = await api.call('GetParameter', { Name: '/app/b' });
-      assert.equal(output.Parameter?.Value, 'beta');
+      const output = await api.call('GetParameters', { Names: ['/app/b'] });
+      assert.equal(output.Parameters?.[0]?.Value, 'beta');
       assert.equal(server.requests[0]?.headers['x-amz-security-token'], 'env-token');
     });
   });
@@ -136,9 +138,9 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
 
     it('is refused when the response is not JSON', async () => {
       const { api } = await setUp({ reply: () => ({ status: 200, body: '<html>proxy</html>' }) });
-      await assert.rejects(api.call('GetParameter', { Name: '/app/a' }), {
+      await assert.rejects(api.call('GetParameters', { Names: ['/app/a'] }), {
         name: 'SerializationException',
-        message: /GetParameter: the response is not a JSON object: <html>proxy<\/html>/,
+        message: /GetParameters: the response is not a JSON object: <html>proxy<\/html>/,
       });
     });
   });
@@ -156,8 +158,8 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
     ] as const) {
       it(`retries after ${label}, then succeeds`, async () => {
         const { server, api } = await setUp({ reply: replies({ 0: reply }) });
-        const output = await api.call('GetParameter', { Name: '/app/a' });
-        assert.equal(output.Parameter?.Value, 'alpha');
+        const output = await api.call('GetParameters', { Names: ['/app/a'] });
+        assert.equal(output.Parameters?.[0]?.Value, 'alpha');
         assert.equal(server.requests.length, 2);
         assert.equal(output.$metadata.attempts, 2);
         assert.ok(
@@ -171,8 +173,8 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
 
     it('retries after a dropped connection, then succeeds', async () => {
       const { server, api } = await setUp({ reply: replies({ 0: 'drop' }) });
-      const output = await api.call('GetParameter', { Name: '/app/b' });
-      assert.equal(output.Parameter?.Value, 'beta');
+      const output = await api.call('GetParameters', { Names: ['/app/b'] });
+      assert.equal(output.Parameters?.[0]?.Value, 'beta');
       assert.equal(server.requests.length, 2);
       assert.equal(output.$metadata.attempts, 2);
     });
@@ -193,9 +195,9 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
 
     it('gives up on a connection that keeps dropping after 3 attempts, naming the operation', async () => {
       const { server, api } = await setUp({ reply: () => 'drop' });
-      const error = await api.call('GetParameter', { Name: '/app/a' }).catch((caught: unknown) => caught);
+      const error = await api.call('GetParameters', { Names: ['/app/a'] }).catch((caught: unknown) => caught);
       assert.ok(error instanceof SsmError);
-      assert.match(error.message, /^SSM GetParameter: /);
+      assert.match(error.message, /^SSM GetParameters: /);
       assert.ok(error.cause instanceof Error);
       assert.equal(error.$metadata.attempts, 3);
       assert.equal(error.$metadata.httpStatusCode, undefined);
@@ -204,7 +206,7 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
 
     it('honours maxAttempts', async () => {
       const { server, api } = await setUp({ reply: () => ({ status: 500 }) }, { maxAttempts: 1 });
-      await assert.rejects(api.call('GetParameter', { Name: '/app/a' }), { name: 'Http500Error' });
+      await assert.rejects(api.call('GetParameters', { Names: ['/app/a'] }), { name: 'Http500Error' });
       assert.equal(server.requests.length, 1);
     });
   });
@@ -255,7 +257,7 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
         { credentials },
         { credentials: async () => ({ ...credentials, secretAccessKey: 'not-the-secret' }) },
       );
-      await assert.rejects(api.call('GetParameter', { Name: '/app/a' }), {
+      await assert.rejects(api.call('GetParameters', { Names: ['/app/a'] }), {
         name: 'InvalidSignatureException',
       });
       assert.equal(server.requests.length, 1);
@@ -264,7 +266,7 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
     it('names the missing region', async () => {
       const api = new SsmApi({ env: {} });
       apis.push(api);
-      await assert.rejects(api.call('GetParameter', { Name: '/app/a' }), /AWS_REGION/);
+      await assert.rejects(api.call('GetParameters', { Names: ['/app/a'] }), /AWS_REGION/);
     });
   });
 
@@ -293,24 +295,17 @@ describe('SsmApi: SSM JSON 1.1 over a signed HTTPS request', () => {
         { trace, region: 'eu-central-1' },
       );
       await api.call('GetParameters', { Names: ['/app/a'] });
-      await assert.rejects(api.call('GetParameter', { Name: '/app/a' }), { name: 'ParameterNotFound' });
-      await api.call('GetParametersByPath', { Path: '/app' });
+      await assert.rejects(api.call('GetParameters', { Names: ['/app/a'] }), { name: 'ParameterNotFound' });
+      await api.call('GetParameters', { Names: ['/app/b'] });
+      const getParameters = { service: 'SSM', operation: 'GetParameters', region: 'eu-central-1' };
       assert.deepEqual(seen, [
-        { call: { service: 'SSM', operation: 'GetParameters', region: 'eu-central-1' }, attempts: 2 },
-        {
-          call: { service: 'SSM', operation: 'GetParameter', region: 'eu-central-1' },
-          error: 'ParameterNotFound',
-        },
-        { call: { service: 'SSM', operation: 'GetParametersByPath', region: 'eu-central-1' }, attempts: 1 },
+        { call: getParameters, attempts: 2 },
+        { call: getParameters, error: 'ParameterNotFound' },
+        { call: getParameters, attempts: 1 },
       ]);
       assert.deepEqual(
         server.requests.map((request) => request.headers['x-amzn-trace-id']),
-        [
-          'Root=1-test;Parent=GetParameters',
-          'Root=1-test;Parent=GetParameters',
-          'Root=1-test;Parent=GetParameter',
-          'Root=1-test;Parent=GetParametersByPath',
-        ],
+        Array(4).fill('Root=1-test;Parent=GetParameters'),
       );
     });
   });
@@ -354,5 +349,64 @@ describe('ssmEndpoint', () => {
       { region: 'ap-southeast-2', endpoint: 'https://ssm.ap-southeast-2.amazonaws.com/' },
     );
     api.destroy();
+  });
+  /** One region of each of the SDK's eight partitions. */
+  const REGIONS = [
+    'us-east-1',
+    'cn-north-1',
+    'us-gov-west-1',
+    'us-iso-east-1',
+    'us-isob-east-1',
+    'eu-isoe-west-1',
+    'us-isof-south-1',
+    'eusc-de-east-1',
+  ];
+
+  it("is the endpoint the SDK's SSM client resolves, in every partition, with FIPS and dual-stack", async () => {
+    const names = new Set(REGIONS.map((region) => partition(region).name));
+    assert.equal(names.size, 8, `eight partitions, got ${[...names]}`);
+    for (const region of REGIONS) {
+      for (const fips of [false, true]) {
+        for (const dualStack of [false, true]) {
+          const where = `${region} fips=${fips} dualstack=${dualStack}`;
+          const client = new SSMClient({ region, useFipsEndpoint: fips, useDualstackEndpoint: dualStack });
+          let sdk: string;
+          try {
+            sdk = client.config.endpointProvider({ Region: region, UseFIPS: fips, UseDualStack: dualStack })
+              .url.href;
+          } catch (error) {
+            sdk = `refused: ${(error as Error).message}`;
+          }
+          let ours: string;
+          try {
+            ours = ssmEndpoint(region, {
+              AWS_USE_FIPS_ENDPOINT: String(fips),
+              AWS_USE_DUALSTACK_ENDPOINT: String(dualStack),
+            }).href;
+          } catch (error) {
+            ours = `refused: ${(error as Error).message}`;
+          }
+          if (sdk.startsWith('refused')) assert.match(ours, /^refused: /, where);
+          else assert.equal(ours, sdk, where);
+          client.destroy();
+        }
+      }
+    }
+  });
+
+  it('refuses what the SDK refuses, saying which setting: FIPS or dual-stack with a custom endpoint, a setting that is not a boolean', () => {
+    const custom = { AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:4583' };
+    assert.throws(
+      () => ssmEndpoint('us-east-1', { ...custom, AWS_USE_FIPS_ENDPOINT: 'true' }),
+      /FIPS and custom endpoint are not supported \(AWS_USE_FIPS_ENDPOINT\)/,
+    );
+    assert.throws(
+      () => ssmEndpoint('us-east-1', { ...custom, AWS_USE_DUALSTACK_ENDPOINT: 'true' }),
+      /Dualstack and custom endpoint/,
+    );
+    assert.throws(
+      () => ssmEndpoint('us-east-1', { AWS_USE_FIPS_ENDPOINT: 'yes' }),
+      /AWS_USE_FIPS_ENDPOINT: must be "true" or "false", got "yes"/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { GetParameterError, ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
+import { GetParameterError } from '@aws-lambda-powertools/parameters/errors';
 import { SsmApi } from '../../src/adapters/aws/ssm-api.ts';
 import { SsmConfig } from '../../src/adapters/aws/ssm-config.ts';
 import { SsmParameterProvider } from '../../src/adapters/aws/ssm-parameter-provider.ts';
@@ -145,52 +145,10 @@ describe('SsmParameterProvider: Powertools Parameters on SsmApi', () => {
     });
   });
 
-  describe('get and getMultiple (BaseProvider)', () => {
-    it('get reads one parameter with GetParameter and caches it', async () => {
-      assert.equal(await provider.get('/app/c'), 'gamma');
-      assert.equal(await provider.get('/app/c'), 'gamma');
-      assert.deepEqual(
-        server.requests.map((request) => [request.operation, request.input]),
-        [['GetParameter', { Name: '/app/c' }]],
-      );
-    });
-
-    it('get shares its cache with getParametersByName', async () => {
-      await provider.getParametersByName({ '/app/c': {} });
-      assert.equal(await provider.get('/app/c'), 'gamma');
-      assert.equal(server.requests.length, 1);
-    });
-
-    it('get of a missing parameter fails as Powertools does, with and without throwOnMissing', async () => {
-      await assert.rejects(provider.get('/app/nope', { throwOnMissing: true }), ParameterNotFoundError);
-      const error = await provider.get('/app/nope').catch((caught: unknown) => caught);
-      assert.ok(error instanceof GetParameterError);
-      assert.equal((error.cause as Error).name, 'ParameterNotFound');
-    });
-
-    it('get asks decryption when told', async () => {
-      await provider.get('/app/a', { decrypt: true });
-      assert.deepEqual(server.requests[0]?.input, { Name: '/app/a', WithDecryption: true });
-    });
-
-    it('getMultiple reads every page under the path, named relative to it', async () => {
-      for (let i = 0; i < 12; i++) store[`/tree/p${String(i).padStart(2, '0')}`] = String(i);
-      store['/tree/deeper/x'] = 'x';
-      const values = (await provider.getMultiple('/tree')) as Record<string, string>;
-      assert.equal(Object.keys(values).length, 12);
-      assert.equal(values.p00, '0');
-      assert.equal(values.p11, '11');
-      assert.equal(
-        server.requests.filter((request) => request.operation === 'GetParametersByPath').length,
-        2,
-        'two pages of 10',
-      );
-      const recursive = (await provider.getMultiple('/tree', {
-        recursive: true,
-        forceFetch: true,
-      })) as Record<string, string>;
-      assert.equal(recursive['deeper/x'], 'x');
-    });
+  it('offers no get or getMultiple (GetParameter, GetParametersByPath), which no role may call', async () => {
+    await assert.rejects(provider.get('/app/c'), /read it with getParametersByName/);
+    await assert.rejects(provider.getMultiple('/app'), /read it with getParametersByName/);
+    assert.deepEqual(server.requests, [], 'nothing sent');
   });
 
   it('is what SsmConfig reads the pipeline configuration through', async () => {

@@ -417,3 +417,53 @@ describe('the default rules on the real data', () => {
     });
   }
 });
+
+describe('alert rules across gaps in market time', () => {
+  const MINUTE = 60_000;
+  const jump = (fields: Record<string, unknown> = {}) =>
+    parsed({ rules: [rule({ kind: 'price_jump', percent: 2, ...fields })] });
+  const afterGap = (gap: number, fields: Partial<RuleInput> = {}) =>
+    input({ price: 110, previousPrice: 100, previousTimestamp: 1613692800000 - gap, ...fields });
+
+  it('compares with the previous event only within five bar intervals by default', () => {
+    assert.equal(evaluateAlertRules(afterGap(5 * MINUTE), jump()).length, 1);
+    assert.equal(evaluateAlertRules(afterGap(5 * MINUTE + 1), jump()).length, 0);
+    const years = afterGap(Date.UTC(2026, 0, 1) - Date.UTC(2021, 1, 19));
+    assert.deepEqual(evaluateAlertRules(years, jump()), [], 'a bar of 2021 is no previous price for today');
+  });
+
+  it('takes max_gap_ms from the rule, or derives it from the document bar_interval_ms', () => {
+    assert.equal(evaluateAlertRules(afterGap(20 * MINUTE), jump({ max_gap_ms: 30 * MINUTE })).length, 1);
+    assert.equal(evaluateAlertRules(afterGap(2 * MINUTE), jump({ max_gap_ms: MINUTE })).length, 0);
+    const seconds = parsed({ bar_interval_ms: 1000, rules: [rule({ kind: 'price_jump', percent: 2 })] });
+    assert.equal(evaluateAlertRules(afterGap(6000), seconds).length, 0);
+    assert.equal(evaluateAlertRules(afterGap(5000), seconds).length, 1);
+  });
+
+  it('keeps a cross from firing across a gap, but not a level', () => {
+    const above = (trigger: string) =>
+      parsed({ rules: [rule({ kind: 'price_above', threshold: 105, symbols: ['BTC-USDT'], trigger })] });
+    assert.equal(evaluateAlertRules(afterGap(10 * MINUTE), above('cross')).length, 0);
+    assert.equal(evaluateAlertRules(afterGap(10 * MINUTE), above('level')).length, 1);
+  });
+
+  it('keeps an indicator rule from firing on a window with a larger gap than it accepts', () => {
+    const sma = (fields: Record<string, unknown> = {}) =>
+      parsed({ rules: [rule({ kind: 'sma_deviation', percent: 3, ...fields })] });
+    const event = input({ price: 110, indicators: { sma: 100 }, windowGapMs: 3 * MINUTE });
+    assert.equal(evaluateAlertRules(event, sma()).length, 1);
+    assert.equal(evaluateAlertRules(event, sma({ max_gap_ms: 2 * MINUTE })).length, 0);
+  });
+
+  it('refuses a max_gap_ms or bar_interval_ms that is not a positive number, naming the field', () => {
+    const bad = parseAlertRules({
+      bar_interval_ms: 0,
+      rules: [rule({ kind: 'price_jump', percent: 2, max_gap_ms: '5m' })],
+    });
+    assert.equal(bad.ok, false);
+    assert.deepEqual(bad.ok ? [] : bad.issues.map((issue) => issue.path).sort(), [
+      'bar_interval_ms',
+      'rules.0.max_gap_ms',
+    ]);
+  });
+});

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EMA, getStandardDeviation, getZScore, SMA, VWMA } from 'trading-signals';
+import { DEFAULT_ALERT_RULES, windowMaxGapMs } from '../../src/domain/alert-rules.ts';
 import {
   computeIndicators,
   DEFAULT_INDICATOR_WINDOW,
   type Indicators,
+  largestGap,
+  sinceLastGap,
   type WindowPoint,
 } from '../../src/domain/indicators.ts';
 import { DATA_FILES, loadBars, toPoints } from './market-data.ts';
@@ -90,6 +93,27 @@ describe('computeIndicators by hand', () => {
   });
 });
 
+describe('the window across gaps in market time', () => {
+  const at = (...minutes: number[]) => minutes.map((m) => ({ timestamp: m * 60_000, price: 1, volume: 1 }));
+  it('restarts after the last gap larger than the limit', () => {
+    assert.deepEqual(
+      sinceLastGap(at(0, 1, 2, 10, 11, 30, 31), 5 * 60_000).map((p) => p.timestamp / 60_000),
+      [30, 31],
+    );
+    assert.deepEqual(sinceLastGap(at(0, 1, 30), 5 * 60_000).length, 1, 'the current event alone');
+    const gapFree = at(0, 1, 2, 7);
+    assert.equal(sinceLastGap(gapFree, 5 * 60_000), gapFree, 'a gap equal to the limit is accepted');
+  });
+  it('measures the largest gap', () => {
+    assert.equal(largestGap(at(0, 1, 4, 5)), 3 * 60_000);
+    assert.equal(largestGap(at(7)), 0);
+  });
+  it('defaults to five one-minute bars, derived from the bar interval of the rules', () => {
+    assert.equal(windowMaxGapMs(DEFAULT_ALERT_RULES), 5 * 60_000);
+    assert.equal(windowMaxGapMs({ bar_interval_ms: 1000, rules: [] }), 5000);
+  });
+});
+
 describe('computeIndicators against trading-signals 8.3.0 (bennycode/trading-signals) on the real data', () => {
   for (const { file } of DATA_FILES) {
     it(`agrees over every window of ${file}`, () => {
@@ -98,7 +122,9 @@ describe('computeIndicators against trading-signals 8.3.0 (bennycode/trading-sig
       for (let end = N + 1; end <= series.length; end++) {
         const window = series.slice(end - N - 1, end);
         const prices = window.slice(1).map((point) => point.price);
-        const indicators = computeIndicators(window, N);
+        // The window as processing builds it: restarted after a gap the default rules do not accept
+        // (none in these gap-free bars, so the oracle must agree exactly).
+        const indicators = computeIndicators(sinceLastGap(window, windowMaxGapMs(DEFAULT_ALERT_RULES)), N);
         assertFiniteIndicators(indicators);
 
         const sma = new SMA(N);

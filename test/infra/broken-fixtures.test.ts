@@ -59,6 +59,22 @@ const FIXTURES: { fixture: string; check: CheckName; message: RegExp }[] = [
     message: /no dead_letter_config[\s\S]*no reserved_concurrent_executions[\s\S]*no tracing_config/,
   },
   {
+    fixture: 'two-dead-letters',
+    check: 'security',
+    message: /on-failure destination while functions have a dead_letter_config/,
+  },
+  {
+    fixture: 'bus-without-policy',
+    check: 'security',
+    message: /event bus has no aws_cloudwatch_event_bus_policy denying events:PutEvents by aws:PrincipalArn/,
+  },
+  {
+    fixture: 'service-grant-without-source',
+    check: 'security',
+    message:
+      /CloudWatchAlarmsEncrypt grants cloudwatch\.amazonaws\.com without an aws:SourceAccount or aws:SourceArn condition/,
+  },
+  {
     fixture: 'name-off-pattern',
     check: 'naming',
     message: /"orders-dead-letters-\$\{var\.environment\}" does not follow sqs-<purpose>/,

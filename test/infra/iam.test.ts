@@ -10,12 +10,14 @@ import { policyStatements, XRAY_PUT_ACTIONS } from './validator/security.ts';
 const EVENTS_TABLE = '${aws_dynamodb_table.events.arn}';
 const AUDIT_TABLE = '${aws_dynamodb_table.audit.arn}';
 const BUS = '${aws_cloudwatch_event_bus.market_data.arn}';
-const SSM_READS = ['ssm:GetParameter', 'ssm:GetParameters'];
+/** The one SSM action the functions call (`SsmApi`'s only operation). */
+const SSM_READS = ['ssm:GetParameters'];
 
 /** Grants each stage needs besides its queue, logs, X-Ray and SSM: action -> resources (the contract). */
 const STAGE_GRANTS: Record<Stage, Record<string, string[]>> = {
   ingestion: {
     'dynamodb:PutItem': [EVENTS_TABLE, AUDIT_TABLE],
+    'dynamodb:GetItem': [EVENTS_TABLE],
     'events:PutEvents': [BUS],
   },
   processing: {

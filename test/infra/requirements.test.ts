@@ -13,6 +13,7 @@ import { blocksOf, firstBlock, type HclObject, isObject, stringsIn } from './val
 import { type CheckedName, checkNaming, NAMING_RULES } from './validator/naming.ts';
 import { blocksOfKind } from './validator/parse.ts';
 import { forEachKeys } from './validator/references.ts';
+import { statementsOf } from './validator/security.ts';
 
 /** Values CloudWatch Logs accepts for a log group's retention. */
 const CLOUDWATCH_RETENTION_DAYS = [
@@ -243,16 +244,16 @@ describe('per stage', () => {
     );
   });
 
-  it('retries a failed invocation twice within a bounded event age, then sends it to its queue', () => {
+  it('retries a failed invocation twice within a bounded event age, then dead-letters it once', () => {
     const config = 'stage:aws_lambda_function_event_invoke_config.this';
     assert.equal(infra.value(config, 'maximum_retry_attempts'), 2);
     const age = infra.value(config, 'maximum_event_age_in_seconds');
     assert.ok(typeof age === 'number' && age >= 60 && age <= 21600, `event age ${String(age)}`);
-    const onFailure = firstBlock(
-      firstBlock(infra.block(config).body, 'destination_config') ?? {},
-      'on_failure',
+    assert.equal(
+      firstBlock(infra.block(config).body, 'destination_config'),
+      undefined,
+      'the dead_letter_config is the one dead letter: an on-failure destination would add a second',
     );
-    assert.equal(onFailure?.destination, '${aws_sqs_queue.dead_letter.arn}');
   });
 
   it('has an encrypted dead-letter queue keeping messages 4 days, visible again after 30 s', () => {
@@ -381,6 +382,77 @@ describe('shared', () => {
     for (const statement of users)
       assert.deepEqual(statement.actions, ['kms:GenerateDataKey*', 'kms:Decrypt']);
     assert.equal(infra.block('aws_kms_key.sns').body.enable_key_rotation, true);
+  });
+
+  it('lets CloudWatch use the topic key only for alarms of this account', () => {
+    const statements = blocksOf(infra.block('data.aws_iam_policy_document.sns_key').body, 'statement');
+    const cloudwatch = statements.find((statement) => statement.sid === 'CloudWatchAlarmsEncrypt');
+    const conditions = Object.fromEntries(
+      blocksOf(cloudwatch ?? {}, 'condition').map((c) => [c.variable, [c.test, c.values]]),
+    );
+    assert.deepEqual(conditions, {
+      'aws:SourceAccount': ['StringEquals', ['${local.account_id}']],
+      'aws:SourceArn': [
+        'ArnLike',
+        ['arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*'],
+      ],
+    });
+  });
+
+  it('accepts MarketData.Validated, MarketData.Alert and marketflow.* sources only from the roles that emit them', () => {
+    const policy = infra.block('aws_cloudwatch_event_bus_policy.internal_events').body;
+    assert.equal(policy.event_bus_name, '${aws_cloudwatch_event_bus.market_data.name}');
+    assert.equal(policy.policy, '${data.aws_iam_policy_document.internal_events.json}');
+    const [statement, ...others] = statementsOf(
+      infra.block('data.aws_iam_policy_document.internal_events').body,
+    );
+    assert.deepEqual(others, [], 'one statement per entry of local.internal_event_denials');
+    assert.equal(statement?.sid, '${statement.key}');
+    assert.equal(statement?.effect, 'Deny');
+    assert.deepEqual(statement?.actions, ['events:PutEvents']);
+    assert.deepEqual(statement?.resources, ['${aws_cloudwatch_event_bus.market_data.arn}']);
+    assert.deepEqual(
+      blocksOf(statement ?? {}, 'condition').map((c) => [c.test, c.variable, c.values]),
+      [
+        ['${statement.value.test}', '${statement.value.variable}', '${statement.value.values}'],
+        ['StringNotEquals', 'aws:PrincipalArn', '${statement.value.allowed}'],
+        ['Bool', 'aws:PrincipalIsAWSService', ['false']],
+      ],
+      'replays by AWS services stay allowed',
+    );
+    assert.deepEqual(infra.root.locals.get('internal_event_denials')?.value, {
+      OnlyStagesUseMarketflowSources: {
+        test: 'ForAnyValue:StringLike',
+        variable: 'events:source',
+        values: ['marketflow.*'],
+        allowed: '${distinct(concat(local.ingestion_publishers, local.processing_publishers))}',
+      },
+      OnlyIngestionPutsValidated: {
+        test: 'ForAnyValue:StringEquals',
+        variable: 'events:detail-type',
+        values: ['MarketData.Validated'],
+        allowed: '${local.ingestion_publishers}',
+      },
+      OnlyProcessingPutsAlerts: {
+        test: 'ForAnyValue:StringEquals',
+        variable: 'events:detail-type',
+        values: ['MarketData.Alert'],
+        allowed: '${local.processing_publishers}',
+      },
+    });
+    assert.equal(
+      infra.root.locals.get('ingestion_publishers')?.value,
+      '${concat([module.stage["ingestion"].role_arn], var.internal_event_publishers)}',
+    );
+    assert.equal(
+      infra.root.locals.get('processing_publishers')?.value,
+      '${concat([module.stage["processing"].role_arn], var.internal_event_publishers)}',
+    );
+    // The patterns the forgery would have to match are exactly what the policy guards.
+    for (const stage of ['processing', 'notification']) {
+      const pattern = JSON.parse(readFileSync(path.join(INFRA_DIR, 'patterns', `${stage}.json`), 'utf8'));
+      assert.match(pattern.source[0], /^marketflow\./);
+    }
   });
 
   it('lets CloudWatch alarms of this account publish to the topic', () => {

@@ -24,6 +24,7 @@ interface XraySubsegment {
   aws?: Record<string, unknown>;
   http?: { response?: { status?: number } };
   cause?: { exceptions?: { message?: string; type?: string; remote?: boolean }[] };
+  annotations?: Record<string, unknown>;
 }
 
 /**
@@ -36,7 +37,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
   const documents: XraySubsegment[] = [];
   let ssm: SsmTestServer;
   let ssmConfig: typeof import('../../src/lambda/ssm.ts').ssmConfig;
-  let tracer: import('@aws-lambda-powertools/tracer').Tracer;
+  let tracing: import('../../src/lambda/tracing.ts').Tracing;
 
   before(async () => {
     daemon = createSocket('udp4');
@@ -65,6 +66,9 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       LAMBDA_TASK_ROOT: '/var/task',
       AWS_LAMBDA_FUNCTION_NAME: 'lambda-ingestion-test',
       _X_AMZN_TRACE_ID: `Root=${TRACE_ID};Parent=${FACADE_ID};Sampled=1`,
+      _HANDLER: 'index.handler',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      MARKETFLOW_PARAMETER_PREFIX: PREFIX,
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
       AWS_REGION: 'us-east-1',
@@ -72,9 +76,9 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL_SSM: ssm.endpoint,
     });
-    const { Tracer } = await import('@aws-lambda-powertools/tracer');
+    const { createTracing } = await import('../../src/lambda/tracing.ts');
     ({ ssmConfig } = await import('../../src/lambda/ssm.ts'));
-    tracer = new Tracer({ serviceName: 'ingestion' });
+    tracing = createTracing('ingestion');
   });
   after(async () => {
     await ssm.close();
@@ -89,11 +93,11 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
   }
 
   it('runs with tracing on, as in Lambda', () => {
-    assert.equal(tracer.isTracingEnabled(), true);
+    assert.equal(tracing.enabled, true);
   });
 
   it('records a call as an SSM subsegment of the aws namespace, linked to the request by its trace header', async () => {
-    const config = ssmConfig(tracer, PREFIX);
+    const config = ssmConfig(tracing, PREFIX);
     assert.deepEqual(await config.load(['eventBusName']), { eventBusName: 'eventbus-marketflow-test' });
     const [subsegment, ...others] = await received(1);
     assert.ok(subsegment);
@@ -116,7 +120,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
   });
 
   it('closes the subsegment of a failed call, with the error, its status and request id', async () => {
-    const config = ssmConfig(tracer, PREFIX);
+    const config = ssmConfig(tracing, PREFIX);
     await assert.rejects(config.load(['alertTopicArn']), { name: 'AccessDeniedException' });
     const [subsegment, ...others] = await received(1);
     assert.ok(subsegment);
@@ -132,4 +136,77 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
     assert.match(exception?.message ?? '', /not authorized to perform: ssm:GetParameters/);
     assert.equal(exception?.remote, true);
   });
+  it('opens a handler subsegment per invocation under the facade segment, annotated with the event id', async () => {
+    const { createObservability, lambdaHandler } = await import('../../src/lambda/observability.ts');
+    const observability = createObservability('ingestion', 'test');
+    const warnings = captureWarnings();
+    const handler = lambdaHandler(observability, async () => {
+      await ssmConfig(observability.tracing, PREFIX).load(['eventBusName']);
+    });
+    try {
+      await handler(rawEvent('trade-1'));
+    } finally {
+      warnings.restore();
+    }
+    const subsegments = await received(2);
+    const invocation = subsegments.find((subsegment) => subsegment.name === '## index.handler');
+    const call = subsegments.find((subsegment) => subsegment.name === 'SSM');
+    assert.ok(invocation && call, `got ${subsegments.map((subsegment) => subsegment.name)}`);
+    assert.equal(invocation.parent_id, FACADE_ID, 'a child of the facade segment');
+    assert.equal(invocation.trace_id, TRACE_ID);
+    assert.equal(invocation.annotations?.event_id, 'exchange.test#trade:trade-1');
+    assert.equal(invocation.annotations?.Service, 'ingestion');
+    assert.equal(typeof invocation.annotations?.ColdStart, 'boolean');
+    assert.equal(call.parent_id, invocation.id, 'the AWS calls of the invocation are its children');
+    assert.deepEqual(warnings.lines, [], 'nothing dropped ("You cannot annotate the main segment")');
+    ssm.requests.splice(0);
+  });
+
+  it('records the error of a failed invocation on its subsegment, one subsegment per invocation', async () => {
+    const { createObservability, lambdaHandler } = await import('../../src/lambda/observability.ts');
+    const observability = createObservability('ingestion', 'test');
+    let calls = 0;
+    const handler = lambdaHandler(observability, async () => {
+      calls += 1;
+      if (calls === 2) throw new Error('DynamoDB is unreachable');
+    });
+    await handler(rawEvent('trade-2'));
+    await assert.rejects(handler(rawEvent('trade-3')), /unreachable/);
+    const subsegments = await received(2);
+    assert.deepEqual(
+      subsegments.map((subsegment) => [subsegment.name, subsegment.annotations?.event_id]),
+      [
+        ['## index.handler', 'exchange.test#trade:trade-2'],
+        ['## index.handler', 'exchange.test#trade:trade-3'],
+      ],
+    );
+    const failed = subsegments[1];
+    assert.equal(subsegments[0]?.cause, undefined);
+    assert.equal(failed?.cause?.exceptions?.[0]?.message, 'DynamoDB is unreachable');
+    assert.ok(failed?.end_time && !failed.in_progress, 'closed');
+  });
 });
+
+function rawEvent(tradeId: string) {
+  return {
+    version: '0',
+    id: `eb-${tradeId}`,
+    'detail-type': 'MarketData.Raw',
+    source: 'exchange.test',
+    account: '123456789012',
+    time: '2024-01-01T00:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { trade_id: tradeId },
+  };
+}
+
+/** What reaches console.warn, where Powertools Tracer reports the annotations it drops. */
+function captureWarnings(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    lines.push(args.map(String).join(' '));
+  };
+  return { lines, restore: () => (console.warn = original) };
+}

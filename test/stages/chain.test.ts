@@ -84,3 +84,42 @@ describe(`the three stages in sequence over the first ${BARS} BTC-USDT bars`, ()
     }
   });
 });
+
+describe('a producer that re-stamps a resend (same trade_id, stamped 500 ms apart)', () => {
+  let db: TestDatabase;
+  let pipeline: ReturnType<typeof awsPipeline>;
+  before(async () => {
+    db = await startTestDatabase();
+    pipeline = awsPipeline(db);
+  });
+  after(async () => {
+    pipeline.restore();
+    await db.close();
+  });
+
+  it('is stored once, processed once and pages once', async () => {
+    const now = Date.now();
+    const send = async (detail: Record<string, unknown>) => {
+      await pipeline.handlers.ingestion(busEvent('MarketData.Raw', 'exchange.cli', detail));
+      for (const validated of pipeline.takeEntries().map(deliver))
+        await pipeline.handlers.processing(validated);
+      for (const alert of pipeline.takeEntries().map(deliver)) await pipeline.handlers.notification(alert);
+    };
+    const trade = { symbol: 'JUMP-USDT', exchange: 'cli', volume: '1.5' };
+    await send({ ...trade, price: '100', timestamp: now - 2_000, trade_id: 'before' });
+    await send({ ...trade, price: '110', timestamp: now - 1_000, trade_id: 'jump' });
+    const paged = pipeline.sns.commandCalls(PublishCommand).length;
+    assert.equal(paged, 2, 'the 10% jump pages HIGH and CRITICAL');
+
+    await send({ ...trade, price: '110', timestamp: now - 1_500, trade_id: 'jump' });
+    assert.equal(pipeline.sns.commandCalls(PublishCommand).length, paged, 'no second page');
+    const { Items = [] } = await db.client.send(
+      new ScanCommand({
+        TableName: db.eventsTable,
+        FilterExpression: 'symbol = :s',
+        ExpressionAttributeValues: { ':s': 'JUMP-USDT' },
+      }),
+    );
+    assert.equal(Items.length, 2, 'two trades, two items');
+  });
+});

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../../src/adapters/aws/audit-log.ts';
 import { DynamoEventStore } from '../../src/adapters/aws/event-store.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
+import type { BusEvent } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { awsPipeline, busEvent } from '../support/pipeline.ts';
 
@@ -83,7 +84,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     assert.equal(items?.length, 1);
     const item = items?.[0] ?? {};
     assert.equal(item.status, 'REJECTED');
-    assert.equal(item.symbol, undefined, 'a rejected event stays out of the symbol index');
+    assert.equal(item.symbol, 'BTC-USDT', 'a valid symbol is kept, normalized, on a rejected event');
     const paths = (item.reasons as { path: string }[]).map((reason) => reason.path).sort();
     assert.deepEqual(paths, ['price', 'volume']);
     const [record] = await trail(eventId);
@@ -145,6 +146,134 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
     const items = await stored(eventId);
     assert.equal(items?.length, 1);
     assert.equal(items?.[0]?.status, 'PROCESSED');
+  });
+
+  it('stores a re-stamped, re-priced resend of the same trade once and audits how it differs', async () => {
+    const first = busEvent('MarketData.Raw', 'exchange.binance', detail({ trade_id: `restamp-${NOW}` }));
+    await pipeline.handlers.ingestion(first);
+    assert.equal(pipeline.takeEntries().length, 1);
+
+    const firstDetail = first.detail as { timestamp: number };
+    const resend = busEvent('MarketData.Raw', 'exchange.binance', {
+      ...(first.detail as object),
+      timestamp: firstDetail.timestamp + 500,
+      price: '51999.00',
+    });
+    await pipeline.handlers.ingestion(resend);
+    const eventId = idempotencyKey(first);
+    assert.equal(idempotencyKey(resend), eventId);
+
+    const items = await stored(eventId);
+    assert.equal(items.length, 1, 'stored once');
+    assert.equal(items[0]?.timestamp, firstDetail.timestamp, 'the first one stored wins');
+    assert.equal(items[0]?.price, '51613.38000000', 'never overwritten');
+    assert.equal(pipeline.takeEntries().length, 0, 'a differing resend is not put on the bus');
+    const duplicate = (await trail(eventId)).find((record) => record.status === 'DUPLICATE');
+    assert.deepEqual(duplicate?.details?.differences, {
+      timestamp: { stored: firstDetail.timestamp, received: firstDetail.timestamp + 500 },
+      price: { stored: '51613.38000000', received: '51999.00' },
+    });
+    assert.equal(duplicate?.details?.existing_status, 'INGESTED');
+    assert.equal(pipeline.metrics.ingestion.counts.get('DuplicatesSkipped'), 1);
+  });
+
+  it('treats two concurrent deliveries of one trade at different timestamps as one event', async () => {
+    const base = detail({ trade_id: `race-${NOW}` });
+    const events = [0, 1, 2].map((i) =>
+      busEvent('MarketData.Raw', 'exchange.binance', { ...base, timestamp: NOW - 60_000 + i * 250 }),
+    );
+    await Promise.all(events.map((event) => pipeline.handlers.ingestion(event)));
+    const eventId = idempotencyKey(events[0] as BusEvent);
+    assert.equal((await stored(eventId)).length, 1);
+    assert.deepEqual((await trail(eventId)).map((record) => record.status).sort(), [
+      'DUPLICATE',
+      'DUPLICATE',
+      'INGESTED',
+    ]);
+    assert.equal(pipeline.takeEntries().length, 1);
+  });
+
+  it('lets the retry of an attempt that stopped after claiming the id store the event', async () => {
+    const event = busEvent('MarketData.Raw', 'exchange.binance', detail({ trade_id: `crash-${NOW}` }));
+    const eventId = idempotencyKey(event);
+    const timestamp = (event.detail as { timestamp: number }).timestamp;
+    // What the crashed attempt left: the claim, no event item.
+    await db.client.send(
+      new PutCommand({
+        TableName: db.eventsTable,
+        Item: { event_id: eventId, timestamp: 0, claim_for: timestamp, claimed_at: NOW },
+      }),
+    );
+    const restamped = busEvent('MarketData.Raw', 'exchange.binance', {
+      ...(event.detail as object),
+      timestamp: timestamp + 1,
+    });
+    await pipeline.handlers.ingestion(restamped);
+    assert.equal(
+      (await stored(eventId)).length,
+      0,
+      'the resend does not take the place of the claimed event',
+    );
+    assert.equal((await trail(eventId))[0]?.details?.existing_status, 'CLAIMED');
+
+    await pipeline.handlers.ingestion(event);
+    const items = await stored(eventId);
+    assert.equal(items.length, 1);
+    assert.equal(items[0]?.timestamp, timestamp);
+    assert.equal(items[0]?.status, 'INGESTED');
+  });
+
+  it('makes a rejected resend of a stored trade a duplicate of it, and the other way round', async () => {
+    const valid = busEvent('MarketData.Raw', 'exchange.binance', detail({ trade_id: `mixed-${NOW}` }));
+    await pipeline.handlers.ingestion(valid);
+    await pipeline.handlers.ingestion(
+      busEvent('MarketData.Raw', 'exchange.binance', { ...(valid.detail as object), price: -1 }),
+    );
+    const validId = idempotencyKey(valid);
+    assert.deepEqual(
+      (await stored(validId)).map((item) => item.status),
+      ['INGESTED'],
+    );
+    const duplicate = (await trail(validId)).find((record) => record.status === 'DUPLICATE');
+    assert.equal(duplicate?.details?.existing_status, 'INGESTED');
+
+    const invalid = busEvent(
+      'MarketData.Raw',
+      'exchange.binance',
+      detail({ trade_id: `mixed2-${NOW}`, volume: 'x' }),
+    );
+    await pipeline.handlers.ingestion(invalid);
+    await pipeline.handlers.ingestion(
+      busEvent('MarketData.Raw', 'exchange.binance', detail({ trade_id: `mixed2-${NOW}` })),
+    );
+    assert.deepEqual(
+      (await stored(idempotencyKey(invalid))).map((item) => item.status),
+      ['REJECTED'],
+    );
+  });
+
+  it('leaves rejected events that kept their symbol out of the indicator window', async () => {
+    const symbol = `WIN${String(NOW).slice(-6)}-USDT`;
+    const store = new DynamoEventStore(db.client, db.eventsTable);
+    for (let i = 0; i < 3; i++) {
+      await pipeline.handlers.ingestion(
+        busEvent(
+          'MarketData.Raw',
+          'exchange.binance',
+          detail({ symbol, timestamp: NOW - 90_000 + i * 1000 }),
+        ),
+      );
+      // Keyed by its EventBridge id: stored at the time EventBridge received it, between the others.
+      await pipeline.handlers.ingestion(
+        busEvent('MarketData.Raw', 'exchange.binance', { symbol, price: 'x' }),
+      );
+    }
+    assert.equal((await store.querySymbol(symbol)).length, 6, 'all six found by symbol');
+    const window = await store.history(symbol, NOW + 86_400_000, 2);
+    assert.deepEqual(
+      window.map((point) => point.timestamp),
+      [NOW - 89_000, NOW - 88_000],
+    );
   });
 
   it('throws on a transient EventBridge failure so Lambda retries, and the retry completes the event', async () => {

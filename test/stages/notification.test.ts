@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { AlertInFlightError, DynamoEventStore } from '../../src/adapters/aws/event-store.ts';
 import { alertId } from '../../src/domain/event-identity.ts';
 import type { AlertDetail } from '../../src/stages/messages.ts';
+import { CLOCK_SKEW_MARGIN_MS, notificationFor } from '../../src/stages/notification.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { awsPipeline, busEvent, TOPIC_ARN } from '../support/pipeline.ts';
 
@@ -146,6 +148,64 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
     release();
     await first;
     assert.equal(pipeline.sns.commandCalls(PublishCommand).length, 1);
+  });
+
+  it("holds a claim for the claiming invocation's remaining time, not a fixed 30 s", async () => {
+    const eventId = await processedEvent();
+    const store = new DynamoEventStore(db.client, db.eventsTable);
+    const key = { event_id: eventId, timestamp: TIMESTAMP };
+    const { alert } = alertDetail(eventId);
+    const now = Date.now();
+    // An invocation with 15 minutes left (a raised timeout) claims the alert and is still sending.
+    assert.deepEqual(await store.claimAlert(key, alert, now, now + 15 * 60_000), { kind: 'claimed' });
+    await assert.rejects(
+      store.claimAlert(key, alert, now + 60_000),
+      AlertInFlightError,
+      'still running after 60 s',
+    );
+    assert.deepEqual(
+      await store.claimAlert(key, alert, now + 15 * 60_000 + 1),
+      { kind: 'claimed' },
+      'taken over once it cannot be running',
+    );
+  });
+
+  it("leases its claim until the invocation's deadline plus a margin for clocks", async () => {
+    const eventId = await processedEvent();
+    let release: () => void = () => {};
+    const publishing = new Promise<void>((published) =>
+      pipeline.sns.on(PublishCommand).callsFake(
+        () =>
+          new Promise((resolve) => {
+            release = () => resolve({ MessageId: 'slow' });
+            published();
+          }),
+      ),
+    );
+    const deadline = Date.now() + 120_000;
+    const sending = pipeline.handlers.notification(
+      busEvent('MarketData.Alert', 'marketflow.processing', alertDetail(eventId)),
+      { deadline },
+    );
+    await publishing;
+    const claim = (await stored(eventId)).alerts['btc-above-57000'];
+    release();
+    await sending;
+    assert.equal(claim.lease_until, deadline + CLOCK_SKEW_MARGIN_MS);
+  });
+
+  it('prints an audit command that works as printed: with the deployed environment and region on AWS', () => {
+    const detail = alertDetail("exchange.test#trade:it's-1");
+    const auditLine = (body: string) => body.split('\n').find((line) => line.startsWith('Audit trail:'));
+    assert.equal(
+      auditLine(notificationFor(detail, { environment: 'prod', region: 'eu-west-1' }).body),
+      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1' --aws --env prod --region eu-west-1",
+    );
+    assert.equal(
+      auditLine(notificationFor(detail).body),
+      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1'",
+      'locally, the running local stack',
+    );
   });
 
   it('rejects a malformed alert message so it ends in the dead-letter queue', async () => {

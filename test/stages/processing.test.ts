@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoEventStore } from '../../src/adapters/aws/event-store.ts';
 import { computeIndicators } from '../../src/domain/indicators.ts';
 import type { ValidatedDetail } from '../../src/stages/messages.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
-import { awsPipeline, busEvent } from '../support/pipeline.ts';
+import { awsPipeline, barDetail, busEvent, deliver, loadBars } from '../support/pipeline.ts';
 
 const BASE = Date.UTC(2021, 1, 19);
 const MINUTE = 60_000;
@@ -178,6 +179,31 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
       pipeline.handlers.processing(busEvent('MarketData.Validated', 'marketflow.ingestion', other.at(-1))),
       /PutEventsFailedError|2 of 2 entries not accepted after 3 attempts: InternalFailure: boom/,
     );
+  });
+
+  it('raises no alert against bars of 2021 for a live event (the window restarts after the gap)', async () => {
+    const bars = loadBars('btc-usdt-1m-2021-02-19.json').slice(0, 30);
+    const run = async (detail: Record<string, unknown>) => {
+      await pipeline.handlers.ingestion(busEvent('MarketData.Raw', 'exchange.cli', detail));
+      for (const validated of pipeline.takeEntries().map(deliver))
+        await pipeline.handlers.processing(validated);
+      return pipeline.takeEntries();
+    };
+    for (const bar of bars) await run(barDetail(bar));
+    // The CLI's own example, now: 9.64% away from the last replayed close.
+    const live = {
+      symbol: 'BTC-USDT',
+      exchange: 'cli',
+      price: '51613.38',
+      volume: '1.5',
+      timestamp: Date.now(),
+    };
+    assert.deepEqual(await run(live), [], 'no MarketData.Alert');
+    const [stored] = await new DynamoEventStore(db.client, db.eventsTable).querySymbol('BTC-USDT', {
+      limit: 1,
+    });
+    assert.equal(stored?.status, 'PROCESSED');
+    assert.deepEqual(stored?.indicators, {}, 'a window of one event has no indicators yet');
   });
 
   it('throws for an event that is not in the table (the message cannot be completed; it ends in the DLQ)', async () => {

@@ -39,7 +39,7 @@ export interface SsmTestServer {
   close(): Promise<void>;
 }
 
-/** A stand-in for SSM's JSON API on a free loopback port: GetParameter, GetParameters, GetParametersByPath. */
+/** A stand-in for SSM's JSON API on a free loopback port: GetParameters, the one operation the functions call. */
 export async function startSsmServer(options: SsmServerOptions = {}): Promise<SsmTestServer> {
   const requests: ReceivedRequest[] = [];
   const server = createServer((incoming, response) => {
@@ -173,30 +173,6 @@ function answer(request: ReceivedRequest, store: Record<string, string>): [numbe
         {
           Parameters: names.filter(found).map((name) => parameter(name, store[name] as string)),
           InvalidParameters: names.filter((name) => !found(name)),
-        },
-      ];
-    }
-    case 'GetParameter': {
-      const name = input.Name as string;
-      if (!found(name)) return [400, { __type: 'com.amazonaws.ssm#ParameterNotFound' }];
-      return [200, { Parameter: parameter(name, store[name] as string) }];
-    }
-    case 'GetParametersByPath': {
-      const path = `${(input.Path as string).replace(/\/$/, '')}/`;
-      const under = Object.keys(store)
-        .filter(
-          (name) =>
-            name.startsWith(path) && (input.Recursive === true || !name.slice(path.length).includes('/')),
-        )
-        .sort();
-      const start = Number(input.NextToken ?? 0);
-      const pageSize = Number(input.MaxResults ?? 10);
-      const page = under.slice(start, start + pageSize);
-      return [
-        200,
-        {
-          Parameters: page.map((name) => parameter(name, store[name] as string)),
-          ...(start + pageSize < under.length ? { NextToken: String(start + pageSize) } : {}),
         },
       ];
     }

@@ -38,6 +38,8 @@ resource "aws_lambda_function" "this" {
     mode = "Active"
   }
 
+  # The one dead letter of a failed invocation (docs/infra.md, "One dead letter per failure"): no
+  # on-failure destination as well, which would put a second copy of the event in the queue.
   dead_letter_config {
     target_arn = aws_sqs_queue.dead_letter.arn
   }
@@ -64,10 +66,4 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
   maximum_retry_attempts       = var.retry_attempts
   maximum_event_age_in_seconds = var.max_event_age_seconds
-
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.dead_letter.arn
-    }
-  }
 }

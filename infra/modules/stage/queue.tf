@@ -1,5 +1,5 @@
 # Receives what could not be processed: invocations that failed after the Lambda retries
-# (dead_letter_config and the on-failure destination) and events EventBridge could not deliver.
+# (dead_letter_config) and events EventBridge could not deliver.
 resource "aws_sqs_queue" "dead_letter" {
   name                       = "sqs-${var.stage}-dlq-${var.environment}"
   message_retention_seconds  = 345600

@@ -8,6 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { IDENTITY_CLAIM_TIMESTAMP } from '../../domain/event-identity.ts';
+import { EventStatus } from '../../domain/event-types.ts';
 import type {
   ClaimOutcome,
   EventStorePort,
@@ -19,8 +21,30 @@ import type {
 } from '../../stages/ports.ts';
 import { SYMBOL_INDEX } from './tables.ts';
 
+const REJECTED = EventStatus.Rejected;
+
 type Key = { event_id: string; timestamp: number };
 type Item = Record<string, unknown>;
+
+/** The status a duplicate reports when the first delivery claimed the id but has not stored its item yet. */
+export const CLAIMED = 'CLAIMED';
+
+/**
+ * The marker that makes the producer's identity, not identity + timestamp, the unit of
+ * deduplication. It has no `status`, `symbol` or `raw_event_id`, so no index, status count or
+ * raw-id lookup sees it.
+ */
+export interface IdentityClaim {
+  event_id: string;
+  timestamp: typeof IDENTITY_CLAIM_TIMESTAMP;
+  /** Market timestamp of the event item the id belongs to. */
+  claim_for: number;
+  claimed_at: number;
+}
+
+export function isIdentityClaim(item: Record<string, unknown>): item is Item & IdentityClaim {
+  return item.timestamp === IDENTITY_CLAIM_TIMESTAMP && typeof item.claim_for === 'number';
+}
 
 /** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
 export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT' } as const;
@@ -32,7 +56,10 @@ export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT
 export class DynamoEventStore implements EventStorePort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
-  /** How long a claim of an attempt that may still be running blocks another attempt (the function timeout). */
+  /**
+   * How long a claim blocks another attempt when the claiming attempt does not know its deadline
+   * (the local runtime; a Lambda invocation passes its own).
+   */
   readonly #claimLeaseMs: number;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: { claimLeaseMs?: number } = {}) {
@@ -41,7 +68,12 @@ export class DynamoEventStore implements EventStorePort {
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
   }
 
-  async put(item: NewEventItem): Promise<PutOutcome> {
+  async put(item: NewEventItem, options: { claimIdentity?: boolean } = {}): Promise<PutOutcome> {
+    // An item at the claim key is its own claim (a rejected event keyed by its producer id).
+    if (options.claimIdentity && item.timestamp !== IDENTITY_CLAIM_TIMESTAMP) {
+      const claimed = await this.#claimIdentity(item);
+      if (claimed !== undefined) return { kind: 'duplicate', existing: claimed };
+    }
     try {
       await this.#client.send(
         new PutCommand({
@@ -55,28 +87,76 @@ export class DynamoEventStore implements EventStorePort {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = (await this.#oldItem(error, item)) ?? missingAfterConflict(item);
-      return { kind: 'duplicate', existing: toState(existing) };
+      return { kind: 'duplicate', existing: await this.#claimedState(existing) };
     }
+  }
+
+  /**
+   * Claims the event id for the item's timestamp with a conditional put on the identity's
+   * deterministic key (`timestamp` 0). Undefined when the item may be stored: the id was free, or
+   * claimed for this same timestamp by an earlier attempt that may have stopped before storing it.
+   * Otherwise the state of what holds the id.
+   */
+  async #claimIdentity(item: NewEventItem): Promise<StoredEventState | undefined> {
+    const claim: IdentityClaim = {
+      event_id: item.event_id,
+      timestamp: IDENTITY_CLAIM_TIMESTAMP,
+      claim_for: item.timestamp,
+      claimed_at: item.ingested_at,
+    };
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: claim,
+          ConditionExpression: 'attribute_not_exists(event_id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = (await this.#oldItem(error, claim)) ?? missingAfterConflict(claim);
+      if (isIdentityClaim(existing) && existing.claim_for === item.timestamp) return undefined;
+      return this.#claimedState(existing);
+    }
+  }
+
+  /** The state of the event an item stands for: a claim stands for the item it points at. */
+  async #claimedState(item: Item): Promise<StoredEventState> {
+    if (!isIdentityClaim(item)) return toState(item);
+    const key = { event_id: item.event_id, timestamp: item.claim_for };
+    const stored = await this.#get(key);
+    return stored ? toState(stored) : { ...key, status: CLAIMED };
   }
 
   async history(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
     if (count <= 0) return [];
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: SYMBOL_INDEX,
-        KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
-        ExpressionAttributeNames: { '#ts': 'timestamp' },
-        ExpressionAttributeValues: { ':symbol': symbol, ':before': before },
-        ProjectionExpression: '#ts, price, volume',
-        ScanIndexForward: false,
-        Limit: count,
-      }),
-    );
-    const items = result.Items ?? [];
-    const points: HistoryPoint[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[items.length - 1 - i] as Item;
+    // Rejected events keep their symbol but have no price: the filter leaves them out, and the loop
+    // reads on when it did (a Query's Limit counts the items read before the filter).
+    const newestFirst: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: SYMBOL_INDEX,
+          KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
+          FilterExpression: '#status <> :rejected',
+          ExpressionAttributeNames: { '#ts': 'timestamp', '#status': 'status' },
+          ExpressionAttributeValues: { ':symbol': symbol, ':before': before, ':rejected': REJECTED },
+          ProjectionExpression: '#ts, price, volume',
+          ScanIndexForward: false,
+          Limit: count - newestFirst.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      newestFirst.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && newestFirst.length < count);
+    const points: HistoryPoint[] = new Array(newestFirst.length);
+    for (let i = 0; i < newestFirst.length; i++) {
+      const item = newestFirst[newestFirst.length - 1 - i] as Item;
       points[i] = {
         timestamp: Number(item.timestamp),
         price: Number(item.price),
@@ -122,6 +202,7 @@ export class DynamoEventStore implements EventStorePort {
     key: Key,
     alert: { rule_id: string; alert_id: string; severity: string; message: string },
     claimedAt: number,
+    leaseUntil: number = claimedAt + this.#claimLeaseMs,
   ): Promise<ClaimOutcome> {
     try {
       await this.#client.send(
@@ -129,9 +210,11 @@ export class DynamoEventStore implements EventStorePort {
           TableName: this.#table,
           Key: key,
           UpdateExpression: 'SET alerts.#rule = :claim',
+          // A claim written before leases were stored (no lease_until) lasts the default lease.
           ConditionExpression:
             'attribute_exists(event_id) AND (attribute_not_exists(alerts.#rule) OR alerts.#rule.#delivery = :failed' +
-            ' OR (alerts.#rule.#delivery = :sending AND alerts.#rule.claimed_at < :stale))',
+            ' OR (alerts.#rule.#delivery = :sending AND (alerts.#rule.lease_until < :now' +
+            ' OR (attribute_not_exists(alerts.#rule.lease_until) AND alerts.#rule.claimed_at < :stale))))',
           ExpressionAttributeNames: { '#rule': alert.rule_id, '#delivery': 'status' },
           ExpressionAttributeValues: {
             ':claim': {
@@ -140,9 +223,11 @@ export class DynamoEventStore implements EventStorePort {
               message: alert.message,
               status: AlertDelivery.Sending,
               claimed_at: claimedAt,
+              lease_until: leaseUntil,
             },
             ':failed': AlertDelivery.Failed,
             ':sending': AlertDelivery.Sending,
+            ':now': claimedAt,
             ':stale': claimedAt - this.#claimLeaseMs,
           },
         }),
@@ -198,7 +283,7 @@ export class DynamoEventStore implements EventStorePort {
     );
   }
 
-  /** Every stored item with this event id (normally one). */
+  /** Every stored event item with this event id (normally one; identity claims left out). */
   async findById(eventId: string): Promise<Item[]> {
     const result = await this.#client.send(
       new QueryCommand({
@@ -207,11 +292,14 @@ export class DynamoEventStore implements EventStorePort {
         ExpressionAttributeValues: { ':id': eventId },
       }),
     );
-    return result.Items ?? [];
+    return (result.Items ?? []).filter((item) => !isIdentityClaim(item));
   }
 
   /** The latest items of a symbol, newest first. */
-  async querySymbol(symbol: string, options: { since?: number; limit?: number } = {}): Promise<Item[]> {
+  async querySymbol(
+    symbol: string,
+    options: { since?: number; limit?: number; withoutRejected?: boolean } = {},
+  ): Promise<Item[]> {
     const input: QueryCommandInput = {
       TableName: this.#table,
       IndexName: SYMBOL_INDEX,
@@ -222,6 +310,11 @@ export class DynamoEventStore implements EventStorePort {
       ScanIndexForward: false,
     };
     if (options.since !== undefined) input.ExpressionAttributeNames = { '#ts': 'timestamp' };
+    if (options.withoutRejected) {
+      input.FilterExpression = '#status <> :rejected';
+      input.ExpressionAttributeNames = { ...input.ExpressionAttributeNames, '#status': 'status' };
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':rejected': REJECTED };
+    }
     const items: Item[] = [];
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     let startKey: Record<string, unknown> | undefined;
@@ -274,6 +367,8 @@ function toState(item: Item): StoredEventState {
     timestamp: Number(item.timestamp),
     status: String(item.status),
     ...(typeof item.ingested_at === 'number' ? { ingested_at: item.ingested_at } : {}),
+    ...(typeof item.price === 'string' ? { price: item.price } : {}),
+    ...(typeof item.volume === 'string' ? { volume: item.volume } : {}),
     ...(item.indicators ? { indicators: item.indicators as Record<string, number> } : {}),
     ...(item.alerts ? { alerts: item.alerts as Record<string, { status: string }> } : {}),
   };

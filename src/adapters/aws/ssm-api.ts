@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { partition } from '@aws-sdk/core/client';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
@@ -30,25 +31,14 @@ export interface SsmParameter {
   LastModifiedDate?: number;
 }
 
-/** The operations this adapter is used for, with the members of their input and output it uses. */
+/**
+ * The operations this adapter is used for, with the members of their input and output it uses: the
+ * functions read their configuration with `GetParameters` only, the one SSM action their roles have.
+ */
 export interface SsmOperations {
-  GetParameter: {
-    input: { Name: string; WithDecryption?: boolean };
-    output: { Parameter?: SsmParameter };
-  };
   GetParameters: {
     input: { Names: string[]; WithDecryption?: boolean };
     output: { Parameters?: SsmParameter[]; InvalidParameters?: string[] };
-  };
-  GetParametersByPath: {
-    input: {
-      Path: string;
-      Recursive?: boolean;
-      WithDecryption?: boolean;
-      MaxResults?: number;
-      NextToken?: string;
-    };
-    output: { Parameters?: SsmParameter[]; NextToken?: string };
   };
 }
 
@@ -109,22 +99,59 @@ function isRetryable(error: SsmError): boolean {
 }
 
 /**
- * Where SSM is: `AWS_ENDPOINT_URL_SSM`, then `AWS_ENDPOINT_URL` (the SDK's service-specific endpoint
- * settings, both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true), else the regional
- * endpoint of the `aws` or, for `cn-` regions, the `aws-cn` partition.
+ * Where SSM is, as the SDK's SSM client would resolve it: `AWS_ENDPOINT_URL_SSM`, then
+ * `AWS_ENDPOINT_URL` (both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true), else the
+ * regional endpoint in the region's partition (the SDK's partition data, `@aws-sdk/core`, in the
+ * bundles for the other clients), with `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT`
+ * applied by SSM's endpoint rules. A setting the SDK would refuse is refused with the SDK's reason.
  */
 export function ssmEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== 'true') {
-    for (const variable of ['AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL'] as const) {
-      const configured = env[variable];
-      if (!configured) continue;
-      if (!URL.canParse(configured)) throw new Error(`${variable}: not a URL: ${configured}`);
-      return new URL(configured);
-    }
+  const useFips = booleanSetting(env, 'AWS_USE_FIPS_ENDPOINT');
+  const useDualStack = booleanSetting(env, 'AWS_USE_DUALSTACK_ENDPOINT');
+  const configured = configuredEndpoint(env);
+  if (configured) {
+    if (useFips)
+      throw new Error('SSM endpoint: FIPS and custom endpoint are not supported (AWS_USE_FIPS_ENDPOINT)');
+    if (useDualStack)
+      throw new Error(
+        'SSM endpoint: Dualstack and custom endpoint are not supported (AWS_USE_DUALSTACK_ENDPOINT)',
+      );
+    return configured;
   }
   if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(region)) throw new Error(`AWS region: not a region name: ${region}`);
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return new URL(`https://ssm.${region}.${domain}`);
+  const found = partition(region);
+  if (useFips && !found.supportsFIPS)
+    throw new Error(
+      `SSM endpoint: AWS_USE_FIPS_ENDPOINT is true but partition ${found.name} (${region}) has no FIPS endpoints`,
+    );
+  if (useDualStack && !found.supportsDualStack)
+    throw new Error(
+      `SSM endpoint: AWS_USE_DUALSTACK_ENDPOINT is true but partition ${found.name} (${region}) has no dual-stack endpoints`,
+    );
+  const domain = useDualStack ? found.dualStackDnsSuffix : found.dnsSuffix;
+  // SSM's FIPS endpoints in GovCloud are its regular ones (SSM's endpoint rules).
+  if (useFips && !useDualStack && found.name === 'aws-us-gov')
+    return new URL(`https://ssm.${region}.amazonaws.com`);
+  return new URL(`https://${useFips ? 'ssm-fips' : 'ssm'}.${region}.${domain}`);
+}
+
+function configuredEndpoint(env: NodeJS.ProcessEnv): URL | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
+  for (const variable of ['AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL'] as const) {
+    const configured = env[variable];
+    if (!configured) continue;
+    if (!URL.canParse(configured)) throw new Error(`${variable}: not a URL: ${configured}`);
+    return new URL(configured);
+  }
+  return undefined;
+}
+
+/** A boolean environment setting as the SDK reads it: unset is false, otherwise "true" or "false". */
+function booleanSetting(env: NodeJS.ProcessEnv, variable: string): boolean {
+  const value = env[variable];
+  if (value === undefined || value === '') return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`${variable}: must be "true" or "false", got ${JSON.stringify(value)}`);
 }
 
 export interface SsmApiOptions {

@@ -1,8 +1,4 @@
 import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
-import type {
-  GetMultipleOptionsInterface,
-  GetOptionsInterface,
-} from '@aws-lambda-powertools/parameters/base/types';
 import { GetParameterError } from '@aws-lambda-powertools/parameters/errors';
 import type { SsmApi } from './ssm-api.ts';
 
@@ -11,17 +7,6 @@ import type { SsmApi } from './ssm-api.ts';
  * the part of Powertools' `SSMProvider` that reads String and SecureString parameters, with its
  * semantics, for the Lambda bundles.
  */
-
-export interface SsmGetOptions extends GetOptionsInterface {
-  /** `WithDecryption` for SecureString parameters; not sent unless asked. */
-  decrypt?: boolean;
-}
-
-export interface SsmGetMultipleOptions extends GetMultipleOptionsInterface {
-  decrypt?: boolean;
-  /** Also the parameters below sub-paths of the path. */
-  recursive?: boolean;
-}
 
 export interface SsmGetByNameOptions {
   /** Seconds a value stays cached; default 5, and 0 does not cache. */
@@ -48,10 +33,7 @@ const DEFAULT_MAX_AGE_SECONDS = 5;
 const MAX_NAMES_PER_GET_PARAMETERS = 10;
 const ERRORS_KEY = '_errors';
 
-/**
- * The key `BaseProvider.get(name)` caches a value under when there is no transform, so that
- * `get` and `getParametersByName` share their cached values as they do in `SSMProvider`.
- */
+/** The key `BaseProvider.get(name)` caches a value under when there is no transform, as `SSMProvider` does. */
 const cacheKey = (name: string): string => [name, undefined].toString();
 
 interface Wanted {
@@ -66,14 +48,6 @@ export class SsmParameterProvider extends BaseProvider {
     // No SDK client: the base class only needs one for the calls it leaves to subclasses.
     super({});
     this.#api = api;
-  }
-
-  override get(name: string, options?: SsmGetOptions): Promise<unknown> {
-    return super.get(name, options);
-  }
-
-  override getMultiple(path: string, options?: SsmGetMultipleOptions): Promise<unknown> {
-    return super.getMultiple(path, options);
   }
 
   /**
@@ -120,42 +94,14 @@ export class SsmParameterProvider extends BaseProvider {
     return Object.assign(values, { [ERRORS_KEY]: missing });
   }
 
-  protected override async _get(name: string, options?: SsmGetOptions): Promise<string | undefined> {
-    try {
-      const { Parameter } = await this.#api.call('GetParameter', {
-        Name: name,
-        ...(options?.decrypt ? { WithDecryption: true } : {}),
-      });
-      return Parameter?.Value;
-    } catch (error) {
-      // With throwOnMissing, the base class turns undefined into its own ParameterNotFoundError.
-      if (options?.throwOnMissing && error instanceof Error && error.name === 'ParameterNotFound')
-        return undefined;
-      throw error;
-    }
+  // `get` and `getMultiple` (GetParameter, GetParametersByPath) are not offered: nothing calls them,
+  // and the functions' roles may only call ssm:GetParameters.
+  protected override _get(name: string): Promise<never> {
+    return Promise.reject(new GetParameterError(`${name}: read it with getParametersByName (GetParameters)`));
   }
 
-  /** The parameters under `path`, all pages, named relative to it. */
-  protected override async _getMultiple(
-    path: string,
-    options?: SsmGetMultipleOptions,
-  ): Promise<Record<string, string>> {
-    const values: Record<string, string> = {};
-    let nextToken: string | undefined;
-    do {
-      const page = await this.#api.call('GetParametersByPath', {
-        Path: path,
-        ...(options?.recursive === undefined ? {} : { Recursive: options.recursive }),
-        ...(options?.decrypt ? { WithDecryption: true } : {}),
-        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-      });
-      for (const { Name, Value } of page.Parameters ?? []) {
-        if (Name === undefined || Value === undefined) continue;
-        values[Name.replace(path, '').replace(/^\//, '')] = Value;
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return values;
+  protected override _getMultiple(path: string): Promise<never> {
+    return Promise.reject(new GetParameterError(`${path}: read it with getParametersByName (GetParameters)`));
   }
 
   #cached(name: string): string | undefined {

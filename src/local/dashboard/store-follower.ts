@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import { SYMBOL_INDEX } from '../../adapters/aws/tables.ts';
+import { EventStatus } from '../../domain/event-types.ts';
 import { processingLatencyOf, sentAlerts, toChartPoint } from './aggregation.ts';
 import type { AlertView, ChartPoint } from './api-types.ts';
 
@@ -144,7 +145,8 @@ export class StoreFollower {
     for (const item of items) {
       const eventId = String(item.event_id);
       const t = Number(item.timestamp);
-      if (!Number.isFinite(t)) continue;
+      // A rejected event keeps its symbol but is keyed by when it arrived, not by market time: no point.
+      if (!Number.isFinite(t) || item.status === EventStatus.Rejected) continue;
       if (!state.emitted.has(eventId) && !state.pending.has(eventId)) {
         this.#found += 1;
         state.count += 1;
@@ -228,7 +230,7 @@ export class StoreFollower {
         count: options.fromNewestStored ? stored : 0,
       };
       if (options.fromNewestStored) {
-        const [newestItem] = await this.#store.querySymbol(symbol, { limit: 1 });
+        const [newestItem] = await this.#store.querySymbol(symbol, { limit: 1, withoutRejected: true });
         if (newestItem !== undefined) {
           state.newest = Number(newestItem.timestamp);
           const eventId = String(newestItem.event_id);

@@ -59,7 +59,8 @@ function* expressionsOf(block: Block): Generator<{ text: string; bound: Set<stri
     if (block.kind === 'variable' && name === 'type') continue;
     if (block.kind === 'module' && (name === 'source' || name === 'version' || name === 'providers'))
       continue;
-    yield* walk(value, new Set());
+    // As an object, so that a dynamic block at the top of the body binds its iterator too.
+    yield* walk({ [name]: value }, new Set());
   }
 }
 

@@ -1,4 +1,12 @@
-import { firstBlock, type HclValue, isObject, soleInterpolation, stringsIn } from './hcl.ts';
+import {
+  blocksOf,
+  firstBlock,
+  type HclObject,
+  type HclValue,
+  isObject,
+  soleInterpolation,
+  stringsIn,
+} from './hcl.ts';
 import type { Issue } from './issue.ts';
 import type { Block, TerraformModule } from './parse.ts';
 
@@ -98,6 +106,87 @@ function checkStatements(module: TerraformModule, report: (block: Block, message
   }
 }
 
+/** Condition keys that tie a service principal's grant to this account's resources (no confused deputy). */
+const SOURCE_CONDITION_KEYS = new Set(['aws:SourceAccount', 'aws:SourceArn']);
+
+/**
+ * A statement that lets an AWS service act on a resource must say on whose behalf: an
+ * aws:SourceAccount or aws:SourceArn condition. Trust policies (sts:AssumeRole) are the exception.
+ */
+function checkServiceGrants(module: TerraformModule, report: (block: Block, message: string) => void): void {
+  for (const block of module.blocks) {
+    if (block.kind !== 'data' || block.type !== 'aws_iam_policy_document') continue;
+    for (const statement of statementsOf(block.body)) {
+      if (statement.effect === 'Deny') continue;
+      const services = blocksOf(statement, 'principals')
+        .filter((principals) => principals.type === 'Service')
+        .flatMap((principals) => asStrings(principals.identifiers));
+      const actions = asStrings(statement.actions);
+      if (services.length === 0 || actions.every((action) => action === 'sts:AssumeRole')) continue;
+      const conditioned = blocksOf(statement, 'condition').some((condition) =>
+        SOURCE_CONDITION_KEYS.has(String(condition.variable)),
+      );
+      if (!conditioned) {
+        report(
+          block,
+          `statement ${String(statement.sid ?? '')} grants ${services.join(', ')} without an aws:SourceAccount or aws:SourceArn condition`,
+        );
+      }
+    }
+  }
+}
+
+/** The statements of a policy document, written out or as the content of a dynamic block. */
+export function statementsOf(document: HclObject): HclObject[] {
+  const dynamic = isObject(document.dynamic) ? document.dynamic.statement : undefined;
+  const generated = blocksOf({ dynamic: dynamic ?? [] }, 'dynamic').flatMap((block) =>
+    blocksOf(block, 'content'),
+  );
+  return [...blocksOf(document, 'statement'), ...generated];
+}
+
+/**
+ * Every event bus has a policy that denies events:PutEvents by principal: rules route on source and
+ * detail-type, which anyone allowed to put events could otherwise forge.
+ */
+function checkBusPolicies(module: TerraformModule, report: (block: Block, message: string) => void): void {
+  const restricted = new Set<string>();
+  for (const block of module.blocks) {
+    if (block.kind !== 'resource' || block.type !== 'aws_cloudwatch_event_bus_policy') continue;
+    const bus = /^aws_cloudwatch_event_bus\.([a-z0-9_]+)\.name$/.exec(
+      soleInterpolation(block.body.event_bus_name) ?? '',
+    );
+    const document = /^data\.aws_iam_policy_document\.([a-z0-9_]+)\.json$/.exec(
+      soleInterpolation(block.body.policy) ?? '',
+    );
+    const policy = module.blocks.find(
+      (candidate) =>
+        candidate.kind === 'data' &&
+        candidate.type === 'aws_iam_policy_document' &&
+        candidate.name === document?.[1],
+    );
+    const deniesByPrincipal = statementsOf(policy?.body ?? {}).some(
+      (statement) =>
+        statement.effect === 'Deny' &&
+        asStrings(statement.actions).includes('events:PutEvents') &&
+        blocksOf(statement, 'condition').some((condition) => condition.variable === 'aws:PrincipalArn'),
+    );
+    if (bus?.[1] && deniesByPrincipal) restricted.add(bus[1]);
+  }
+  for (const block of module.blocks) {
+    if (
+      block.kind === 'resource' &&
+      block.type === 'aws_cloudwatch_event_bus' &&
+      !restricted.has(block.name)
+    ) {
+      report(
+        block,
+        "event bus has no aws_cloudwatch_event_bus_policy denying events:PutEvents by aws:PrincipalArn: anyone allowed to put events could forge the pipeline's own",
+      );
+    }
+  }
+}
+
 function isTrue(value: unknown): boolean {
   return value === true || value === 'true';
 }
@@ -144,6 +233,14 @@ function checkResources(module: TerraformModule, report: (block: Block, message:
         }
         break;
       }
+      case 'aws_lambda_function_event_invoke_config':
+        if (firstBlock(firstBlock(body, 'destination_config') ?? {}, 'on_failure') !== undefined) {
+          report(
+            block,
+            'invoke config has an on-failure destination while functions have a dead_letter_config: a failed event would be dead-lettered twice',
+          );
+        }
+        break;
       case 'aws_cloudwatch_log_group':
         if (body.retention_in_days === undefined || body.retention_in_days === 0) {
           report(block, 'log group has no retention_in_days: its logs would be kept forever');
@@ -158,8 +255,10 @@ function checkResources(module: TerraformModule, report: (block: Block, message:
 /**
  * Security and policy rules: no wildcard actions, Resource "*" only for the X-Ray put actions (and in
  * KMS key policies, where it means the key), every queue, topic and table encrypted, no
- * prevent_destroy, every function with a dead-letter queue, reserved concurrency and active tracing,
- * every log group with a retention.
+ * prevent_destroy, every function with a dead-letter queue (its dead_letter_config, and no on-failure
+ * destination as well), reserved concurrency and active tracing, every log group with a retention,
+ * every grant to a service principal tied to this account's resources, every event bus with a policy
+ * saying who may put events.
  */
 export function checkSecurity(root: TerraformModule): Issue[] {
   const issues: Issue[] = [];
@@ -169,6 +268,8 @@ export function checkSecurity(root: TerraformModule): Issue[] {
   for (let module = pending.shift(); module; module = pending.shift()) {
     checkStatements(module, report);
     checkResources(module, report);
+    checkServiceGrants(module, report);
+    checkBusPolicies(module, report);
     pending.push(...module.children.values());
   }
   return issues;

@@ -1,4 +1,4 @@
-import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import {
   type AwsCall,
   type AwsCallTrace,
@@ -6,6 +6,57 @@ import {
   isThrottlingError,
   SsmError,
 } from '../adapters/aws/ssm-api.ts';
+
+/**
+ * The one module that knows the tracer (Powertools Tracer on the X-Ray SDK): the rest of the code
+ * asks for a traced client, for the hook that traces the SSM client's calls, or for an invocation's
+ * subsegment, so that moving to another tracer (Powertools' OpenTelemetry one) changes this file only.
+ */
+export interface Tracing {
+  /** Whether traces are recorded (in Lambda, with active tracing). */
+  readonly enabled: boolean;
+  /** The SDK v3 client, its calls recorded as subsegments. */
+  client<Client>(client: Client): Client;
+  /** Records the calls made without an SDK client (the SSM client) as the SDK's would be. */
+  readonly awsCalls: AwsCallTrace;
+  /** Runs one invocation in its own subsegment, annotated with the event id. */
+  invocation<T>(eventId: string, run: () => Promise<T>): Promise<T>;
+}
+
+export function createTracing(serviceName: string): Tracing {
+  const tracer = new Tracer({ serviceName });
+  return {
+    enabled: tracer.isTracingEnabled(),
+    client: (client) => tracer.captureAWSv3Client(client),
+    awsCalls: awsCallSubsegments(tracer),
+    invocation: (eventId, run) => traceInvocation(tracer, eventId, run),
+  };
+}
+
+/**
+ * Runs one invocation in its own X-Ray subsegment (`## <handler>`), as Powertools'
+ * `captureLambdaHandler` does. Lambda's segment is a facade that the function cannot annotate
+ * (Powertools drops the annotation with a warning), so the `event_id` annotation, the cold start and
+ * service annotations and the error go on this subsegment, and the AWS calls made during the
+ * invocation become its children.
+ */
+async function traceInvocation<T>(tracer: Tracer, eventId: string, run: () => Promise<T>): Promise<T> {
+  if (!tracer.isTracingEnabled()) return run();
+  const name = `## ${process.env._HANDLER ?? 'handler'}`;
+  return (await tracer.provider.captureAsyncFunc(name, async (subsegment) => {
+    tracer.annotateColdStart();
+    tracer.addServiceNameAnnotation();
+    tracer.putAnnotation('event_id', eventId);
+    try {
+      return await run();
+    } catch (error) {
+      tracer.addErrorAsMetadata(error instanceof Error ? error : new Error(String(error), { cause: error }));
+      throw error;
+    } finally {
+      subsegment?.close();
+    }
+  })) as T;
+}
 
 /** The function's segment, or the subsegment open in it. */
 type Parent = NonNullable<ReturnType<Tracer['getSegment']>>;
@@ -19,7 +70,7 @@ type Segment = Subsegment['segment'];
  * header it puts on the request links the call to the trace, and tells the X-Ray SDK's `https`
  * instrumentation that the request is already recorded.
  */
-export function awsCallSubsegments(tracer: Pick<Tracer, 'isTracingEnabled' | 'getSegment'>): AwsCallTrace {
+function awsCallSubsegments(tracer: Pick<Tracer, 'isTracingEnabled' | 'getSegment'>): AwsCallTrace {
   return async (call, run) => {
     const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
     if (!parent) return run();
