@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { EVENT_TYPE_INDEX, EVENTS_TABLE, SYMBOL_INDEX } from '../adapters/aws/tables.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import {
   type CostInputs,
@@ -7,6 +8,7 @@ import {
   type StageProfile,
   stageCalls,
 } from './model.ts';
+import type { PartitionInputs } from './partitions.ts';
 import { PRICES } from './prices.ts';
 
 /**
@@ -39,6 +41,9 @@ export interface MeasuredInputs {
   stages: Record<Stage, StageProfile>;
   eventItemBytes: number;
   auditItemBytes: number;
+  /** An event item as ingestion stores it, and after processing (the larger size its updates pay). */
+  ingestedItemBytes?: number;
+  processedItemBytes?: number;
   alertRate: number;
   /** Where the figures come from, for the report. */
   source: string;
@@ -62,7 +67,9 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
     auditItemBytes: measured.auditItemBytes,
     memoryMb: 256,
     reservedConcurrency: 10,
-    eventsIndexCopies: 2,
+    eventsIndexCopies: EVENTS_TABLE.indexes.length,
+    // Updates change status, indicators and alerts: only the indexes projecting ALL are rewritten.
+    eventsIndexCopiesOnUpdate: EVENTS_TABLE.indexes.filter((index) => index.projection === 'ALL').length,
     auditIndexCopies: 1,
     archiveBytesPerEvent: 2048,
     platformLogBytes: 350,
@@ -75,6 +82,7 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
     xraySampling: { reservoirPerSecond: 1, rate: 0.05 },
     awsLatencyMs: DEFAULT_AWS_LATENCY_MS,
     sqsBatchSize: 10,
+    deliveryMode: 'direct',
     targetEventsPerMinute: 100_000,
     prices: PRICES,
   };
@@ -128,9 +136,24 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
     stages,
     eventItemBytes: finite(figures.event_item_bytes, `${file}: stages-warm.figures.event_item_bytes`),
     auditItemBytes: finite(figures.audit_item_bytes, `${file}: stages-warm.figures.audit_item_bytes`),
+    ...optionalFigure(figures, 'ingested_item_bytes', 'ingestedItemBytes', file),
+    ...optionalFigure(figures, 'processed_item_bytes', 'processedItemBytes', file),
     alertRate: measuredAlertRate(results) ?? DEFAULT_MEASURED.alertRate,
     source: `${file} (stages-warm${at})`,
   };
+}
+
+/** A figure later benchmarks add: absent in older results, an error when present but malformed. */
+function optionalFigure<K extends 'ingestedItemBytes' | 'processedItemBytes'>(
+  figures: Record<string, unknown>,
+  name: string,
+  key: K,
+  file: string,
+): Partial<Record<K, number>> {
+  if (figures[name] === undefined) return {};
+  return { [key]: finite(figures[name], `${file}: stages-warm.figures.${name}`) } as Partial<
+    Record<K, number>
+  >;
 }
 
 /** Alerts per event of the default rules on the real data, from the domain-core benchmark. */
@@ -155,4 +178,19 @@ export async function loadMeasuredInputs(file: string): Promise<MeasuredInputs> 
     throw new Error(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   return measuredFromResults(parsed, file) ?? DEFAULT_MEASURED;
+}
+
+/** The partition inputs: measured item sizes where the results have them, the table definitions' projections. */
+export function defaultPartitionInputs(measured: MeasuredInputs = DEFAULT_MEASURED): PartitionInputs {
+  const projection = (name: string) =>
+    EVENTS_TABLE.indexes.find((index) => index.name === name)?.projection ?? 'ALL';
+  return {
+    eventTypeShards: 1,
+    hottestSymbolShare: 0.1,
+    ingestedItemBytes: measured.ingestedItemBytes ?? measured.eventItemBytes,
+    processedItemBytes: measured.processedItemBytes ?? measured.eventItemBytes,
+    keysOnlyItemBytes: 120,
+    eventTypeProjection: projection(EVENT_TYPE_INDEX),
+    symbolProjection: projection(SYMBOL_INDEX),
+  };
 }

@@ -11,7 +11,9 @@ export interface IndexDefinition {
   name: string;
   partitionKey: string;
   sortKey: string;
-  projection: 'ALL';
+  projection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  /** With INCLUDE: the attributes the index holds besides the keys. */
+  nonKeyAttributes?: string[];
 }
 
 export interface TableDefinition {
@@ -79,7 +81,10 @@ export function createTableInput(definition: TableDefinition, name: string): Cre
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: index.projection },
+      Projection: {
+        ProjectionType: index.projection,
+        ...(index.nonKeyAttributes ? { NonKeyAttributes: index.nonKeyAttributes } : {}),
+      },
     })),
   };
 }
