@@ -8,7 +8,9 @@
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_TABLE, EVENTS_TABLE, type TableDefinition } from '../src/adapters/aws/tables.ts';
+import { writeUnitsOf } from '../src/cost/write-units.ts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Parameter } from '../src/config/parameters.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
@@ -29,6 +31,8 @@ export interface StageFigures {
   own_ms_p50: number;
   calls_per_invocation: StageCalls;
   log_bytes_per_invocation: number;
+  /** Write request units per invocation, per table and index, from the items before and after each write. */
+  write_units_per_invocation: Record<string, number>;
 }
 
 export interface WarmStagesMessage {
@@ -39,6 +43,9 @@ export interface WarmStagesMessage {
   bench_alerts_per_event: number;
   event_item_bytes: number;
   audit_item_bytes: number;
+  /** Average size of an event item as ingestion stores it, and once processed. */
+  ingested_item_bytes: number;
+  processed_item_bytes: number;
 }
 
 /**
@@ -124,10 +131,36 @@ async function main(): Promise<void> {
 
   // Every DynamoDB call of the functions goes through a Document client: count it by command and table.
   let dynamoMs = 0;
+  // The items before and after each write give its write units (dynalite reports the table's only).
+  // The extra reads are timed apart and left out of the handler latency.
+  let probeMs = 0;
+  const writeUnits: Record<Stage, Record<string, number>> = { ingestion: {}, processing: {}, notification: {} };
+  const itemSizes = { ingested: [] as number[], processed: [] as number[] };
+  const probe = async (
+    client: DynamoDBDocumentClient,
+    input: { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> },
+  ) => {
+    const started = performance.now();
+    const definition: TableDefinition = input.TableName === db.auditTable ? AUDIT_TABLE : EVENTS_TABLE;
+    const source = input.Key ?? input.Item ?? {};
+    const key = {
+      [definition.partitionKey]: source[definition.partitionKey],
+      [definition.sortKey]: source[definition.sortKey],
+    };
+    const result = (await (originalSend as (...args: unknown[]) => Promise<unknown>).call(
+      client,
+      new GetCommand({ TableName: input.TableName, Key: key, ConsistentRead: true }),
+    )) as { Item?: Record<string, unknown> };
+    probeMs += performance.now() - started;
+    return { definition, key, item: result.Item };
+  };
   const originalSend = DynamoDBDocumentClient.prototype.send;
   const countingSend = async function (this: DynamoDBDocumentClient, command: unknown, ...rest: unknown[]) {
     const name = (command as object).constructor.name;
     const input = (command as { input?: { TableName?: string } }).input ?? {};
+    const probing = measuring && current !== undefined && WRITE_COMMANDS.has(name);
+    const stage = current;
+    const before = probing ? await probe(this, input) : undefined;
     const started = performance.now();
     try {
       const output = await (originalSend as (...args: unknown[]) => Promise<unknown>).call(
@@ -139,6 +172,20 @@ async function main(): Promise<void> {
       return output;
     } finally {
       dynamoMs += performance.now() - started;
+      if (before && stage) {
+        const after = await probe(this, { TableName: input.TableName, Key: before.key });
+        const units = writeUnitsOf(before.definition, before.item, after.item);
+        const prefix = before.definition.purpose;
+        const add = (name: string, value: number) => {
+          writeUnits[stage][name] = (writeUnits[stage][name] ?? 0) + value;
+        };
+        add(`${prefix} table`, units.table);
+        for (const [index, value] of Object.entries(units.indexes)) add(index, value);
+        if (prefix === 'events' && after.item) {
+          if (after.item.status === 'INGESTED') itemSizes.ingested.push(dynamoItemBytes(after.item));
+          else if (after.item.status === 'PROCESSED') itemSizes.processed.push(dynamoItemBytes(after.item));
+        }
+      }
       count((c) => {
         if (name === 'QueryCommand') c.queries++;
         else if (READ_COMMANDS.has(name)) c.reads++;
@@ -169,9 +216,10 @@ async function main(): Promise<void> {
   const invoke = async (stage: Stage, event: BusEvent) => {
     current = stage;
     const dynamoBefore = dynamoMs;
+    const probeBefore = probeMs;
     const started = performance.now();
     await handlers[stage](event);
-    const elapsed = performance.now() - started;
+    const elapsed = performance.now() - started - (probeMs - probeBefore);
     current = undefined;
     if (measuring) {
       latencies[stage].push(elapsed);
@@ -224,6 +272,12 @@ async function main(): Promise<void> {
       own_ms_p50: invocations === 0 ? 0 : latencySummary(own[stage]).p50_ms,
       calls_per_invocation: perInvocation,
       log_bytes_per_invocation: invocations === 0 ? 0 : Math.round(logBytes[stage] / invocations),
+      write_units_per_invocation: Object.fromEntries(
+        Object.entries(writeUnits[stage]).map(([name, value]) => [
+          name,
+          invocations === 0 ? 0 : round(value / invocations, 4),
+        ]),
+      ),
     };
   }
   const message: WarmStagesMessage = {
@@ -233,12 +287,18 @@ async function main(): Promise<void> {
     bench_alerts_per_event: accepted === 0 ? 0 : round(alerts / accepted, 5),
     event_item_bytes: await sizes(db.eventsTable),
     audit_item_bytes: await sizes(db.auditTable),
+    ingested_item_bytes: average(itemSizes.ingested),
+    processed_item_bytes: average(itemSizes.processed),
   };
   eventBridge.restore();
   sns.restore();
   await ssm.close();
   await db.close();
   process.send?.(message);
+}
+
+function average(values: number[]): number {
+  return values.length === 0 ? 0 : Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
 }
 
 main().then(

@@ -35,6 +35,7 @@ describe('DynamoDB tables match src/adapters/aws/tables.ts', () => {
           partitionKey: index.hash_key,
           sortKey: index.range_key,
           projection: index.projection_type,
+          ...(index.non_key_attributes === undefined ? {} : { nonKeyAttributes: index.non_key_attributes }),
         }));
         const byName = (a: { name: unknown }, b: { name: unknown }) =>
           String(a.name).localeCompare(String(b.name));

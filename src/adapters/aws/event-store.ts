@@ -17,6 +17,7 @@ import type {
   PutOutcome,
   StoredEventState,
 } from '../../stages/ports.ts';
+import { getItems } from './batch-get.ts';
 import { SYMBOL_INDEX } from './tables.ts';
 
 type Key = { event_id: string; timestamp: number };
@@ -210,7 +211,10 @@ export class DynamoEventStore implements EventStorePort {
     return result.Items ?? [];
   }
 
-  /** The latest items of a symbol, newest first. */
+  /**
+   * The latest items of a symbol, newest first. The symbol index holds keys, price and volume only (an
+   * update then never rewrites it), so the items come from the table.
+   */
   async querySymbol(symbol: string, options: { since?: number; limit?: number } = {}): Promise<Item[]> {
     const input: QueryCommandInput = {
       TableName: this.#table,
@@ -236,7 +240,7 @@ export class DynamoEventStore implements EventStorePort {
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < limit);
-    return items;
+    return getItems(this.#client, this.#table, items as { event_id: unknown; timestamp: unknown }[]);
   }
 
   async #oldItem(error: ConditionalCheckFailedException, key: Key): Promise<Item | undefined> {

@@ -38,7 +38,15 @@ export const EVENTS_TABLE: TableDefinition = {
       sortKey: 'timestamp',
       projection: 'ALL',
     },
-    { name: 'symbol-timestamp-index', partitionKey: 'symbol', sortKey: 'timestamp', projection: 'ALL' },
+    // Keys, price and volume (the indicator window): no update changes them, so processing and
+    // notification never rewrite this index. Readers wanting the rest get the items from the table.
+    {
+      name: 'symbol-timestamp-index',
+      partitionKey: 'symbol',
+      sortKey: 'timestamp',
+      projection: 'INCLUDE',
+      nonKeyAttributes: ['price', 'volume'],
+    },
   ],
 };
 
