@@ -9,12 +9,12 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_TABLE, EVENTS_TABLE, type TableDefinition } from '../src/adapters/aws/tables.ts';
-import { writeUnitsOf } from '../src/cost/write-units.ts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { AUDIT_TABLE, EVENTS_TABLE, type TableDefinition } from '../src/adapters/aws/tables.ts';
 import { Parameter } from '../src/config/parameters.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
 import { type StageCalls, stageCalls } from '../src/cost/model.ts';
+import { writeUnitsOf } from '../src/cost/write-units.ts';
 import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
 import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
 import { startTestDatabase } from '../test/support/dynalite.ts';
@@ -134,7 +134,11 @@ async function main(): Promise<void> {
   // The items before and after each write give its write units (dynalite reports the table's only).
   // The extra reads are timed apart and left out of the handler latency.
   let probeMs = 0;
-  const writeUnits: Record<Stage, Record<string, number>> = { ingestion: {}, processing: {}, notification: {} };
+  const writeUnits: Record<Stage, Record<string, number>> = {
+    ingestion: {},
+    processing: {},
+    notification: {},
+  };
   const itemSizes = { ingested: [] as number[], processed: [] as number[] };
   const probe = async (
     client: DynamoDBDocumentClient,

@@ -3,6 +3,7 @@ import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
 import type { SsmConfig } from '../adapters/aws/ssm-config.ts';
 import type { Stage } from '../domain/event-types.ts';
 import type { StageContext } from '../stages/context.ts';
+import { eventTypeShardsFromEnv } from './event-type-shards.ts';
 import { createObservability, type Observability, runtimeSettings } from './observability.ts';
 import { ssmConfig } from './ssm.ts';
 
@@ -21,7 +22,10 @@ export function awsStageContext(stage: Stage): {
     config,
     context: {
       config,
-      storage: dynamoStorage(createDocumentClient({}, (client) => tracer.captureAWSv3Client(client))),
+      storage: dynamoStorage(
+        createDocumentClient({}, (client) => tracer.captureAWSv3Client(client)),
+        { eventTypeShards: eventTypeShardsFromEnv() },
+      ),
       metrics: observability.metricsPort,
       logger: observability.loggerPort,
       clock: { now: () => Date.now() },

@@ -18,10 +18,16 @@ import type {
   StoredEventState,
 } from '../../stages/ports.ts';
 import { getItems } from './batch-get.ts';
-import { SYMBOL_INDEX } from './tables.ts';
+import { queryUpTo } from './query-up-to.ts';
+import { EVENT_TYPE_SHARD_ATTRIBUTE, eventTypeShardKey, SYMBOL_INDEX } from './tables.ts';
 
 type Key = { event_id: string; timestamp: number };
 type Item = Record<string, unknown>;
+
+export interface EventStoreOptions {
+  claimLeaseMs?: number;
+  eventTypeShards?: number;
+}
 
 /** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
 export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT' } as const;
@@ -35,11 +41,14 @@ export class DynamoEventStore implements EventStorePort {
   readonly #table: string;
   /** How long a claim of an attempt that may still be running blocks another attempt (the function timeout). */
   readonly #claimLeaseMs: number;
+  /** Write shards of the event_type index: above 1, items also carry their `<type>#<shard>` key. */
+  readonly #eventTypeShards: number;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { claimLeaseMs?: number } = {}) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: EventStoreOptions = {}) {
     this.#client = client;
     this.#table = tableName;
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
+    this.#eventTypeShards = options.eventTypeShards ?? 1;
   }
 
   async put(item: NewEventItem): Promise<PutOutcome> {
@@ -47,7 +56,7 @@ export class DynamoEventStore implements EventStorePort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: withoutUndefined(item as unknown as Item),
+          Item: this.#withShardKey(withoutUndefined(item as unknown as Item)),
           ConditionExpression: 'attribute_not_exists(event_id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -226,21 +235,20 @@ export class DynamoEventStore implements EventStorePort {
       ScanIndexForward: false,
     };
     if (options.since !== undefined) input.ExpressionAttributeNames = { '#ts': 'timestamp' };
-    const items: Item[] = [];
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          ...input,
-          ExclusiveStartKey: startKey,
-          Limit: Math.min(1000, limit - items.length),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
+    const items = await queryUpTo(this.#client, input, options.limit ?? Number.POSITIVE_INFINITY);
     return getItems(this.#client, this.#table, items as { event_id: unknown; timestamp: unknown }[]);
+  }
+
+  #withShardKey(item: Item): Item {
+    if (this.#eventTypeShards <= 1) return item;
+    return {
+      ...item,
+      [EVENT_TYPE_SHARD_ATTRIBUTE]: eventTypeShardKey(
+        String(item.event_type),
+        String(item.event_id),
+        this.#eventTypeShards,
+      ),
+    };
   }
 
   async #oldItem(error: ConditionalCheckFailedException, key: Key): Promise<Item | undefined> {

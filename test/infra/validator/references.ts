@@ -59,7 +59,8 @@ function* expressionsOf(block: Block): Generator<{ text: string; bound: Set<stri
     if (block.kind === 'variable' && name === 'type') continue;
     if (block.kind === 'module' && (name === 'source' || name === 'version' || name === 'providers'))
       continue;
-    yield* walk(value, new Set());
+    // Through its name, so that a dynamic block right in the body binds its iterator too.
+    yield* walk({ [name]: value }, new Set());
   }
 }
 
