@@ -1,16 +1,15 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { createNotificationHandler } from '../stages/notification.ts';
-import { lambdaHandler } from './observability.ts';
+import { stageEntry } from './sqs-batch.ts';
 import { awsStageContext } from './stage-context.ts';
 
-const { observability, config, context } = awsStageContext('notification');
+const { observability, config, context, batchedContext } = awsStageContext('notification');
 const sns = observability.tracer.captureAWSv3Client(new SNSClient({}));
+const notifier = new SnsNotifier(sns, async () => (await config.load(['alertTopicArn'])).alertTopicArn);
 
-export const handler = lambdaHandler(
+export const handler = stageEntry(
   observability,
-  createNotificationHandler({
-    ...context,
-    notifier: new SnsNotifier(sns, async () => (await config.load(['alertTopicArn'])).alertTopicArn),
-  }),
+  createNotificationHandler({ ...context, notifier }),
+  createNotificationHandler({ ...batchedContext, notifier }),
 );

@@ -1,3 +1,4 @@
+import { batchedStorage } from '../adapters/aws/batch-storage.ts';
 import { createDocumentClient } from '../adapters/aws/document-client.ts';
 import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
 import type { SsmConfig } from '../adapters/aws/ssm-config.ts';
@@ -7,29 +8,34 @@ import { eventTypeShardsFromEnv } from './event-type-shards.ts';
 import { createObservability, type Observability, runtimeSettings } from './observability.ts';
 import { ssmConfig } from './ssm.ts';
 
-/** What every function builds once per container: observability, SSM configuration, DynamoDB storage. */
+/**
+ * What every function builds once per container: observability, SSM configuration, DynamoDB storage.
+ * `batchedContext` is the same with the audit writes of concurrent records gathered (queued delivery).
+ */
 export function awsStageContext(stage: Stage): {
   observability: Observability;
   config: SsmConfig;
   context: StageContext;
+  batchedContext: StageContext;
 } {
   const settings = runtimeSettings(stage);
   const observability = createObservability(stage, settings.environment);
   const { tracer } = observability;
   const config = ssmConfig(tracer, settings.parameterPrefix, settings.parametersMaxAgeSeconds);
+  const documents = createDocumentClient({}, (client) => tracer.captureAWSv3Client(client));
+  const storeOptions = { eventTypeShards: eventTypeShardsFromEnv() };
+  const context: StageContext = {
+    config,
+    storage: dynamoStorage(documents, storeOptions),
+    metrics: observability.metricsPort,
+    logger: observability.loggerPort,
+    clock: { now: () => Date.now() },
+    functionName: settings.functionName,
+  };
   return {
     observability,
     config,
-    context: {
-      config,
-      storage: dynamoStorage(
-        createDocumentClient({}, (client) => tracer.captureAWSv3Client(client)),
-        { eventTypeShards: eventTypeShardsFromEnv() },
-      ),
-      metrics: observability.metricsPort,
-      logger: observability.loggerPort,
-      clock: { now: () => Date.now() },
-      functionName: settings.functionName,
-    },
+    context,
+    batchedContext: { ...context, storage: batchedStorage(documents, storeOptions) },
   };
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
 import { LocalConfig } from '../adapters/local/config.ts';
 import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
@@ -10,7 +11,7 @@ import { LocalNotifier, type PublishedNotification } from '../adapters/local/not
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { PipelineConfig } from '../stages/ports.ts';
-import { AsyncInvoker, type Envelope } from './async-invoker.ts';
+import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
 import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
@@ -22,6 +23,7 @@ import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-arch
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
+import { QueuedInvoker } from './queued-delivery.ts';
 import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
 import { RuntimeStatistics, type RuntimeStats } from './runtime-stats.ts';
@@ -64,7 +66,17 @@ export interface LocalStackOptions {
    * reads (`documentClient`) are never faulted.
    */
   chaos?: ChaosOptions;
+  /**
+   * `direct` (default): the bus invokes each function per event, as Lambda's asynchronous invocation.
+   * `queued`: each rule sends to the stage's queue, consumed in batches (`src/local/queued-delivery.ts`).
+   */
+  delivery?: DeliveryMode;
+  /** Queued delivery: records per batch (default 10) and the batching window (default 0 ms). */
+  queueBatchSize?: number;
+  queueBatchingWindowMs?: number;
 }
+
+export type DeliveryMode = 'direct' | 'queued';
 
 export interface LocalEndpoints {
   eventbridge: string;
@@ -166,9 +178,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       Stage,
       InMemoryMetrics
     >;
+    const queued = options.delivery === 'queued';
     const dependencies: StageDependencies = {
       dynamodb: functionsDocumentClient ?? dynamodb.documentClient,
-      bus: busAdapter,
+      // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
+      bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
+      ...(queued ? { batched: true } : {}),
       notifier: chaos ? faultyNotifier(notifier, chaos) : notifier,
       config: configSource,
       metrics: (stage) => metrics[stage],
@@ -182,13 +197,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : (await import('../stages/index.ts')).createStageHandlers(dependencies);
 
     const invokers = Object.fromEntries(
-      STAGES.map((stage) => [
-        stage,
-        new AsyncInvoker({
+      STAGES.map((stage) => {
+        const target = chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage];
+        const settings: Omit<AsyncInvokerOptions, 'target'> = {
           stage,
-          target: (chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage]) as (
-            event: Envelope,
-          ) => Promise<void>,
           reservedConcurrency: options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
           retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
           deadLetters,
@@ -200,9 +212,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               stage,
               error: (error as Error).message,
             }),
-        }),
-      ]),
-    ) as Record<Stage, AsyncInvoker>;
+        };
+        return [
+          stage,
+          queued
+            ? new QueuedInvoker({
+                ...settings,
+                target,
+                ...(options.queueBatchSize === undefined ? {} : { batchSize: options.queueBatchSize }),
+                ...(options.queueBatchingWindowMs === undefined
+                  ? {}
+                  : { batchingWindowMs: options.queueBatchingWindowMs }),
+              })
+            : new AsyncInvoker({ ...settings, target: target as (event: Envelope) => Promise<void> }),
+        ];
+      }),
+    ) as Record<Stage, AsyncInvoker | QueuedInvoker>;
 
     const archive = new EventArchive(
       archiveStore,

@@ -14,6 +14,7 @@ import { type CliIo, writeLine } from '../io.ts';
 import { ProgressReporter } from '../progress.ts';
 import { replayFiles } from '../replayer.ts';
 import { summaryText } from '../summary.ts';
+import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import {
   INPUT_FORMATS,
   INPUT_OPTION,
@@ -55,6 +56,7 @@ export const runCommand: Command = {
       description: 'Inject faults in this share (0 to 1) of calls; see docs/reliability.md.',
     },
     { name: 'seed', type: 'string', value: 'N', description: 'Seed of --chaos (default 1).' },
+    DELIVERY_OPTION,
   ],
   examples: [
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --summary json',
@@ -84,6 +86,7 @@ export const runCommand: Command = {
       inMemory,
       logLevel: 'silent',
       ...(chaos ? { chaos, ...CHAOS_RUN_TIMING } : {}),
+      ...deliveryOption(values),
     });
     const ledger = inMemory ? new PublishedLedger(stack.events) : undefined;
     const observer = new RunObserver(stack);
