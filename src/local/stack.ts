@@ -10,8 +10,9 @@ import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.
 import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
-import type { PipelineConfig } from '../stages/ports.ts';
+import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
 import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
+import { FunctionCalls } from './call-counter.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
 import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
@@ -104,6 +105,8 @@ export interface LocalStack {
   readonly events: RuntimeEventEmitter;
   /** Present when the stack injects faults: what it decided and counted. */
   readonly chaos: FaultPlan | undefined;
+  /** The AWS calls the functions made so far, by operation. */
+  functionCalls(): Record<string, number>;
   stats(): LocalStackStats;
   /** Graceful: stops accepting, lets accepted work finish (retries included), closes servers, flushes files. */
   stop(): Promise<void>;
@@ -151,8 +154,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
     const archiveStore = inMemory ? new MemoryArchiveStore() : await FileArchiveStore.open(dataDir);
     cleanup.push(() => archiveStore.close());
-    const functionsDocumentClient = chaos ? faultyDocumentClient(dynamodb.url, chaos) : undefined;
-    if (functionsDocumentClient) cleanup.push(async () => functionsDocumentClient.destroy());
+    // The functions' own client, so that their calls can be counted (and faulted) apart from the stack's reads.
+    const functionCalls = new FunctionCalls();
+    const functionsDocumentClient = functionsClient(dynamodb.url, functionCalls, chaos);
+    cleanup.push(async () => functionsDocumentClient.destroy());
     const notifier = await LocalNotifier.create({
       topicArn: config.alertTopicArn,
       ...(inMemory ? {} : { dataDir }),
@@ -167,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const busApi = {
       putEvents: (request: Parameters<LocalEventBus['putEvents']>[0]) => {
         if (bus === undefined) throw new Error('the local event bus is not started');
+        functionCalls.add('EventBridge.PutEvents');
+        functionCalls.add('EventBridge.PutEvents entries', request.Entries?.length ?? 0);
         return bus.putEvents(request);
       },
     };
@@ -180,11 +187,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     >;
     const queued = options.delivery === 'queued';
     const dependencies: StageDependencies = {
-      dynamodb: functionsDocumentClient ?? dynamodb.documentClient,
+      dynamodb: functionsDocumentClient,
       // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
       bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
       ...(queued ? { batched: true } : {}),
-      notifier: chaos ? faultyNotifier(notifier, chaos) : notifier,
+      notifier: countedNotifier(chaos ? faultyNotifier(notifier, chaos) : notifier, functionCalls),
       config: configSource,
       metrics: (stage) => metrics[stage],
       logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
@@ -294,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config,
       events,
       chaos,
+      functionCalls: () => functionCalls.snapshot(),
       stats,
       stop() {
         stopping ??= (async () => {
@@ -313,11 +321,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** A client of its own for the functions, so the faults never touch the stack's own reads. */
-function faultyDocumentClient(url: string, plan: FaultPlan): DynamoDBDocumentClient {
+/** A client of its own for the functions: counted, and faulted under chaos, never touching the stack's own reads. */
+function functionsClient(
+  url: string,
+  calls: FunctionCalls,
+  plan: FaultPlan | undefined,
+): DynamoDBDocumentClient {
   const client = new DynamoDBClient(localDynamoDbClientConfig(url));
-  injectDynamoDbFaults(client, plan);
+  calls.countDynamoDb(client);
+  if (plan) injectDynamoDbFaults(client, plan);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function countedNotifier(notifier: NotifierPort, calls: FunctionCalls): NotifierPort {
+  return {
+    publish: (notification) => {
+      calls.add('SNS.Publish');
+      return notifier.publish(notification);
+    },
+  };
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -124,7 +124,12 @@ export const runCommand: Command = {
       writeLine(
         io.stdout,
         format === 'json'
-          ? json({ ...summary, books, ...(faults ? { chaos: faults } : {}) })
+          ? json({
+              ...summary,
+              books,
+              function_calls: functionCallsPerEvent(stack.functionCalls(), summary.input.events),
+              ...(faults ? { chaos: faults } : {}),
+            })
           : [summaryText(summary), booksText(books), ...(faults ? [chaosReportText(faults)] : [])].join('\n'),
       );
       if (!books.balanced && format === 'json') writeLine(io.stderr, booksText(books));
@@ -141,6 +146,17 @@ export const runCommand: Command = {
     }
   },
 };
+
+/** The functions' AWS calls in all and per input event (the delivery modes' cost driver). */
+function functionCallsPerEvent(calls: Record<string, number>, events: number) {
+  const perEvent = (count: number) => (events === 0 ? 0 : Math.round((count / events) * 1000) / 1000);
+  const requests = Object.entries(calls).filter(([name]) => !name.endsWith(' entries'));
+  return {
+    total: calls,
+    per_event: Object.fromEntries(Object.entries(calls).map(([name, count]) => [name, perEvent(count)])),
+    requests_per_event: perEvent(requests.reduce((sum, [, count]) => sum + count, 0)),
+  };
+}
 
 function chaosOption(rate: string | undefined, seed: string | undefined) {
   if (rate === undefined) {
