@@ -46,7 +46,23 @@ export interface WarmStagesMessage {
   /** Average size of an event item as ingestion stores it, and once processed. */
   ingested_item_bytes: number;
   processed_item_bytes: number;
+  /** The same functions on SQS batches (queued delivery), per record. */
+  queued: {
+    batch_size: number;
+    stages: Record<
+      Stage,
+      {
+        records: number;
+        invocations: number;
+        log_bytes_per_record: number;
+        calls_per_record: StageCalls;
+        write_units_per_record: Record<string, number>;
+      }
+    >;
+  };
 }
+
+const QUEUE_BATCH_SIZE = 10;
 
 /**
  * The default rules plus one that fires on every BTC-USDT event, so that the notification stage runs
@@ -198,6 +214,23 @@ async function main(): Promise<void> {
           else c.events_writes++;
         }
       });
+      // Queued delivery writes audit records in bulk: count each item, and its write units (new items).
+      if (name === 'BatchWriteCommand' && measuring && stage) {
+        const requests =
+          (input as { RequestItems?: Record<string, { PutRequest?: { Item?: Record<string, unknown> } }[]> })
+            .RequestItems ?? {};
+        for (const [table, writes] of Object.entries(requests)) {
+          const definition = table === db.auditTable ? AUDIT_TABLE : EVENTS_TABLE;
+          for (const write of writes) {
+            count((c) => (table === db.auditTable ? c.audit_writes++ : c.events_writes++));
+            const units = writeUnitsOf(definition, undefined, write.PutRequest?.Item);
+            const prefix = definition.purpose;
+            writeUnits[stage][`${prefix} table`] = (writeUnits[stage][`${prefix} table`] ?? 0) + units.table;
+            for (const [index, value] of Object.entries(units.indexes))
+              writeUnits[stage][index] = (writeUnits[stage][index] ?? 0) + value;
+          }
+        }
+      }
     }
   };
   (DynamoDBDocumentClient.prototype as unknown as { send: unknown }).send = countingSend;
@@ -236,7 +269,8 @@ async function main(): Promise<void> {
     return taken;
   };
 
-  const bars = loadBars('btc-usdt-1m-2021-02-19.json').slice(0, warmupEvents + measuredEvents);
+  const allBars = loadBars('btc-usdt-1m-2021-02-19.json');
+  const bars = allBars.slice(0, warmupEvents + measuredEvents);
   let accepted = 0;
   let alerts = 0;
   for (const [index, bar] of bars.entries()) {
@@ -252,6 +286,68 @@ async function main(): Promise<void> {
     }
   }
   measuring = false;
+
+  /**
+   * The same functions fed SQS batches of 10 records (queued delivery) on the next bars: log bytes,
+   * calls and write units per record. Not timed: the records of a batch run side by side.
+   */
+  async function measureQueued(queuedBars: typeof bars): Promise<WarmStagesMessage['queued']> {
+    for (const stage of STAGES) {
+      logBytes[stage] = 0;
+      calls[stage] = stageCalls();
+      writeUnits[stage] = {};
+    }
+    const records: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+    const invocations: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+    const batchOf = (events: BusEvent[]) => ({
+      Records: events.map((event, index) => ({
+        messageId: `m-${index}`,
+        body: JSON.stringify(event),
+        eventSource: 'aws:sqs',
+      })),
+    });
+    const invokeBatch = async (stage: Stage, events: BusEvent[]) => {
+      for (let start = 0; start < events.length; start += QUEUE_BATCH_SIZE) {
+        const batch = events.slice(start, start + QUEUE_BATCH_SIZE);
+        current = stage;
+        const response = (await (handlers[stage] as unknown as (event: unknown) => Promise<unknown>)(
+          batchOf(batch),
+        )) as { batchItemFailures: unknown[] };
+        current = undefined;
+        if (response.batchItemFailures.length > 0)
+          throw new Error(`${stage}: ${response.batchItemFailures.length} records failed in the queued pass`);
+        records[stage] += batch.length;
+        invocations[stage] += 1;
+      }
+    };
+    measuring = true;
+    for (let start = 0; start < queuedBars.length; start += QUEUE_BATCH_SIZE) {
+      const raw = queuedBars
+        .slice(start, start + QUEUE_BATCH_SIZE)
+        .map((bar) => busEvent(DetailType.Raw, 'marketflow.bench', barDetail(bar)));
+      await invokeBatch('ingestion', raw);
+      await invokeBatch('processing', take(DetailType.Validated).map(deliver));
+      await invokeBatch('notification', take(DetailType.Alert).map(deliver));
+    }
+    measuring = false;
+    const per = (stage: Stage, value: number) =>
+      records[stage] === 0 ? 0 : round(value / records[stage], 4);
+    const stages = {} as WarmStagesMessage['queued']['stages'];
+    for (const stage of STAGES) {
+      stages[stage] = {
+        records: records[stage],
+        invocations: invocations[stage],
+        log_bytes_per_record: Math.round(per(stage, logBytes[stage])),
+        calls_per_record: Object.fromEntries(
+          Object.entries(calls[stage]).map(([name, value]) => [name, per(stage, value)]),
+        ) as unknown as StageCalls,
+        write_units_per_record: Object.fromEntries(
+          Object.entries(writeUnits[stage]).map(([name, value]) => [name, per(stage, value)]),
+        ),
+      };
+    }
+    return { batch_size: QUEUE_BATCH_SIZE, stages };
+  }
 
   const sizes = async (table: string) => {
     const result = await db.client.send(new ScanCommand({ TableName: table }));
@@ -284,6 +380,10 @@ async function main(): Promise<void> {
       ),
     };
   }
+  const queued = await measureQueued(
+    allBars.slice(warmupEvents + measuredEvents, warmupEvents + 2 * measuredEvents),
+  );
+
   const message: WarmStagesMessage = {
     events: measuredEvents,
     warmup_events: warmupEvents,
@@ -293,6 +393,7 @@ async function main(): Promise<void> {
     audit_item_bytes: await sizes(db.auditTable),
     ingested_item_bytes: average(itemSizes.ingested),
     processed_item_bytes: average(itemSizes.processed),
+    queued,
   };
   eventBridge.restore();
   sns.restore();

@@ -127,6 +127,8 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
       ownMs: finite(entry.own_ms_p50, `${where}.own_ms_p50`),
       logBytes: finite(entry.log_bytes_per_invocation, `${where}.log_bytes_per_invocation`),
     };
+    const queuedLog = queuedLogBytes(figures, stage, file);
+    if (queuedLog !== undefined) stages[stage].queuedLogBytesPerRecord = queuedLog;
     // A stage that was never invoked (no alert fired) keeps the default profile.
     if (finite(entry.invocations, `${where}.invocations`) === 0)
       stages[stage] = DEFAULT_STAGE_PROFILES[stage];
@@ -141,6 +143,17 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
     alertRate: measuredAlertRate(results) ?? DEFAULT_MEASURED.alertRate,
     source: `${file} (stages-warm${at})`,
   };
+}
+
+/** Log bytes per record measured on SQS batches, when the results have the queued pass. */
+function queuedLogBytes(figures: Record<string, unknown>, stage: Stage, file: string): number | undefined {
+  const queued = figures.queued;
+  if (!isRecord(queued) || !isRecord(queued.stages)) return undefined;
+  const entry = queued.stages[stage];
+  const where = `${file}: stages-warm.figures.queued.stages.${stage}`;
+  if (!isRecord(entry)) throw new Error(`${where} is missing`);
+  if (finite(entry.records, `${where}.records`) === 0) return undefined;
+  return finite(entry.log_bytes_per_record, `${where}.log_bytes_per_record`);
 }
 
 /** A figure later benchmarks add: absent in older results, an error when present but malformed. */

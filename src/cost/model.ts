@@ -48,6 +48,8 @@ export interface StageProfile {
   ownMs: number;
   /** Function log output (Powertools logs and EMF metrics) per invocation. */
   logBytes: number;
+  /** Measured on SQS batches: function log output per record (one EMF document per batch). */
+  queuedLogBytesPerRecord?: number;
 }
 
 /** Typical in-region round trips, ms: assumptions of the AWS duration estimate, not measurements. */
@@ -295,7 +297,11 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   const logGb =
     STAGE_ORDER.reduce(
       (total, stage) =>
-        total + invocationsOf(stage) * (inputs.stages[stage].logBytes + inputs.platformLogBytes),
+        total +
+        invocationsOf(stage) * inputs.platformLogBytes +
+        (queued && inputs.stages[stage].queuedLogBytesPerRecord !== undefined
+          ? per(stage) * (inputs.stages[stage].queuedLogBytesPerRecord as number)
+          : invocationsOf(stage) * inputs.stages[stage].logBytes),
       0,
     ) / 1e9;
   const logs =

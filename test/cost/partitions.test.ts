@@ -89,6 +89,18 @@ describe('delivery modes and requirement prices', () => {
     assert.equal(service(queued, 'DynamoDB'), service(direct, 'DynamoDB'));
   });
 
+  it('bills queued logs as measured per record plus the platform lines once per batch', () => {
+    const inputs = noAlerts();
+    const stages = { ...inputs.stages };
+    for (const stage of ['ingestion', 'processing', 'notification'] as const)
+      stages[stage] = { ...stages[stage], logBytes: 5000, queuedLogBytesPerRecord: 100 };
+    const queued = monthlyCost({ ...inputs, stages, deliveryMode: 'queued', platformLogBytes: 350 });
+    const logs = queued.services.find((s) => s.service === 'CloudWatch Logs');
+    // Ingestion and processing: 100 B per record + 350 B per batch of 10 = 135 B per event each.
+    const gb = (queued.eventsPerMonth * 2 * 135) / 1e9;
+    assert.match(logs?.detail ?? '', new RegExp(`^${gb.toFixed(0)} GB ingested`));
+  });
+
   it('skips the indexes an update does not touch', () => {
     const inputs = noAlerts();
     const both = monthlyCost({ ...inputs, eventsIndexCopiesOnUpdate: 2 });
