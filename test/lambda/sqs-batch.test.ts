@@ -6,8 +6,9 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusEvent } from '../../src/domain/event-types.ts';
 import { processBatch } from '../../src/stages/record-batch.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
-import { awsPipeline, barDetail, busEvent, deliver, loadBars, PREFIX } from '../support/pipeline.ts';
-import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
+import { lambdaEnvironment } from '../support/lambda-environment.ts';
+import { awsPipeline, barDetail, busEvent, deliver, loadBars } from '../support/pipeline.ts';
+import type { SsmTestServer } from '../support/ssm-server.ts';
 
 type Entry = (event: BusEvent | SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
@@ -77,22 +78,7 @@ describe('the Lambda entry points take an SQS batch (queued delivery), on dynali
   before(async () => {
     db = await startTestDatabase();
     pipeline = awsPipeline(db);
-    ssm = await startSsmServer({
-      parameters: pipeline.parameters,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      region: 'us-east-1',
-    });
-    Object.assign(process.env, {
-      MARKETFLOW_PARAMETER_PREFIX: PREFIX,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-      POWERTOOLS_PARAMETERS_MAX_AGE: '60',
-    });
+    ssm = await lambdaEnvironment(db, pipeline, { logLevel: 'ERROR', parametersMaxAgeSeconds: 60 });
     // Which DynamoDB commands the functions send (the calls still go to dynalite).
     (DynamoDBDocumentClient.prototype as unknown as { send: unknown }).send = function (
       this: DynamoDBDocumentClient,
