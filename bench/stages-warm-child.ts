@@ -10,11 +10,11 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AUDIT_TABLE, EVENTS_TABLE, type TableDefinition } from '../src/adapters/aws/tables.ts';
+import { AUDIT_TABLE, EVENTS_TABLE, SYMBOL_INDEX, type TableDefinition } from '../src/adapters/aws/tables.ts';
 import { Parameter } from '../src/config/parameters.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
 import { type StageCalls, stageCalls } from '../src/cost/model.ts';
-import { writeUnitsOf } from '../src/cost/write-units.ts';
+import { projected, writeUnitsOf } from '../src/cost/write-units.ts';
 import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
 import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
 import { startTestDatabase } from '../test/support/dynalite.ts';
@@ -46,6 +46,8 @@ export interface WarmStagesMessage {
   /** Average size of an event item as ingestion stores it, and once processed. */
   ingested_item_bytes: number;
   processed_item_bytes: number;
+  /** What the symbol index holds of an item (its projection): what the indicator window reads. */
+  symbol_index_entry_bytes: number;
   /** The same functions on SQS batches (queued delivery), per record. */
   queued: {
     batch_size: number;
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
     processing: {},
     notification: {},
   };
-  const itemSizes = { ingested: [] as number[], processed: [] as number[] };
+  const itemSizes = { ingested: [] as number[], processed: [] as number[], symbolEntry: [] as number[] };
   const probe = async (
     client: DynamoDBDocumentClient,
     input: { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> },
@@ -204,6 +206,9 @@ async function main(): Promise<void> {
         if (prefix === 'events' && after.item) {
           if (after.item.status === 'INGESTED') itemSizes.ingested.push(dynamoItemBytes(after.item));
           else if (after.item.status === 'PROCESSED') itemSizes.processed.push(dynamoItemBytes(after.item));
+          const symbolIndex = EVENTS_TABLE.indexes.find((index) => index.name === SYMBOL_INDEX);
+          if (symbolIndex && after.item.symbol !== undefined)
+            itemSizes.symbolEntry.push(dynamoItemBytes(projected(EVENTS_TABLE, symbolIndex, after.item)));
         }
       }
       count((c) => {
@@ -393,6 +398,7 @@ async function main(): Promise<void> {
     audit_item_bytes: await sizes(db.auditTable),
     ingested_item_bytes: average(itemSizes.ingested),
     processed_item_bytes: average(itemSizes.processed),
+    symbol_index_entry_bytes: average(itemSizes.symbolEntry),
     queued,
   };
   eventBridge.restore();

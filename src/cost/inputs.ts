@@ -44,6 +44,8 @@ export interface MeasuredInputs {
   /** An event item as ingestion stores it, and after processing (the larger size its updates pay). */
   ingestedItemBytes?: number;
   processedItemBytes?: number;
+  /** What the symbol index holds of an item (what the indicator window reads). */
+  symbolIndexEntryBytes?: number;
   alertRate: number;
   /** Where the figures come from, for the report. */
   source: string;
@@ -64,6 +66,9 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
     alertRate: measured.alertRate,
     stages: measured.stages,
     eventItemBytes: measured.eventItemBytes,
+    ...(measured.symbolIndexEntryBytes === undefined
+      ? {}
+      : { windowEntryBytes: measured.symbolIndexEntryBytes }),
     auditItemBytes: measured.auditItemBytes,
     memoryMb: 256,
     reservedConcurrency: 10,
@@ -140,6 +145,7 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
     auditItemBytes: finite(figures.audit_item_bytes, `${file}: stages-warm.figures.audit_item_bytes`),
     ...optionalFigure(figures, 'ingested_item_bytes', 'ingestedItemBytes', file),
     ...optionalFigure(figures, 'processed_item_bytes', 'processedItemBytes', file),
+    ...optionalFigure(figures, 'symbol_index_entry_bytes', 'symbolIndexEntryBytes', file),
     alertRate: measuredAlertRate(results) ?? DEFAULT_MEASURED.alertRate,
     source: `${file} (stages-warm${at})`,
   };
@@ -157,7 +163,7 @@ function queuedLogBytes(figures: Record<string, unknown>, stage: Stage, file: st
 }
 
 /** A figure later benchmarks add: absent in older results, an error when present but malformed. */
-function optionalFigure<K extends 'ingestedItemBytes' | 'processedItemBytes'>(
+function optionalFigure<K extends 'ingestedItemBytes' | 'processedItemBytes' | 'symbolIndexEntryBytes'>(
   figures: Record<string, unknown>,
   name: string,
   key: K,
@@ -193,6 +199,9 @@ export async function loadMeasuredInputs(file: string): Promise<MeasuredInputs> 
   return measuredFromResults(parsed, file) ?? DEFAULT_MEASURED;
 }
 
+/** An index entry of keys, price and volume when no measurement says otherwise (about what stages-warm measures). */
+const KEYS_ONLY_ENTRY_BYTES = 120;
+
 /** The partition inputs: measured item sizes where the results have them, the table definitions' projections. */
 export function defaultPartitionInputs(measured: MeasuredInputs = DEFAULT_MEASURED): PartitionInputs {
   const projection = (name: string) =>
@@ -202,7 +211,7 @@ export function defaultPartitionInputs(measured: MeasuredInputs = DEFAULT_MEASUR
     hottestSymbolShare: 0.1,
     ingestedItemBytes: measured.ingestedItemBytes ?? measured.eventItemBytes,
     processedItemBytes: measured.processedItemBytes ?? measured.eventItemBytes,
-    keysOnlyItemBytes: 120,
+    keysOnlyItemBytes: measured.symbolIndexEntryBytes ?? KEYS_ONLY_ENTRY_BYTES,
     eventTypeProjection: projection(EVENT_TYPE_INDEX),
     symbolProjection: projection(SYMBOL_INDEX),
   };

@@ -69,6 +69,8 @@ export interface CostInputs {
   alertRate: number;
   stages: Record<Stage, StageProfile>;
   eventItemBytes: number;
+  /** What the window query reads per item from the symbol index (its projection); default the whole item. */
+  windowEntryBytes?: number;
   auditItemBytes: number;
   memoryMb: number;
   reservedConcurrency: number;
@@ -281,7 +283,11 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       const stageCalls = inputs.stages[stage].calls;
       if (stageCalls.queries === 0) return total;
       const itemsPerQuery = stageCalls.query_items / stageCalls.queries;
-      return total + calls(stage, 'queries') * queryReadUnits(itemsPerQuery, inputs.eventItemBytes);
+      return (
+        total +
+        calls(stage, 'queries') *
+          queryReadUnits(itemsPerQuery, inputs.windowEntryBytes ?? inputs.eventItemBytes)
+      );
     }, 0) +
     sum('reads') * Math.max(1, Math.ceil(inputs.eventItemBytes / 4096));
   const dynamoDb =
