@@ -23,6 +23,21 @@ function withoutStageCalls(inputs: CostInputs, name: 'audit_writes'): CostInputs
   return { ...inputs, stages };
 }
 
+/** Ingestion puts nothing on the bus (what chaining the stages directly would save). */
+function withoutValidatedEntries(inputs: CostInputs): CostInputs {
+  const ingestion = inputs.stages.ingestion;
+  return {
+    ...inputs,
+    stages: {
+      ...inputs.stages,
+      ingestion: {
+        ...ingestion,
+        calls: { ...ingestion.calls, put_events_entries: 0, put_events_requests: 0 },
+      },
+    },
+  };
+}
+
 export interface RequirementOptions {
   /** Projections of the events table's indexes that an update rewrites: which are ALL by requirement. */
   eventTypeIndexAll: boolean;
@@ -55,6 +70,11 @@ export function requirementCosts(inputs: CostInputs, options: RequirementOptions
       usdPerMillionEvents: options.symbolIndexAll
         ? saved({ ...inputs, eventsIndexCopiesOnUpdate: Math.max(0, onUpdate - 1) })
         : 0,
+    },
+    {
+      requirement: 'stages chained on the bus (MarketData.Validated put again)',
+      setBy: 'requirements-detailed: rules route each stage by event type',
+      usdPerMillionEvents: saved(withoutValidatedEntries(inputs)),
     },
     {
       requirement: 'bus archive, 90 days',
