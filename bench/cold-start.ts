@@ -31,6 +31,7 @@ export function lambdaEnvironment(
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_PARAMETERS_MAX_AGE: '60',
     NODE_OPTIONS: options.sourceMaps ? '--enable-source-maps' : '',
+    MARKETFLOW_EVENT_TYPE_SHARDS: '1',
     AWS_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: `lambda-${stage}-bench`,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',

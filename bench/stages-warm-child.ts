@@ -8,11 +8,13 @@
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { AUDIT_TABLE, EVENTS_TABLE, SYMBOL_INDEX, type TableDefinition } from '../src/adapters/aws/tables.ts';
 import { Parameter } from '../src/config/parameters.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
 import { type StageCalls, stageCalls } from '../src/cost/model.ts';
+import { projected, writeUnitsOf } from '../src/cost/write-units.ts';
 import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
 import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
 import { startTestDatabase } from '../test/support/dynalite.ts';
@@ -29,6 +31,8 @@ export interface StageFigures {
   own_ms_p50: number;
   calls_per_invocation: StageCalls;
   log_bytes_per_invocation: number;
+  /** Write request units per invocation, per table and index, from the items before and after each write. */
+  write_units_per_invocation: Record<string, number>;
 }
 
 export interface WarmStagesMessage {
@@ -39,7 +43,28 @@ export interface WarmStagesMessage {
   bench_alerts_per_event: number;
   event_item_bytes: number;
   audit_item_bytes: number;
+  /** Average size of an event item as ingestion stores it, and once processed. */
+  ingested_item_bytes: number;
+  processed_item_bytes: number;
+  /** What the symbol index holds of an item (its projection): what the indicator window reads. */
+  symbol_index_entry_bytes: number;
+  /** The same functions on SQS batches (queued delivery), per record. */
+  queued: {
+    batch_size: number;
+    stages: Record<
+      Stage,
+      {
+        records: number;
+        invocations: number;
+        log_bytes_per_record: number;
+        calls_per_record: StageCalls;
+        write_units_per_record: Record<string, number>;
+      }
+    >;
+  };
 }
+
+const QUEUE_BATCH_SIZE = 10;
 
 /**
  * The default rules plus one that fires on every BTC-USDT event, so that the notification stage runs
@@ -124,10 +149,40 @@ async function main(): Promise<void> {
 
   // Every DynamoDB call of the functions goes through a Document client: count it by command and table.
   let dynamoMs = 0;
+  // The items before and after each write give its write units (dynalite reports the table's only).
+  // The extra reads are timed apart and left out of the handler latency.
+  let probeMs = 0;
+  const writeUnits: Record<Stage, Record<string, number>> = {
+    ingestion: {},
+    processing: {},
+    notification: {},
+  };
+  const itemSizes = { ingested: [] as number[], processed: [] as number[], symbolEntry: [] as number[] };
+  const probe = async (
+    client: DynamoDBDocumentClient,
+    input: { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> },
+  ) => {
+    const started = performance.now();
+    const definition: TableDefinition = input.TableName === db.auditTable ? AUDIT_TABLE : EVENTS_TABLE;
+    const source = input.Key ?? input.Item ?? {};
+    const key = {
+      [definition.partitionKey]: source[definition.partitionKey],
+      [definition.sortKey]: source[definition.sortKey],
+    };
+    const result = (await (originalSend as (...args: unknown[]) => Promise<unknown>).call(
+      client,
+      new GetCommand({ TableName: input.TableName, Key: key, ConsistentRead: true }),
+    )) as { Item?: Record<string, unknown> };
+    probeMs += performance.now() - started;
+    return { definition, key, item: result.Item };
+  };
   const originalSend = DynamoDBDocumentClient.prototype.send;
   const countingSend = async function (this: DynamoDBDocumentClient, command: unknown, ...rest: unknown[]) {
     const name = (command as object).constructor.name;
     const input = (command as { input?: { TableName?: string } }).input ?? {};
+    const probing = measuring && current !== undefined && WRITE_COMMANDS.has(name);
+    const stage = current;
+    const before = probing ? await probe(this, input) : undefined;
     const started = performance.now();
     try {
       const output = await (originalSend as (...args: unknown[]) => Promise<unknown>).call(
@@ -139,6 +194,23 @@ async function main(): Promise<void> {
       return output;
     } finally {
       dynamoMs += performance.now() - started;
+      if (before && stage) {
+        const after = await probe(this, { TableName: input.TableName, Key: before.key });
+        const units = writeUnitsOf(before.definition, before.item, after.item);
+        const prefix = before.definition.purpose;
+        const add = (name: string, value: number) => {
+          writeUnits[stage][name] = (writeUnits[stage][name] ?? 0) + value;
+        };
+        add(`${prefix} table`, units.table);
+        for (const [index, value] of Object.entries(units.indexes)) add(index, value);
+        if (prefix === 'events' && after.item) {
+          if (after.item.status === 'INGESTED') itemSizes.ingested.push(dynamoItemBytes(after.item));
+          else if (after.item.status === 'PROCESSED') itemSizes.processed.push(dynamoItemBytes(after.item));
+          const symbolIndex = EVENTS_TABLE.indexes.find((index) => index.name === SYMBOL_INDEX);
+          if (symbolIndex && after.item.symbol !== undefined)
+            itemSizes.symbolEntry.push(dynamoItemBytes(projected(EVENTS_TABLE, symbolIndex, after.item)));
+        }
+      }
       count((c) => {
         if (name === 'QueryCommand') c.queries++;
         else if (READ_COMMANDS.has(name)) c.reads++;
@@ -147,6 +219,23 @@ async function main(): Promise<void> {
           else c.events_writes++;
         }
       });
+      // Queued delivery writes audit records in bulk: count each item, and its write units (new items).
+      if (name === 'BatchWriteCommand' && measuring && stage) {
+        const requests =
+          (input as { RequestItems?: Record<string, { PutRequest?: { Item?: Record<string, unknown> } }[]> })
+            .RequestItems ?? {};
+        for (const [table, writes] of Object.entries(requests)) {
+          const definition = table === db.auditTable ? AUDIT_TABLE : EVENTS_TABLE;
+          for (const write of writes) {
+            count((c) => (table === db.auditTable ? c.audit_writes++ : c.events_writes++));
+            const units = writeUnitsOf(definition, undefined, write.PutRequest?.Item);
+            const prefix = definition.purpose;
+            writeUnits[stage][`${prefix} table`] = (writeUnits[stage][`${prefix} table`] ?? 0) + units.table;
+            for (const [index, value] of Object.entries(units.indexes))
+              writeUnits[stage][index] = (writeUnits[stage][index] ?? 0) + value;
+          }
+        }
+      }
     }
   };
   (DynamoDBDocumentClient.prototype as unknown as { send: unknown }).send = countingSend;
@@ -169,9 +258,10 @@ async function main(): Promise<void> {
   const invoke = async (stage: Stage, event: BusEvent) => {
     current = stage;
     const dynamoBefore = dynamoMs;
+    const probeBefore = probeMs;
     const started = performance.now();
     await handlers[stage](event);
-    const elapsed = performance.now() - started;
+    const elapsed = performance.now() - started - (probeMs - probeBefore);
     current = undefined;
     if (measuring) {
       latencies[stage].push(elapsed);
@@ -184,7 +274,8 @@ async function main(): Promise<void> {
     return taken;
   };
 
-  const bars = loadBars('btc-usdt-1m-2021-02-19.json').slice(0, warmupEvents + measuredEvents);
+  const allBars = loadBars('btc-usdt-1m-2021-02-19.json');
+  const bars = allBars.slice(0, warmupEvents + measuredEvents);
   let accepted = 0;
   let alerts = 0;
   for (const [index, bar] of bars.entries()) {
@@ -200,6 +291,68 @@ async function main(): Promise<void> {
     }
   }
   measuring = false;
+
+  /**
+   * The same functions fed SQS batches of 10 records (queued delivery) on the next bars: log bytes,
+   * calls and write units per record. Not timed: the records of a batch run side by side.
+   */
+  async function measureQueued(queuedBars: typeof bars): Promise<WarmStagesMessage['queued']> {
+    for (const stage of STAGES) {
+      logBytes[stage] = 0;
+      calls[stage] = stageCalls();
+      writeUnits[stage] = {};
+    }
+    const records: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+    const invocations: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+    const batchOf = (events: BusEvent[]) => ({
+      Records: events.map((event, index) => ({
+        messageId: `m-${index}`,
+        body: JSON.stringify(event),
+        eventSource: 'aws:sqs',
+      })),
+    });
+    const invokeBatch = async (stage: Stage, events: BusEvent[]) => {
+      for (let start = 0; start < events.length; start += QUEUE_BATCH_SIZE) {
+        const batch = events.slice(start, start + QUEUE_BATCH_SIZE);
+        current = stage;
+        const response = (await (handlers[stage] as unknown as (event: unknown) => Promise<unknown>)(
+          batchOf(batch),
+        )) as { batchItemFailures: unknown[] };
+        current = undefined;
+        if (response.batchItemFailures.length > 0)
+          throw new Error(`${stage}: ${response.batchItemFailures.length} records failed in the queued pass`);
+        records[stage] += batch.length;
+        invocations[stage] += 1;
+      }
+    };
+    measuring = true;
+    for (let start = 0; start < queuedBars.length; start += QUEUE_BATCH_SIZE) {
+      const raw = queuedBars
+        .slice(start, start + QUEUE_BATCH_SIZE)
+        .map((bar) => busEvent(DetailType.Raw, 'marketflow.bench', barDetail(bar)));
+      await invokeBatch('ingestion', raw);
+      await invokeBatch('processing', take(DetailType.Validated).map(deliver));
+      await invokeBatch('notification', take(DetailType.Alert).map(deliver));
+    }
+    measuring = false;
+    const per = (stage: Stage, value: number) =>
+      records[stage] === 0 ? 0 : round(value / records[stage], 4);
+    const stages = {} as WarmStagesMessage['queued']['stages'];
+    for (const stage of STAGES) {
+      stages[stage] = {
+        records: records[stage],
+        invocations: invocations[stage],
+        log_bytes_per_record: Math.round(per(stage, logBytes[stage])),
+        calls_per_record: Object.fromEntries(
+          Object.entries(calls[stage]).map(([name, value]) => [name, per(stage, value)]),
+        ) as unknown as StageCalls,
+        write_units_per_record: Object.fromEntries(
+          Object.entries(writeUnits[stage]).map(([name, value]) => [name, per(stage, value)]),
+        ),
+      };
+    }
+    return { batch_size: QUEUE_BATCH_SIZE, stages };
+  }
 
   const sizes = async (table: string) => {
     const result = await db.client.send(new ScanCommand({ TableName: table }));
@@ -224,8 +377,18 @@ async function main(): Promise<void> {
       own_ms_p50: invocations === 0 ? 0 : latencySummary(own[stage]).p50_ms,
       calls_per_invocation: perInvocation,
       log_bytes_per_invocation: invocations === 0 ? 0 : Math.round(logBytes[stage] / invocations),
+      write_units_per_invocation: Object.fromEntries(
+        Object.entries(writeUnits[stage]).map(([name, value]) => [
+          name,
+          invocations === 0 ? 0 : round(value / invocations, 4),
+        ]),
+      ),
     };
   }
+  const queued = await measureQueued(
+    allBars.slice(warmupEvents + measuredEvents, warmupEvents + 2 * measuredEvents),
+  );
+
   const message: WarmStagesMessage = {
     events: measuredEvents,
     warmup_events: warmupEvents,
@@ -233,12 +396,20 @@ async function main(): Promise<void> {
     bench_alerts_per_event: accepted === 0 ? 0 : round(alerts / accepted, 5),
     event_item_bytes: await sizes(db.eventsTable),
     audit_item_bytes: await sizes(db.auditTable),
+    ingested_item_bytes: average(itemSizes.ingested),
+    processed_item_bytes: average(itemSizes.processed),
+    symbol_index_entry_bytes: average(itemSizes.symbolEntry),
+    queued,
   };
   eventBridge.restore();
   sns.restore();
   await ssm.close();
   await db.close();
   process.send?.(message);
+}
+
+function average(values: number[]): number {
+  return values.length === 0 ? 0 : Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
 }
 
 main().then(

@@ -1,4 +1,8 @@
 # Keys and indexes must match src/adapters/aws/tables.ts (test/infra/tables.test.ts keeps them in step).
+locals {
+  event_type_index_key = var.event_type_index_shards == 1 ? "event_type" : "event_type_shard"
+}
+
 resource "aws_dynamodb_table" "events" {
   name                        = "dynamodb-events-${var.environment}"
   billing_mode                = "PAY_PER_REQUEST"
@@ -16,9 +20,14 @@ resource "aws_dynamodb_table" "events" {
     type = "N"
   }
 
-  attribute {
-    name = "event_type"
-    type = "S"
+  # event_type_index_shards = 1: the required index on event_type. Above 1: the same index keyed by
+  # event_type_shard = "<type>#<shard>" instead (src/adapters/aws/tables.ts, eventsTableDefinition).
+  dynamic "attribute" {
+    for_each = [local.event_type_index_key]
+    content {
+      name = attribute.value
+      type = "S"
+    }
   }
 
   attribute {
@@ -26,18 +35,24 @@ resource "aws_dynamodb_table" "events" {
     type = "S"
   }
 
-  global_secondary_index {
-    name            = "event_type-timestamp-index"
-    hash_key        = "event_type"
-    range_key       = "timestamp"
-    projection_type = "ALL"
+  dynamic "global_secondary_index" {
+    for_each = [local.event_type_index_key]
+    content {
+      name            = "${global_secondary_index.value}-timestamp-index"
+      hash_key        = global_secondary_index.value
+      range_key       = "timestamp"
+      projection_type = "ALL"
+    }
   }
 
+  # Keys, price and volume only: processing's and notification's updates never rewrite it (one write
+  # unit less per event); readers that want the whole item get it from the table.
   global_secondary_index {
-    name            = "symbol-timestamp-index"
-    hash_key        = "symbol"
-    range_key       = "timestamp"
-    projection_type = "ALL"
+    name               = "symbol-timestamp-index"
+    hash_key           = "symbol"
+    range_key          = "timestamp"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["price", "volume"]
   }
 
   # Enabled without kms_key_arn: encrypted with the AWS managed key aws/dynamodb.

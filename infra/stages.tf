@@ -26,6 +26,11 @@ module "stage" {
   event_bus_name = aws_cloudwatch_event_bus.market_data.name
   event_pattern  = file("${path.module}/patterns/${each.key}.json")
 
+  delivery_mode                 = var.delivery_mode
+  queue_batch_size              = var.queue_batch_size
+  queue_batching_window_seconds = var.queue_batching_window_seconds
+  event_type_shards             = var.event_type_index_shards
+
   policy_statements = local.stage_policy_statements[each.key]
   alarm_topic_arn   = aws_sns_topic.alerts.arn
 }

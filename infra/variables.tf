@@ -218,3 +218,47 @@ variable "internal_event_publishers" {
     error_message = "Each internal event publisher must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
   }
 }
+
+variable "delivery_mode" {
+  description = "direct (default, the requirements' design): each rule invokes its function per event. queued: each rule sends to a per-stage SQS queue that the function consumes in batches (for bursts far above the usual peak)."
+  type        = string
+  default     = "direct"
+
+  validation {
+    condition     = contains(["direct", "queued"], var.delivery_mode)
+    error_message = "delivery_mode must be \"direct\" or \"queued\"."
+  }
+}
+
+variable "queue_batch_size" {
+  description = "Queued mode: most records an invocation receives (SQS event source mapping batch size)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.queue_batch_size >= 1 && var.queue_batch_size <= 10000 && floor(var.queue_batch_size) == var.queue_batch_size
+    error_message = "queue_batch_size must be a whole number between 1 and 10000."
+  }
+}
+
+variable "queue_batching_window_seconds" {
+  description = "Queued mode: longest time the event source mapping waits to fill a batch (0: hand over what is there). Above 0 with a batch size above 10 is required by Lambda."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.queue_batching_window_seconds >= 0 && var.queue_batching_window_seconds <= 300 && floor(var.queue_batching_window_seconds) == var.queue_batching_window_seconds
+    error_message = "queue_batching_window_seconds must be a whole number between 0 and 300."
+  }
+}
+
+variable "event_type_index_shards" {
+  description = "Write shards of the event_type index. 1 (default) keeps the required event_type-timestamp-index; above 1 it is replaced by event_type_shard-timestamp-index keyed by <type>#<shard>, which readers query by fan-out (docs/infra.md)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.event_type_index_shards >= 1 && var.event_type_index_shards <= 64 && floor(var.event_type_index_shards) == var.event_type_index_shards
+    error_message = "event_type_index_shards must be a whole number between 1 and 64."
+  }
+}

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { EVENT_TYPE_INDEX, EVENTS_TABLE, SYMBOL_INDEX } from '../adapters/aws/tables.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import {
   type CostInputs,
@@ -7,6 +8,7 @@ import {
   type StageProfile,
   stageCalls,
 } from './model.ts';
+import type { PartitionInputs } from './partitions.ts';
 import { PRICES } from './prices.ts';
 
 /**
@@ -39,6 +41,11 @@ export interface MeasuredInputs {
   stages: Record<Stage, StageProfile>;
   eventItemBytes: number;
   auditItemBytes: number;
+  /** An event item as ingestion stores it, and after processing (the larger size its updates pay). */
+  ingestedItemBytes?: number;
+  processedItemBytes?: number;
+  /** What the symbol index holds of an item (what the indicator window reads). */
+  symbolIndexEntryBytes?: number;
   alertRate: number;
   /** Where the figures come from, for the report. */
   source: string;
@@ -59,10 +66,15 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
     alertRate: measured.alertRate,
     stages: measured.stages,
     eventItemBytes: measured.eventItemBytes,
+    ...(measured.symbolIndexEntryBytes === undefined
+      ? {}
+      : { windowEntryBytes: measured.symbolIndexEntryBytes }),
     auditItemBytes: measured.auditItemBytes,
     memoryMb: 256,
     reservedConcurrency: 10,
-    eventsIndexCopies: 2,
+    eventsIndexCopies: EVENTS_TABLE.indexes.length,
+    // Updates change status, indicators and alerts: only the indexes projecting ALL are rewritten.
+    eventsIndexCopiesOnUpdate: EVENTS_TABLE.indexes.filter((index) => index.projection === 'ALL').length,
     auditIndexCopies: 1,
     archiveBytesPerEvent: 2048,
     platformLogBytes: 350,
@@ -75,6 +87,7 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
     xraySampling: { reservoirPerSecond: 1, rate: 0.05 },
     awsLatencyMs: DEFAULT_AWS_LATENCY_MS,
     sqsBatchSize: 10,
+    deliveryMode: 'direct',
     targetEventsPerMinute: 100_000,
     prices: PRICES,
   };
@@ -119,6 +132,8 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
       ownMs: finite(entry.own_ms_p50, `${where}.own_ms_p50`),
       logBytes: finite(entry.log_bytes_per_invocation, `${where}.log_bytes_per_invocation`),
     };
+    const queuedLog = queuedLogBytes(figures, stage, file);
+    if (queuedLog !== undefined) stages[stage].queuedLogBytesPerRecord = queuedLog;
     // A stage that was never invoked (no alert fired) keeps the default profile.
     if (finite(entry.invocations, `${where}.invocations`) === 0)
       stages[stage] = DEFAULT_STAGE_PROFILES[stage];
@@ -128,9 +143,36 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
     stages,
     eventItemBytes: finite(figures.event_item_bytes, `${file}: stages-warm.figures.event_item_bytes`),
     auditItemBytes: finite(figures.audit_item_bytes, `${file}: stages-warm.figures.audit_item_bytes`),
+    ...optionalFigure(figures, 'ingested_item_bytes', 'ingestedItemBytes', file),
+    ...optionalFigure(figures, 'processed_item_bytes', 'processedItemBytes', file),
+    ...optionalFigure(figures, 'symbol_index_entry_bytes', 'symbolIndexEntryBytes', file),
     alertRate: measuredAlertRate(results) ?? DEFAULT_MEASURED.alertRate,
     source: `${file} (stages-warm${at})`,
   };
+}
+
+/** Log bytes per record measured on SQS batches, when the results have the queued pass. */
+function queuedLogBytes(figures: Record<string, unknown>, stage: Stage, file: string): number | undefined {
+  const queued = figures.queued;
+  if (!isRecord(queued) || !isRecord(queued.stages)) return undefined;
+  const entry = queued.stages[stage];
+  const where = `${file}: stages-warm.figures.queued.stages.${stage}`;
+  if (!isRecord(entry)) throw new Error(`${where} is missing`);
+  if (finite(entry.records, `${where}.records`) === 0) return undefined;
+  return finite(entry.log_bytes_per_record, `${where}.log_bytes_per_record`);
+}
+
+/** A figure later benchmarks add: absent in older results, an error when present but malformed. */
+function optionalFigure<K extends 'ingestedItemBytes' | 'processedItemBytes' | 'symbolIndexEntryBytes'>(
+  figures: Record<string, unknown>,
+  name: string,
+  key: K,
+  file: string,
+): Partial<Record<K, number>> {
+  if (figures[name] === undefined) return {};
+  return { [key]: finite(figures[name], `${file}: stages-warm.figures.${name}`) } as Partial<
+    Record<K, number>
+  >;
 }
 
 /** Alerts per event of the default rules on the real data, from the domain-core benchmark. */
@@ -164,4 +206,22 @@ export async function loadMeasuredInputs(file: string, required = false): Promis
   if (measured) return measured;
   if (required) throw new Error(`${file} holds no stages-warm figures (write it with npm run bench)`);
   return DEFAULT_MEASURED;
+}
+
+/** An index entry of keys, price and volume when no measurement says otherwise (about what stages-warm measures). */
+const KEYS_ONLY_ENTRY_BYTES = 120;
+
+/** The partition inputs: measured item sizes where the results have them, the table definitions' projections. */
+export function defaultPartitionInputs(measured: MeasuredInputs = DEFAULT_MEASURED): PartitionInputs {
+  const projection = (name: string) =>
+    EVENTS_TABLE.indexes.find((index) => index.name === name)?.projection ?? 'ALL';
+  return {
+    eventTypeShards: 1,
+    hottestSymbolShare: 0.1,
+    ingestedItemBytes: measured.ingestedItemBytes ?? measured.eventItemBytes,
+    processedItemBytes: measured.processedItemBytes ?? measured.eventItemBytes,
+    keysOnlyItemBytes: measured.symbolIndexEntryBytes ?? KEYS_ONLY_ENTRY_BYTES,
+    eventTypeProjection: projection(EVENT_TYPE_INDEX),
+    symbolProjection: projection(SYMBOL_INDEX),
+  };
 }

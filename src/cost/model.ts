@@ -48,6 +48,8 @@ export interface StageProfile {
   ownMs: number;
   /** Function log output (Powertools logs and EMF metrics) per invocation. */
   logBytes: number;
+  /** Measured on SQS batches: function log output per record (one EMF document per batch). */
+  queuedLogBytesPerRecord?: number;
 }
 
 /** Typical in-region round trips, ms: assumptions of the AWS duration estimate, not measurements. */
@@ -67,11 +69,18 @@ export interface CostInputs {
   alertRate: number;
   stages: Record<Stage, StageProfile>;
   eventItemBytes: number;
+  /** What the window query reads per item from the symbol index (its projection); default the whole item. */
+  windowEntryBytes?: number;
   auditItemBytes: number;
   memoryMb: number;
   reservedConcurrency: number;
-  /** GSIs with projection ALL that every events-table write also writes (two today). */
+  /** GSIs a new events-table item is written to (both: a put writes every index it has keys for). */
   eventsIndexCopies: number;
+  /**
+   * GSIs an update of an event item also rewrites: those projecting an attribute the update changes
+   * (ALL does). Undefined: as many as a put.
+   */
+  eventsIndexCopiesOnUpdate?: number;
   auditIndexCopies: number;
   /** Bytes each event puts in the bus archive (the raw event, the validated one, its alerts). */
   archiveBytesPerEvent: number;
@@ -89,9 +98,13 @@ export interface CostInputs {
   awsLatencyMs: AwsCallLatencies;
   /** Events per invocation in the SQS-batched alternative. */
   sqsBatchSize: number;
+  /** `direct`: EventBridge invokes a function per event; `queued`: rules → SQS → batches of sqsBatchSize. */
+  deliveryMode?: DeliveryMode;
   targetEventsPerMinute: number;
   prices: Prices;
 }
+
+export type DeliveryMode = 'direct' | 'queued';
 
 /** 730 hours a month, the convention of AWS price pages. */
 export const HOURS_PER_MONTH = 730;
@@ -233,11 +246,17 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   const calls = (stage: Stage, name: keyof StageCalls) => per(stage) * inputs.stages[stage].calls[name];
   const sum = (name: keyof StageCalls) => STAGE_ORDER.reduce((total, stage) => total + calls(stage, name), 0);
 
-  const invocations = STAGE_ORDER.reduce((total, stage) => total + per(stage), 0);
+  // Queued: one invocation per batch, billed for the batch's duration (see capacity()).
+  const queued = inputs.deliveryMode === 'queued';
+  const batch = queued ? inputs.sqsBatchSize : 1;
+  const invocationsOf = (stage: Stage) => per(stage) / batch;
+  const invocationMs = (stage: Stage) =>
+    queued
+      ? Math.ceil(batchMs(inputs.stages[stage], inputs.awsLatencyMs, batch))
+      : billedMs(inputs.stages[stage], inputs.awsLatencyMs);
+  const invocations = STAGE_ORDER.reduce((total, stage) => total + invocationsOf(stage), 0);
   const gbSeconds = STAGE_ORDER.reduce(
-    (total, stage) =>
-      total +
-      (per(stage) * billedMs(inputs.stages[stage], inputs.awsLatencyMs) * inputs.memoryMb) / 1024 / 1000,
+    (total, stage) => total + (invocationsOf(stage) * invocationMs(stage) * inputs.memoryMb) / 1024 / 1000,
     0,
   );
   const lambda =
@@ -251,15 +270,24 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
     archiveGb * prices.eventBridge.archiveProcessedPerGb +
     archiveGb * (inputs.archiveRetentionDays / 30.4) * prices.eventBridge.archiveStoragePerGbMonth;
 
+  // Ingestion's event writes are puts; the later stages' are updates, which skip the indexes that
+  // project nothing they change.
+  const onUpdate = inputs.eventsIndexCopiesOnUpdate ?? inputs.eventsIndexCopies;
   const wru =
-    sum('events_writes') * writeUnits(inputs.eventItemBytes, inputs.eventsIndexCopies) +
+    calls('ingestion', 'events_writes') * writeUnits(inputs.eventItemBytes, inputs.eventsIndexCopies) +
+    (sum('events_writes') - calls('ingestion', 'events_writes')) *
+      writeUnits(inputs.eventItemBytes, onUpdate) +
     sum('audit_writes') * writeUnits(inputs.auditItemBytes, inputs.auditIndexCopies);
   const rru =
     STAGE_ORDER.reduce((total, stage) => {
       const stageCalls = inputs.stages[stage].calls;
       if (stageCalls.queries === 0) return total;
       const itemsPerQuery = stageCalls.query_items / stageCalls.queries;
-      return total + calls(stage, 'queries') * queryReadUnits(itemsPerQuery, inputs.eventItemBytes);
+      return (
+        total +
+        calls(stage, 'queries') *
+          queryReadUnits(itemsPerQuery, inputs.windowEntryBytes ?? inputs.eventItemBytes)
+      );
     }, 0) +
     sum('reads') * Math.max(1, Math.ceil(inputs.eventItemBytes / 4096));
   const dynamoDb =
@@ -274,7 +302,12 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
 
   const logGb =
     STAGE_ORDER.reduce(
-      (total, stage) => total + per(stage) * (inputs.stages[stage].logBytes + inputs.platformLogBytes),
+      (total, stage) =>
+        total +
+        invocationsOf(stage) * inputs.platformLogBytes +
+        (queued && inputs.stages[stage].queuedLogBytesPerRecord !== undefined
+          ? per(stage) * (inputs.stages[stage].queuedLogBytesPerRecord as number)
+          : invocationsOf(stage) * inputs.stages[stage].logBytes),
       0,
     ) / 1e9;
   const logs =
@@ -293,6 +326,8 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
     (inputs.hoursPerDay / 24);
   const xRay = (traces / 1e6) * prices.xRay.tracesRecordedPerMillion;
   const ssm = (sum('ssm_calls') / 1e4) * prices.ssm.standardThroughputApiPer10k;
+  const sqsRequests = queued ? sqsRequestsPerMonth(inputs, events) : 0;
+  const sqs = (sqsRequests / 1e6) * prices.sqs.standardRequestsPerMillion;
 
   const services: ServiceCost[] = [
     {
@@ -325,6 +360,13 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       service: 'CloudWatch metrics',
       monthlyUsd: metrics,
       detail: `${inputs.customMetrics} EMF metrics, billed per hour published`,
+    },
+    {
+      service: 'SQS',
+      monthlyUsd: sqs,
+      detail: queued
+        ? `${fmt(sqsRequests)} requests (delivery, receive, delete per batch of ${batch})`
+        : 'dead-letter queues only: no requests without failures',
     },
     { service: 'X-Ray', monthlyUsd: xRay, detail: `${fmt(traces)} traces (1/s + 5% sampling)` },
     {
@@ -441,22 +483,16 @@ export function capacity(given: CostInputs): CapacityReport {
   const batch = inputs.sqsBatchSize;
   const batched = STAGE_ORDER.map((stage) => {
     const profile = inputs.stages[stage];
-    const roundTrips = estimatedAwsMs({ ...profile, ownMs: 0 }, inputs.awsLatencyMs);
-    const batchMs = roundTrips + batch * profile.ownMs;
+    const ms = batchMs(profile, inputs.awsLatencyMs, batch);
     const perEvent = invocationsPerEvent(stage, inputs.alertRate);
     const ceiling =
       perEvent === 0
         ? Number.POSITIVE_INFINITY
-        : ceilingEventsPerMinute(inputs.reservedConcurrency, batchMs, batch) / perEvent;
-    return { stage, batchMs, ceilingEventsPerMinute: ceiling };
+        : ceilingEventsPerMinute(inputs.reservedConcurrency, ms, batch) / perEvent;
+    return { stage, batchMs: ms, ceilingEventsPerMinute: ceiling };
   });
   const batchedCeiling = Math.min(...batched.map((stage) => stage.ceilingEventsPerMinute));
-  // One SendMessage per delivered event, one ReceiveMessage and one DeleteMessageBatch per batch, per stage queue.
-  const events = eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay);
-  const sqsRequests = STAGE_ORDER.reduce(
-    (total, stage) => total + events * invocationsPerEvent(stage, inputs.alertRate) * (1 + 2 / batch),
-    0,
-  );
+  const sqsRequests = sqsRequestsPerMonth(inputs, eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay));
   return {
     targetEventsPerMinute: target,
     reservedConcurrency: inputs.reservedConcurrency,
@@ -474,6 +510,23 @@ export function capacity(given: CostInputs): CapacityReport {
       extraMonthlyUsdAtWorkload: (sqsRequests / 1e6) * inputs.prices.sqs.standardRequestsPerMillion,
     },
   };
+}
+
+/**
+ * A batch's duration: the chain of round trips once (the records of a batch go out together, writes
+ * in bulk) plus each record's own time.
+ */
+export function batchMs(profile: StageProfile, latency: AwsCallLatencies, batch: number): number {
+  return estimatedAwsMs({ ...profile, ownMs: 0 }, latency) + batch * profile.ownMs;
+}
+
+/** One SendMessage per delivered event, one ReceiveMessage and one DeleteMessageBatch per batch, per stage queue. */
+export function sqsRequestsPerMonth(inputs: CostInputs, events: number): number {
+  return STAGE_ORDER.reduce(
+    (total, stage) =>
+      total + events * invocationsPerEvent(stage, inputs.alertRate) * (1 + 2 / inputs.sqsBatchSize),
+    0,
+  );
 }
 
 export function costReport(inputs: CostInputs): CostReport {

@@ -1,11 +1,14 @@
+import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
 import { createIngestionHandler } from '../stages/ingestion.ts';
 import { eventBridgeBus } from './eventbridge.ts';
-import { lambdaHandler } from './observability.ts';
+import { stageEntry } from './sqs-batch.ts';
 import { awsStageContext } from './stage-context.ts';
 
-const { observability, config, context } = awsStageContext('ingestion');
+const { observability, config, context, batchedContext } = awsStageContext('ingestion');
+const bus = eventBridgeBus(observability.tracing, config);
 
-export const handler = lambdaHandler(
+export const handler = stageEntry(
   observability,
-  createIngestionHandler({ ...context, bus: eventBridgeBus(observability.tracing, config) }),
+  createIngestionHandler({ ...context, bus }),
+  createIngestionHandler({ ...batchedContext, bus: new BatchEventBus(bus) }),
 );

@@ -1,17 +1,15 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { createNotificationHandler } from '../stages/notification.ts';
-import { lambdaHandler } from './observability.ts';
+import { stageEntry } from './sqs-batch.ts';
 import { awsStageContext } from './stage-context.ts';
 
-const { observability, config, context, deployment } = awsStageContext('notification');
+const { observability, config, context, batchedContext, deployment } = awsStageContext('notification');
 const sns = observability.tracing.client(new SNSClient({}));
+const notifier = new SnsNotifier(sns, async () => (await config.load(['alertTopicArn'])).alertTopicArn);
 
-export const handler = lambdaHandler(
+export const handler = stageEntry(
   observability,
-  createNotificationHandler({
-    ...context,
-    deployment,
-    notifier: new SnsNotifier(sns, async () => (await config.load(['alertTopicArn'])).alertTopicArn),
-  }),
+  createNotificationHandler({ ...context, deployment, notifier }),
+  createNotificationHandler({ ...batchedContext, deployment, notifier }),
 );

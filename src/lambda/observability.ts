@@ -2,12 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { PARAMETER_PREFIX_ENV } from '../config/parameters.ts';
-import { idempotencyKey } from '../domain/event-identity.ts';
-import { type BusEvent, DetailType, type Stage } from '../domain/event-types.ts';
+import { correlationId } from '../domain/correlation.ts';
+import type { BusEvent, Stage } from '../domain/event-types.ts';
 import type { StageHandler } from '../stages/context.ts';
 import type { LoggerPort, MetricsPort } from '../stages/ports.ts';
 import { METRICS_NAMESPACE } from '../telemetry/metric-names.ts';
 import { createTracing, type Tracing } from './tracing.ts';
+
+export { correlationId };
 
 export interface Observability {
   logger: Logger;
@@ -83,13 +85,6 @@ export function createObservability(stage: Stage, environment: string): Observab
       milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
     },
   };
-}
-
-/** The id that ties one event's log lines, traces and audit records together. */
-export function correlationId(event: BusEvent): string {
-  const detail = event.detail as { event_id?: unknown } | null;
-  if (event['detail-type'] !== DetailType.Raw && typeof detail?.event_id === 'string') return detail.event_id;
-  return idempotencyKey(event);
 }
 
 /**

@@ -8,7 +8,12 @@ import {
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createTableInput, TABLES, type TableDefinition } from '../adapters/aws/tables.ts';
+import {
+  createTableInput,
+  eventsTableDefinition,
+  TABLES,
+  type TableDefinition,
+} from '../adapters/aws/tables.ts';
 import { LOCAL_REGION } from './put-events.ts';
 
 /** Dynalite needs credentials to be present, not valid. */
@@ -63,6 +68,8 @@ export async function startLocalDynamoDb(options: {
   dataDir?: string;
   port?: number;
   tableNames: Record<TableDefinition['purpose'], string>;
+  /** Write shards of the event_type index (infra's `event_type_index_shards`), 1 by default. */
+  eventTypeShards?: number;
 }): Promise<LocalDynamoDb> {
   const worker = new Worker(new URL('./dynalite-worker.ts', import.meta.url), {
     workerData: {
@@ -91,7 +98,7 @@ export async function startLocalDynamoDb(options: {
     await worker.terminate();
   };
   try {
-    await ensureTables(client, options.tableNames);
+    await ensureTables(client, options.tableNames, options.eventTypeShards ?? 1);
   } catch (error) {
     await close().catch(() => {});
     throw error;
@@ -102,6 +109,7 @@ export async function startLocalDynamoDb(options: {
 async function ensureTables(
   client: DynamoDBClient,
   names: Record<TableDefinition['purpose'], string>,
+  eventTypeShards: number,
 ): Promise<void> {
   const existing = new Set<string>();
   let start: string | undefined;
@@ -110,7 +118,9 @@ async function ensureTables(
     for (const name of page.TableNames ?? []) existing.add(name);
     start = page.LastEvaluatedTableName;
   } while (start !== undefined);
-  for (const definition of TABLES) {
+  for (const definition of TABLES.map((table) =>
+    table.purpose === 'events' ? eventsTableDefinition(eventTypeShards) : table,
+  )) {
     const name = names[definition.purpose];
     if (!existing.has(name)) await client.send(new CreateTableCommand(createTableInput(definition, name)));
     for (let attempt = 0; ; attempt += 1) {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
 import { LocalConfig } from '../adapters/local/config.ts';
 import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
@@ -9,8 +10,9 @@ import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.
 import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
-import type { PipelineConfig } from '../stages/ports.ts';
-import { AsyncInvoker, type Envelope } from './async-invoker.ts';
+import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
+import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
+import { FunctionCalls } from './call-counter.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
 import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
@@ -22,6 +24,7 @@ import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-arch
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
+import { QueuedInvoker } from './queued-delivery.ts';
 import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
 import { RuntimeStatistics, type RuntimeStats } from './runtime-stats.ts';
@@ -64,7 +67,17 @@ export interface LocalStackOptions {
    * reads (`documentClient`) are never faulted.
    */
   chaos?: ChaosOptions;
+  /**
+   * `direct` (default): the bus invokes each function per event, as Lambda's asynchronous invocation.
+   * `queued`: each rule sends to the stage's queue, consumed in batches (`src/local/queued-delivery.ts`).
+   */
+  delivery?: DeliveryMode;
+  /** Queued delivery: records per batch (default 10) and the batching window (default 0 ms). */
+  queueBatchSize?: number;
+  queueBatchingWindowMs?: number;
 }
+
+export type DeliveryMode = 'direct' | 'queued';
 
 export interface LocalEndpoints {
   eventbridge: string;
@@ -92,6 +105,8 @@ export interface LocalStack {
   readonly events: RuntimeEventEmitter;
   /** Present when the stack injects faults: what it decided and counted. */
   readonly chaos: FaultPlan | undefined;
+  /** The AWS calls the functions made so far, by operation. */
+  functionCalls(): Record<string, number>;
   stats(): LocalStackStats;
   /** Graceful: stops accepting, lets accepted work finish (retries included), closes servers, flushes files. */
   stop(): Promise<void>;
@@ -139,8 +154,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
     const archiveStore = inMemory ? new MemoryArchiveStore() : await FileArchiveStore.open(dataDir);
     cleanup.push(() => archiveStore.close());
-    const functionsDocumentClient = chaos ? faultyDocumentClient(dynamodb.url, chaos) : undefined;
-    if (functionsDocumentClient) cleanup.push(async () => functionsDocumentClient.destroy());
+    // The functions' own client, so that their calls can be counted (and faulted) apart from the stack's reads.
+    const functionCalls = new FunctionCalls();
+    const functionsDocumentClient = functionsClient(dynamodb.url, functionCalls, chaos);
+    cleanup.push(async () => functionsDocumentClient.destroy());
     const notifier = await LocalNotifier.create({
       topicArn: config.alertTopicArn,
       ...(inMemory ? {} : { dataDir }),
@@ -155,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const busApi = {
       putEvents: (request: Parameters<LocalEventBus['putEvents']>[0]) => {
         if (bus === undefined) throw new Error('the local event bus is not started');
+        functionCalls.add('EventBridge.PutEvents');
+        functionCalls.add('EventBridge.PutEvents entries', request.Entries?.length ?? 0);
         return bus.putEvents(request);
       },
     };
@@ -166,10 +185,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       Stage,
       InMemoryMetrics
     >;
+    const queued = options.delivery === 'queued';
     const dependencies: StageDependencies = {
-      dynamodb: functionsDocumentClient ?? dynamodb.documentClient,
-      bus: busAdapter,
-      notifier: chaos ? faultyNotifier(notifier, chaos) : notifier,
+      dynamodb: functionsDocumentClient,
+      // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
+      bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
+      ...(queued ? { batched: true } : {}),
+      notifier: countedNotifier(chaos ? faultyNotifier(notifier, chaos) : notifier, functionCalls),
       config: configSource,
       metrics: (stage) => metrics[stage],
       logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
@@ -182,13 +204,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : (await import('../stages/index.ts')).createStageHandlers(dependencies);
 
     const invokers = Object.fromEntries(
-      STAGES.map((stage) => [
-        stage,
-        new AsyncInvoker({
+      STAGES.map((stage) => {
+        const target = chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage];
+        const settings: Omit<AsyncInvokerOptions, 'target'> = {
           stage,
-          target: (chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage]) as (
-            event: Envelope,
-          ) => Promise<void>,
           reservedConcurrency: options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
           retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
           deadLetters,
@@ -200,9 +219,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               stage,
               error: (error as Error).message,
             }),
-        }),
-      ]),
-    ) as Record<Stage, AsyncInvoker>;
+        };
+        return [
+          stage,
+          queued
+            ? new QueuedInvoker({
+                ...settings,
+                target,
+                ...(options.queueBatchSize === undefined ? {} : { batchSize: options.queueBatchSize }),
+                ...(options.queueBatchingWindowMs === undefined
+                  ? {}
+                  : { batchingWindowMs: options.queueBatchingWindowMs }),
+              })
+            : new AsyncInvoker({ ...settings, target: target as (event: Envelope) => Promise<void> }),
+        ];
+      }),
+    ) as Record<Stage, AsyncInvoker | QueuedInvoker>;
 
     const archive = new EventArchive(
       archiveStore,
@@ -269,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config,
       events,
       chaos,
+      functionCalls: () => functionCalls.snapshot(),
       stats,
       stop() {
         stopping ??= (async () => {
@@ -288,11 +321,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** A client of its own for the functions, so the faults never touch the stack's own reads. */
-function faultyDocumentClient(url: string, plan: FaultPlan): DynamoDBDocumentClient {
+/** A client of its own for the functions: counted, and faulted under chaos, never touching the stack's own reads. */
+function functionsClient(
+  url: string,
+  calls: FunctionCalls,
+  plan: FaultPlan | undefined,
+): DynamoDBDocumentClient {
   const client = new DynamoDBClient(localDynamoDbClientConfig(url));
-  injectDynamoDbFaults(client, plan);
+  calls.countDynamoDb(client);
+  if (plan) injectDynamoDbFaults(client, plan);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function countedNotifier(notifier: NotifierPort, calls: FunctionCalls): NotifierPort {
+  return {
+    publish: (notification) => {
+      calls.add('SNS.Publish');
+      return notifier.publish(notification);
+    },
+  };
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchedStorage } from '../adapters/aws/batch-storage.ts';
 import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
 import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from './context.ts';
@@ -18,16 +19,19 @@ export interface StageDependencies {
   logger: (stage: Stage) => LoggerPort;
   clock: Clock;
   functionName: (stage: Stage) => string;
+  /**
+   * Queued delivery: the records of a batch run side by side, and their audit writes are gathered
+   * into BatchWriteItem requests (the events table stays one conditional write per event).
+   */
+  batched?: boolean;
   /** How long an alert claim blocks another attempt when the invocation has no deadline (default 30 s). */
   claimLeaseMs?: number;
 }
 
 /** All three stages on one set of dependencies: how the local runtime hosts the Lambda code. */
 export function createStageHandlers(deps: StageDependencies): Record<Stage, StageHandler> {
-  const storage = dynamoStorage(
-    deps.dynamodb,
-    deps.claimLeaseMs === undefined ? {} : { claimLeaseMs: deps.claimLeaseMs },
-  );
+  const storeOptions = deps.claimLeaseMs === undefined ? {} : { claimLeaseMs: deps.claimLeaseMs };
+  const storage = (deps.batched ? batchedStorage : dynamoStorage)(deps.dynamodb, storeOptions);
   const context = (stage: Stage) => ({
     config: deps.config,
     storage,

@@ -46,6 +46,23 @@ describe('send, query and audit on an embedded stack opened per command', () => 
     assert.equal(item?.source, 'exchange.cli');
     assert.equal(item?.status, 'PROCESSED');
 
+    const byType = await cli(['query', '--data-dir', dataDir, '--event-type', 'MarketData.Raw', '--json']);
+    assert.equal(byType.code, 0, byType.stderr);
+    assert.ok(
+      (JSON.parse(byType.stdout) as Record<string, unknown>[]).some((i) => i.raw_event_id === eventId),
+    );
+    const both = await cli([
+      'query',
+      '--data-dir',
+      dataDir,
+      '--symbol',
+      'X',
+      '--event-type',
+      'MarketData.Raw',
+    ]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give --symbol or --event-type, not both/);
+
     const table = await cli(['query', '--data-dir', dataDir, '--symbol', 'BTC-USDT']);
     assert.match(table.stdout, /^time +price +volume +status +sma +ema +vwap +volatility +z-score +alerts$/m);
     assert.match(table.stdout, /2021-02-19T00:00:00.000Z +51613.38000000 +1.5 +PROCESSED/);

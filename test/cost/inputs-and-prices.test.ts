@@ -52,6 +52,31 @@ describe('cost inputs', () => {
     assert.match(measured.source, /latest\.json \(stages-warm measured 2025-01-01/);
   });
 
+  it('reads the item sizes, the symbol-index entry and the queued log bytes when the results have them', () => {
+    const later = structuredClone(results) as typeof results & Record<string, never>;
+    const queuedStage = (records: number) => ({ records, log_bytes_per_record: 30 });
+    Object.assign(later.benchmarks['stages-warm'].figures, {
+      ingested_item_bytes: 500,
+      processed_item_bytes: 700,
+      symbol_index_entry_bytes: 110,
+      queued: {
+        stages: { ingestion: queuedStage(10), processing: queuedStage(10), notification: queuedStage(0) },
+      },
+    });
+    const measured = measuredFromResults(later, 'latest.json');
+    assert.equal(measured?.ingestedItemBytes, 500);
+    assert.equal(measured?.processedItemBytes, 700);
+    assert.equal(measured?.symbolIndexEntryBytes, 110);
+    assert.equal(measured?.stages.processing.queuedLogBytesPerRecord, 30);
+    // A stage with no records in the queued pass keeps the per-invocation figure alone.
+    assert.equal(measured?.stages.notification.queuedLogBytesPerRecord, undefined);
+    Object.assign(later.benchmarks['stages-warm'].figures, { processed_item_bytes: 'big' });
+    assert.throws(
+      () => measuredFromResults(later, 'latest.json'),
+      /processed_item_bytes must be a non-negative number/,
+    );
+  });
+
   it('names the figure that has the wrong shape', () => {
     const broken = structuredClone(results);
     (

@@ -93,7 +93,7 @@ describe('least-privilege IAM per stage', () => {
     );
     assert.equal(
       infra.stageContext.module.locals.get('policy_statements')?.value,
-      '${merge(local.own_policy_statements, var.policy_statements)}',
+      '${merge(local.own_policy_statements, local.queued_policy_statements, var.policy_statements)}',
     );
     const policy = String(infra.block('stage:aws_iam_role_policy.this').body.policy);
     assert.match(policy, /for sid, statement in local\.policy_statements/);

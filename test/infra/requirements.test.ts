@@ -216,6 +216,7 @@ describe('per stage', () => {
     const variables = firstBlock(infra.block(fn).body, 'environment')?.variables;
     assert.ok(isObject(variables));
     assert.deepEqual(Object.keys(variables).sort(), [
+      'MARKETFLOW_EVENT_TYPE_SHARDS',
       'MARKETFLOW_PARAMETER_PREFIX',
       'NODE_OPTIONS',
       'POWERTOOLS_LOG_LEVEL',
@@ -307,7 +308,11 @@ describe('per stage', () => {
 
   it('targets the function with a retry policy and a dead-letter queue', () => {
     const target = infra.block('stage:aws_cloudwatch_event_target.this').body;
-    assert.equal(target.arn, '${aws_lambda_function.this.arn}');
+    // Direct mode (the default) targets the function; queued mode its delivery queue (test/infra/queued.test.ts).
+    assert.equal(
+      target.arn,
+      '${local.queued ? aws_sqs_queue.delivery[0].arn : aws_lambda_function.this.arn}',
+    );
     assert.equal(target.event_bus_name, '${var.event_bus_name}');
     const retry = firstBlock(target, 'retry_policy');
     assert.equal(typeof infra.value('stage:aws_cloudwatch_event_target.this', 'rule'), 'string');

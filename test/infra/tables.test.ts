@@ -1,9 +1,35 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { TABLES, type TableDefinition, tableName } from '../../src/adapters/aws/tables.ts';
+import {
+  eventsTableDefinition,
+  TABLES,
+  type TableDefinition,
+  tableName,
+} from '../../src/adapters/aws/tables.ts';
 import { type InfraView, infraView } from './infra-config.ts';
-import { blocksOf } from './validator/hcl.ts';
+import { blocksOf, type HclObject, isBlockList, isObject } from './validator/hcl.ts';
+
+/** The key of the event_type index for a shard count, as infra/dynamodb.tf's local computes it. */
+const EVENT_TYPE_KEY_LOCAL = '${var.event_type_index_shards == 1 ? "event_type" : "event_type_shard"}';
+
+/**
+ * A block's static instances plus its dynamic ones, with the iterator's value (one element of
+ * `[local.event_type_index_key]`) put in: what Terraform makes of the body for that key.
+ */
+function expandedBlocks(body: HclObject, name: string, iteratorValue: string): HclObject[] {
+  const dynamic = isObject(body.dynamic) ? body.dynamic[name] : undefined;
+  const expanded: HclObject[] = [];
+  for (const block of isBlockList(dynamic) ? dynamic : []) {
+    assert.deepEqual(block.for_each, ['${local.event_type_index_key}']);
+    for (const content of isBlockList(block.content) ? block.content : []) {
+      expanded.push(
+        JSON.parse(JSON.stringify(content).replaceAll(`\${${name}.value}`, iteratorValue)) as HclObject,
+      );
+    }
+  }
+  return [...blocksOf(body, name), ...expanded];
+}
 
 let infra: InfraView;
 before(async () => {
@@ -25,16 +51,19 @@ describe('DynamoDB tables match src/adapters/aws/tables.ts', () => {
       });
 
       it('defines exactly the key attributes, with their types', () => {
-        const attributes = Object.fromEntries(blocksOf(body(), 'attribute').map((a) => [a.name, a.type]));
+        const attributes = Object.fromEntries(
+          expandedBlocks(body(), 'attribute', 'event_type').map((a) => [a.name, a.type]),
+        );
         assert.deepEqual(attributes, definition.attributes);
       });
 
       it('has the same global secondary indexes', () => {
-        const indexes = blocksOf(body(), 'global_secondary_index').map((index) => ({
+        const indexes = expandedBlocks(body(), 'global_secondary_index', 'event_type').map((index) => ({
           name: index.name,
           partitionKey: index.hash_key,
           sortKey: index.range_key,
           projection: index.projection_type,
+          ...(index.non_key_attributes === undefined ? {} : { nonKeyAttributes: index.non_key_attributes }),
         }));
         const byName = (a: { name: unknown }, b: { name: unknown }) =>
           String(a.name).localeCompare(String(b.name));
@@ -43,6 +72,20 @@ describe('DynamoDB tables match src/adapters/aws/tables.ts', () => {
       });
     });
   }
+
+  it('replaces the event_type index by its sharded variant when event_type_index_shards > 1', () => {
+    assert.equal(infra.root.locals.get('event_type_index_key')?.value, EVENT_TYPE_KEY_LOCAL);
+    const body = infra.block('aws_dynamodb_table.events').body;
+    const sharded = eventsTableDefinition(4);
+    const attributes = Object.fromEntries(
+      expandedBlocks(body, 'attribute', 'event_type_shard').map((a) => [a.name, a.type]),
+    );
+    assert.deepEqual(attributes, sharded.attributes);
+    const names = expandedBlocks(body, 'global_secondary_index', 'event_type_shard')
+      .map((index) => index.name)
+      .sort();
+    assert.deepEqual(names, sharded.indexes.map((index) => index.name).sort());
+  });
 
   it('declares no other table', () => {
     const declared = infra.root.blocks.filter(

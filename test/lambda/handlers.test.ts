@@ -8,8 +8,9 @@ import { DynamoAuditLog } from '../../src/adapters/aws/audit-log.ts';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import type { BusEvent } from '../../src/domain/event-types.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
-import { awsPipeline, busEvent, deliver, PREFIX } from '../support/pipeline.ts';
-import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
+import { lambdaEnvironment } from '../support/lambda-environment.ts';
+import { awsPipeline, busEvent, deliver } from '../support/pipeline.ts';
+import type { SsmTestServer } from '../support/ssm-server.ts';
 
 type LambdaHandler = (event: BusEvent) => Promise<void>;
 
@@ -57,26 +58,8 @@ describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', 
   before(async () => {
     db = await startTestDatabase();
     pipeline = awsPipeline(db);
-    // The functions read SSM over signed HTTP: a stand-in serves the pipeline's parameters and checks
-    // the signature against the environment's credentials.
-    ssm = await startSsmServer({
-      parameters: pipeline.parameters,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      region: 'us-east-1',
-    });
-    // Only the parameter prefix and Powertools settings: everything else comes from SSM.
-    Object.assign(process.env, {
-      MARKETFLOW_PARAMETER_PREFIX: PREFIX,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      // Terraform's parameters_cache_seconds; 0 makes every invocation read SSM, which a test counts.
-      POWERTOOLS_PARAMETERS_MAX_AGE: '0',
-    });
+    // The functions read SSM over signed HTTP; 0 s of cache makes every invocation read it (a test counts).
+    ssm = await lambdaEnvironment(db, pipeline, { logLevel: 'INFO', parametersMaxAgeSeconds: 0 });
     for (const stage of ['ingestion', 'processing', 'notification']) {
       handlers[stage] = (
         (await import(`../../src/lambda/${stage}.ts`)) as { handler: LambdaHandler }

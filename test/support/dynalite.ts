@@ -11,9 +11,12 @@ export interface TestDatabase {
 }
 
 /** An in-memory dynalite on a free loopback port with both tables, reached through the real SDK. */
-export async function startTestDatabase(environment = 'test'): Promise<TestDatabase> {
+export async function startTestDatabase(
+  environment = 'test',
+  options: { eventTypeShards?: number } = {},
+): Promise<TestDatabase> {
   const eventsTable = tableName('events', environment);
   const auditTable = tableName('audit', environment);
-  const db = await startLocalDynamoDb({ tableNames: { events: eventsTable, audit: auditTable } });
+  const db = await startLocalDynamoDb({ tableNames: { events: eventsTable, audit: auditTable }, ...options });
   return { endpoint: db.url, client: db.documentClient, eventsTable, auditTable, close: db.close };
 }

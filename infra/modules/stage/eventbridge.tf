@@ -9,7 +9,8 @@ resource "aws_cloudwatch_event_target" "this" {
   rule           = aws_cloudwatch_event_rule.this.name
   event_bus_name = var.event_bus_name
   target_id      = local.function_name
-  arn            = aws_lambda_function.this.arn
+  # Queued mode: the stage's delivery queue (queued.tf), which the function consumes in batches.
+  arn = local.queued ? aws_sqs_queue.delivery[0].arn : aws_lambda_function.this.arn
 
   retry_policy {
     maximum_retry_attempts       = var.target_retry_attempts
@@ -22,6 +23,9 @@ resource "aws_cloudwatch_event_target" "this" {
 }
 
 resource "aws_lambda_permission" "events" {
+  # Queued mode: EventBridge sends to the queue and never invokes the function.
+  count = local.queued ? 0 : 1
+
   statement_id  = "AllowInvokeFromEventBridgeRule"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name

@@ -19,5 +19,15 @@ locals {
     }
   }
 
-  policy_statements = merge(local.own_policy_statements, var.policy_statements)
+  queued = var.delivery_mode == "queued"
+
+  # Queued mode: the event source mapping reads and deletes on the function's own delivery queue only.
+  queued_policy_statements = local.queued ? {
+    ConsumeOwnDeliveryQueue = {
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.delivery[0].arn]
+    }
+  } : {}
+
+  policy_statements = merge(local.own_policy_statements, local.queued_policy_statements, var.policy_statements)
 }

@@ -150,3 +150,32 @@ variable "alarm_topic_arn" {
   description = "SNS topic the stage's alarms notify."
   type        = string
 }
+
+variable "delivery_mode" {
+  description = "direct: the rule invokes the function per event; queued: the rule sends to an SQS queue the function consumes in batches."
+  type        = string
+  default     = "direct"
+
+  validation {
+    condition     = contains(["direct", "queued"], var.delivery_mode)
+    error_message = "delivery_mode must be direct or queued."
+  }
+}
+
+variable "queue_batch_size" {
+  description = "Queued mode: most records per batch."
+  type        = number
+  default     = 10
+}
+
+variable "queue_batching_window_seconds" {
+  description = "Queued mode: longest wait to fill a batch."
+  type        = number
+  default     = 0
+}
+
+variable "event_type_shards" {
+  description = "Write shards of the event_type index, given to the function (MARKETFLOW_EVENT_TYPE_SHARDS)."
+  type        = number
+  default     = 1
+}

@@ -8,6 +8,13 @@ export interface AuditRecord extends AuditEntry {
   audit_id: string;
 }
 
+/** The item of an audit record: a fresh id and the entry's defined fields. */
+export function auditItem(auditId: string, entry: AuditEntry): Record<string, unknown> {
+  const item: Record<string, unknown> = { audit_id: auditId };
+  for (const [key, value] of Object.entries(entry)) if (value !== undefined) item[key] = value;
+  return item;
+}
+
 /** The audit table: one immutable record per step a stage takes on an event. */
 export class DynamoAuditLog implements AuditPort {
   readonly #client: DynamoDBDocumentClient;
@@ -19,9 +26,7 @@ export class DynamoAuditLog implements AuditPort {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    const item: Record<string, unknown> = { audit_id: randomUUID() };
-    for (const [key, value] of Object.entries(entry)) if (value !== undefined) item[key] = value;
-    await this.#client.send(new PutCommand({ TableName: this.#table, Item: item }));
+    await this.#client.send(new PutCommand({ TableName: this.#table, Item: auditItem(randomUUID(), entry) }));
   }
 
   /** The trail of one event through the stages, oldest first (a Query on the event_id index, not a Scan). */

@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { IDENTITY_CLAIM_TIMESTAMP } from '../../domain/event-identity.ts';
-import { EventStatus } from '../../domain/event-types.ts';
 import type {
   ClaimOutcome,
   EventStorePort,
@@ -19,9 +18,12 @@ import type {
   PutOutcome,
   StoredEventState,
 } from '../../stages/ports.ts';
-import { SYMBOL_INDEX } from './tables.ts';
+import { getItems } from './batch-get.ts';
+import { queryUpTo } from './query-up-to.ts';
+import { EVENT_TYPE_SHARD_ATTRIBUTE, eventTypeShardKey, SYMBOL_INDEX } from './tables.ts';
 
-const REJECTED = EventStatus.Rejected;
+/** Only valid events have a price; the symbol index holds it. */
+const PRICE = 'price';
 
 type Key = { event_id: string; timestamp: number };
 type Item = Record<string, unknown>;
@@ -46,6 +48,11 @@ export function isIdentityClaim(item: Record<string, unknown>): item is Item & I
   return item.timestamp === IDENTITY_CLAIM_TIMESTAMP && typeof item.claim_for === 'number';
 }
 
+export interface EventStoreOptions {
+  claimLeaseMs?: number;
+  eventTypeShards?: number;
+}
+
 /** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
 export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT' } as const;
 
@@ -61,11 +68,14 @@ export class DynamoEventStore implements EventStorePort {
    * (the local runtime; a Lambda invocation passes its own).
    */
   readonly #claimLeaseMs: number;
+  /** Write shards of the event_type index: above 1, items also carry their `<type>#<shard>` key. */
+  readonly #eventTypeShards: number;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: { claimLeaseMs?: number } = {}) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: EventStoreOptions = {}) {
     this.#client = client;
     this.#table = tableName;
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
+    this.#eventTypeShards = options.eventTypeShards ?? 1;
   }
 
   async put(item: NewEventItem, options: { claimIdentity?: boolean } = {}): Promise<PutOutcome> {
@@ -78,7 +88,7 @@ export class DynamoEventStore implements EventStorePort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: withoutUndefined(item as unknown as Item),
+          Item: this.#withShardKey(withoutUndefined(item as unknown as Item)),
           ConditionExpression: 'attribute_not_exists(event_id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -132,8 +142,9 @@ export class DynamoEventStore implements EventStorePort {
 
   async history(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
     if (count <= 0) return [];
-    // Rejected events keep their symbol but have no price: the filter leaves them out, and the loop
-    // reads on when it did (a Query's Limit counts the items read before the filter).
+    // Rejected events keep their symbol but have no price: the filter leaves them out (the index holds
+    // price, not status), and the loop reads on when it did (a Query's Limit counts the items read
+    // before the filter).
     const newestFirst: Item[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -142,9 +153,9 @@ export class DynamoEventStore implements EventStorePort {
           TableName: this.#table,
           IndexName: SYMBOL_INDEX,
           KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
-          FilterExpression: '#status <> :rejected',
-          ExpressionAttributeNames: { '#ts': 'timestamp', '#status': 'status' },
-          ExpressionAttributeValues: { ':symbol': symbol, ':before': before, ':rejected': REJECTED },
+          FilterExpression: `attribute_exists(${PRICE})`,
+          ExpressionAttributeNames: { '#ts': 'timestamp' },
+          ExpressionAttributeValues: { ':symbol': symbol, ':before': before },
           ProjectionExpression: '#ts, price, volume',
           ScanIndexForward: false,
           Limit: count - newestFirst.length,
@@ -295,7 +306,10 @@ export class DynamoEventStore implements EventStorePort {
     return (result.Items ?? []).filter((item) => !isIdentityClaim(item));
   }
 
-  /** The latest items of a symbol, newest first. */
+  /**
+   * The latest items of a symbol, newest first. The symbol index holds keys, price and volume only (an
+   * update then never rewrites it), so the items come from the table.
+   */
   async querySymbol(
     symbol: string,
     options: { since?: number; limit?: number; withoutRejected?: boolean } = {},
@@ -310,26 +324,22 @@ export class DynamoEventStore implements EventStorePort {
       ScanIndexForward: false,
     };
     if (options.since !== undefined) input.ExpressionAttributeNames = { '#ts': 'timestamp' };
-    if (options.withoutRejected) {
-      input.FilterExpression = '#status <> :rejected';
-      input.ExpressionAttributeNames = { ...input.ExpressionAttributeNames, '#status': 'status' };
-      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':rejected': REJECTED };
-    }
-    const items: Item[] = [];
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          ...input,
-          ExclusiveStartKey: startKey,
-          Limit: Math.min(1000, limit - items.length),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return items;
+    // Rejected events keep their symbol but have no price; the index holds price, not status.
+    if (options.withoutRejected) input.FilterExpression = `attribute_exists(${PRICE})`;
+    const items = await queryUpTo(this.#client, input, options.limit ?? Number.POSITIVE_INFINITY);
+    return getItems(this.#client, this.#table, items as { event_id: unknown; timestamp: unknown }[]);
+  }
+
+  #withShardKey(item: Item): Item {
+    if (this.#eventTypeShards <= 1) return item;
+    return {
+      ...item,
+      [EVENT_TYPE_SHARD_ATTRIBUTE]: eventTypeShardKey(
+        String(item.event_type),
+        String(item.event_id),
+        this.#eventTypeShards,
+      ),
+    };
   }
 
   async #oldItem(error: ConditionalCheckFailedException, key: Key): Promise<Item | undefined> {

@@ -39,43 +39,66 @@ export class EventBridgeBus implements EventBusPort {
   }
 
   async put(entries: BusEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const EventBusName = await this.#busName();
-    const requestEntries: PutEventsRequestEntry[] = entries.map((entry) => ({
-      EventBusName,
-      Source: entry.source,
-      DetailType: entry.detailType,
-      Detail: JSON.stringify(entry.detail),
-      ...(entry.resources ? { Resources: entry.resources } : {}),
-      ...(entry.time ? { Time: entry.time } : {}),
-    }));
-    for (const batch of batchPutEventsEntries(requestEntries)) await this.#putBatch(batch);
+    const errors = await this.putEach(entries);
+    const failed = errors.filter((error): error is string => error !== undefined);
+    if (failed.length > 0) {
+      throw new PutEventsFailedError(
+        `${failed.length} of ${entries.length} entries not accepted after ${this.#attempts} attempts: ${[...new Set(failed)].join('; ')}`,
+      );
+    }
   }
 
-  async #putBatch(batch: PutEventsRequestEntry[]): Promise<void> {
+  /**
+   * Puts the entries in requests within PutEvents' limits, retrying the entries that failed; resolves
+   * with each entry's last error (undefined: accepted), in entry order. A request that fails as a
+   * whole rejects.
+   */
+  async putEach(entries: BusEntry[]): Promise<(string | undefined)[]> {
+    if (entries.length === 0) return [];
+    const EventBusName = await this.#busName();
+    const requestEntries = entries.map((entry, index) => ({
+      index,
+      entry: {
+        EventBusName,
+        Source: entry.source,
+        DetailType: entry.detailType,
+        Detail: JSON.stringify(entry.detail),
+        ...(entry.resources ? { Resources: entry.resources } : {}),
+        ...(entry.time ? { Time: entry.time } : {}),
+      } satisfies PutEventsRequestEntry,
+    }));
+    const errors: (string | undefined)[] = new Array(entries.length).fill(undefined);
+    const sized = requestEntries.map(({ index, entry }) => ({ ...entry, index }));
+    for (const batch of batchPutEventsEntries(sized)) await this.#putBatch(batch, errors);
+    return errors;
+  }
+
+  async #putBatch(
+    batch: (PutEventsRequestEntry & { index: number })[],
+    errors: (string | undefined)[],
+  ): Promise<void> {
     let pending = batch;
-    let lastErrors: string[] = [];
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       if (attempt > 1) await this.#sleep(this.#backoffMs * 2 ** (attempt - 2));
-      const response = await this.#client.send(new PutEventsCommand({ Entries: pending }));
-      if (!response.FailedEntryCount) return;
+      const response = await this.#client.send(
+        new PutEventsCommand({ Entries: pending.map(({ index: _, ...entry }) => entry) }),
+      );
+      if (!response.FailedEntryCount) {
+        for (const entry of pending) errors[entry.index] = undefined;
+        return;
+      }
       const results = response.Entries ?? [];
-      const failed: PutEventsRequestEntry[] = [];
-      lastErrors = [];
-      pending.forEach((entry, index) => {
-        const result = results[index];
+      const failed: (PutEventsRequestEntry & { index: number })[] = [];
+      pending.forEach((entry, position) => {
+        const result = results[position];
         if (!result || result.ErrorCode || !result.EventId) {
           failed.push(entry);
-          lastErrors.push(
-            `${result?.ErrorCode ?? 'Unknown'}: ${result?.ErrorMessage ?? 'no result for entry'}`,
-          );
-        }
+          errors[entry.index] =
+            `${result?.ErrorCode ?? 'Unknown'}: ${result?.ErrorMessage ?? 'no result for entry'}`;
+        } else errors[entry.index] = undefined;
       });
       pending = failed;
       if (pending.length === 0) return;
     }
-    throw new PutEventsFailedError(
-      `${pending.length} of ${batch.length} entries not accepted after ${this.#attempts} attempts: ${[...new Set(lastErrors)].join('; ')}`,
-    );
   }
 }

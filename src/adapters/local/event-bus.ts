@@ -36,9 +36,22 @@ export class LocalEventBusAdapter implements EventBusPort {
   }
 
   async put(entries: BusEntry[]): Promise<void> {
+    const failures = (await this.putEach(entries)).filter((error): error is string => error !== undefined);
+    if (failures.length > 0) {
+      throw new Error(
+        `PutEvents failed for ${failures.length} entr${failures.length === 1 ? 'y' : 'ies'}: ${failures.join('; ')}`,
+      );
+    }
+  }
+
+  /** Puts the entries, each failed one retried alone once; resolves with each entry's error (undefined: accepted). */
+  async putEach(entries: BusEntry[]): Promise<(string | undefined)[]> {
     const requestEntries = entries.map((entry) => toRequestEntry(entry, this.#eventBusName));
-    const failures: string[] = [];
+    const errors: (string | undefined)[] = new Array(entries.length).fill(undefined);
+    let offset = 0;
     for (const batch of batchEntries(requestEntries)) {
+      const start = offset;
+      offset += batch.length;
       const response = await this.#api.putEvents({ Entries: batch });
       if (!response.FailedEntryCount) continue;
       const results = response.Entries ?? [];
@@ -47,15 +60,10 @@ export class LocalEventBusAdapter implements EventBusPort {
         const retried = await this.#api.putEvents({ Entries: [entry] });
         const result = retried.Entries?.[0];
         if (!retried.FailedEntryCount && result?.EventId !== undefined) continue;
-        failures.push(
-          `${entry.DetailType} from ${entry.Source}: ${result?.ErrorCode} ${result?.ErrorMessage}`,
-        );
+        errors[start + index] =
+          `${entry.DetailType} from ${entry.Source}: ${result?.ErrorCode} ${result?.ErrorMessage}`;
       }
     }
-    if (failures.length > 0) {
-      throw new Error(
-        `PutEvents failed for ${failures.length} entr${failures.length === 1 ? 'y' : 'ies'}: ${failures.join('; ')}`,
-      );
-    }
+    return errors;
   }
 }

@@ -28,7 +28,7 @@ import type {
   RedriveOutcome,
   StoredEventItem,
 } from './backend.ts';
-import { auditTrail, findByRawEventId, querySymbol, type TableNames } from './table-reads.ts';
+import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
 
 export interface AwsBackendOptions {
   environment: string;
@@ -150,6 +150,13 @@ export class AwsBackend implements OperatorBackend {
 
   async querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
     return querySymbol(this.#documents, await this.names(), symbol, options);
+  }
+
+  async queryEventType(
+    eventType: string,
+    options: { since?: number; limit: number; shards: number },
+  ): Promise<StoredEventItem[]> {
+    return queryEventType(this.#documents, await this.names(), eventType, options);
   }
 
   async auditTrail(eventId: string): Promise<AuditItem[]> {

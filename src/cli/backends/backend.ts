@@ -15,6 +15,11 @@ export interface OperatorBackend {
   putEvents(entries: PutEventsRequestEntry[]): Promise<PutEventsResultEntry[]>;
   /** Stored events of a symbol, newest first. */
   querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]>;
+  /** Stored events of a type, newest first, by fan-out over the event_type index's write shards. */
+  queryEventType(
+    eventType: string,
+    options: { since?: number; limit: number; shards: number },
+  ): Promise<StoredEventItem[]>;
   /** The audit trail of one event (idempotency key), oldest first. */
   auditTrail(eventId: string): Promise<AuditItem[]>;
   /** Stored events whose raw EventBridge id is this one (the id `send` prints). */

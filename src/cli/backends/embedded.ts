@@ -10,7 +10,7 @@ import type {
   RedriveOutcome,
   StoredEventItem,
 } from './backend.ts';
-import { auditTrail, findByRawEventId, querySymbol, type TableNames } from './table-reads.ts';
+import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
 
 /** A local stack running in this process: the one `run` and `start` boot, or one opened for a command. */
 export class EmbeddedBackend implements OperatorBackend {
@@ -39,6 +39,13 @@ export class EmbeddedBackend implements OperatorBackend {
 
   querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
     return querySymbol(this.#stack.documentClient, this.#tables, symbol, options);
+  }
+
+  queryEventType(
+    eventType: string,
+    options: { since?: number; limit: number; shards: number },
+  ): Promise<StoredEventItem[]> {
+    return queryEventType(this.#stack.documentClient, this.#tables, eventType, options);
   }
 
   auditTrail(eventId: string): Promise<AuditItem[]> {

@@ -20,7 +20,7 @@ import type {
 } from './backend.ts';
 import { deadLetterView } from './embedded.ts';
 import type { LocalEndpoints } from './endpoints-file.ts';
-import { auditTrail, findByRawEventId, querySymbol, type TableNames } from './table-reads.ts';
+import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
 
 /** The local stack has no IAM: the SDK still signs requests, so it gets fixed placeholder keys. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -67,6 +67,13 @@ export class RunningLocalBackend implements OperatorBackend {
 
   querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
     return querySymbol(this.#documents, this.#tables, symbol, options);
+  }
+
+  queryEventType(
+    eventType: string,
+    options: { since?: number; limit: number; shards: number },
+  ): Promise<StoredEventItem[]> {
+    return queryEventType(this.#documents, this.#tables, eventType, options);
   }
 
   auditTrail(eventId: string): Promise<AuditItem[]> {

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../../adapters/aws/audit-log.ts';
 import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
+import { queryEventType as queryEventTypeIndex } from '../../adapters/aws/event-type-query.ts';
 import type { AuditItem, StoredEventItem } from './backend.ts';
 
 /** Read-side queries on the two tables, shared by every backend (all go through the real SDK). */
@@ -17,6 +18,18 @@ export async function querySymbol(
 ): Promise<StoredEventItem[]> {
   const items = await new DynamoEventStore(client, tables.eventsTable).querySymbol(symbol, options);
   return items as StoredEventItem[];
+}
+
+export async function queryEventType(
+  client: DynamoDBDocumentClient,
+  tables: TableNames,
+  eventType: string,
+  options: { since?: number; limit: number; shards: number },
+): Promise<StoredEventItem[]> {
+  return (await queryEventTypeIndex(client, tables.eventsTable, {
+    eventType,
+    ...options,
+  })) as StoredEventItem[];
 }
 
 export async function auditTrail(

@@ -1,12 +1,19 @@
 import { resolve } from 'node:path';
-import { defaultInputs, loadMeasuredInputs, type MeasuredInputs } from '../../cost/inputs.ts';
-import { type CostReport, costReport } from '../../cost/model.ts';
+import {
+  defaultInputs,
+  defaultPartitionInputs,
+  loadMeasuredInputs,
+  type MeasuredInputs,
+} from '../../cost/inputs.ts';
+import { type CostReport, costReport, type DeliveryMode } from '../../cost/model.ts';
+import { type ModeReport, modeReports } from '../../cost/modes.ts';
 import { PRICES } from '../../cost/prices.ts';
 import { booleanOption, parsePositiveInteger, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CommandError, UsageError } from '../errors.ts';
 import { json, table } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
+import { modesText, perMinute, usd } from './cost-modes-text.ts';
 
 const DEFAULT_RESULTS = 'bench/results/latest.json';
 /** Far above any workload the pipeline is built for, and low enough that every figure stays finite. */
@@ -36,10 +43,6 @@ function fraction(flag: string, text: string | undefined, fallback: number): num
   }
   return value;
 }
-
-const usd = (value: number) => (value >= 100 ? `$${value.toFixed(0)}` : `$${value.toFixed(2)}`);
-const perMinute = (value: number) =>
-  Number.isFinite(value) ? `${Math.round(value).toLocaleString('en-US')}/min` : 'unbounded';
 
 export function costText(
   report: CostReport,
@@ -93,6 +96,12 @@ export function costText(
   return lines.join('\n');
 }
 
+function deliveryModes(text: string | undefined): DeliveryMode[] {
+  if (text === undefined || text === 'both') return ['direct', 'queued'];
+  if (text === 'direct' || text === 'queued') return [text];
+  throw new UsageError(`--delivery must be direct, queued or both, got '${text}'`);
+}
+
 export const costCommand: Command = {
   name: 'cost',
   summary: 'Monthly AWS cost, idle cost and capacity ceilings for a workload, from the measured benchmarks.',
@@ -127,6 +136,24 @@ export const costCommand: Command = {
       description: 'Batch size of the SQS alternative (default 10).',
     },
     {
+      name: 'delivery',
+      type: 'string',
+      value: 'MODE',
+      description: 'direct, queued or both (default both): the modes the partition report compares.',
+    },
+    {
+      name: 'shards',
+      type: 'string',
+      value: 'N',
+      description: 'Write shards of the event_type index (default 1: the required index).',
+    },
+    {
+      name: 'hottest-symbol-share',
+      type: 'string',
+      value: 'F',
+      description: 'Share of events of the busiest symbol, above 0 and at most 1 (default 0.1).',
+    },
+    {
       name: 'results',
       type: 'string',
       value: 'FILE',
@@ -137,6 +164,7 @@ export const costCommand: Command = {
   examples: [
     'marketflow cost --events-per-minute 10000',
     'marketflow cost --events-per-minute 100000 --hours-per-day 8 --json',
+    'marketflow cost --events-per-minute 10000 --delivery queued --shards 8',
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();
@@ -162,22 +190,38 @@ export const costCommand: Command = {
     inputs.alertRate = fraction('alert-rate', stringOption(values, 'alert-rate'), measured.alertRate);
     const batch = stringOption(values, 'batch-size');
     if (batch !== undefined) inputs.sqsBatchSize = parsePositiveInteger('batch-size', batch);
+    const partition = defaultPartitionInputs(measured);
+    const shards = stringOption(values, 'shards');
+    if (shards !== undefined) partition.eventTypeShards = parsePositiveInteger('shards', shards);
+    partition.hottestSymbolShare = positiveNumber(
+      'hottest-symbol-share',
+      stringOption(values, 'hottest-symbol-share'),
+      partition.hottestSymbolShare,
+      1,
+    );
+    const modes = deliveryModes(stringOption(values, 'delivery'));
     const report = costReport(inputs);
     if (!Number.isFinite(report.monthlyUsd) || !Number.isFinite(report.usdPerMillionEvents)) {
       throw new CommandError(
         `the cost of this workload is not a finite number (monthly ${report.monthlyUsd}); check the inputs`,
       );
     }
+    const byMode: ModeReport[] = modeReports(inputs, partition, modes);
     if (booleanOption(values, 'json')) {
       writeLine(
         io.stdout,
-        json({ inputs: { ...inputs, prices: undefined, source: measured.source }, report }),
+        json({
+          inputs: { ...inputs, prices: undefined, source: measured.source, partition },
+          report,
+          modes: byMode,
+        }),
       );
     } else {
       writeLine(
         io.stdout,
         costText(report, inputs.eventsPerMinute, inputs.hoursPerDay, inputs.alertRate, measured.source),
       );
+      writeLine(io.stdout, `\n${modesText(byMode)}`);
     }
     return 0;
   },

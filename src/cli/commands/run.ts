@@ -14,6 +14,7 @@ import { type CliIo, writeLine } from '../io.ts';
 import { ProgressReporter } from '../progress.ts';
 import { replayFiles } from '../replayer.ts';
 import { summaryText } from '../summary.ts';
+import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import {
   INPUT_FORMATS,
   INPUT_OPTION,
@@ -55,6 +56,7 @@ export const runCommand: Command = {
       description: 'Inject faults in this share (0 to 1) of calls; see docs/reliability.md.',
     },
     { name: 'seed', type: 'string', value: 'N', description: 'Seed of --chaos (default 1).' },
+    DELIVERY_OPTION,
   ],
   examples: [
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --summary json',
@@ -85,6 +87,7 @@ export const runCommand: Command = {
       inMemory,
       logLevel: 'silent',
       ...(chaos ? { chaos, ...CHAOS_RUN_TIMING } : {}),
+      ...deliveryOption(values),
     });
     const ledger = inMemory ? new PublishedLedger(stack.events) : undefined;
     const observer = new RunObserver(stack);
@@ -122,7 +125,12 @@ export const runCommand: Command = {
       writeLine(
         io.stdout,
         format === 'json'
-          ? json({ ...summary, books, ...(faults ? { chaos: faults } : {}) })
+          ? json({
+              ...summary,
+              books,
+              function_calls: functionCallsPerEvent(stack.functionCalls(), summary.input.events),
+              ...(faults ? { chaos: faults } : {}),
+            })
           : [summaryText(summary), booksText(books), ...(faults ? [chaosReportText(faults)] : [])].join('\n'),
       );
       if (!books.balanced && format === 'json') writeLine(io.stderr, booksText(books));
@@ -139,6 +147,17 @@ export const runCommand: Command = {
     }
   },
 };
+
+/** The functions' AWS calls in all and per input event (the delivery modes' cost driver). */
+function functionCallsPerEvent(calls: Record<string, number>, events: number) {
+  const perEvent = (count: number) => (events === 0 ? 0 : Math.round((count / events) * 1000) / 1000);
+  const requests = Object.entries(calls).filter(([name]) => !name.endsWith(' entries'));
+  return {
+    total: calls,
+    per_event: Object.fromEntries(Object.entries(calls).map(([name, count]) => [name, perEvent(count)])),
+    requests_per_event: perEvent(requests.reduce((sum, [, count]) => sum + count, 0)),
+  };
+}
 
 function chaosOption(rate: string | undefined, seed: string | undefined) {
   if (rate === undefined) {

@@ -14,6 +14,7 @@ import { type CliIo, type Writer, writeLine } from '../io.ts';
 import { ProgressReporter } from '../progress.ts';
 import { replayFiles } from '../replayer.ts';
 import { summaryText } from '../summary.ts';
+import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import { speedOption } from './input-files.ts';
 
 /** The bundled real market data (MIT, see data/LICENSE), replayed side by side. */
@@ -58,6 +59,7 @@ export const startCommand: Command = {
       description: `Replay speed as a market-time multiplier, or max (default ${DEFAULT_START_SPEED}: an hour per second).`,
     },
     { name: 'fresh', type: 'boolean', description: 'Wipe the data directory first.' },
+    DELIVERY_OPTION,
     {
       name: 'config',
       type: 'string',
@@ -118,6 +120,7 @@ export const startCommand: Command = {
         inMemory,
         logLevel: logLevel as (typeof LOG_LEVELS)[number],
         onNotification,
+        ...deliveryOption(values),
         ...(configFile === undefined ? {} : { configFile: resolve(io.cwd ?? process.cwd(), configFile) }),
       });
     } catch (error) {

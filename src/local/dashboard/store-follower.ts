@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { getItems } from '../../adapters/aws/batch-get.ts';
 import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import { SYMBOL_INDEX } from '../../adapters/aws/tables.ts';
 import { EventStatus } from '../../domain/event-types.ts';
@@ -195,7 +196,8 @@ export class StoreFollower {
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < this.#maxItems);
-    return items;
+    // The symbol index projects keys, price and volume: status and indicators come from the table.
+    return getItems(this.#client, this.#table, items as { event_id: unknown; timestamp: unknown }[]);
   }
 
   /**

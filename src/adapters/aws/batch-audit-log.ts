@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
+import { auditItem } from './audit-log.ts';
+import { Coalescer, type FlushResult } from './coalescer.ts';
+
+/** BatchWriteItem takes at most 25 items per request. */
+const ITEMS_PER_REQUEST = 25;
+
+export class UnprocessedAuditRecordError extends Error {
+  override readonly name = 'UnprocessedAuditRecordError';
+}
+
+export interface BatchAuditLogOptions {
+  /** Requests per group of items, the first included: only the unprocessed items are sent again. */
+  attempts?: number;
+  backoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The audit table written with BatchWriteItem: the records that concurrent callers add in one turn go
+ * out 25 per request; unprocessed items (throttling) are sent again with backoff, and a record still
+ * unprocessed after the last attempt fails its caller alone. Records are new items with a fresh
+ * audit_id, so a batch write (no condition) stores each once.
+ */
+export class BatchAuditLog implements AuditPort {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #attempts: number;
+  readonly #backoffMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #coalescer: Coalescer<Record<string, unknown>>;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: BatchAuditLogOptions = {}) {
+    this.#client = client;
+    this.#table = tableName;
+    this.#attempts = options.attempts ?? 4;
+    this.#backoffMs = options.backoffMs ?? 25;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#coalescer = new Coalescer((items) => this.#write(items));
+  }
+
+  record(entry: AuditEntry): Promise<void> {
+    return this.#coalescer.add(auditItem(randomUUID(), entry));
+  }
+
+  async #write(items: Record<string, unknown>[]): Promise<FlushResult> {
+    const results: FlushResult = new Array(items.length).fill(undefined);
+    for (let start = 0; start < items.length; start += ITEMS_PER_REQUEST) {
+      const group = items
+        .slice(start, start + ITEMS_PER_REQUEST)
+        .map((item, offset) => ({ item, index: start + offset }));
+      try {
+        const unprocessed = await this.#writeGroup(group.map(({ item }) => item));
+        for (const { item, index } of group) {
+          if (unprocessed.has(String(item.audit_id)))
+            results[index] = new UnprocessedAuditRecordError(
+              `audit record of ${String(item.event_id)} unprocessed after ${this.#attempts} BatchWriteItem attempts`,
+            );
+        }
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const { index } of group) results[index] = failure;
+      }
+    }
+    return results;
+  }
+
+  /** The audit ids still unprocessed after the last attempt. */
+  async #writeGroup(items: Record<string, unknown>[]): Promise<Set<string>> {
+    let pending = items;
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      if (attempt > 1) await this.#sleep(this.#backoffMs * 2 ** (attempt - 2));
+      const response = await this.#client.send(
+        new BatchWriteCommand({
+          RequestItems: { [this.#table]: pending.map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+      pending = (response.UnprocessedItems?.[this.#table] ?? []).flatMap((request) =>
+        request.PutRequest?.Item ? [request.PutRequest.Item] : [],
+      );
+      if (pending.length === 0) return new Set();
+    }
+    return new Set(pending.map((item) => String(item.audit_id)));
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Gathers what concurrent callers hand in during one turn of the event loop and sends it together:
+ * each caller's promise settles with its own item's outcome. The records of an SQS batch run side by
+ * side; their audit writes and bus entries leave in a few bulk requests instead of one each, and one
+ * item that fails fails only its own record.
+ */
+export type FlushResult = (Error | undefined)[];
+
+export class Coalescer<T> {
+  readonly #flush: (items: T[]) => Promise<FlushResult>;
+  #pending: { item: T; resolve: () => void; reject: (error: Error) => void }[] = [];
+  #scheduled = false;
+
+  /** `flush` gets the gathered items and resolves with each one's error (undefined: done). */
+  constructor(flush: (items: T[]) => Promise<FlushResult>) {
+    this.#flush = flush;
+  }
+
+  add(item: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      // setImmediate runs after the I/O callbacks of this turn: the records whose calls came back
+      // together get to add their items before the flush.
+      setImmediate(() => void this.#run());
+    });
+  }
+
+  async #run(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#scheduled = false;
+    let results: FlushResult;
+    try {
+      results = await this.#flush(batch.map((entry) => entry.item));
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const entry of batch) entry.reject(failure);
+      return;
+    }
+    batch.forEach((entry, index) => {
+      const error = results[index];
+      if (error) entry.reject(error);
+      else entry.resolve();
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Envelope } from '../../src/local/async-invoker.ts';
+import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
+import { QueuedInvoker } from '../../src/local/queued-delivery.ts';
+import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
+import { WorkTracker } from '../../src/local/work-tracker.ts';
+
+function envelope(index: number): Envelope {
+  return {
+    version: '0',
+    id: `event-${index}`,
+    'detail-type': 'MarketData.Raw',
+    source: 'exchange.test',
+    account: '000000000000',
+    time: '2024-05-01T12:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { trade_id: `t-${index}`, index },
+  };
+}
+
+function harness(
+  target: (event: Envelope) => Promise<void>,
+  options: { concurrency?: number; batchSize?: number; windowMs?: number } = {},
+) {
+  const events = new RuntimeEventEmitter();
+  const seen: RuntimeEvent[] = [];
+  events.subscribe((event) => seen.push(event));
+  const work = new WorkTracker();
+  const deadLetters = DeadLetterQueues.inMemory();
+  const invoker = new QueuedInvoker({
+    stage: 'ingestion',
+    target: target as (event: unknown) => Promise<void>,
+    reservedConcurrency: options.concurrency ?? 2,
+    batchSize: options.batchSize ?? 10,
+    ...(options.windowMs === undefined ? {} : { batchingWindowMs: options.windowMs }),
+    retryDelaysMs: [5, 10],
+    deadLetters,
+    events,
+    work,
+  });
+  return { invoker, work, seen, deadLetters };
+}
+
+const indexOf = (event: Envelope) => (event.detail as { index: number }).index;
+
+test('runs batches of at most batchSize records, at most reservedConcurrency batches at once', async () => {
+  let running = 0;
+  let peak = 0;
+  let done = 0;
+  const { invoker, work } = harness(
+    async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      running -= 1;
+      done += 1;
+    },
+    { concurrency: 2, batchSize: 5 },
+  );
+  for (let index = 0; index < 40; index += 1) invoker.enqueue(envelope(index));
+  assert.ok(invoker.running <= 2);
+  await work.idle();
+  assert.equal(done, 40);
+  // Two batches of five, their records side by side.
+  assert.equal(peak, 10);
+});
+
+test('redelivers only the record that failed, and dead-letters it after 1 + 2 receives', async () => {
+  const attempts = new Map<number, number>();
+  const { invoker, work, seen, deadLetters } = harness(async (event) => {
+    const index = indexOf(event);
+    attempts.set(index, (attempts.get(index) ?? 0) + 1);
+    if (index === 3) throw new Error('poisoned');
+  });
+  for (let index = 0; index < 8; index += 1) invoker.enqueue(envelope(index));
+  await work.idle();
+  assert.equal(attempts.get(3), 3);
+  for (const index of [0, 1, 2, 4, 5, 6, 7]) assert.equal(attempts.get(index), 1, `record ${index}`);
+  const letters = await deadLetters.list('ingestion');
+  assert.equal(letters.length, 1);
+  assert.equal(letters[0]?.event.id, 'event-3');
+  assert.equal(letters[0]?.attempts, 3);
+  assert.equal(seen.filter((event) => event.type === 'retry.scheduled').length, 2);
+  assert.equal(seen.filter((event) => event.type === 'invocation.succeeded').length, 7);
+});
+
+test('waits up to the batching window to fill a batch', async () => {
+  const batches: number[] = [];
+  let current = 0;
+  const { invoker, work } = harness(
+    async () => {
+      current += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (current > 0) {
+        batches.push(current);
+        current = 0;
+      }
+    },
+    { concurrency: 1, batchSize: 4, windowMs: 20 },
+  );
+  invoker.enqueue(envelope(0));
+  setTimeout(() => invoker.enqueue(envelope(1)), 2);
+  await work.idle();
+  assert.deepEqual(batches, [2]);
+});
+
+test('a redrive is one attempt whose outcome the caller gets', async () => {
+  const { invoker, deadLetters } = harness(async (event) => {
+    if (indexOf(event) === 1) throw new Error('still failing');
+  });
+  await invoker.invokeOnce(envelope(0));
+  await assert.rejects(invoker.invokeOnce(envelope(1)), /still failing/);
+  assert.equal((await deadLetters.list('ingestion')).length, 0);
+});
