@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const DEFAULT_DATA_DIR = '.marketflow';
@@ -18,6 +18,8 @@ export interface EndpointsFile {
   inMemory: boolean;
   /** The live dashboard, when the stack serves one. */
   dashboard?: string;
+  /** The per-run secret admin calls carry (header `x-marketflow-admin-token`); the file is mode 0600. */
+  adminToken: string;
 }
 
 export class DataDirInUseError extends Error {
@@ -79,7 +81,9 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
 export async function writeEndpointsFile(dataDir: string, endpoints: EndpointsFile): Promise<void> {
   const path = endpointsPath(dataDir);
   const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, `${JSON.stringify(endpoints, null, 2)}\n`);
+  // Owner-only: the file holds the admin secret.
+  await writeFile(temporary, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temporary, 0o600);
   await rename(temporary, path);
 }
 

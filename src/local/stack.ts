@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -17,10 +17,11 @@ import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
 import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
-import { localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
+import { localDynamoDbClientConfig, type StoreFailureNotice, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
+import { closeServerPromptly } from './loopback-guard.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
 import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
@@ -64,6 +65,8 @@ export interface LocalStackOptions {
    * reads (`documentClient`) are never faulted.
    */
   chaos?: ChaosOptions;
+  /** When the DynamoDB worker dies, is restarted or given up on; default: a line on stderr. */
+  onStoreFailure?: (notice: StoreFailureNotice) => void;
 }
 
 export interface LocalEndpoints {
@@ -84,6 +87,8 @@ export interface LocalStack {
   readonly dataDir: string;
   readonly inMemory: boolean;
   readonly endpoints: LocalEndpoints;
+  /** The secret admin calls must carry (header `x-marketflow-admin-token`); also in `endpoints.json`. */
+  readonly adminToken: string;
   readonly bus: LocalEventBus;
   readonly deadLetters: DeadLetterQueues;
   readonly archive: EventArchive;
@@ -133,6 +138,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(inMemory ? {} : { dataDir }),
       ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
       tableNames: { events: config.eventsTable, audit: config.auditTable },
+      onFailure: (notice) => {
+        runtimeLogger.error(notice.message, { kind: notice.kind });
+        (options.onStoreFailure ?? writeStoreFailure)(notice);
+      },
     });
     cleanup.push(dynamodb.close);
 
@@ -242,8 +251,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       };
     };
 
-    const http = await startHttpApi({ bus, deadLetters, archive, stats }, options.eventBridgePort ?? 0);
-    cleanup.push(() => closeServer(http.server));
+    const adminToken = randomBytes(32).toString('base64url');
+    const http = await startHttpApi(
+      { bus, deadLetters, archive, stats, adminToken, unavailable: () => dynamodb.unavailable() },
+      options.eventBridgePort ?? 0,
+    );
+    cleanup.push(() => closeServerPromptly(http.server));
     const endpoints: LocalEndpoints = {
       eventbridge: http.url,
       eventBusName: config.eventBusName,
@@ -252,7 +265,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       admin: `${http.url}/admin`,
     };
     const startedAt = new Date(statistics.startedAt).toISOString();
-    await writeEndpointsFile(dataDir, { ...endpoints, pid: process.pid, startedAt, dataDir, inMemory });
+    await writeEndpointsFile(dataDir, {
+      ...endpoints,
+      pid: process.pid,
+      startedAt,
+      dataDir,
+      inMemory,
+      adminToken,
+    });
     cleanup.push(() => removeEndpointsFile(dataDir));
     runtimeLogger.info('local stack started', { ...endpoints, dataDir, inMemory });
 
@@ -262,6 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       inMemory,
       endpoints,
+      adminToken,
       bus: localBus,
       deadLetters,
       archive,
@@ -273,7 +294,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop() {
         stopping ??= (async () => {
           // Producers outside stop first; the functions still put what they derive until all is settled.
-          await closeServer(http.server);
+          await closeServerPromptly(http.server);
           await work.idle();
           localBus.close();
           await runCleanup();
@@ -295,12 +316,8 @@ function faultyDocumentClient(url: string, plan: FaultPlan): DynamoDBDocumentCli
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    server.close(() => resolvePromise());
-    server.closeIdleConnections();
-  });
+function writeStoreFailure(notice: StoreFailureNotice): void {
+  process.stderr.write(`marketflow: ${notice.message}\n`);
 }
 
 function printAlert(alert: PublishedNotification): void {

@@ -12,6 +12,8 @@ export interface LocalEndpoints {
   pid?: number;
   eventsTable?: string;
   auditTable?: string;
+  /** The per-run secret admin calls carry (header `x-marketflow-admin-token`). */
+  adminToken?: string;
 }
 
 export const ENDPOINTS_FILE = 'endpoints.json';

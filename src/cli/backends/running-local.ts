@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../../adapters/aws/tables.ts';
 import type { Stage } from '../../domain/event-types.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
+import { ADMIN_TOKEN_HEADER } from '../../local/http-api.ts';
 import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,
@@ -110,9 +111,13 @@ export class RunningLocalBackend implements OperatorBackend {
     }
     const response = await fetch(new URL(path, base), {
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: {
+        ...(this.#endpoints.adminToken === undefined
+          ? {}
+          : { [ADMIN_TOKEN_HEADER]: this.#endpoints.adminToken }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     let parsed: unknown = text;
