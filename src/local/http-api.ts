@@ -146,6 +146,7 @@ async function handleAdmin(
         const stage = url.searchParams.get('stage');
         sendJson(response, 200, {
           messages: await deps.deadLetters.list(stage === null ? undefined : parseStage(stage)),
+          unreadable: deps.deadLetters.unreadable(),
         });
         return;
       }

@@ -17,7 +17,7 @@ import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
 import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
-import { localDynamoDbClientConfig, type StoreFailureNotice, startLocalDynamoDb } from './dynamodb.ts';
+import { localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
@@ -65,8 +65,11 @@ export interface LocalStackOptions {
    * reads (`documentClient`) are never faulted.
    */
   chaos?: ChaosOptions;
-  /** When the DynamoDB worker dies, is restarted or given up on; default: a line on stderr. */
-  onStoreFailure?: (notice: StoreFailureNotice) => void;
+  /**
+   * What the operator must know at once (a dead-letter file or archive line that cannot be read, the
+   * DynamoDB worker dying, restarted or given up on); default: a line on stderr.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface LocalEndpoints {
@@ -114,6 +117,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const inMemory = options.inMemory ?? false;
   const logLevel = options.logLevel ?? 'silent';
   const runtimeLogger = new LocalLogger(logLevel, { service: 'local-runtime' });
+  const warn = (message: string): void => {
+    runtimeLogger.warn(message);
+    (options.onWarning ?? writeWarning)(message);
+  };
   const cleanup: (() => Promise<void>)[] = [];
   const runCleanup = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
@@ -138,15 +145,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(inMemory ? {} : { dataDir }),
       ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
       tableNames: { events: config.eventsTable, audit: config.auditTable },
-      onFailure: (notice) => {
-        runtimeLogger.error(notice.message, { kind: notice.kind });
-        (options.onStoreFailure ?? writeStoreFailure)(notice);
-      },
+      onFailure: (notice) => warn(notice.message),
     });
     cleanup.push(dynamodb.close);
 
     const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
-    const archiveStore = inMemory ? new MemoryArchiveStore() : await FileArchiveStore.open(dataDir);
+    for (const { file, problem } of deadLetters.unreadable()) {
+      warn(
+        `the dead-letter file ${file} is ${problem}. It is kept and listed apart (GET /admin/dead-letters "unreadable"); the other messages are served. Inspect it, then remove it (rm ${file}) or fix it and restart.`,
+      );
+    }
+    const fileArchive = inMemory ? undefined : await FileArchiveStore.open(dataDir);
+    const archiveStore = fileArchive ?? new MemoryArchiveStore();
+    if (fileArchive?.tornLineFound) {
+      warn(
+        `the archive ${fileArchive.path} ended in a line torn by a crash; it was closed so later lines stay whole, and replays skip it and count it in skippedLines (marketflow archive replay prints them).`,
+      );
+    }
     cleanup.push(() => archiveStore.close());
     const functionsDocumentClient = chaos ? faultyDocumentClient(dynamodb.url, chaos) : undefined;
     if (functionsDocumentClient) cleanup.push(async () => functionsDocumentClient.destroy());
@@ -316,8 +331,8 @@ function faultyDocumentClient(url: string, plan: FaultPlan): DynamoDBDocumentCli
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-function writeStoreFailure(notice: StoreFailureNotice): void {
-  process.stderr.write(`marketflow: ${notice.message}\n`);
+function writeWarning(message: string): void {
+  process.stderr.write(`marketflow: ${message}\n`);
 }
 
 function printAlert(alert: PublishedNotification): void {
