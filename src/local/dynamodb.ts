@@ -108,6 +108,7 @@ export async function startLocalDynamoDb(options: {
     marshallOptions: { removeUndefinedValues: true },
   });
   let closing = false;
+  let running = true;
   let down: string | null = null;
   const deaths: number[] = [];
 
@@ -117,6 +118,7 @@ export async function startLocalDynamoDb(options: {
       lastError = error;
     });
     current.once('exit', (code) => {
+      running = false;
       if (closing) return;
       const reason = `the local DynamoDB (dynalite worker) stopped with exit code ${code}${lastError ? `: ${lastError.name}: ${lastError.message}` : ''}`;
       const now = Date.now();
@@ -136,6 +138,7 @@ export async function startLocalDynamoDb(options: {
             return;
           }
           worker = restarted.worker;
+          running = true;
           down = null;
           supervise(worker);
           onFailure({ kind: 'restarted', message: `the local DynamoDB is back on ${url}` });
@@ -154,6 +157,7 @@ export async function startLocalDynamoDb(options: {
     client.destroy();
     // The worker closes its server (LevelDB flushed) and exits; terminate covers a worker that hangs.
     const current = worker;
+    if (!running) return;
     const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
     current.postMessage('close');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);

@@ -17,7 +17,7 @@ import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
 import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
-import { localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
+import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
@@ -96,6 +96,8 @@ export interface LocalStack {
   readonly deadLetters: DeadLetterQueues;
   readonly archive: EventArchive;
   readonly documentClient: DynamoDBDocumentClient;
+  /** The supervised DynamoDB behind the functions (its worker, and why it is unavailable if it is). */
+  readonly dynamodb: LocalDynamoDb;
   readonly config: PipelineConfig;
   readonly events: RuntimeEventEmitter;
   /** Present when the stack injects faults: what it decided and counted. */
@@ -302,6 +304,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetters,
       archive,
       documentClient: dynamodb.documentClient,
+      dynamodb,
       config,
       events,
       chaos,
