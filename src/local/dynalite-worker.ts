@@ -31,8 +31,15 @@ export interface DynaliteWorkerData {
   compactEveryBytes: number;
 }
 
+interface LevelIterator {
+  close(): Promise<void>;
+  return?: () => Promise<void>;
+}
+
 interface DynaliteStore {
   db: {
+    keys(options?: object): LevelIterator;
+    values(options?: object): LevelIterator;
     open(): Promise<void>;
     compactRange(start: string, end: string): Promise<void>;
     close(callback: (error?: Error) => void): void;
@@ -70,6 +77,25 @@ const inner = dynalite({
   updateTableMs: 0,
 });
 const dynaliteHandler = inner.listeners('request')[0] as RequestListener;
+closeIteratorsWhenDone(store as DynaliteStore);
+
+/**
+ * dynalite 4 ends its key and value streams with `iterator.return()`, which abstract-level 3 iterators
+ * do not have (they have `close()`), so no iterator was ever closed. Each open iterator pins a LevelDB
+ * version: table files that compaction replaced are never deleted and stay memory-mapped. That was the
+ * 2.4 GB of RSS and the 970 MB directory after a 20,000-event replay; closing them fixes both.
+ */
+function closeIteratorsWhenDone(dynaliteStore: DynaliteStore): void {
+  const db = dynaliteStore.db;
+  for (const method of ['keys', 'values'] as const) {
+    const open = db[method].bind(db);
+    db[method] = (options) => {
+      const iterator = open(options);
+      iterator.return ??= () => iterator.close();
+      return iterator;
+    };
+  }
+}
 
 try {
   await (store as DynaliteStore).db.open();
