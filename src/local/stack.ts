@@ -16,6 +16,7 @@ import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
 import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
+import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
@@ -289,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       inMemory,
       adminToken,
+      processStart: processStartTime(process.pid),
     });
     cleanup.push(() => removeEndpointsFile(dataDir));
     runtimeLogger.info('local stack started', { ...endpoints, dataDir, inMemory });

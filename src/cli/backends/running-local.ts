@@ -26,6 +26,8 @@ import { auditTrail, findByRawEventId, querySymbol, type TableNames } from './ta
 /** The local stack has no IAM: the SDK still signs requests, so it gets fixed placeholder keys. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const LOCAL_ENVIRONMENT = 'local';
+/** Redrive and replay run to the end before answering: generous, but never forever. */
+const ADMIN_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * A local stack running in another process (`npm start`), reached the way a producer would: the real
@@ -110,6 +112,7 @@ export class RunningLocalBackend implements OperatorBackend {
       );
     }
     const response = await fetch(new URL(path, base), {
+      signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
       method,
       headers: {
         ...(this.#endpoints.adminToken === undefined
@@ -118,6 +121,12 @@ export class RunningLocalBackend implements OperatorBackend {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).catch((error: unknown) => {
+      const file = this.#endpoints.file ?? 'endpoints.json';
+      throw new CommandError(
+        `the local stack named by ${file} (process ${this.#endpoints.pid ?? '?'}, ${base}) does not answer (${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}). If it was stopped or killed, the file is stale: remove it (rm ${file}) and run the command again; otherwise check that stack.`,
+        { cause: error },
+      );
     });
     const text = await response.text();
     let parsed: unknown = text;
