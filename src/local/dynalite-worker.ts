@@ -209,5 +209,8 @@ server.listen(port, '127.0.0.1', () => {
 });
 parentPort?.on('message', (message) => {
   if (message !== 'close') return;
-  void closeServerPromptly(server).then(() => (store as DynaliteStore).db.close(() => parentPort?.close()));
+  // The stack closes DynamoDB last, once its own work is done: only outside clients remain to cut.
+  void closeServerPromptly(server, 500).then(() =>
+    (store as DynaliteStore).db.close(() => parentPort?.close()),
+  );
 });
