@@ -5,7 +5,7 @@
  * (`{"t", "events", "rss", "heap", "dataDir"}`) and a final `{"done": ...}` line with what the data
  * directory holds.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -39,10 +39,30 @@ const dashboard = await attachDashboard(stack);
 const started = Date.now();
 let put = 0;
 
+/** Resident memory by kind (Linux): anonymous (heaps, caches) and file-backed (memory-mapped files). */
+async function residentByKind(): Promise<{ anon: number; file: number } | null> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => null);
+  if (status === null) return null;
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
 const sample = async () => {
   const memory = process.memoryUsage();
+  const worker = await stack.dynamodb.worker.getHeapStatistics().catch(() => null);
   process.stdout.write(
-    `${JSON.stringify({ t: Date.now() - started, events: put, rss: memory.rss, heap: memory.heapUsed, dataDir: await directoryBytes(dataDir) })}\n`,
+    `${JSON.stringify({
+      t: Date.now() - started,
+      events: put,
+      rss: memory.rss,
+      heap: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
+      workerHeapTotal: worker?.total_heap_size ?? null,
+      resident: await residentByKind(),
+      dataDir: await directoryBytes(dataDir),
+    })}\n`,
   );
 };
 const sampler = setInterval(() => void sample(), SAMPLE_MS);

@@ -70,6 +70,12 @@ export const LEVEL_OPTIONS = {
   cacheSize: 8 * 1024 * 1024,
   writeBufferSize: 4 * 1024 * 1024,
 };
+/**
+ * dynalite allocates a lot of short-lived garbage per request, and V8 sizes a thread's young generation
+ * (and so its resident memory) for throughput: 180 MB of heap for what needs a few tens. The worker's
+ * heap is bounded; running out of it ends the worker like any other death (restarted, see above).
+ */
+export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
 /** A full compaction of the store after this many bytes of write requests (see the worker). */
 export const COMPACT_EVERY_BYTES = 64 * 1024 * 1024;
 /** More deaths than this within {@link RESTART_WINDOW_MS} and the worker is not restarted again. */
@@ -191,7 +197,10 @@ async function spawnWorker(
     levelOptions: LEVEL_OPTIONS,
     compactEveryBytes: COMPACT_EVERY_BYTES,
   };
-  const worker = new Worker(new URL('./dynalite-worker.ts', import.meta.url), { workerData });
+  const worker = new Worker(new URL('./dynalite-worker.ts', import.meta.url), {
+    workerData,
+    resourceLimits: WORKER_HEAP_LIMITS,
+  });
   try {
     const listening = await new Promise<number>((resolve, reject) => {
       worker.once('error', reject);
