@@ -38,10 +38,15 @@ if (stripsTypes) {
     );
     process.exit(1);
   }
-  const child = spawn(pinnedNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, MARKETFLOW_REEXEC: '1', MARKETFLOW_WRAPPER_PID: String(process.pid) },
-  });
+  // The young generation bounded as in `npm start`: the stack's RSS stays within its soak target.
+  const child = spawn(
+    pinnedNode,
+    ['--max-semi-space-size=4', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, MARKETFLOW_REEXEC: '1', MARKETFLOW_WRAPPER_PID: String(process.pid) },
+    },
+  );
   const forward = (signal) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
