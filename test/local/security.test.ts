@@ -250,4 +250,31 @@ describe('every local endpoint is the user’s alone', () => {
     );
     assert.equal((JSON.parse(put.stdout) as { FailedEntryCount: number }).FailedEntryCount, 0);
   });
+
+  test('boto3 (when installed) works against the guarded endpoints unchanged', async (t) => {
+    const script = [
+      'import json, sys, boto3',
+      'eb, ddb, bus, table = sys.argv[1:5]',
+      "kw = dict(region_name='us-east-1', aws_access_key_id='local', aws_secret_access_key='local')",
+      "events = boto3.client('events', endpoint_url=eb, **kw)",
+      "out = events.put_events(Entries=[{'EventBusName': bus, 'Source': 'exchange.boto3', 'DetailType': 'MarketData.Raw', 'Detail': json.dumps({'symbol': 'BTC-USDT'})}])",
+      "dynamodb = boto3.client('dynamodb', endpoint_url=ddb, **kw)",
+      "item = dynamodb.get_item(TableName=table, Key={'event_id': {'S': 'sdk-check'}, 'timestamp': {'N': '1'}})",
+      "print(json.dumps({'failed': out['FailedEntryCount'], 'id': item['Item']['event_id']['S']}))",
+    ].join('\n');
+    const python = await promisify(execFile)('python3', ['-c', 'import boto3']).catch(() => null);
+    if (python === null) {
+      t.diagnostic('python3 with boto3 is not installed on this machine: boto3 was not checked');
+      return;
+    }
+    const { stdout } = await promisify(execFile)('python3', [
+      '-c',
+      script,
+      stack.endpoints.eventbridge,
+      stack.endpoints.dynamodb,
+      stack.endpoints.eventBusName,
+      stack.config.eventsTable,
+    ]);
+    assert.deepEqual(JSON.parse(stdout), { failed: 0, id: 'sdk-check' });
+  });
 });
