@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { launchChromium } from './chromium.ts';
 import { putAll, rawEntries, storedEventId } from './market-replay.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-results/dashboard.png';
 /** Set to refresh the README's picture from this run. */
 const README_SCREENSHOT = process.env.UPDATE_DASHBOARD_SCREENSHOT ? 'docs/images/dashboard.png' : undefined;
@@ -41,29 +41,12 @@ let browser: Browser;
 let page: Page;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install chromium' (.ci/run does)`,
-    );
-  }
   dataDir = await mkdtemp(join(tmpdir(), 'marketflow-dashboard-'));
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ alertRules: ALERT_RULES }));
   stack = await startLocalStack({ inMemory: true, dataDir, logLevel: 'silent', configFile });
   dashboard = await attachDashboard(stack, { feed: { tickMs: 250 } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
 });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,19 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { launchChromium } from './chromium.ts';
 
 /**
  * What a hostile page does once the user opens it: it knows (or scans for) the local ports and tries
  * to read and write through them, with CORS requests (preflighted) and with "simple" no-cors requests
  * (sent without a preflight, the response unreadable but the effect real).
  */
-const ATTACK = String.raw`
+const ATTACK = `
 async function attempt(name, url, init) {
   try {
     const response = await fetch(url, init);
@@ -62,11 +60,6 @@ let attackerUrl: string;
 let browser: Browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `this browser test needs Chromium at ${CHROMIUM}: install it with 'apt-get install chromium'`,
-    );
-  }
   dataDir = await mkdtemp(join(tmpdir(), 'marketflow-cross-origin-'));
   stack = await startLocalStack({ dataDir, logLevel: 'silent' });
   dashboard = await attachDashboard(stack);
@@ -76,16 +69,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
   attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
