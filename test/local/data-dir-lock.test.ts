@@ -25,18 +25,28 @@ async function deadPid(): Promise<number> {
   return Number(stdout.trim());
 }
 
-function race(dataDir: string, startAt: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RACER, dataDir, String(startAt)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
+/** Starts a contender; `outcome` resolves with what it printed, `finish()` lets it release and exit. */
+function race(dataDir: string, startAt: number): { outcome: Promise<string>; finish: () => Promise<void> } {
+  const child = spawn(process.execPath, [RACER, dataDir, String(startAt)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const outcome = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
+      if (output.includes('\n')) resolve(output.trim());
     });
     child.on('error', reject);
-    child.on('close', () => resolve(output.trim()));
+    void closed.then(() => resolve(output.trim()));
   });
+  return {
+    outcome,
+    finish: async () => {
+      child.stdin.end();
+      await closed;
+    },
+  };
 }
 
 test(`${CONTENDERS} processes race for one data directory, free or with a stale lock: exactly one wins, ${TRIALS} times out of ${TRIALS}`, async () => {
@@ -53,7 +63,9 @@ test(`${CONTENDERS} processes race for one data directory, free or with a stale 
           `${JSON.stringify({ pid: stale, processStart: '1', token: 'old' })}\n`,
         );
       }
-      const outcomes = await Promise.all(Array.from({ length: CONTENDERS }, () => race(dataDir, startAt)));
+      const contenders = Array.from({ length: CONTENDERS }, () => race(dataDir, startAt));
+      const outcomes = await Promise.all(contenders.map((contender) => contender.outcome));
+      await Promise.all(contenders.map((contender) => contender.finish()));
       assert.equal(
         outcomes.filter((outcome) => outcome === 'won').length,
         1,
