@@ -42,7 +42,8 @@ export async function runningStackEndpoints(dataDir: string): Promise<LocalEndpo
   }
   if (!isEndpoints(parsed)) return undefined;
   if (parsed.pid === undefined || !isProcessAlive(parsed.pid)) return undefined;
-  if (typeof parsed.processStart === 'string' && processStartTime(parsed.pid) !== parsed.processStart) {
+  const started = processStartTime(parsed.pid);
+  if (typeof parsed.processStart === 'string' && started !== null && started !== parsed.processStart) {
     return undefined; // the pid now belongs to another process: the stack that wrote the file is gone
   }
   return { ...parsed, file: join(dataDir, ENDPOINTS_FILE) };
