@@ -13,6 +13,7 @@ import { endToEndBenchmark } from './end-to-end.ts';
 import { loadAverage, machineInfo } from './lib/machine.ts';
 import { resultRows, resultsReadme, TABLE_HEADERS, textTable } from './lib/report.ts';
 import type { Benchmark, BenchmarkReport, ResultsFile } from './lib/result.ts';
+import { soakBenchmark } from './soak.ts';
 import { stagesWarmBenchmark } from './stages-warm.ts';
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -20,6 +21,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   coldStartBenchmark,
   stagesWarmBenchmark,
   endToEndBenchmark,
+  soakBenchmark,
 ];
 
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');

@@ -8,7 +8,25 @@ import { fileURLToPath } from 'node:url';
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const stripsTypes = major >= 24 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
 
+/**
+ * The re-executed child stops (gracefully, as on Ctrl-C) once the wrapper that started it is gone, even
+ * when the wrapper was killed with SIGKILL and could forward nothing: it is then re-parented, so its
+ * parent pid changes. Without this a killed `npx marketflow start` left the stack running and writing.
+ */
+function stopWhenWrapperDies(wrapperPid) {
+  const timer = setInterval(() => {
+    if (process.ppid === wrapperPid) return;
+    clearInterval(timer);
+    process.stderr.write(`marketflow: the wrapper process ${wrapperPid} is gone; stopping\n`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 250);
+  timer.unref();
+}
+
 if (stripsTypes) {
+  const wrapperPid = Number(process.env.MARKETFLOW_WRAPPER_PID);
+  delete process.env.MARKETFLOW_WRAPPER_PID;
+  if (Number.isSafeInteger(wrapperPid) && wrapperPid > 0) stopWhenWrapperDies(wrapperPid);
   const { runFromProcess } = await import('../src/cli/main.ts');
   process.exitCode = await runFromProcess(process.argv.slice(2));
 } else {
@@ -20,10 +38,15 @@ if (stripsTypes) {
     );
     process.exit(1);
   }
-  const child = spawn(pinnedNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, MARKETFLOW_REEXEC: '1' },
-  });
+  // The young generation bounded as in `npm start`: the stack's RSS stays within its soak target.
+  const child = spawn(
+    pinnedNode,
+    ['--max-semi-space-size=4', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, MARKETFLOW_REEXEC: '1', MARKETFLOW_WRAPPER_PID: String(process.pid) },
+    },
+  );
   const forward = (signal) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };

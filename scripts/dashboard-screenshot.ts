@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { EmbeddedBackend } from '../src/cli/backends/embedded.ts';
 import { BUNDLED_DATA } from '../src/cli/commands/start.ts';
 import { replayFiles } from '../src/cli/replayer.ts';
 import { attachDashboard } from '../src/local/dashboard/attach.ts';
 import { startLocalStack } from '../src/local/stack.ts';
-import { CHROMIUM_PATH, ensureChromium } from './ensure-chromium.ts';
+import { ensureChromium, launchChromium } from './ensure-chromium.ts';
 
 const OUTPUT = fileURLToPath(new URL('../docs/images/dashboard.png', import.meta.url));
 const VIEWPORT = { width: 1440, height: 1100 };
@@ -29,10 +28,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({ inMemory: true, dataDir, logLevel: 'silent' });
   const dashboard = await attachDashboard(stack);
   const backend = new EmbeddedBackend(stack, { ownsStack: false });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: VIEWPORT });
     await page.goto(dashboard.url);

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
 
 /** Where Debian's `chromium` package puts the browser; the browser tests launch exactly this. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -53,6 +54,31 @@ export function ensureChromium(host: ChromiumHost = thisHost): 'present' | 'inst
     throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is still missing`);
   }
   return 'installed';
+}
+
+/**
+ * Headless Debian Chromium for the browser tests and the screenshot script, or an error saying how to
+ * install it. The flags keep it off the network this machine does not have.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `the browser tests need Chromium at ${CHROMIUM_PATH}: install it with '${INSTALL_COMMAND}' (npm test's pretest does as root)`,
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
+import { jsonNestingDepth } from './json-depth.ts';
+import { MAX_DETAIL_DEPTH } from './put-events.ts';
 import { type ErrorSummary, type RuntimeEventEmitter, summarizeError } from './runtime-events.ts';
 
 /** A message in a stage's dead-letter queue, shaped like Lambda's on-failure destination record. */
@@ -15,6 +17,18 @@ export interface DeadLetterMessage {
   firstAttemptAt: number;
   deadLetteredAt: number;
 }
+
+/** A file in a dead-letter queue that could not be read as a message: kept on disk, listed apart. */
+export interface UnreadableDeadLetter {
+  file: string;
+  problem: string;
+}
+
+/**
+ * The deepest message file read: an envelope around a Detail of at most MAX_DETAIL_DEPTH levels. A
+ * deeper one (written before that limit existed) would overflow whatever copies it.
+ */
+const MAX_MESSAGE_DEPTH = MAX_DETAIL_DEPTH + 8;
 
 export interface RedriveResult {
   redriven: string[];
@@ -31,6 +45,7 @@ export type RedriveInvoker = (stage: Stage, event: BusEvent<Record<string, unkno
  */
 export class DeadLetterQueues {
   readonly #messages = new Map<string, DeadLetterMessage>();
+  readonly #unreadable: UnreadableDeadLetter[] = [];
   readonly #directory: string | undefined;
   #redriveInvoker: RedriveInvoker | undefined;
   #events: RuntimeEventEmitter | undefined;
@@ -43,7 +58,11 @@ export class DeadLetterQueues {
     return new DeadLetterQueues(undefined);
   }
 
-  /** Opens the queues under `<dataDir>/dead-letters`, loading the messages already there. */
+  /**
+   * Opens the queues under `<dataDir>/dead-letters`, loading the messages already there. A file that is
+   * not a readable message (torn, edited, too deep) does not stop the others: it stays where it is and
+   * is reported by {@link unreadable}.
+   */
   static async open(dataDir: string): Promise<DeadLetterQueues> {
     const directory = join(dataDir, 'dead-letters');
     const queues = new DeadLetterQueues(directory);
@@ -58,8 +77,9 @@ export class DeadLetterQueues {
           continue;
         }
         if (!name.endsWith('.json')) continue;
-        const message = JSON.parse(await readFile(path, 'utf8')) as DeadLetterMessage;
-        queues.#messages.set(message.id, message);
+        const message = readMessage(await readFile(path, 'utf8'));
+        if (typeof message === 'string') queues.#unreadable.push({ file: path, problem: message });
+        else queues.#messages.set(message.id, message);
       }
     }
     return queues;
@@ -73,19 +93,33 @@ export class DeadLetterQueues {
 
   async add(message: Omit<DeadLetterMessage, 'id'>): Promise<DeadLetterMessage> {
     const stored: DeadLetterMessage = { id: randomUUID(), ...message };
-    if (this.#directory !== undefined)
-      await writeAtomically(this.#path(stored), JSON.stringify(stored, null, 2));
+    if (this.#directory !== undefined) await writeAtomically(this.#path(stored), JSON.stringify(stored));
     this.#messages.set(stored.id, stored);
     return stored;
   }
 
-  /** Oldest first. */
+  /** Oldest first. A message that cannot be copied is moved to {@link unreadable} instead of failing the list. */
   async list(stage?: Stage): Promise<DeadLetterMessage[]> {
     if (stage !== undefined) assertStage(stage);
-    return [...this.#messages.values()]
-      .filter((message) => stage === undefined || message.stage === stage)
-      .sort((a, b) => a.deadLetteredAt - b.deadLetteredAt)
-      .map((message) => structuredClone(message));
+    const copies: DeadLetterMessage[] = [];
+    for (const message of this.#messages.values()) {
+      if (stage !== undefined && message.stage !== stage) continue;
+      try {
+        copies.push(structuredClone(message));
+      } catch (error) {
+        this.#messages.delete(message.id);
+        this.#unreadable.push({
+          file: this.#directory === undefined ? `(in memory) ${message.id}` : this.#path(message),
+          problem: `cannot be copied: ${(error as Error).message}`,
+        });
+      }
+    }
+    return copies.sort((a, b) => a.deadLetteredAt - b.deadLetteredAt);
+  }
+
+  /** Files of the queues that are not readable messages, each with what is wrong with it. */
+  unreadable(): UnreadableDeadLetter[] {
+    return this.#unreadable.map((entry) => ({ ...entry }));
   }
 
   depth(): Record<Stage, number> {
@@ -170,6 +204,31 @@ export function parseStage(value: unknown): Stage {
   if (typeof value !== 'string') throw new RangeError(`stage must be one of ${STAGES.join(', ')}`);
   assertStage(value);
   return value;
+}
+
+/** The message in a file's text, or what is wrong with it. */
+function readMessage(text: string): DeadLetterMessage | string {
+  if (jsonNestingDepth(text, MAX_MESSAGE_DEPTH) > MAX_MESSAGE_DEPTH) {
+    return `nested deeper than ${MAX_MESSAGE_DEPTH} levels`;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON (${(error as Error).message}); a write torn by a crash or an edit`;
+  }
+  const record = value as Partial<DeadLetterMessage> | null;
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    typeof record.id !== 'string' ||
+    !(STAGES as readonly unknown[]).includes(record.stage) ||
+    record.event === null ||
+    typeof record.event !== 'object'
+  ) {
+    return 'not a dead-letter message (needs id, stage and event)';
+  }
+  return record as DeadLetterMessage;
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

@@ -39,6 +39,15 @@ export class FileArchiveStore implements ArchiveStore {
     return new FileArchiveStore(await JsonlAppender.open(archivePath(dataDir)));
   }
 
+  get path(): string {
+    return this.#appender.path;
+  }
+
+  /** Whether the archive's last line was torn by a crash when it was opened. */
+  get tornLineFound(): boolean {
+    return this.#appender.tornLineFound;
+  }
+
   append(records: readonly ArchivedEvent[]): Promise<void> {
     return this.#appender.append(records);
   }

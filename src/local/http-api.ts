@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DeadLetterQueues } from './dead-letter-queues.ts';
@@ -6,6 +6,7 @@ import { parseStage } from './dead-letter-queues.ts';
 import type { EventArchive } from './event-archive.ts';
 import { validateRange } from './event-archive.ts';
 import type { LocalEventBus } from './event-bus.ts';
+import { applyServerTimeouts, refuseForeignRequest, sendRefusal } from './loopback-guard.ts';
 import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from './put-events.ts';
 import type { RuntimeStats } from './runtime-stats.ts';
 import { testEventPatternRequest } from './test-event-pattern.ts';
@@ -21,32 +22,49 @@ export interface HttpApiDependencies {
   deadLetters: DeadLetterQueues;
   archive: EventArchive;
   stats: () => RuntimeStats;
+  /** The per-run secret every admin call must carry in {@link ADMIN_TOKEN_HEADER} (from `endpoints.json`). */
+  adminToken: string;
+  /** Why events cannot be accepted right now (the store behind the functions is down), or null. */
+  unavailable?: () => string | null;
 }
 
 /**
- * The loopback HTTP server of the local runtime: EventBridge `PutEvents` and `TestEventPattern` (AWS
- * JSON 1.1, so the real SDK and CLI work with `--endpoint-url`) on `/`, and the operator's admin API under `/admin/`.
+ * The header carrying the admin secret. A custom header makes a browser send a CORS preflight first,
+ * which the guard refuses, and a page cannot read the secret from `endpoints.json` (mode 0600) anyway.
+ */
+export const ADMIN_TOKEN_HEADER = 'x-marketflow-admin-token';
+
+/**
+ * The loopback HTTP server of the local runtime: EventBridge `PutEvents` and `TestEventPattern` (AWS JSON 1.1, so the real
+ * SDK and CLI work with `--endpoint-url`) on `/`, and the operator's admin API under `/admin/`.
  */
 export async function startHttpApi(
   dependencies: HttpApiDependencies,
-  port = 0,
+  requestedPort = 0,
 ): Promise<{ url: string; server: Server }> {
+  let port = 0;
   const server = createServer((request, response) => {
+    const refusal = refuseForeignRequest(request, port);
+    if (refusal !== null) {
+      request.resume();
+      sendRefusal(response, refusal);
+      return;
+    }
     handle(dependencies, request, response).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { message: (error as Error).message });
       else response.destroy();
     });
   });
-  server.keepAliveTimeout = 5000;
+  applyServerTimeouts(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(requestedPort, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${address.port}`, server };
+  port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, server };
 }
 
 async function handle(
@@ -54,13 +72,15 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  if (!isLoopback(request.socket.remoteAddress)) {
-    sendJson(response, 403, { message: 'the local runtime answers loopback clients only' });
-    request.resume();
-    return;
-  }
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   if (url.pathname.startsWith('/admin/')) {
+    if (!carriesToken(request, deps.adminToken)) {
+      request.resume();
+      sendJson(response, 401, {
+        message: `admin calls need the header ${ADMIN_TOKEN_HEADER} with the adminToken from endpoints.json`,
+      });
+      return;
+    }
     await handleAdmin(deps, request, response, url);
     return;
   }
@@ -90,11 +110,7 @@ async function handleEventBridge(
         'Total size of the entries in the request is over the limit.',
       );
     }
-    const result =
-      target === TEST_EVENT_PATTERN_TARGET
-        ? testEventPatternRequest(body)
-        : await deps.bus.putEvents(decodePutEventsBody(body));
-    sendAmzJson(response, 200, result, requestId);
+    sendAmzJson(response, 200, await eventBridgeAction(deps, target, body), requestId);
   } catch (error) {
     if (error instanceof EventBridgeServiceError) {
       sendAmzJson(
@@ -128,6 +144,7 @@ async function handleAdmin(
         const stage = url.searchParams.get('stage');
         sendJson(response, 200, {
           messages: await deps.deadLetters.list(stage === null ? undefined : parseStage(stage)),
+          unreadable: deps.deadLetters.unreadable(),
         });
         return;
       }
@@ -195,8 +212,12 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | nul
   });
 }
 
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+function carriesToken(request: IncomingMessage, token: string): boolean {
+  const sent = request.headers[ADMIN_TOKEN_HEADER];
+  if (typeof sent !== 'string') return false;
+  const expected = Buffer.from(token);
+  const given = Buffer.from(sent);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function sendAmzJson(
@@ -223,4 +244,12 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
     'content-length': Buffer.byteLength(text),
   });
   response.end(text);
+}
+
+/** `TestEventPattern` needs nothing but the matcher; `PutEvents` needs the store behind the bus. */
+async function eventBridgeAction(deps: HttpApiDependencies, target: string, body: string): Promise<unknown> {
+  if (target === TEST_EVENT_PATTERN_TARGET) return testEventPatternRequest(body);
+  const unavailable = deps.unavailable?.() ?? null;
+  if (unavailable !== null) throw new EventBridgeServiceError('InternalException', unavailable, 500);
+  return deps.bus.putEvents(decodePutEventsBody(body));
 }

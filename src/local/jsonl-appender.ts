@@ -3,6 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { jsonNestingDepth } from './json-depth.ts';
+import { MAX_DETAIL_DEPTH } from './put-events.ts';
 
 /**
  * An append-only JSON-lines file with group commit: lines appended while a write is in progress are
@@ -12,20 +14,23 @@ import { createInterface } from 'node:readline';
  */
 export class JsonlAppender {
   readonly path: string;
+  /** Whether opening found the last line torn by a crash (and ended it, so readers skip just that line). */
+  readonly tornLineFound: boolean;
   #handle: FileHandle | undefined;
   #pending: { text: string; done: () => void; failed: (error: unknown) => void }[] = [];
   #writing: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(path: string, handle: FileHandle) {
+  private constructor(path: string, handle: FileHandle, tornLineFound: boolean) {
     this.path = path;
     this.#handle = handle;
+    this.tornLineFound = tornLineFound;
   }
 
   static async open(path: string): Promise<JsonlAppender> {
     await mkdir(dirname(path), { recursive: true });
-    await terminateTornLine(path);
-    return new JsonlAppender(path, await open(path, 'a'));
+    const torn = await terminateTornLine(path);
+    return new JsonlAppender(path, await open(path, 'a'), torn);
   }
 
   /** Appends the values, one line each, in order; resolves when they are written. */
@@ -80,22 +85,31 @@ export class JsonlAppender {
  * append would glue onto it and corrupt a good record. Ending that line first keeps the damage to
  * the torn record alone, which readers skip.
  */
-async function terminateTornLine(path: string): Promise<void> {
+async function terminateTornLine(path: string): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
-  if (info === undefined || info.size === 0) return;
+  if (info === undefined || info.size === 0) return false;
   const handle = await open(path, 'r+');
   try {
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, info.size - 1);
-    if (last[0] !== 0x0a) await handle.write('\n', info.size);
+    if (last[0] === 0x0a) return false;
+    await handle.write('\n', info.size);
+    return true;
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Streams the values of a JSON-lines file; a line that does not parse (a torn write) is reported to
- * `onSkipped` and passed over, never fatal.
+ * A line nested deeper than this is skipped like a torn one: the records are envelopes around Details
+ * of at most MAX_DETAIL_DEPTH levels, and a deeper one (archived before that limit existed) would
+ * overflow whatever copies it on replay.
+ */
+const MAX_LINE_DEPTH = MAX_DETAIL_DEPTH + 8;
+
+/**
+ * Streams the values of a JSON-lines file; a line that does not parse (a torn write) or nests too
+ * deep is reported to `onSkipped` and passed over, never fatal.
  */
 export async function* readJsonLines(
   path: string,
@@ -112,6 +126,10 @@ export async function* readJsonLines(
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {
     if (line.trim() === '') continue;
+    if (jsonNestingDepth(line, MAX_LINE_DEPTH) > MAX_LINE_DEPTH) {
+      onSkipped();
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);

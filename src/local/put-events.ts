@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import type { BusEvent } from '../domain/event-types.ts';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
+import { jsonNestingDepth } from './json-depth.ts';
 
 /**
  * The request semantics of EventBridge `PutEvents`, as AWS documents them: at most 10 entries, at
@@ -13,6 +14,13 @@ export { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES };
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 export const DEFAULT_BUS_NAME = 'default';
+/**
+ * The deepest Detail accepted (objects and arrays nested). A deeper one is refused per entry as
+ * `MalformedDetail` before it is parsed: the functions receive a structured copy of each event, and
+ * copying, logging and validating are recursive, so a few kilobytes nested thousands deep would
+ * overflow the stack of whatever touches the event (a market detail nests 2 levels).
+ */
+export const MAX_DETAIL_DEPTH = 100;
 
 /** An error EventBridge returns for the whole request (HTTP 400, `__type` = name). */
 export class EventBridgeServiceError extends Error {
@@ -76,6 +84,15 @@ export function toEnvelope(entry: PutEventsRequestEntry, buses: BusDirectory, no
   if (!entry.Source) return invalidArgument('Source', 'Source is a required argument.');
   if (!entry.DetailType) return invalidArgument('DetailType', 'DetailType is a required argument.');
   if (!entry.Detail) return invalidArgument('Detail', 'Detail is a required argument.');
+  if (jsonNestingDepth(entry.Detail, MAX_DETAIL_DEPTH) > MAX_DETAIL_DEPTH) {
+    return {
+      ok: false,
+      result: {
+        ErrorCode: 'MalformedDetail',
+        ErrorMessage: `Detail is malformed: nested deeper than ${MAX_DETAIL_DEPTH} levels.`,
+      },
+    };
+  }
   let detail: unknown;
   try {
     detail = JSON.parse(entry.Detail);

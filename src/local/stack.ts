@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -18,11 +18,13 @@ import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
 import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
+import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
-import { localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
+import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
+import { closeServerPromptly } from './loopback-guard.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
 import { QueuedInvoker } from './queued-delivery.ts';
 import { loadStageRules } from './rules.ts';
@@ -75,6 +77,11 @@ export interface LocalStackOptions {
   /** Queued delivery: records per batch (default 10) and the batching window (default 0 ms). */
   queueBatchSize?: number;
   queueBatchingWindowMs?: number;
+  /**
+   * What the operator must know at once (a dead-letter file or archive line that cannot be read, the
+   * DynamoDB worker dying, restarted or given up on); default: a line on stderr.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export type DeliveryMode = 'direct' | 'queued';
@@ -97,10 +104,14 @@ export interface LocalStack {
   readonly dataDir: string;
   readonly inMemory: boolean;
   readonly endpoints: LocalEndpoints;
+  /** The secret admin calls must carry (header `x-marketflow-admin-token`); also in `endpoints.json`. */
+  readonly adminToken: string;
   readonly bus: LocalEventBus;
   readonly deadLetters: DeadLetterQueues;
   readonly archive: EventArchive;
   readonly documentClient: DynamoDBDocumentClient;
+  /** The supervised DynamoDB behind the functions (its worker, and why it is unavailable if it is). */
+  readonly dynamodb: LocalDynamoDb;
   readonly config: PipelineConfig;
   readonly events: RuntimeEventEmitter;
   /** Present when the stack injects faults: what it decided and counted. */
@@ -124,6 +135,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const inMemory = options.inMemory ?? false;
   const logLevel = options.logLevel ?? 'silent';
   const runtimeLogger = new LocalLogger(logLevel, { service: 'local-runtime' });
+  const warn = (message: string): void => {
+    runtimeLogger.warn(message);
+    (options.onWarning ?? writeWarning)(message);
+  };
   const cleanup: (() => Promise<void>)[] = [];
   const runCleanup = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
@@ -148,11 +163,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(inMemory ? {} : { dataDir }),
       ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
       tableNames: { events: config.eventsTable, audit: config.auditTable },
+      onFailure: (notice) => warn(notice.message),
     });
     cleanup.push(dynamodb.close);
 
     const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
-    const archiveStore = inMemory ? new MemoryArchiveStore() : await FileArchiveStore.open(dataDir);
+    for (const { file, problem } of deadLetters.unreadable()) {
+      warn(
+        `the dead-letter file ${file} is ${problem}. It is kept and listed apart (GET /admin/dead-letters "unreadable"); the other messages are served. Inspect it, then remove it (rm ${file}) or fix it and restart.`,
+      );
+    }
+    const fileArchive = inMemory ? undefined : await FileArchiveStore.open(dataDir);
+    const archiveStore = fileArchive ?? new MemoryArchiveStore();
+    if (fileArchive?.tornLineFound) {
+      warn(
+        `the archive ${fileArchive.path} ended in a line torn by a crash; it was closed so later lines stay whole, and replays skip it and count it in skippedLines (marketflow archive replay prints them).`,
+      );
+    }
     cleanup.push(() => archiveStore.close());
     // The functions' own client, so that their calls can be counted (and faulted) apart from the stack's reads.
     const functionCalls = new FunctionCalls();
@@ -274,8 +301,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       };
     };
 
-    const http = await startHttpApi({ bus, deadLetters, archive, stats }, options.eventBridgePort ?? 0);
-    cleanup.push(() => closeServer(http.server));
+    const adminToken = randomBytes(32).toString('base64url');
+    const http = await startHttpApi(
+      { bus, deadLetters, archive, stats, adminToken, unavailable: () => dynamodb.unavailable() },
+      options.eventBridgePort ?? 0,
+    );
+    cleanup.push(() => closeServerPromptly(http.server));
     const endpoints: LocalEndpoints = {
       eventbridge: http.url,
       eventBusName: config.eventBusName,
@@ -284,7 +315,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       admin: `${http.url}/admin`,
     };
     const startedAt = new Date(statistics.startedAt).toISOString();
-    await writeEndpointsFile(dataDir, { ...endpoints, pid: process.pid, startedAt, dataDir, inMemory });
+    await writeEndpointsFile(dataDir, {
+      ...endpoints,
+      pid: process.pid,
+      startedAt,
+      dataDir,
+      inMemory,
+      adminToken,
+      processStart: processStartTime(process.pid),
+    });
     cleanup.push(() => removeEndpointsFile(dataDir));
     runtimeLogger.info('local stack started', { ...endpoints, dataDir, inMemory });
 
@@ -294,10 +333,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       inMemory,
       endpoints,
+      adminToken,
       bus: localBus,
       deadLetters,
       archive,
       documentClient: dynamodb.documentClient,
+      dynamodb,
       config,
       events,
       chaos,
@@ -306,7 +347,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop() {
         stopping ??= (async () => {
           // Producers outside stop first; the functions still put what they derive until all is settled.
-          await closeServer(http.server);
+          await closeServerPromptly(http.server);
           await work.idle();
           localBus.close();
           await runCleanup();
@@ -342,12 +383,8 @@ function countedNotifier(notifier: NotifierPort, calls: FunctionCalls): Notifier
   };
 }
 
-function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    server.close(() => resolvePromise());
-    server.closeIdleConnections();
-  });
+function writeWarning(message: string): void {
+  process.stderr.write(`marketflow: ${message}\n`);
 }
 
 function printAlert(alert: PublishedNotification): void {

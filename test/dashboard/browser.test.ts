@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH as CHROMIUM, INSTALL_COMMAND } from '../../scripts/ensure-chromium.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/ensure-chromium.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
@@ -39,29 +39,12 @@ let browser: Browser;
 let page: Page;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the dashboard's browser tests need Chromium at ${CHROMIUM}: install it with '${INSTALL_COMMAND}' (npm test's pretest does as root)`,
-    );
-  }
   dataDir = await mkdtemp(join(tmpdir(), 'marketflow-dashboard-'));
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ alertRules: ALERT_RULES }));
   stack = await startLocalStack({ inMemory: true, dataDir, logLevel: 'silent', configFile });
   dashboard = await attachDashboard(stack, { feed: { tickMs: 250 } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
 });
 

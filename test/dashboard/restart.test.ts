@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from '../../scripts/ensure-chromium.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../scripts/ensure-chromium.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
@@ -52,7 +52,7 @@ before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'marketflow-dashboard-restart-'));
   configFile = join(dataDir, '..', `${join(dataDir).split('/').pop()}-config.json`);
   writeFileSync(configFile, JSON.stringify({ alertRules: ALERT_RULES }));
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox'] });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -9,10 +9,16 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DetailType, Source, type Stage } from '../../src/domain/event-types.ts';
 import type { EndpointsFile } from '../../src/local/data-dir.ts';
 import { DataDirInUseError, endpointsPath } from '../../src/local/data-dir.ts';
+import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack.ts';
 import type { StageDependencies, StageHandler } from '../../src/stages/index.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Admin calls carry the stack's per-run secret, as the CLI does. */
+function withToken(stack: LocalStack): RequestInit {
+  return { headers: { [ADMIN_TOKEN_HEADER]: stack.adminToken } };
+}
 
 /**
  * Three small functions that do real work on the real ports: store the raw event, derive the next
@@ -247,7 +253,9 @@ describe('local stack', () => {
     assert.equal(stats.retries - before.retries, 2);
     assert.equal(stats.deadLettered - before.deadLettered, 1);
 
-    const listed = (await (await fetch(`${stack.endpoints.admin}/dead-letters?stage=processing`)).json()) as {
+    const listed = (await (
+      await fetch(`${stack.endpoints.admin}/dead-letters?stage=processing`, withToken(stack))
+    ).json()) as {
       messages: { id: string; event: { detail: { symbol: string } }; attempts: number }[];
     };
     const message = listed.messages.find((candidate) => candidate.event.detail.symbol === 'FAIL');
@@ -260,6 +268,7 @@ describe('local stack', () => {
 
     const failedRedrive = await (
       await fetch(`${stack.endpoints.admin}/dead-letters/redrive`, {
+        headers: { [ADMIN_TOKEN_HEADER]: stack.adminToken },
         method: 'POST',
         body: JSON.stringify({ stage: 'processing', id: message.id }),
       })
@@ -270,7 +279,7 @@ describe('local stack', () => {
     });
     assert.equal(stack.deadLetters.depth().processing, 1);
 
-    const badStage = await fetch(`${stack.endpoints.admin}/dead-letters?stage=nope`);
+    const badStage = await fetch(`${stack.endpoints.admin}/dead-letters?stage=nope`, withToken(stack));
     assert.equal(badStage.status, 400);
     assert.match((await badStage.json()).message, /stage must be one of ingestion, processing, notification/);
   });
@@ -281,6 +290,7 @@ describe('local stack', () => {
     await stack.bus.idle();
     const invocationsBefore = stack.stats().stages.ingestion.invocations;
     const response = await fetch(`${stack.endpoints.admin}/archive/replay`, {
+      headers: { [ADMIN_TOKEN_HEADER]: stack.adminToken },
       method: 'POST',
       body: JSON.stringify({ since }),
     });
@@ -289,7 +299,9 @@ describe('local stack', () => {
     await stack.bus.idle();
     assert.equal(stack.stats().stages.ingestion.invocations - invocationsBefore, 1);
     assert.equal(stack.stats().eventsReplayed >= 1, true);
-    const stats = (await (await fetch(`${stack.endpoints.admin}/stats`)).json()) as { eventsPut: number };
+    const stats = (await (await fetch(`${stack.endpoints.admin}/stats`, withToken(stack))).json()) as {
+      eventsPut: number;
+    };
     assert.ok(stats.eventsPut >= 4);
   });
 

@@ -225,6 +225,13 @@ describe('chaos replay of real market data', () => {
     assert.deepEqual(books.alerts.sentTwice, []);
     assert.deepEqual(books.alerts.missing, []);
     assert.equal(books.balanced, true, books.equation);
+    // Retries absorb the default fault rate: hardly anything reaches a dead-letter queue, and nothing
+    // stays there after a redrive (a permanent failure at 5 % transient faults would be a bug).
+    assert.ok(
+      result.deadLetteredBeforeRedrive <= result.events / 200,
+      `${result.deadLetteredBeforeRedrive} dead-lettered`,
+    );
+    assert.equal(result.deadLettersAfterRedrive, 0);
     assert.ok(books.alerts.expected > 0, 'the slice raises alerts');
     // The faults really happened, of every kind on by default that this data reaches.
     assert.ok(chaos !== undefined);

@@ -12,6 +12,7 @@ import { BAR_SOURCE } from '../../src/cli/input.ts';
 import { collectBooks, readPublishedAlerts } from '../../src/local/books.ts';
 import type { EndpointsFile } from '../../src/local/data-dir.ts';
 import { isProcessAlive } from '../../src/local/data-dir.ts';
+import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
 import { startLocalStack } from '../../src/local/stack.ts';
 import { type BarRow, barDetail, loadBars } from '../support/pipeline.ts';
 
@@ -114,10 +115,13 @@ async function produce(
 }
 
 /** Polls the admin API until no invocation is running, queued or waiting for a retry, twice in a row. */
-async function waitUntilIdle(admin: string): Promise<void> {
+async function waitUntilIdle(endpoints: EndpointsFile): Promise<void> {
   let quiet = 0;
   for (let attempt = 0; attempt < 1200 && quiet < 3; attempt += 1) {
-    const stats = (await (await fetch(`${admin}/stats`)).json()) as {
+    const response = await fetch(`${endpoints.admin}/stats`, {
+      headers: { [ADMIN_TOKEN_HEADER]: endpoints.adminToken },
+    });
+    const stats = (await response.json()) as {
       stages: Record<string, { inFlight: number; queued: number; waitingForRetry: number }>;
     };
     const busy = Object.values(stats.stages).some(
@@ -182,24 +186,38 @@ test('a stack killed with SIGKILL mid-replay loses nothing once the documented r
     `killed after ${phase1.accepted.length} events acknowledged; ${beforeRecovery.missing.length} in flight (unfinished), ${beforeRecovery.stored.total} stored`,
   );
 
-  // 3. Restart on the same directory and run the recovery step, as documented, through the CLI.
+  // 3. Restart on the same directory and start the recovery, as documented, through the CLI; the
+  // restarted stack is killed too, in the middle of the recovery.
+  const recovering = await startStackProcess();
+  assert.match(await cli('archive', 'replay', '--since', crashedRun.startedAt), /replayed \d+ events/);
+  const busy = (await (
+    await fetch(`${recovering.endpoints.admin}/stats`, {
+      headers: { [ADMIN_TOKEN_HEADER]: recovering.endpoints.adminToken },
+    })
+  ).json()) as { stages: Record<string, { inFlight: number; queued: number }> };
+  recovering.child.kill('SIGKILL');
+  await exited(recovering.child);
+  const pending = Object.values(busy.stages).reduce((sum, stage) => sum + stage.inFlight + stage.queued, 0);
+  t.diagnostic(`killed again during the recovery, with ${pending} invocations in flight or queued`);
+
+  // 4. A third start runs the whole recovery again (safe: every stage is idempotent).
   const second = await startStackProcess();
   const replayed = await cli('archive', 'replay', '--since', crashedRun.startedAt);
   assert.match(replayed, /replayed \d+ events/);
-  await waitUntilIdle(second.endpoints.admin);
+  await waitUntilIdle(second.endpoints);
   // The producer sends again what it never got an answer for (same producer ids: duplicates are absorbed).
   const phase2 = await produce(second.endpoints.eventbridge, phase1.unacknowledged);
   assert.equal(phase2.unacknowledged.length, 0);
-  await waitUntilIdle(second.endpoints.admin);
+  await waitUntilIdle(second.endpoints);
   const deadLetters = await readdir(join(dataDir, 'dead-letters', 'notification'));
   if (deadLetters.length > 0) {
     await cli('dlq', 'redrive');
-    await waitUntilIdle(second.endpoints.admin);
+    await waitUntilIdle(second.endpoints);
   }
   second.child.kill('SIGTERM');
   await exited(second.child);
 
-  // 4. The books: every acknowledged event accounted for exactly once, every alert sent once.
+  // 5. The books: every acknowledged event accounted for exactly once, every alert sent once.
   const reopened = await startLocalStack({ dataDir });
   try {
     const books = await collectBooks(reopened, {

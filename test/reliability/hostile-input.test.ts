@@ -15,9 +15,21 @@ import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import { validateMarketDetail } from '../../src/domain/market-event.ts';
 import { CANONICAL_SYMBOL_PATTERN } from '../../src/domain/market-fields.ts';
 import { collectBooks, PublishedLedger } from '../../src/local/books.ts';
-import { busDirectory, checkRequestLimits, toEnvelope } from '../../src/local/put-events.ts';
+import { jsonNestingDepth } from '../../src/local/json-depth.ts';
+import {
+  busDirectory,
+  checkRequestLimits,
+  MAX_DETAIL_DEPTH,
+  toEnvelope,
+} from '../../src/local/put-events.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
-import { GOOD_TIMESTAMP, hostileDetailText, oversizeDetailText } from './support/hostile.ts';
+import {
+  deepListAttributeText,
+  GOOD_TIMESTAMP,
+  hostileDetailText,
+  nested,
+  oversizeDetailText,
+} from './support/hostile.ts';
 
 /** Fixed so that CI runs the same corpus every time; change it locally to explore. */
 const SEED = 20_240_507;
@@ -35,8 +47,9 @@ function entryOf(detail: string, busName = BUS): PutEventsRequestEntry {
 function checkOne(text: string, id: number): void {
   const outcome = toEnvelope(entryOf(text), busDirectory(BUS), new Date(NOW));
   if (!outcome.ok) {
-    // only a detail that is not a JSON object is refused by the bus itself
+    // only a detail that is not a JSON object, or nests deeper than the limit, is refused by the bus itself
     assert.equal(outcome.result.ErrorCode, 'MalformedDetail');
+    if (jsonNestingDepth(text) > MAX_DETAIL_DEPTH) return;
     const parsed: unknown = (() => {
       try {
         return JSON.parse(text);
@@ -150,7 +163,9 @@ describe('hostile input', () => {
       assert.deepEqual(books.rejected.withoutReason, []);
       assert.equal(books.balanced, true, books.equation);
       assert.equal(books.in, END_TO_END_CASES);
-      assert.ok(books.rejected.byIngestion > END_TO_END_CASES / 2, books.equation);
+      // most of the corpus is refused, by PutEvents (deep, not an object) or by ingestion (invalid)
+      assert.ok(books.rejected.byIngestion + refused.length > END_TO_END_CASES / 2, books.equation);
+      assert.ok(books.rejected.byIngestion > END_TO_END_CASES / 3, books.equation);
 
       // The stored verdict is the validator's: REJECTED with its reasons exactly when the detail is invalid.
       const items = (
@@ -225,6 +240,94 @@ describe('hostile input', () => {
         },
       );
       assert.throws(() => checkRequestLimits([]), { name: 'ValidationException' });
+    });
+
+    test('Details nested 5,000 to 50,000 deep are refused per entry, the rest of the batch is accepted and nothing dead-letters', async () => {
+      const depths = [5_000, 12_000, 50_000];
+      const valid = (n: number) =>
+        JSON.stringify({
+          symbol: 'BTC-USDT',
+          exchange: 'deep',
+          price: '1',
+          volume: '1',
+          timestamp: GOOD_TIMESTAMP + n,
+          event_id: `deep-ok-${n}`,
+        });
+      const entries = [valid(1), ...depths.map((depth) => nested(depth)), valid(2)].map((text) =>
+        entryOf(text, stack.endpoints.eventBusName),
+      );
+      const response = await client.send(new PutEventsCommand({ Entries: entries }));
+      assert.equal(response.FailedEntryCount, depths.length);
+      const codes = (response.Entries ?? []).map((entry) => entry.ErrorCode ?? 'accepted');
+      assert.deepEqual(codes, [
+        'accepted',
+        'MalformedDetail',
+        'MalformedDetail',
+        'MalformedDetail',
+        'accepted',
+      ]);
+      assert.match(
+        String(response.Entries?.[1]?.ErrorMessage),
+        new RegExp(`deeper than ${MAX_DETAIL_DEPTH} levels`),
+      );
+      await stack.bus.idle();
+      const depth = stack.deadLetters.depth();
+      assert.deepEqual(depth, { ingestion: 0, processing: 0, notification: 0 });
+      assert.deepEqual(await stack.deadLetters.list(), []);
+      assert.deepEqual(await stack.deadLetters.redrive(), { redriven: [], failed: [] });
+    });
+
+    test("the DynamoDB endpoint refuses items past DynamoDB's nesting and size limits in its error shape, and keeps serving", async () => {
+      const call = (operation: string, body: string) =>
+        fetch(stack.endpoints.dynamodb, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amz-target': `DynamoDB_20120810.${operation}`,
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+            'x-amz-date': '20000101T000000Z',
+          },
+          body,
+        });
+      const putWith = (value: string, id: string) =>
+        call(
+          'PutItem',
+          `{"TableName":${JSON.stringify(stack.config.eventsTable)},"Item":{"event_id":{"S":${JSON.stringify(id)}},"timestamp":{"N":"1"},"deep":${value}}}`,
+        );
+      for (const depth of [33, 10_000, 100_000]) {
+        const response = await putWith(deepListAttributeText(depth), `deep-${depth}`);
+        assert.equal(response.status, 400, `depth ${depth}`);
+        assert.deepEqual(await response.json(), {
+          __type: 'com.amazon.coral.validate#ValidationException',
+          message: 'Nesting Levels have exceeded supported limits',
+        });
+      }
+      const batch = await call(
+        'BatchWriteItem',
+        `{"RequestItems":{${JSON.stringify(stack.config.eventsTable)}:[{"PutRequest":{"Item":{"event_id":{"S":"b"},"timestamp":{"N":"1"},"deep":${deepListAttributeText(10_000)}}}}]}}`,
+      );
+      assert.equal(batch.status, 400);
+      const large = await putWith(JSON.stringify({ S: 'x'.repeat(401 * 1024) }), 'large');
+      assert.equal(large.status, 400);
+      assert.equal(
+        ((await large.json()) as { message: string }).message,
+        'Item size has exceeded the maximum allowed size',
+      );
+      // DynamoDB's own limit is fine, and the endpoint still serves: the worker never saw the deep ones.
+      const legal = await putWith(deepListAttributeText(32), 'deep-32');
+      assert.equal(legal.status, 200, await legal.text());
+      const scan = await stack.documentClient.send(
+        new ScanCommand({
+          TableName: stack.config.eventsTable,
+          FilterExpression: 'begins_with(event_id, :p)',
+          ExpressionAttributeValues: { ':p': 'deep-' },
+        }),
+      );
+      assert.deepEqual(
+        scan.Items?.map((item) => item.event_id),
+        ['deep-32'],
+      );
     });
   });
 });

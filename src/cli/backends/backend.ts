@@ -69,6 +69,8 @@ export interface RedriveOutcome {
 export interface ArchiveReplayOutcome {
   /** Events replayed (local), when known. */
   replayed?: number;
+  /** Archive lines that could not be read (local): torn by a crash, or too deep to replay. */
+  skippedLines?: number;
   /** Name and state of the EventBridge replay (AWS). */
   replayName?: string;
   state?: string;

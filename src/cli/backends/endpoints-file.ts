@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive, processStartTime } from '../../local/data-dir-lock.ts';
 
 /** What a running local stack writes to `<dataDir>/endpoints.json` so other processes can reach it. */
 export interface LocalEndpoints {
@@ -12,6 +13,12 @@ export interface LocalEndpoints {
   pid?: number;
   eventsTable?: string;
   auditTable?: string;
+  /** The stack process's start time (Linux), so a pid reused by another program is not taken for it. */
+  processStart?: string | null;
+  /** Where this was read from (set by {@link runningStackEndpoints}), for error messages. */
+  file?: string;
+  /** The per-run secret admin calls carry (header `x-marketflow-admin-token`). */
+  adminToken?: string;
 }
 
 export const ENDPOINTS_FILE = 'endpoints.json';
@@ -34,8 +41,12 @@ export async function runningStackEndpoints(dataDir: string): Promise<LocalEndpo
     return undefined;
   }
   if (!isEndpoints(parsed)) return undefined;
-  if (parsed.pid === undefined || !isAlive(parsed.pid)) return undefined;
-  return parsed;
+  if (parsed.pid === undefined || !isProcessAlive(parsed.pid)) return undefined;
+  const started = processStartTime(parsed.pid);
+  if (typeof parsed.processStart === 'string' && started !== null && started !== parsed.processStart) {
+    return undefined; // the pid now belongs to another process: the stack that wrote the file is gone
+  }
+  return { ...parsed, file: join(dataDir, ENDPOINTS_FILE) };
 }
 
 function isEndpoints(value: unknown): value is LocalEndpoints {
@@ -47,15 +58,4 @@ function isEndpoints(value: unknown): value is LocalEndpoints {
     typeof record.dynamodb === 'string' &&
     (record.pid === undefined || typeof record.pid === 'number')
   );
-}
-
-export function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../../adapters/aws/tables.ts';
 import type { Stage } from '../../domain/event-types.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
+import { ADMIN_TOKEN_HEADER } from '../../local/http-api.ts';
 import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,
@@ -25,6 +26,8 @@ import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNa
 /** The local stack has no IAM: the SDK still signs requests, so it gets fixed placeholder keys. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const LOCAL_ENVIRONMENT = 'local';
+/** Redrive and replay run to the end before answering: generous, but never forever. */
+const ADMIN_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * A local stack running in another process (`npm start`), reached the way a producer would: the real
@@ -116,10 +119,21 @@ export class RunningLocalBackend implements OperatorBackend {
       );
     }
     const response = await fetch(new URL(path, base), {
+      signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: {
+        ...(this.#endpoints.adminToken === undefined
+          ? {}
+          : { [ADMIN_TOKEN_HEADER]: this.#endpoints.adminToken }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).catch((error: unknown) => {
+      const file = this.#endpoints.file ?? 'endpoints.json';
+      throw new CommandError(
+        `the local stack named by ${file} (process ${this.#endpoints.pid ?? '?'}, ${base}) does not answer (${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}). If it was stopped or killed, the file is stale: remove it (rm ${file}) and run the command again; otherwise check that stack.`,
+        { cause: error },
+      );
     });
     const text = await response.text();
     let parsed: unknown = text;

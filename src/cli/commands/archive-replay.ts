@@ -39,6 +39,12 @@ export const archiveReplayCommand: Command = {
         ...(until === undefined ? {} : { until }),
       });
       if (outcome.replayed !== undefined) writeLine(io.stdout, `replayed ${outcome.replayed} events`);
+      if (outcome.skippedLines) {
+        writeLine(
+          io.stderr,
+          `skipped ${outcome.skippedLines} unreadable archive lines (torn by a crash, or nested too deep to replay); the rest were replayed`,
+        );
+      }
       if (outcome.replayName !== undefined) {
         writeLine(
           io.stdout,

@@ -1,6 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoAuditLog } from '../../adapters/aws/audit-log.ts';
+import {
+  applyServerTimeouts,
+  closeServerPromptly,
+  refuseForeignRequest,
+  sendRefusal,
+} from '../loopback-guard.ts';
 import type { LocalStack } from '../stack.ts';
 import { buildAssets } from './assets.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
@@ -40,12 +46,15 @@ export async function startDashboardServer(
     feed,
     store: follower.store,
     audit: new DynamoAuditLog(stack.documentClient, stack.config.auditTable),
-    allowedHosts: new Set<string>(),
   };
+  let port = 0;
   const server = createServer((request, response) => {
-    void route(context, request, response);
+    // The dashboard reads everything the pipeline stored: the same boundary as every local endpoint.
+    const refusal = refuseForeignRequest(request, port);
+    if (refusal === null) void route(context, request, response);
+    else sendRefusal(response, refusal);
   });
-  server.keepAliveTimeout = 5000;
+  applyServerTimeouts(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -59,9 +68,7 @@ export async function startDashboardServer(
     hub.close();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
-  context.allowedHosts.add(`127.0.0.1:${port}`);
-  context.allowedHosts.add(`localhost:${port}`);
+  port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}/`,
@@ -69,10 +76,7 @@ export async function startDashboardServer(
       closing ??= (async () => {
         await feed.stop();
         hub.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServerPromptly(server, 0);
       })();
       return closing;
     },

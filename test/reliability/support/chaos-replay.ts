@@ -13,7 +13,12 @@ export const DATA_FILES = ['btc-usdt-1m-2021-02-19.json', 'dash-usdt-1m-2020-09-
 export const CHAOS_RETRY_DELAYS_MS = [25, 2_500] as const;
 export const CHAOS_CLAIM_LEASE_MS = 2_000;
 
+const REDRIVE_ROUNDS = 3;
+
 export interface ChaosReplayResult {
+  deadLetteredBeforeRedrive: number;
+  /** Dead letters left after up to three redrive rounds: permanent failures. */
+  deadLettersAfterRedrive: number;
   books: Books;
   chaos: ChaosReport | undefined;
   stats: LocalStackStats;
@@ -92,8 +97,17 @@ export async function chaosReplay(options: {
         })),
         published: ledger.dedupIds,
       });
+      // The documented recovery: redrive what was dead-lettered. Faults are transient, so what a redrive
+      // round still fails (the faults stay on) gets another round; what is left after three is permanent.
+      const deadLetteredBeforeRedrive = (await stack.deadLetters.list()).length;
+      for (let round = 0; round < REDRIVE_ROUNDS && (await stack.deadLetters.list()).length > 0; round += 1) {
+        await stack.deadLetters.redrive();
+        await stack.bus.idle();
+      }
       return {
         books,
+        deadLetteredBeforeRedrive,
+        deadLettersAfterRedrive: (await stack.deadLetters.list()).length,
         chaos: stack.chaos ? chaosReport(stack.chaos) : undefined,
         stats: stack.stats(),
         events: report.sent.length + report.failures.length,

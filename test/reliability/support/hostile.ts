@@ -140,7 +140,7 @@ function objectText(fields: Record<string, string>): string {
     .join(',')}}`;
 }
 
-function nested(depth: number): string {
+export function nested(depth: number): string {
   return `{"symbol":"BTC-USDT","deep":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
 }
 
@@ -184,8 +184,11 @@ export const hostileDetailText = (id: number) =>
     fc
       .constantFrom(...HOMOGLYPHS, ...INJECTIONS)
       .map((symbol) => objectText({ ...validFields(id), symbol: JSON.stringify(symbol) })),
-    // deep nesting, and extra fields full of injection and JSON-in-strings
-    fc.integer({ min: 50, max: 2000 }).map((depth) => nested(depth)),
+    // deep nesting (past the 3,500 levels that overflowed the copy each invocation makes), and extra
+    // fields full of injection and JSON-in-strings
+    fc
+      .oneof(fc.integer({ min: 50, max: 2000 }), fc.integer({ min: 5000, max: 20_000 }))
+      .map((depth) => nested(depth)),
     fc
       .constantFrom(...INJECTIONS)
       .map((text) =>
@@ -198,4 +201,9 @@ export const hostileDetailText = (id: number) =>
 /** A detail of more than 256 KB: one oversize string field. */
 export function oversizeDetailText(id: number): string {
   return objectText({ ...validFields(id), note: JSON.stringify('x'.repeat(260 * 1024)) });
+}
+
+/** A DynamoDB attribute value (wire JSON text) of lists nested `depth` levels deep, built without recursion. */
+export function deepListAttributeText(depth: number): string {
+  return `${'{"L":['.repeat(depth - 1)}{"S":"x"}${']}'.repeat(depth - 1)}`;
 }

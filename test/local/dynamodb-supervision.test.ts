@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { collectBooks, PublishedLedger } from '../../src/local/books.ts';
+import { startLocalStack } from '../../src/local/stack.ts';
+import { rawEntries } from '../dashboard/market-replay.ts';
+
+test('a DynamoDB worker that dies is noticed at once and restarted; events keep flowing and none is lost', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'marketflow-supervision-'));
+  const warnings: string[] = [];
+  const stack = await startLocalStack({ dataDir, onWarning: (message) => warnings.push(message) });
+  const ledger = new PublishedLedger(stack.events);
+  try {
+    const entries = rawEntries('btc-usdt-1m-2021-02-19.json', 300).map((entry) => ({
+      ...entry,
+      EventBusName: stack.endpoints.eventBusName,
+    }));
+    const accepted: string[] = [];
+    const put = async (batch: typeof entries) => {
+      const response = await stack.bus.putEvents({ Entries: batch });
+      assert.equal(response.FailedEntryCount, 0);
+      for (const entry of response.Entries ?? []) accepted.push(entry.EventId as string);
+    };
+    for (let index = 0; index < 150; index += 10) await put(entries.slice(index, index + 10));
+    const first = stack.dynamodb.worker;
+    await first.terminate();
+    assert.match(warnings.join('\n'), /dynalite worker\) stopped with exit code 1; restarting it/);
+    for (let index = 150; index < 300; index += 10) await put(entries.slice(index, index + 10));
+    await stack.bus.idle();
+    assert.notEqual(stack.dynamodb.worker, first);
+    assert.equal(stack.dynamodb.unavailable(), null);
+    assert.match(warnings.join('\n'), /the local DynamoDB is back on/);
+    const books = await collectBooks(stack, { acceptedEventIds: accepted, published: ledger.dedupIds });
+    assert.deepEqual(books.missing, []);
+    assert.equal(books.balanced, true, books.equation);
+    assert.equal(books.deadLettered.total, 0, books.equation);
+  } finally {
+    ledger.dispose();
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an in-memory store that dies cannot come back: PutEvents refuses events with a clear error', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'marketflow-supervision-'));
+  const warnings: string[] = [];
+  const stack = await startLocalStack({
+    dataDir,
+    inMemory: true,
+    onWarning: (message) => warnings.push(message),
+  });
+  const client = new EventBridgeClient({
+    endpoint: stack.endpoints.eventbridge,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await stack.dynamodb.worker.terminate();
+    assert.match(warnings.join('\n'), /in-memory store cannot be restarted/);
+    await assert.rejects(
+      client.send(new PutEventsCommand({ Entries: rawEntries('btc-usdt-1m-2021-02-19.json', 1) })),
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(error.name, 'InternalException');
+        assert.equal(error.$metadata?.httpStatusCode, 500);
+        assert.match(error.message, /Events are refused: stop the stack/);
+        return true;
+      },
+    );
+  } finally {
+    client.destroy();
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

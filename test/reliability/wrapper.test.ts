@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '../../src/local/data-dir.ts';
+
+/**
+ * `npx marketflow` on a machine whose Node cannot run TypeScript is a wrapper (bin/marketflow.mjs)
+ * that re-executes itself with the project's pinned Node 24. The two live and die together: SIGKILL
+ * of the wrapper stops the real process (gracefully, so endpoints.json goes), and the real process
+ * dying ends the wrapper.
+ */
+const BIN = fileURLToPath(new URL('../../bin/marketflow.mjs', import.meta.url));
+/** The machine's own Node (v20 here): old enough that the bin takes the re-executing path. */
+const SYSTEM_NODE = '/usr/bin/node';
+const children: ChildProcess[] = [];
+const directories: string[] = [];
+
+after(async () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+
+function wrapsHere(): boolean {
+  if (!existsSync(SYSTEM_NODE)) return false;
+  const version = execFileSync(SYSTEM_NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return !(major >= 24 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18));
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function startWrapped(): Promise<{ wrapper: ChildProcess; realPid: number; dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'marketflow-wrapper-'));
+  directories.push(dataDir);
+  const wrapper = spawn(SYSTEM_NODE, [BIN, 'start', '--no-replay', '--in-memory', '--data-dir', dataDir], {
+    stdio: 'ignore',
+    env: { ...process.env, MARKETFLOW_REEXEC: '' },
+  });
+  children.push(wrapper);
+  const realPid = await waitFor('endpoints.json', async () => {
+    const text = await readFile(join(dataDir, 'endpoints.json'), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as { pid: number }).pid;
+  });
+  assert.notEqual(realPid, wrapper.pid, 'the stack runs in the re-executed child');
+  return { wrapper, realPid, dataDir };
+}
+
+test('SIGKILL of the npx/bin wrapper stops the real process, gracefully', async (t) => {
+  if (!wrapsHere()) {
+    t.diagnostic(
+      `${SYSTEM_NODE} is missing or runs TypeScript itself: the bin does not wrap here, nothing to check`,
+    );
+    return;
+  }
+  const { wrapper, realPid, dataDir } = await startWrapped();
+  wrapper.kill('SIGKILL');
+  await waitFor('the real process to stop', () => (isProcessAlive(realPid) ? undefined : true), 15_000);
+  assert.equal(existsSync(join(dataDir, 'endpoints.json')), false, 'a graceful stop removes endpoints.json');
+});
+
+test('the wrapper ends when the real process is killed', async (t) => {
+  if (!wrapsHere()) {
+    t.diagnostic(
+      `${SYSTEM_NODE} is missing or runs TypeScript itself: the bin does not wrap here, nothing to check`,
+    );
+    return;
+  }
+  const { wrapper, realPid } = await startWrapped();
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    wrapper.once('exit', (_code, signal) => resolve(signal)),
+  );
+  process.kill(realPid, 'SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+});
