@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import defaultRulesDocument from '../../infra/config/alert-rules.json' with { type: 'json' };
 import { alertId } from './event-identity.ts';
 import type { Indicators } from './indicators.ts';
-import { lazySchemaView, memoize, withMeta } from './lazy-schema.ts';
+import { memoize, withMeta } from './lazy-schema.ts';
 import { getSymbolSchema } from './market-event.ts';
 import { describeValue, expected, toValidationIssues, type ValidationResult } from './validation.ts';
 
@@ -205,9 +205,6 @@ function buildAlertRulesSchema() {
 
 /** The rule document schema, built on first use (the ingestion function only imports this module). */
 export const getAlertRulesSchema = memoize(buildAlertRulesSchema);
-
-/** The zod schema of an alert rule document, built on first use. */
-export const alertRulesSchema: ReturnType<typeof buildAlertRulesSchema> = lazySchemaView(getAlertRulesSchema);
 
 // The declared config type must stay what the schema produces.
 const schemaMatchesConfig: (value: z.output<ReturnType<typeof buildAlertRulesSchema>>) => AlertRulesConfig = (

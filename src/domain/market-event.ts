@@ -34,22 +34,10 @@ import {
   TIMESTAMP_STRING_PATTERN,
   timestampRangeProblem,
 } from './market-fields.ts';
-import {
-  describeValue,
-  expected,
-  toValidationIssues,
-  type ValidationIssue,
-  type ValidationResult,
-} from './validation.ts';
+import { describeValue, expected, toValidationIssues, type ValidationResult } from './validation.ts';
 
-export {
-  EXCHANGE_MAX_LENGTH,
-  MAX_FUTURE_SKEW_MS,
-  MIN_TIMESTAMP_MS,
-  PRODUCER_ID_MAX_LENGTH,
-  SYMBOL_MAX_LENGTH,
-} from './market-fields.ts';
-export type { Decimal, ValidationIssue, ValidationResult };
+export { MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS } from './market-fields.ts';
+export type { Decimal, ValidationResult };
 export { compareDecimals, decimalToNumber };
 
 /**
@@ -236,9 +224,6 @@ function buildSymbolSchema() {
 
 /** The symbol schema, built on first use (a Lambda that never validates pays nothing for it). */
 export const getSymbolSchema = memoize(buildSymbolSchema);
-
-/** A market symbol as sent (lower case and surrounding spaces accepted); normalized to trimmed upper case. */
-export const symbolSchema: ReturnType<typeof buildSymbolSchema> = lazySchemaView(getSymbolSchema);
 
 /**
  * The detail's symbol, normalized, when it is valid on its own (also in a detail that is rejected for

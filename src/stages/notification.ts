@@ -1,5 +1,4 @@
 import { STAGE_PARAMETERS } from '../config/parameters.ts';
-import type { Alert } from '../domain/alert-rules.ts';
 import type { BusEvent } from '../domain/event-types.ts';
 import { Metric } from '../telemetry/metric-names.ts';
 import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
@@ -143,5 +142,3 @@ function shellQuoted(text: string): string {
 function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(8).replace(/\.?0+$/, '');
 }
-
-export type { Alert };

@@ -78,12 +78,6 @@ export interface Clock {
   now(): number;
 }
 
-/** Identity of the function a stage runs in, for the audit trail. */
-export interface FunctionIdentity {
-  stage: Stage;
-  functionName: string;
-}
-
 /** Where an event item stands in the pipeline; the stored fields the stages read back. */
 export interface StoredEventState {
   event_id: string;
