@@ -30,6 +30,10 @@ export function plural(count: number, singular: string, pluralForm = `${singular
   return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;
 }
 
+/**
+ * Pretty JSON. A ceiling with no limit (a partition key that is unique per event) is Infinity, which
+ * JSON cannot hold: it is written as "unbounded" rather than JSON.stringify's silent null.
+ */
 export function json(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return JSON.stringify(value, (_key, item) => (item === Number.POSITIVE_INFINITY ? 'unbounded' : item), 2);
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isIdentityClaim } from '../../src/adapters/aws/event-store.ts';
 import type { BusEvent } from '../../src/domain/event-types.ts';
 import { processBatch } from '../../src/stages/record-batch.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
@@ -101,6 +102,11 @@ describe('the Lambda entry points take an SQS batch (queued delivery), on dynali
 
   const scan = async (table: string) =>
     (await db.client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+  /** The event items, and the identity claims ingestion writes beside each event with a producer id. */
+  const scanEvents = async () => {
+    const items = await scan(db.eventsTable);
+    return { events: items.filter((item) => !isIdentityClaim(item)), claims: items.filter(isIdentityClaim) };
+  };
 
   it('stores every event of a batch once, batches PutEvents and the audit writes, and fails only the poisoned record', async () => {
     const bars = loadBars('btc-usdt-1m-2021-02-19.json').slice(0, 10);
@@ -113,9 +119,13 @@ describe('the Lambda entry points take an SQS batch (queued delivery), on dynali
     const response = await (handlers.ingestion as Entry)(batch);
     assert.deepEqual(response?.batchItemFailures, [{ itemIdentifier: batch.Records[4]?.messageId }]);
 
-    const items = await scan(db.eventsTable);
+    const { events: items, claims } = await scanEvents();
     assert.equal(items.length, 10);
     assert.ok(items.every((item) => item.status === 'INGESTED'));
+    assert.deepEqual(
+      claims.map((claim) => `${claim.event_id}@${claim.claim_for}`).sort(),
+      items.map((item) => `${item.event_id}@${item.timestamp}`).sort(),
+    );
     const audit = await scan(db.auditTable);
     assert.equal(audit.filter((record) => record.status === 'INGESTED').length, 10);
     // Ten audit records in fewer BatchWriteItem requests, no single PutItem on the audit table.
@@ -129,7 +139,9 @@ describe('the Lambda entry points take an SQS batch (queued delivery), on dynali
     // The same batch again (SQS redelivers after a timeout): nothing stored twice, one DUPLICATE each.
     const again = await (handlers.ingestion as Entry)(batch);
     assert.equal(again?.batchItemFailures.length, 1);
-    assert.equal((await scan(db.eventsTable)).length, 10);
+    const afterRedelivery = await scanEvents();
+    assert.equal(afterRedelivery.events.length, 10);
+    assert.equal(afterRedelivery.claims.length, 10);
     assert.equal((await scan(db.auditTable)).filter((record) => record.status === 'DUPLICATE').length, 10);
   });
 
@@ -154,6 +166,6 @@ describe('the Lambda entry points take an SQS batch (queued delivery), on dynali
       busEvent('MarketData.Raw', 'exchange.direct', barDetail(bar)),
     );
     assert.equal(response, undefined);
-    assert.equal((await scan(db.eventsTable)).length, 11);
+    assert.equal((await scanEvents()).events.length, 11);
   });
 });
