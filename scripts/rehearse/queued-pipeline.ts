@@ -75,7 +75,14 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
   const bars = (await readBars(repositoryRoot)).slice(QUEUED_BARS.from, QUEUED_BARS.to);
   const { stageOfAccessKey, credentialsOf, run } = await stageProcesses(input);
   // The mapping polls with the function's role: its calls are checked against that role's policy.
-  const mappingSqs = (stage: Stage) => awsClients(moto.endpoint, region, credentialsOf.get(stage)).sqs;
+  const sqsOf = new Map(
+    STAGES.map((stage) => [stage, awsClients(moto.endpoint, region, credentialsOf.get(stage)).sqs]),
+  );
+  const mappingSqs = (stage: Stage) => {
+    const sqs = sqsOf.get(stage);
+    assert.ok(sqs, `no client with the ${stage} role`);
+    return sqs;
+  };
 
   const batches: Record<Stage, { records: number; failed: string[] }[]> = {
     ingestion: [],
