@@ -7,8 +7,9 @@ locals {
       actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
       resources = [aws_dynamodb_table.events.arn]
     }
+    # PutItem one by one (direct); BatchWriteItem, its own IAM action, for a queued batch's records.
     WriteAuditRecords = {
-      actions   = ["dynamodb:PutItem"]
+      actions   = ["dynamodb:PutItem", "dynamodb:BatchWriteItem"]
       resources = [aws_dynamodb_table.audit.arn]
     }
     EmitValidatedEvents = {
@@ -34,8 +35,9 @@ locals {
       actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [aws_dynamodb_table.events.arn]
     }
+    # PutItem one by one (direct); BatchWriteItem, its own IAM action, for a queued batch's records.
     WriteAuditRecords = {
-      actions   = ["dynamodb:PutItem"]
+      actions   = ["dynamodb:PutItem", "dynamodb:BatchWriteItem"]
       resources = [aws_dynamodb_table.audit.arn]
     }
     EmitAlertEvents = {
@@ -59,8 +61,9 @@ locals {
       actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [aws_dynamodb_table.events.arn]
     }
+    # PutItem one by one (direct); BatchWriteItem, its own IAM action, for a queued batch's records.
     WriteAuditRecords = {
-      actions   = ["dynamodb:PutItem"]
+      actions   = ["dynamodb:PutItem", "dynamodb:BatchWriteItem"]
       resources = [aws_dynamodb_table.audit.arn]
     }
     PublishAlerts = {

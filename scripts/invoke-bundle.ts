@@ -10,21 +10,24 @@ const run = promisify(execFile);
 
 const HANDLER_SCRIPT = `const { handler } = require(process.env.BUNDLE);
 (async () => {
+  const results = [];
   for (const [i, event] of JSON.parse(process.env.EVENTS).entries()) {
     // Lambda's default timeout for the deadline the claim lease is derived from.
     const deadline = Date.now() + 30000;
-    await handler(event, {
+    results.push(await handler(event, {
       awsRequestId: 'r-' + i,
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda-test',
       getRemainingTimeInMillis: () => deadline - Date.now(),
-    });
+    }) ?? null);
   }
-  console.log('handled');
+  console.log('handled ' + JSON.stringify(results));
 })();`;
 
 export interface BundleRun {
   stdout: string;
   stderr: string;
+  /** What the handler returned for each event (null for nothing), e.g. an SQS batch's item failures. */
+  results: unknown[];
 }
 
 /** Throws (with the child's output) when a handler throws or the process fails. */
@@ -44,6 +47,7 @@ export async function invokeBundle(
     },
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (!/handled/.test(stdout)) throw new Error(`${bundle} did not handle its events: ${stderr.slice(-2000)}`);
-  return { stdout, stderr };
+  const handled = /^handled (.*)$/m.exec(stdout);
+  if (!handled) throw new Error(`${bundle} did not handle its events: ${stderr.slice(-2000)}`);
+  return { stdout, stderr, results: JSON.parse(handled[1] ?? '[]') as unknown[] };
 }

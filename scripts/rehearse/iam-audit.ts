@@ -209,6 +209,16 @@ function resourcesOf(
 }
 
 /**
+ * SQS's batch calls have no IAM action of their own: each is authorized as its single-message action
+ * (DynamoDB's BatchWriteItem and BatchGetItem, by contrast, are actions of their own).
+ */
+const SQS_BATCH_PERMISSION: Record<string, string> = {
+  DeleteMessageBatch: 'DeleteMessage',
+  SendMessageBatch: 'SendMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
+
+/**
  * Reads moto's recording (one JSON request a line) into calls: the access key from the SigV4
  * Authorization header, the action from X-Amz-Target (JSON protocols) or the Action form field (query
  * protocol), the resources from the parameters.
@@ -238,9 +248,10 @@ export function recordedCalls(
       params = Object.fromEntries(form);
     }
     const arn = (rest: string) => `arn:${at.partition ?? 'aws'}:${service}:${region}:${at.account}:${rest}`;
+    const permission = service === 'sqs' ? (SQS_BATCH_PERMISSION[operation] ?? operation) : operation;
     calls.push({
       accessKeyId,
-      action: `${service}:${operation}`,
+      action: `${service}:${permission}`,
       resources: resourcesOf(service, operation, params, arn),
     });
   }

@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STAGES } from '../../src/domain/event-types.ts';
 import { blocksOfKind, loadModule } from '../../test/infra/validator/parse.ts';
 import { buildLambdas } from '../build-lambdas.ts';
 import { findExecutable, INSTALL_MESSAGE } from '../terraform.ts';
@@ -21,11 +22,14 @@ import { checkLeastPrivilege } from './least-privilege.ts';
 import { leftovers } from './leftovers.ts';
 import { type Moto, startMoto } from './moto.ts';
 import { runPipeline } from './pipeline.ts';
+import { checkQueuedDelivery } from './queued-checks.ts';
+import { runQueuedPipeline } from './queued-pipeline.ts';
 import { emptyReport, type Report, summary, timed, writeReport } from './report.ts';
 import {
-  MOTO_KNOWN_OMISSIONS,
+  knownOmissionOf,
   managedResources,
   type Outputs,
+  type PlannedChange,
   plannedChanges,
   resourcesOfType,
   type ShowState,
@@ -62,6 +66,67 @@ function requireTools(): string {
     );
   }
   return terraform;
+}
+
+type Terraform = ReturnType<typeof terraformRunner>;
+const QUEUED = ['-var', 'delivery_mode=queued'];
+
+/** A plan right after an apply: it must change nothing but what moto leaves out of its answers. */
+async function secondPlan(tf: Terraform, vars: string[]): Promise<Report['secondPlan']> {
+  const { code } = await tf.run(
+    ['plan', '-input=false', '-detailed-exitcode', ...vars, '-out=second.tfplan'],
+    [0, 2],
+  );
+  const changes = code === 0 ? [] : plannedChanges(await tf.json(['show', '-json', 'second.tfplan']));
+  const unexplained = unexplainedChanges(changes);
+  const result = {
+    knownOmissions: changes
+      .filter((change) => !unexplained.includes(change))
+      .map(
+        (change) => `${change.address}: ${change.attributes.join(', ')} (${knownOmissionOf(change)?.why})`,
+      ),
+    unexplained: unexplained.map(
+      (change) => `${change.address} ${change.actions.join('/')}: ${change.attributes.join(', ')}`,
+    ),
+  };
+  assert.deepEqual(result.unexplained, [], 'the second plan changes more than moto explains');
+  return result;
+}
+
+/**
+ * What switching a deployed stack from direct to queued delivery may change (queued.tf): per stage,
+ * the delivery queue, its policy and the event source mapping created, the rule's invoke permission
+ * removed, the target and the role's policy updated; the functions' changes are moto's omissions.
+ */
+function unexpectedSwitchChanges(changes: readonly PlannedChange[]): string[] {
+  const expected: [string, RegExp, string[] | undefined][] = [
+    ['create', /^module\.stage\["[a-z]+"\]\.aws_sqs_queue\.delivery\[0\]$/, undefined],
+    ['create', /^module\.stage\["[a-z]+"\]\.aws_sqs_queue_policy\.delivery\[0\]$/, undefined],
+    ['create', /^module\.stage\["[a-z]+"\]\.aws_lambda_event_source_mapping\.delivery\[0\]$/, undefined],
+    ['delete', /^module\.stage\["[a-z]+"\]\.aws_lambda_permission\.events\[0\]$/, undefined],
+    ['update', /^module\.stage\["[a-z]+"\]\.aws_cloudwatch_event_target\.this$/, ['arn']],
+    ['update', /^module\.stage\["[a-z]+"\]\.aws_iam_role_policy\.this$/, ['policy']],
+  ];
+  const explained = (change: PlannedChange) =>
+    expected.some(
+      ([action, address, attributes]) =>
+        change.actions.join() === action &&
+        address.test(change.address) &&
+        (attributes === undefined || change.attributes.every((name) => attributes.includes(name))),
+    );
+  const unexplained = unexplainedChanges(changes.filter((change) => !explained(change)));
+  const missing = expected.flatMap(([action, address]) =>
+    changes.filter((change) => address.test(change.address) && change.actions.join() === action).length ===
+    STAGES.length
+      ? []
+      : [`expected ${STAGES.length} × ${action} ${address.source}`],
+  );
+  return [
+    ...unexplained.map(
+      (change) => `${change.address} ${change.actions.join('/')}: ${change.attributes.join(', ')}`,
+    ),
+    ...missing,
+  ];
 }
 
 async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => void): Promise<void> {
@@ -101,23 +166,7 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
   const state = await tf.json<ShowState>(['show', '-json']);
   report.resources.applied = managedResources(state).length;
   await timed(report, 'second plan', async () => {
-    const { code } = await tf.run(
-      ['plan', '-input=false', '-detailed-exitcode', '-out=second.tfplan'],
-      [0, 2],
-    );
-    const changes = code === 0 ? [] : plannedChanges(await tf.json(['show', '-json', 'second.tfplan']));
-    const unexplained = unexplainedChanges(changes);
-    report.secondPlan = {
-      knownOmissions: changes
-        .filter((change) => !unexplained.includes(change))
-        .map(
-          (change) => `${change.address}: ${change.attributes.join(', ')} (${MOTO_KNOWN_OMISSIONS[0].why})`,
-        ),
-      unexplained: unexplained.map(
-        (change) => `${change.address} ${change.actions.join('/')}: ${change.attributes.join(', ')}`,
-      ),
-    };
-    assert.deepEqual(report.secondPlan.unexplained, [], 'the second plan changes more than moto explains');
+    report.secondPlan = await secondPlan(tf, []);
   });
 
   const outputs = await tf.json<Outputs>(['output', '-json']);
@@ -134,14 +183,57 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
       runPipeline(list, { clients, outputs, state, moto, bundles, repositoryRoot: ROOT, region: REGION }),
     );
     await timed(report, 'least privilege', () =>
-      checkLeastPrivilege(list, report, { clients, outputs, run, region: REGION }),
+      checkLeastPrivilege(list, report, { clients, outputs, run, region: REGION, mode: 'direct' }),
+    );
+
+    // The same stack switched to queued delivery: an in-place apply of what queued.tf adds.
+    await timed(report, 'apply queued mode', async () => {
+      // The second plan has just refreshed the state; refreshing again would only cost time.
+      await tf.run(['plan', '-input=false', '-refresh=false', ...QUEUED, '-out=queued.tfplan']);
+      const changes = plannedChanges(await tf.json(['show', '-json', 'queued.tfplan']));
+      report.queued.switchChanges = changes.map(
+        (change) =>
+          `${change.address} ${change.actions.join('/')}${change.actions.join() === 'update' ? `: ${change.attributes.join(', ')}` : ''}`,
+      );
+      await list.check('queued: switching changes only what queued.tf adds (and moto omits)', () => {
+        assert.deepEqual(unexpectedSwitchChanges(changes), []);
+        return `${changes.length} changes`;
+      });
+      await tf.run(['apply', '-input=false', 'queued.tfplan']);
+    });
+    await timed(report, 'second plan (queued)', async () => {
+      report.queued.secondPlan = await secondPlan(tf, QUEUED);
+    });
+    const queuedState = await tf.json<ShowState>(['show', '-json']);
+    report.queued.applied = managedResources(queuedState).length;
+    const queuedStack = {
+      clients,
+      outputs,
+      state: queuedState,
+      infraDir: join(ROOT, 'infra'),
+      declaredOutputs,
+    };
+    await timed(report, 'integration checks (queued)', () => checkQueuedDelivery(list, queuedStack));
+    const queuedRun = await timed(report, 'pipeline (queued)', () =>
+      runQueuedPipeline(list, {
+        clients,
+        outputs,
+        state: queuedState,
+        moto,
+        bundles,
+        repositoryRoot: ROOT,
+        region: REGION,
+      }),
+    );
+    await timed(report, 'least privilege (queued)', () =>
+      checkLeastPrivilege(list, report, { clients, outputs, run: queuedRun, region: REGION, mode: 'queued' }),
     );
   } finally {
     report.checks = list.results;
   }
 
   await timed(report, 'terraform destroy', async () => {
-    const { stdout } = await tf.run(['destroy', '-auto-approve', '-input=false']);
+    const { stdout } = await tf.run(['destroy', '-auto-approve', '-input=false', ...QUEUED]);
     const destroyed = /Resources: (\d+) destroyed/.exec(stdout);
     report.resources.destroyed = destroyed ? Number(destroyed[1]) : undefined;
   });

@@ -19,8 +19,8 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
 import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
 import { parseAlertRules } from '../../src/domain/alert-rules.ts';
-import { idempotencyKey } from '../../src/domain/event-identity.ts';
-import { type BusEvent, DetailType, EventStatus, type Stage } from '../../src/domain/event-types.ts';
+import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
+import { type BusEvent, DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
 import type { BundleReport } from '../build-lambdas.ts';
 import { invokeBundle } from '../invoke-bundle.ts';
 import type { AwsClients, Credentials } from './aws-clients.ts';
@@ -29,10 +29,16 @@ import type { Moto } from './moto.ts';
 import { type Outputs, outputString, resourcesOfType, type ShowState, stageOf } from './state.ts';
 import { TAP_OUTPUTS } from './workspace.ts';
 
-/** Real data: BTC-USDT on 2021-02-22 around 14:16 UTC, where the close falls 4.3 % in one minute. */
+/**
+ * Real data: BTC-USDT on 2021-02-22 around 14:16 UTC, where the close falls 4.3 % in one minute (bar
+ * 5176). That bar is also sent again: once as it was (a retry), once re-stamped and once re-priced
+ * (a producer's resends with the same event_id).
+ */
 const BARS = { file: 'btc-usdt-1m-2021-02-19.json', from: 5170, to: 5178, duplicate: 5176 } as const;
+/** The re-stamped resend is one minute later; the re-priced one is within the bar's low and high. */
+const RESEND = { timestampShiftMs: 60_000, price: '47900.00000000' } as const;
 
-interface Bar {
+export interface Bar {
   base: string;
   counter: string;
   close: string;
@@ -59,7 +65,7 @@ export interface PipelineInput {
 }
 
 /** Every message in a queue, deleted as read. moto fills a tap during PutEvents, so none is late. */
-async function drain(clients: AwsClients, queueUrl: string): Promise<string[]> {
+export async function drain(clients: AwsClients, queueUrl: string): Promise<string[]> {
   const bodies: string[] = [];
   for (;;) {
     const { Messages = [] } = await clients.sqs.send(
@@ -116,7 +122,7 @@ async function roleCredentials(clients: AwsClients, outputs: Outputs, stage: Sta
 }
 
 /** Price-jump alerts the data must raise: each consecutive pair that moves more than a rule's percent. */
-function expectedPriceJumps(bars: readonly Bar[], rulesJson: string): Map<number, string[]> {
+export function expectedPriceJumps(bars: readonly Bar[], rulesJson: string): Map<number, string[]> {
   const parsed = parseAlertRules(rulesJson);
   if (!parsed.ok) throw new Error(`infra/config/alert-rules.json: ${JSON.stringify(parsed.issues)}`);
   const rules = parsed.value.rules.filter((rule) => rule.kind === 'price_jump');
@@ -133,22 +139,20 @@ function expectedPriceJumps(bars: readonly Bar[], rulesJson: string): Map<number
   return expected;
 }
 
-export async function runPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
-  const { clients, outputs, state, moto, bundles, repositoryRoot, region } = input;
+/**
+ * Each stage's bundle with its function's environment from the state and fresh credentials of its role
+ * (their access key tells its calls apart in the recording).
+ */
+export async function stageProcesses(input: PipelineInput) {
+  const { clients, outputs, state, moto, bundles, region } = input;
   const bundleOf = (stage: Stage) => bundles.find((bundle) => bundle.stage === stage)?.file ?? '';
-  const taps = outputs[TAP_OUTPUTS.stages]?.value as Record<Stage, string>;
-  const alertsTap = outputString(outputs, TAP_OUTPUTS.alerts);
-  const busName = outputString(outputs, 'eventbridge_bus_name');
-  const allBars = JSON.parse(await readFile(join(repositoryRoot, 'data', BARS.file), 'utf8')) as Bar[];
-  const bars = allBars.slice(BARS.from, BARS.to);
-  const duplicate = allBars[BARS.duplicate] as Bar;
-  const rejectedDetail = { ...barDetail(bars.at(-1) as Bar), event_id: 'rehearsal-rejected', price: '-1' };
-
   const stageOfAccessKey = new Map<string, Stage>();
+  const credentialsOf = new Map<Stage, Credentials>();
   const environments = new Map<Stage, Record<string, string>>();
-  for (const stage of ['ingestion', 'processing', 'notification'] as const) {
+  for (const stage of STAGES) {
     const credentials = await roleCredentials(clients, outputs, stage);
     stageOfAccessKey.set(credentials.accessKeyId, stage);
+    credentialsOf.set(stage, credentials);
     environments.set(stage, {
       ...functionEnvironment(state, stage, region),
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -159,6 +163,30 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   }
   const run = (stage: Stage, events: unknown[]) =>
     invokeBundle(bundleOf(stage), events, environments.get(stage) ?? {});
+  return { stageOfAccessKey, credentialsOf, run };
+}
+
+/** The bars of the data file the rehearsal sends. */
+export async function readBars(repositoryRoot: string): Promise<Bar[]> {
+  return JSON.parse(await readFile(join(repositoryRoot, 'data', BARS.file), 'utf8')) as Bar[];
+}
+
+export async function runPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
+  const { clients, outputs, state, moto, repositoryRoot } = input;
+  const taps = outputs[TAP_OUTPUTS.stages]?.value as Record<Stage, string>;
+  const alertsTap = outputString(outputs, TAP_OUTPUTS.alerts);
+  const busName = outputString(outputs, 'eventbridge_bus_name');
+  const allBars = await readBars(repositoryRoot);
+  const bars = allBars.slice(BARS.from, BARS.to);
+  const duplicate = allBars[BARS.duplicate] as Bar;
+  const rejectedDetail = { ...barDetail(bars.at(-1) as Bar), event_id: 'rehearsal-rejected', price: '-1' };
+  const restamped = {
+    ...barDetail(duplicate),
+    timestamp: duplicate.openTimeInMillis + RESEND.timestampShiftMs,
+  };
+  const repriced = { ...barDetail(duplicate), price: RESEND.price, close: RESEND.price };
+
+  const { stageOfAccessKey, run } = await stageProcesses(input);
 
   const raw = (detail: unknown): PutEventsRequestEntry => ({
     EventBusName: busName,
@@ -170,15 +198,19 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   let recording: string;
   const delivered: Record<Stage, BusEvent[]> = { ingestion: [], processing: [], notification: [] };
   try {
-    // A producer's retry: the same event twice, in two PutEvents calls; and one invalid event.
+    // The bars, then in a second PutEvents, once ingestion has stored them: a producer's retry (the
+    // same event again), its re-stamped and re-priced resends, and one invalid event.
     for (const entries of [
       bars.map((bar) => raw(barDetail(bar))),
-      [raw(barDetail(duplicate)), raw(rejectedDetail)],
+      [raw(barDetail(duplicate)), raw(restamped), raw(repriced), raw(rejectedDetail)],
     ]) {
       const put = await clients.events.send(new PutEventsCommand({ Entries: entries }));
       assert.equal(put.FailedEntryCount, 0, `PutEvents failed: ${JSON.stringify(put.Entries)}`);
+      const arrived = (await drain(clients, taps.ingestion)).map((body) => JSON.parse(body) as BusEvent);
+      delivered.ingestion.push(...arrived);
+      await run('ingestion', arrived);
     }
-    for (const stage of ['ingestion', 'processing', 'notification'] as const) {
+    for (const stage of ['processing', 'notification'] as const) {
       delivered[stage] = (await drain(clients, taps[stage])).map((body) => JSON.parse(body) as BusEvent);
       await run(stage, delivered[stage]);
     }
@@ -200,11 +232,11 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   const duplicateId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(duplicate) });
   const rejectedId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: rejectedDetail });
 
-  await list.check('pipeline: rule-ingestion delivers every raw event, the retry included', () => {
-    assert.equal(delivered.ingestion.length, bars.length + 2);
+  await list.check('pipeline: rule-ingestion delivers every raw event, retry and resends included', () => {
+    assert.equal(delivered.ingestion.length, bars.length + 4);
     assert.deepEqual(
       delivered.ingestion.map((event) => idempotencyKey(event)).sort(),
-      [...validIds, duplicateId, rejectedId].sort(),
+      [...validIds, duplicateId, duplicateId, duplicateId, rejectedId].sort(),
     );
     return `${delivered.ingestion.length} events`;
   });
@@ -288,38 +320,81 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
     ).Items ?? [];
   for (const [index, bar] of bars.entries()) {
     const eventId = validIds[index] ?? '';
-    await list.check(`pipeline: ${eventId} stored once, processed, audited`, async () => {
-      const items = await itemsOf(eventId);
-      assert.equal(items.length, 1, 'one item');
-      const item = items[0] as Record<string, unknown>;
-      const alerts = alertsOf(eventId);
-      assert.equal(item.status, alerts.length > 0 ? EventStatus.Notified : EventStatus.Processed);
-      assert.equal(item.timestamp, bar.openTimeInMillis);
-      assert.equal(item.symbol, `${bar.base}-${bar.counter}`);
-      assert.equal(item.price, bar.close);
-      assert.equal(item.volume, bar.volume);
-      assert.equal(typeof item.indicators, 'object');
-      for (const rule of alerts) {
-        assert.equal(
-          (item.alerts as Record<string, { status?: string }> | undefined)?.[rule]?.status,
-          AlertDelivery.Sent,
-          rule,
+    await list.check(
+      `pipeline: ${eventId} stored once with its identity claim, processed, audited`,
+      async () => {
+        const items = await itemsOf(eventId);
+        // The event's item and the claim of its producer id (docs/domain.md, "Duplicates whatever the
+        // timestamp"), nothing else: the resends stored nothing.
+        assert.deepEqual(
+          items.map((candidate) => candidate.timestamp),
+          [IDENTITY_CLAIM_TIMESTAMP, bar.openTimeInMillis],
+          'items: the claim, then the event',
         );
-      }
-      const retried = eventId === duplicateId;
-      const expectedTrail = [
-        'ingestion:INGESTED',
-        'processing:PROCESSED',
-        ...alerts.map(() => 'notification:NOTIFIED'),
-        ...(retried ? ['ingestion:DUPLICATE'] : []),
-        ...(retried && reemitted
-          ? ['processing:DUPLICATE', ...alerts.map(() => 'notification:DUPLICATE')]
-          : []),
-      ].sort();
-      assert.deepEqual(trail(eventId), expectedTrail, 'audit trail');
-      return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; audit ${trail(eventId).length} records${retried ? ', retry recorded as DUPLICATE' : ''}`;
-    });
+        const [claim, item] = items as [Record<string, unknown>, Record<string, unknown>];
+        assert.deepEqual(Object.keys(claim).sort(), ['claim_for', 'claimed_at', 'event_id', 'timestamp']);
+        assert.equal(claim.claim_for, bar.openTimeInMillis, 'the claim points at the stored timestamp');
+        assert.equal(claim.claimed_at, item.ingested_at, 'claimed when ingested');
+        const alerts = alertsOf(eventId);
+        assert.equal(item.status, alerts.length > 0 ? EventStatus.Notified : EventStatus.Processed);
+        assert.equal(item.timestamp, bar.openTimeInMillis);
+        assert.equal(item.symbol, `${bar.base}-${bar.counter}`);
+        assert.equal(item.price, bar.close);
+        assert.equal(item.volume, bar.volume);
+        assert.equal(typeof item.indicators, 'object');
+        for (const rule of alerts) {
+          assert.equal(
+            (item.alerts as Record<string, { status?: string }> | undefined)?.[rule]?.status,
+            AlertDelivery.Sent,
+            rule,
+          );
+        }
+        const retried = eventId === duplicateId;
+        const expectedTrail = [
+          'ingestion:INGESTED',
+          'processing:PROCESSED',
+          ...alerts.map(() => 'notification:NOTIFIED'),
+          ...(retried ? ['ingestion:DUPLICATE', 'ingestion:DUPLICATE', 'ingestion:DUPLICATE'] : []),
+          ...(retried && reemitted
+            ? ['processing:DUPLICATE', ...alerts.map(() => 'notification:DUPLICATE')]
+            : []),
+        ].sort();
+        assert.deepEqual(trail(eventId), expectedTrail, 'audit trail');
+        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}`;
+      },
+    );
   }
+  await list.check(
+    `pipeline: ${duplicateId} re-stamped and re-priced resends audited DUPLICATE with their differences, not passed on`,
+    () => {
+      const stored = barDetail(duplicate);
+      const duplicates = audit.filter(
+        (record) =>
+          record.event_id === duplicateId && record.stage === 'ingestion' && record.status === 'DUPLICATE',
+      );
+      for (const record of duplicates)
+        assert.equal(record.details?.existing_status, EventStatus.Ingested, 'existing status');
+      // JSON text, so that the three compare whatever order the audit scan returns them in.
+      const differences = duplicates
+        .map((record) => JSON.stringify(record.details?.differences ?? {}))
+        .sort();
+      const expected = [
+        {},
+        { timestamp: { stored: stored.timestamp, received: restamped.timestamp } },
+        { price: { stored: stored.price, received: repriced.price } },
+      ];
+      assert.deepEqual(differences, expected.map((difference) => JSON.stringify(difference)).sort());
+      // Neither resend reached processing: only the identical retry may be re-emitted.
+      const validatedPrices = delivered.processing
+        .filter((event) => (event.detail as { event_id: string }).event_id === duplicateId)
+        .map((event) => (event.detail as { market: { price: string; timestamp: number } }).market);
+      for (const market of validatedPrices) {
+        assert.equal(market.price, stored.price, 'price passed on');
+        assert.equal(market.timestamp, stored.timestamp, 'timestamp passed on');
+      }
+      return differences.filter((text) => text !== '{}').join('; ');
+    },
+  );
   await list.check(
     `pipeline: ${rejectedId} stored REJECTED with its reason, audited, not passed on`,
     async () => {
@@ -345,7 +420,8 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
     const { Count } = await clients.documents.send(
       new ScanCommand({ TableName: eventsTable, Select: 'COUNT' }),
     );
-    assert.equal(Count, known.size, 'items in the events table');
+    // Each valid event: its item and its identity claim; the rejected one is its own claim.
+    assert.equal(Count, 2 * validIds.length + 1, 'items in the events table');
     for (const queue of resourcesOfType(state, 'aws_sqs_queue').filter((q) => q.name === 'dead_letter')) {
       const { Attributes } = await clients.sqs.send(
         new GetQueueAttributesCommand({

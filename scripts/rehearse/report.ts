@@ -17,6 +17,12 @@ export interface Report {
   terraform: { provider: string; runtime: string; undeployed: Record<string, string> };
   resources: { planned?: number; applied?: number; destroyed?: number; leftInState?: number };
   secondPlan: { knownOmissions: string[]; unexplained: string[] };
+  /** The same stack switched to delivery_mode = "queued" (an in-place apply). */
+  queued: {
+    switchChanges: string[];
+    applied?: number;
+    secondPlan: { knownOmissions: string[]; unexplained: string[] };
+  };
   checks: CheckResult[];
   callsPerStage: Record<string, Record<string, number>>;
   leastPrivilege: Record<string, PolicyAudit>;
@@ -31,6 +37,7 @@ export function emptyReport(terraform: Report['terraform']): Report {
     terraform,
     resources: {},
     secondPlan: { knownOmissions: [], unexplained: [] },
+    queued: { switchChanges: [], secondPlan: { knownOmissions: [], unexplained: [] } },
     checks: [],
     callsPerStage: {},
     leastPrivilege: {},
@@ -68,6 +75,12 @@ export function summary(report: Report, file: string): string {
   if (report.secondPlan.knownOmissions.length > 0 || report.secondPlan.unexplained.length > 0) {
     lines.push(
       `  second plan: ${report.secondPlan.knownOmissions.length} change(s) from moto's known omissions, ${report.secondPlan.unexplained.length} unexplained`,
+    );
+  }
+  const { queued } = report;
+  if (queued.switchChanges.length > 0) {
+    lines.push(
+      `  queued mode: ${queued.switchChanges.length} change(s) to switch, ${queued.applied ?? '?'} resources applied; second plan ${queued.secondPlan.knownOmissions.length} known omission(s), ${queued.secondPlan.unexplained.length} unexplained`,
     );
   }
   const failed = report.checks.filter((check) => !check.ok);

@@ -71,11 +71,18 @@ resource "aws_lambda_function" "this" {
   source_code_hash = filebase64sha256(var.archive_path)
 }
 
-# moto cannot deliver to a Lambda target (PutEvents answers HTTP 500): the rule delivers to a tap queue
-# instead, with the target's own retry policy and dead-letter queue; the rehearsal hands what arrives
-# there to the next stage's bundle.
+# moto cannot deliver to a Lambda target (PutEvents answers HTTP 500): in direct mode the rule delivers
+# to a tap queue instead, with the target's own retry policy and dead-letter queue; the rehearsal hands
+# what arrives there to the next stage's bundle. Queued mode keeps its real target, the delivery queue.
 resource "aws_cloudwatch_event_target" "this" {
-  arn = aws_sqs_queue.rehearsal_tap.arn
+  arn = local.queued ? aws_sqs_queue.delivery[0].arn : aws_sqs_queue.rehearsal_tap.arn
+}
+
+# moto's own event source mapping, on each SendMessage, receives a batch and tries to run the function
+# (in Docker, absent here): the records stay in flight for the visibility timeout. The rehearsal plays
+# the mapping itself (scripts/rehearse/sqs-batches.ts), so moto's is created disabled.
+resource "aws_lambda_event_source_mapping" "delivery" {
+  enabled = false
 }
 `;
 

@@ -17,6 +17,7 @@ const SSM_READS = ['ssm:GetParameters'];
 const STAGE_GRANTS: Record<Stage, Record<string, string[]>> = {
   ingestion: {
     'dynamodb:PutItem': [EVENTS_TABLE, AUDIT_TABLE],
+    'dynamodb:BatchWriteItem': [AUDIT_TABLE],
     'dynamodb:GetItem': [EVENTS_TABLE],
     'events:PutEvents': [BUS],
   },
@@ -25,12 +26,14 @@ const STAGE_GRANTS: Record<Stage, Record<string, string[]>> = {
     'dynamodb:GetItem': [EVENTS_TABLE],
     'dynamodb:UpdateItem': [EVENTS_TABLE],
     'dynamodb:PutItem': [AUDIT_TABLE],
+    'dynamodb:BatchWriteItem': [AUDIT_TABLE],
     'events:PutEvents': [BUS],
   },
   notification: {
     'dynamodb:GetItem': [EVENTS_TABLE],
     'dynamodb:UpdateItem': [EVENTS_TABLE],
     'dynamodb:PutItem': [AUDIT_TABLE],
+    'dynamodb:BatchWriteItem': [AUDIT_TABLE],
     'sns:Publish': ['${aws_sns_topic.alerts.arn}'],
     'kms:GenerateDataKey*': ['${aws_kms_key.sns.arn}'],
     'kms:Decrypt': ['${aws_kms_key.sns.arn}'],

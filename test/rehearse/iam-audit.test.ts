@@ -79,6 +79,36 @@ describe('recordedCalls: moto recording → IAM actions and resource ARNs', () =
     ]);
   });
 
+  it("checks SQS's batch calls as their single-message permission, DynamoDB's batch writes as their own", () => {
+    const delivery = 'http://127.0.0.1:5000/123456789012/sqs-ingestion-delivery-dev';
+    const batchCalls = recordedCalls(
+      [
+        recorded(
+          'sqs',
+          'ASIAINGEST',
+          JSON.stringify({ QueueUrl: delivery, Entries: [] }),
+          'AmazonSQS.DeleteMessageBatch',
+        ),
+        recorded('sqs', 'ASIAINGEST', JSON.stringify({ QueueUrl: delivery }), 'AmazonSQS.ReceiveMessage'),
+        recorded(
+          'dynamodb',
+          'ASIAINGEST',
+          JSON.stringify({ RequestItems: { 'dynamodb-audit-dev': [] } }),
+          'DynamoDB_20120810.BatchWriteItem',
+        ),
+      ].join('\n'),
+      AT,
+    );
+    assert.deepEqual(
+      batchCalls.map((call) => `${call.action} ${call.resources.join()}`),
+      [
+        'sqs:DeleteMessage arn:aws:sqs:us-east-1:123456789012:sqs-ingestion-delivery-dev',
+        'sqs:ReceiveMessage arn:aws:sqs:us-east-1:123456789012:sqs-ingestion-delivery-dev',
+        'dynamodb:BatchWriteItem arn:aws:dynamodb:us-east-1:123456789012:table/dynamodb-audit-dev',
+      ],
+    );
+  });
+
   it('counts calls per action', () => {
     assert.deepEqual(countByAction(calls.filter((call) => call.accessKeyId === 'ASIAINGEST')), {
       'dynamodb:PutItem': 1,

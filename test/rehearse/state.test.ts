@@ -19,7 +19,7 @@ describe('second plan: only moto known omissions are allowed', () => {
         },
       ],
     });
-    assert.deepEqual(changes, [{ address: FUNCTION, actions: ['update'], attributes: ['b'] }]);
+    assert.deepEqual(changes, [{ address: FUNCTION, actions: ['update'], attributes: ['b'], sameJson: [] }]);
   });
 
   it('explains the dead_letter_config and logging_config moto leaves out of GetFunction', () => {
@@ -32,6 +32,37 @@ describe('second plan: only moto known omissions are allowed', () => {
       ),
     );
     assert.deepEqual(unexplainedChanges(changes), []);
+  });
+
+  it("explains a delivery queue's redrive_policy only when it is the same JSON, and its policy", () => {
+    const queue = 'module.stage["ingestion"].aws_sqs_queue.delivery[0]';
+    const redrive = (text: string) =>
+      plannedChanges(
+        plan(
+          queue,
+          ['update'],
+          { redrive_policy: text },
+          {
+            redrive_policy: '{"deadLetterTargetArn":"arn:dlq","maxReceiveCount":3}',
+          },
+        ),
+      );
+    assert.deepEqual(
+      unexplainedChanges(redrive('{"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 3}')),
+      [],
+    );
+    assert.equal(
+      unexplainedChanges(redrive('{"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 5}')).length,
+      1,
+    );
+    const policy = 'module.stage["ingestion"].aws_sqs_queue_policy.delivery[0]';
+    assert.deepEqual(unexplainedChanges(plannedChanges(plan(policy, ['update'], { policy: '{}' }, {}))), []);
+    assert.equal(
+      unexplainedChanges(
+        plannedChanges(plan(policy, ['update'], { policy: '{}', queue_url: 'a' }, { queue_url: 'b' })),
+      ).length,
+      1,
+    );
   });
 
   it('does not explain any other attribute, resource or action', () => {

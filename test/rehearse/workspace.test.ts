@@ -39,7 +39,12 @@ describe('the rehearsal workspace: a copy of infra/ adapted to provider 5.100, m
     }
     const override = await readFile(join(infraDir, 'modules', 'stage', 'rehearsal_override.tf'), 'utf8');
     assert.match(override, /runtime\s+= "nodejs22\.x"/);
-    assert.match(override, /arn = aws_sqs_queue\.rehearsal_tap\.arn/);
+    // moto's own event source mapping would take the queued records in flight; the rehearsal plays it.
+    assert.match(override, /resource "aws_lambda_event_source_mapping" "delivery" \{\s+enabled = false\s+\}/);
+    assert.match(
+      override,
+      /arn = local\.queued \? aws_sqs_queue\.delivery\[0\]\.arn : aws_sqs_queue\.rehearsal_tap\.arn/,
+    );
     assert.ok(findBlock(root, 'aws_schemas_registry.market_data'));
     assert.match(await readFile(join(infraDir, 'rehearsal_override.tf'), 'utf8'), /backend "local" \{\}/);
     assert.match(await readFile(cliConfigFile, 'utf8'), /filesystem_mirror \{\n\s+path = "\/mirror"/);

@@ -1,0 +1,124 @@
+/**
+ * Integration checks of the queued delivery mode (infra/modules/stage/queued.tf) as moto holds it:
+ * each stage's delivery queue with its settings and redrive to the stage's dead-letter queue, the
+ * rule sending to it, the event source mapping with its batch settings and partial batch failures,
+ * and no invoke permission left for the rule.
+ */
+import assert from 'node:assert/strict';
+import { ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetEventSourceMappingCommand, GetPolicyCommand } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { STAGES, type Stage } from '../../src/domain/event-types.ts';
+import type { Checklist } from './checklist.ts';
+import type { DeployedStack } from './integration-checks.ts';
+import { deliveryQueues } from './queued-pipeline.ts';
+import { outputString, resourcesOfType, type StateResource, stageOf } from './state.ts';
+
+function ofStage(resources: StateResource[], stage: Stage): StateResource {
+  const found = resources.find((resource) => stageOf(resource.address) === stage);
+  assert.ok(found, `the state has no ${resources[0]?.type ?? 'resource'} for ${stage}`);
+  return found;
+}
+
+export async function checkQueuedDelivery(list: Checklist, stack: DeployedStack): Promise<void> {
+  const { clients, outputs, state } = stack;
+  const queues = deliveryQueues(state);
+  for (const stage of STAGES) {
+    const queue = ofStage(
+      resourcesOfType(state, 'aws_sqs_queue').filter((candidate) => candidate.name === 'delivery'),
+      stage,
+    );
+    const fn = ofStage(resourcesOfType(state, 'aws_lambda_function'), stage);
+    const invokeConfig = ofStage(resourcesOfType(state, 'aws_lambda_function_event_invoke_config'), stage);
+    const rule = ofStage(resourcesOfType(state, 'aws_cloudwatch_event_rule'), stage);
+    const dlqArn = outputString(outputs, `sqs_${stage}_dlq_arn`);
+    const name = String(queue.values.name);
+
+    await list.check(
+      `queued ${stage}: ${name} retention, visibility, encryption, redrive, policy`,
+      async () => {
+        const { Attributes = {} } = await clients.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queues[stage].url, AttributeNames: ['All'] }),
+        );
+        assert.equal(Number(Attributes.MessageRetentionPeriod), queue.values.message_retention_seconds);
+        assert.equal(Number(Attributes.VisibilityTimeout), queue.values.visibility_timeout_seconds);
+        assert.equal(
+          Number(Attributes.VisibilityTimeout),
+          6 * Number(fn.values.timeout),
+          '6 × function timeout',
+        );
+        assert.equal(Attributes.SqsManagedSseEnabled, 'true', 'encryption');
+        const redrive = JSON.parse(Attributes.RedrivePolicy ?? '{}') as Record<string, unknown>;
+        assert.equal(redrive.deadLetterTargetArn, dlqArn, 'redrive to the stage dead-letter queue');
+        assert.equal(
+          Number(redrive.maxReceiveCount),
+          1 + Number(invokeConfig.values.maximum_retry_attempts),
+          'maxReceiveCount = 1 + lambda_retry_attempts',
+        );
+        const policy = Attributes.Policy ?? '';
+        assert.match(policy, /events\.amazonaws\.com/, 'EventBridge may send');
+        assert.ok(policy.includes(String(rule.values.arn)), 'only from its rule');
+        return `${Attributes.VisibilityTimeout} s visibility, maxReceiveCount ${String(redrive.maxReceiveCount)} → ${dlqArn.slice(dlqArn.lastIndexOf(':') + 1)}`;
+      },
+    );
+
+    await list.check(
+      `queued ${stage}: the rule sends to the delivery queue, with retries and dead-letter queue`,
+      async () => {
+        const { Targets = [] } = await clients.events.send(
+          new ListTargetsByRuleCommand({
+            Rule: String(rule.values.name),
+            EventBusName: String(rule.values.event_bus_name),
+          }),
+        );
+        assert.deepEqual(
+          Targets.map((target) => target.Arn),
+          [queues[stage].arn],
+          'targets',
+        );
+        assert.equal(Targets[0]?.DeadLetterConfig?.Arn, dlqArn, 'dead-letter queue');
+        assert.ok(Targets[0]?.RetryPolicy?.MaximumRetryAttempts !== undefined, 'retry policy');
+        return undefined;
+      },
+    );
+
+    await list.check(
+      `queued ${stage}: event source mapping batch size, window, partial failures, concurrency`,
+      async () => {
+        const mapping = ofStage(resourcesOfType(state, 'aws_lambda_event_source_mapping'), stage);
+        const found = await clients.lambda.send(
+          new GetEventSourceMappingCommand({ UUID: String(mapping.values.uuid) }),
+        );
+        assert.equal(found.FunctionArn, fn.values.arn, 'function');
+        assert.equal(found?.EventSourceArn, queues[stage].arn, 'source');
+        assert.equal(found?.BatchSize, mapping.values.batch_size, 'batch size');
+        assert.equal(
+          found?.MaximumBatchingWindowInSeconds ?? 0,
+          mapping.values.maximum_batching_window_in_seconds,
+          'batching window',
+        );
+        assert.deepEqual(found?.FunctionResponseTypes, ['ReportBatchItemFailures'], 'partial batch failures');
+        const scaling = (mapping.values.scaling_config as { maximum_concurrency: number }[])[0];
+        assert.equal(
+          found?.ScalingConfig?.MaximumConcurrency,
+          scaling?.maximum_concurrency,
+          'maximum concurrency',
+        );
+        return `batch ${found?.BatchSize}, window ${found?.MaximumBatchingWindowInSeconds ?? 0} s, ${found?.FunctionResponseTypes?.join()}, at most ${found?.ScalingConfig?.MaximumConcurrency} at once`;
+      },
+    );
+
+    await list.check(`queued ${stage}: the rule may no longer invoke the function`, async () => {
+      let policy = '';
+      try {
+        ({ Policy: policy = '' } = await clients.lambda.send(
+          new GetPolicyCommand({ FunctionName: String(fn.values.function_name) }),
+        ));
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+      }
+      assert.ok(!policy.includes('events.amazonaws.com'), `an invoke permission is left: ${policy}`);
+      return undefined;
+    });
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The deployed code on the deployed stack in queued mode (delivery_mode = "queued"): the real rules
+ * send to the real delivery queues (moto delivers to SQS targets), and each stage's bundle gets
+ * SQS-shaped batches received from its queue with its role, as the event source mapping would give
+ * them (sqs-batches.ts). One poisoned record shares the ingestion batch: only it is reported failed,
+ * it comes back 1 + lambda_retry_attempts times, then the queue's redrive moves it to the stage's
+ * dead-letter queue.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
+import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
+import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
+import { DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
+import { awsClients } from './aws-clients.ts';
+import type { Checklist } from './checklist.ts';
+import {
+  drain,
+  expectedPriceJumps,
+  type PipelineInput,
+  type PipelineRun,
+  readBars,
+  stageProcesses,
+} from './pipeline.ts';
+import { type DeliveryQueue, receiveBatch, settleBatch } from './sqs-batches.ts';
+import { outputString, resourcesOfType, type ShowState, stageOf } from './state.ts';
+import { TAP_OUTPUTS } from './workspace.ts';
+
+/** The bars after the direct run's (BTC-USDT, 2021-02-22 14:18 to 14:25 UTC), with a 2.1 % move at 5182. */
+const QUEUED_BARS = { from: 5178, to: 5186 } as const;
+const POISON = 'not an EventBridge event';
+
+/** Each stage's delivery queue and its mapping's batch size, from the state. */
+export function deliveryQueues(state: ShowState): Record<Stage, DeliveryQueue & { maxReceiveCount: number }> {
+  const queues = resourcesOfType(state, 'aws_sqs_queue').filter((queue) => queue.name === 'delivery');
+  const mappings = resourcesOfType(state, 'aws_lambda_event_source_mapping');
+  const of = (stage: Stage) => {
+    const queue = queues.find((candidate) => stageOf(candidate.address) === stage);
+    const mapping = mappings.find((candidate) => stageOf(candidate.address) === stage);
+    assert.ok(queue && mapping, `the state has no delivery queue and mapping for ${stage}`);
+    const redrive = JSON.parse(String(queue.values.redrive_policy)) as { maxReceiveCount: number };
+    return {
+      url: String(queue.values.url),
+      arn: String(queue.values.arn),
+      batchSize: Number(mapping.values.batch_size),
+      maxReceiveCount: Number(redrive.maxReceiveCount),
+    };
+  };
+  return { ingestion: of('ingestion'), processing: of('processing'), notification: of('notification') };
+}
+
+async function queueDepth(input: PipelineInput, url: string): Promise<number> {
+  const { Attributes = {} } = await input.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+export async function runQueuedPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
+  const { clients, outputs, state, moto, repositoryRoot, region } = input;
+  const queues = deliveryQueues(state);
+  const bars = (await readBars(repositoryRoot)).slice(QUEUED_BARS.from, QUEUED_BARS.to);
+  const { stageOfAccessKey, credentialsOf, run } = await stageProcesses(input);
+  // The mapping polls with the function's role: its calls are checked against that role's policy.
+  const sqsOf = new Map(
+    STAGES.map((stage) => [stage, awsClients(moto.endpoint, region, credentialsOf.get(stage)).sqs]),
+  );
+  const mappingSqs = (stage: Stage) => {
+    const sqs = sqsOf.get(stage);
+    assert.ok(sqs, `no client with the ${stage} role`);
+    return sqs;
+  };
+
+  const batches: Record<Stage, { records: number; failed: string[] }[]> = {
+    ingestion: [],
+    processing: [],
+    notification: [],
+  };
+  /** Receipt handles of the records the last batch reported failed, still in flight. */
+  let inFlight: string[] = [];
+  const consume = async (stage: Stage) => {
+    for (;;) {
+      const batch = await receiveBatch(mappingSqs(stage), queues[stage], region);
+      if (batch.Records.length === 0) return;
+      const { results } = await run(stage, [batch]);
+      const failed = await settleBatch(mappingSqs(stage), queues[stage], batch, results[0]);
+      batches[stage].push({ records: batch.Records.length, failed });
+      inFlight = batch.Records.filter((record) => failed.includes(record.messageId)).map(
+        (record) => record.receiptHandle,
+      );
+      if (failed.length > 0) return; // the failed records come back after the visibility timeout
+    }
+  };
+
+  await moto.startRecording();
+  let recording: string;
+  let poisonId = '';
+  try {
+    const put = await clients.events.send(
+      new PutEventsCommand({
+        Entries: bars.map((bar) => ({
+          EventBusName: outputString(outputs, 'eventbridge_bus_name'),
+          Source: BAR_SOURCE,
+          DetailType: DetailType.Raw,
+          Detail: JSON.stringify(barDetail(bar)),
+        })),
+      }),
+    );
+    assert.equal(put.FailedEntryCount, 0, `PutEvents failed: ${JSON.stringify(put.Entries)}`);
+    const sent = await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queues.ingestion.url, MessageBody: POISON }),
+    );
+    poisonId = sent.MessageId ?? '';
+    await consume('ingestion');
+    // The visibility timeout running out (the rehearsal ends it at once), then the mapping polling
+    // again, until the queue's redrive moves the record on the receive after maxReceiveCount.
+    while (inFlight.length > 0 && batches.ingestion.length <= queues.ingestion.maxReceiveCount) {
+      for (const handle of inFlight.splice(0)) {
+        await clients.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queues.ingestion.url,
+            ReceiptHandle: handle,
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+      await consume('ingestion');
+    }
+    await consume('processing');
+    await consume('notification');
+  } finally {
+    await moto.stopRecording();
+    recording = await moto.downloadRecording();
+  }
+  const notifications = (await drain(clients, outputString(outputs, TAP_OUTPUTS.alerts))).map(
+    (body) =>
+      JSON.parse(body) as { MessageId: string; MessageAttributes?: Record<string, { Value: string }> },
+  );
+
+  await list.check('queued: the ingestion batch reports only the poisoned record failed', () => {
+    const [first] = batches.ingestion;
+    assert.ok(first, 'a batch');
+    assert.equal(first.records, bars.length + 1, 'every event and the poisoned record in one batch');
+    assert.deepEqual(first.failed, [poisonId], 'batchItemFailures');
+    return `${first.records} records, batchItemFailures [${poisonId}]`;
+  });
+  const dlq = outputString(outputs, 'sqs_ingestion_dlq_url');
+  await list.check(
+    `queued: the poisoned record is delivered maxReceiveCount = ${queues.ingestion.maxReceiveCount} times, then redriven to the stage's dead-letter queue`,
+    async () => {
+      const redeliveries = batches.ingestion.slice(1);
+      assert.ok(
+        redeliveries.every((batch) => batch.records === 1 && batch.failed.join() === poisonId),
+        `later batches hold only the poisoned record: ${JSON.stringify(redeliveries)}`,
+      );
+      assert.equal(batches.ingestion.length, queues.ingestion.maxReceiveCount, 'deliveries to the function');
+      assert.deepEqual(await drain(clients, dlq), [POISON], 'the dead-letter queue holds it');
+      return `${batches.ingestion.length} deliveries, then ${dlq.slice(dlq.lastIndexOf('/') + 1)}`;
+    },
+  );
+  await list.check(
+    'queued: processing and notification batches have no failure; every queue is empty',
+    async () => {
+      for (const stage of ['processing', 'notification'] as const) {
+        assert.ok(batches[stage].length > 0, `${stage} got a batch`);
+        assert.deepEqual(
+          batches[stage].flatMap((batch) => batch.failed),
+          [],
+          `${stage} failures`,
+        );
+      }
+      for (const stage of STAGES)
+        assert.equal(await queueDepth(input, queues[stage].url), 0, `${stage} queue`);
+      return STAGES.map((stage) => `${stage} ${batches[stage].map((batch) => batch.records).join('+')}`).join(
+        ', ',
+      );
+    },
+  );
+
+  const ids = bars.map((bar) => idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(bar) }));
+  const { Items: audit = [] } = await clients.documents.send(
+    new ScanCommand({ TableName: outputString(outputs, 'dynamodb_audit_table_name') }),
+  );
+  const alertsOf = (eventId: string): string[] =>
+    (audit.find((record) => record.event_id === eventId && record.status === 'PROCESSED')?.details?.alerts ??
+      []) as string[];
+  const rulesJson = await readFile(join(repositoryRoot, 'infra', 'config', 'alert-rules.json'), 'utf8');
+  await list.check(
+    'queued: each event stored once with its claim, processed, audited; alerts sent once',
+    async () => {
+      const expectedJumps = expectedPriceJumps(bars, rulesJson);
+      assert.ok(expectedJumps.size > 0, 'the chosen bars hold a price jump');
+      const published: string[] = [];
+      for (const [index, bar] of bars.entries()) {
+        const eventId = ids[index] ?? '';
+        const { Items = [] } = await clients.documents.send(
+          new QueryCommand({
+            TableName: outputString(outputs, 'dynamodb_events_table_name'),
+            KeyConditionExpression: 'event_id = :id',
+            ExpressionAttributeValues: { ':id': eventId },
+          }),
+        );
+        assert.deepEqual(
+          Items.map((item) => item.timestamp),
+          [IDENTITY_CLAIM_TIMESTAMP, bar.openTimeInMillis],
+          `${eventId}: the claim, then the event`,
+        );
+        const [claim, item] = Items as [Record<string, unknown>, Record<string, unknown>];
+        assert.equal(claim.claim_for, bar.openTimeInMillis, `${eventId} claim`);
+        const alerts = alertsOf(eventId);
+        for (const rule of expectedJumps.get(bar.openTimeInMillis) ?? [])
+          assert.ok(alerts.includes(rule), `${eventId} raised ${alerts}, not ${rule}`);
+        assert.equal(item.status, alerts.length > 0 ? EventStatus.Notified : EventStatus.Processed, eventId);
+        assert.equal(item.price, bar.close, `${eventId} price`);
+        for (const rule of alerts) {
+          const alertStatus = (item.alerts as Record<string, { status?: string }> | undefined)?.[rule]
+            ?.status;
+          assert.equal(alertStatus, AlertDelivery.Sent, `${eventId} ${rule}`);
+          published.push(`${eventId} ${rule}`);
+        }
+        const trail = audit
+          .filter((record) => record.event_id === eventId)
+          .map((record) => `${record.stage}:${record.status}`)
+          .sort();
+        const expectedTrail = [
+          'ingestion:INGESTED',
+          'processing:PROCESSED',
+          ...alerts.map(() => 'notification:NOTIFIED'),
+        ].sort();
+        assert.deepEqual(trail, expectedTrail, `${eventId} audit trail`);
+      }
+      const onTopic = notifications
+        .map((message) => {
+          const noticed = audit.find(
+            (record) => record.status === 'NOTIFIED' && record.details?.message_id === message.MessageId,
+          );
+          assert.ok(noticed, `no NOTIFIED audit record for SNS message ${message.MessageId}`);
+          return `${noticed.event_id} ${message.MessageAttributes?.rule?.Value ?? ''}`;
+        })
+        .sort();
+      assert.deepEqual(onTopic, published.sort(), 'messages on the topic, none twice');
+      return `${bars.length} events, ${published.length} alert(s): ${published.map((alert) => alert.split(' ')[1]).join(', ')}`;
+    },
+  );
+  return { recording, stageOfAccessKey };
+}
