@@ -164,4 +164,20 @@ describe('SsmParameterProvider: Powertools Parameters on SsmApi', () => {
       new RegExp(`/marketflow/test/${Parameter.alertTopicArn}`),
     );
   });
+
+  it('sends one GetParameters for overlapping loads (a queued batch at a cold start), and asks again once it settled', async () => {
+    store[`/marketflow/test/${Parameter.eventBusName}`] = 'eventbus-marketflow-test';
+    store[`/marketflow/test/${Parameter.indicatorWindow}`] = '30';
+    // No cache, so only the sharing of a request under way can save a call.
+    const config = new SsmConfig(provider, '/marketflow/test', { maxAgeSeconds: 0 });
+    const loads = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        config.load(i % 2 === 0 ? ['eventBusName', 'indicatorWindow'] : ['indicatorWindow', 'eventBusName']),
+      ),
+    );
+    assert.ok(loads.every((loaded) => loaded.indicatorWindow === 30));
+    assert.equal(namesAsked().length, 1);
+    await config.load(['eventBusName', 'indicatorWindow']);
+    assert.equal(namesAsked().length, 2);
+  });
 });

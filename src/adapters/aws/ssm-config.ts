@@ -22,6 +22,8 @@ export class SsmConfig implements ConfigPort {
   readonly #provider: ParametersByNameProvider;
   readonly #prefix: string;
   readonly #maxAge: number | undefined;
+  /** Requests under way, by the names they ask for. */
+  readonly #inFlight = new Map<string, Promise<Record<string, unknown>>>();
 
   constructor(provider: ParametersByNameProvider, prefix: string, options: { maxAgeSeconds?: number } = {}) {
     this.#provider = provider;
@@ -30,11 +32,7 @@ export class SsmConfig implements ConfigPort {
   }
 
   async load<K extends keyof PipelineConfig>(keys: readonly K[]): Promise<Pick<PipelineConfig, K>> {
-    const names = Object.fromEntries(keys.map((key) => [this.name(key), {}]));
-    const values = await this.#provider.getParametersByName(names, {
-      ...(this.#maxAge === undefined ? {} : { maxAge: this.#maxAge }),
-      throwOnError: true,
-    });
+    const values = await this.#fetch(keys.map((key) => this.name(key)));
     const config = {} as Pick<PipelineConfig, K>;
     for (const key of keys) {
       const raw = values[this.name(key)];
@@ -42,6 +40,24 @@ export class SsmConfig implements ConfigPort {
       config[key] = parseParameterValue(key, raw);
     }
     return config;
+  }
+
+  /**
+   * One request for loads of the same names that overlap: the records of a queued batch all load the
+   * configuration at once on a cold start, before the provider's cache holds it.
+   */
+  #fetch(names: readonly string[]): Promise<Record<string, unknown>> {
+    const key = [...names].sort().join('\n');
+    const pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    const request = this.#provider
+      .getParametersByName(Object.fromEntries(names.map((name) => [name, {}])), {
+        ...(this.#maxAge === undefined ? {} : { maxAge: this.#maxAge }),
+        throwOnError: true,
+      })
+      .finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, request);
+    return request;
   }
 
   name(key: keyof PipelineConfig): string {
