@@ -43,7 +43,14 @@ if (stripsTypes) {
   const startFlags = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
   const child = spawn(pinnedNode, [...startFlags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, MARKETFLOW_REEXEC: '1', MARKETFLOW_WRAPPER_PID: String(process.pid) },
+    // Two malloc arenas instead of glibc's 8 per core: LevelDB's and libuv's threads each filled one
+    // (about 15 MB less RSS in the soak). glibc reads it at start, hence here and not in the CLI.
+    env: {
+      MALLOC_ARENA_MAX: '2',
+      ...process.env,
+      MARKETFLOW_REEXEC: '1',
+      MARKETFLOW_WRAPPER_PID: String(process.pid),
+    },
   });
   const forward = (signal) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
