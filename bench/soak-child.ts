@@ -35,6 +35,15 @@ const stack = await startLocalStack({
   dataDir,
   onWarning: (message) => process.stderr.write(`${message}\n`),
 });
+// The dashboard reads through the stack's document client: count what it asks DynamoDB, by command.
+const commands: Record<string, number> = {};
+stack.documentClient.middlewareStack.add(
+  (next, context) => (args) => {
+    commands[context.commandName ?? '?'] = (commands[context.commandName ?? '?'] ?? 0) + 1;
+    return next(args);
+  },
+  { step: 'initialize', name: 'soakCommandCounter' },
+);
 const dashboard = await attachDashboard(stack);
 const started = Date.now();
 let put = 0;
@@ -59,9 +68,13 @@ const sample = async () => {
       heap: memory.heapUsed,
       heapTotal: memory.heapTotal,
       external: memory.external,
+      arrayBuffers: memory.arrayBuffers,
       workerHeapTotal: worker?.total_heap_size ?? null,
+      workerHeapUsed: worker?.used_heap_size ?? null,
+      workerExternal: worker?.external_memory ?? null,
       resident: await residentByKind(),
       dataDir: await directoryBytes(dataDir),
+      commands,
     })}\n`,
   );
 };
