@@ -145,26 +145,20 @@ export class DynamoEventStore implements EventStorePort {
     // Rejected events keep their symbol but have no price: the filter leaves them out (the index holds
     // price, not status), and the loop reads on when it did (a Query's Limit counts the items read
     // before the filter).
-    const newestFirst: Item[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: SYMBOL_INDEX,
-          KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
-          FilterExpression: `attribute_exists(${PRICE})`,
-          ExpressionAttributeNames: { '#ts': 'timestamp' },
-          ExpressionAttributeValues: { ':symbol': symbol, ':before': before },
-          ProjectionExpression: '#ts, price, volume',
-          ScanIndexForward: false,
-          Limit: count - newestFirst.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      newestFirst.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && newestFirst.length < count);
+    const newestFirst = await queryUpTo(
+      this.#client,
+      {
+        TableName: this.#table,
+        IndexName: SYMBOL_INDEX,
+        KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
+        FilterExpression: `attribute_exists(${PRICE})`,
+        ExpressionAttributeNames: { '#ts': 'timestamp' },
+        ExpressionAttributeValues: { ':symbol': symbol, ':before': before },
+        ProjectionExpression: '#ts, price, volume',
+        ScanIndexForward: false,
+      },
+      count,
+    );
     const points: HistoryPoint[] = new Array(newestFirst.length);
     for (let i = 0; i < newestFirst.length; i++) {
       const item = newestFirst[newestFirst.length - 1 - i] as Item;
