@@ -213,6 +213,9 @@ export function billedMs(profile: StageProfile, latency: AwsCallLatencies): numb
   return Math.ceil(Math.max(profile.measuredMs, estimatedAwsMs(profile, latency)));
 }
 
+/** An identity claim holds the event id, a zero timestamp, the claimed timestamp and the claim time. */
+const IDENTITY_CLAIM_MAX_BYTES = 1024;
+
 /** Write request units of one write of an item: 1 KB units, once for the table and once per index copy. */
 export function writeUnits(itemBytes: number, indexCopies: number): number {
   return Math.max(1, Math.ceil(itemBytes / 1024)) * (1 + indexCopies);
@@ -273,8 +276,13 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   // Ingestion's event writes are puts; the later stages' are updates, which skip the indexes that
   // project nothing they change.
   const onUpdate = inputs.eventsIndexCopiesOnUpdate ?? inputs.eventsIndexCopies;
+  // Ingestion puts the event once, into every index; a second write is the identity claim of an event
+  // with a producer id: an item under 1 KB with no indexed attribute, so one write unit.
+  const eventPuts = per('ingestion') * Math.min(1, inputs.stages.ingestion.calls.events_writes);
+  const identityClaims = calls('ingestion', 'events_writes') - eventPuts;
   const wru =
-    calls('ingestion', 'events_writes') * writeUnits(inputs.eventItemBytes, inputs.eventsIndexCopies) +
+    eventPuts * writeUnits(inputs.eventItemBytes, inputs.eventsIndexCopies) +
+    identityClaims * writeUnits(IDENTITY_CLAIM_MAX_BYTES, 0) +
     (sum('events_writes') - calls('ingestion', 'events_writes')) *
       writeUnits(inputs.eventItemBytes, onUpdate) +
     sum('audit_writes') * writeUnits(inputs.auditItemBytes, inputs.auditIndexCopies);

@@ -105,6 +105,20 @@ describe('cost model', () => {
     assert.ok(Math.abs(report.usdPerMillionEvents - total / 43.8) < 1e-9);
   });
 
+  it('bills the identity claim (a second ingestion write) one write unit, not a second event put', () => {
+    const inputs = handInputs();
+    inputs.stages.ingestion.calls = { ...inputs.stages.ingestion.calls, events_writes: 2 };
+    const dynamoDb = (report: ReturnType<typeof monthlyCost>) =>
+      report.services.find((service) => service.service === 'DynamoDB')?.monthlyUsd ?? 0;
+    const events = 43_800_000;
+    // 3 WRU for the event, 2 for the audit record, 1 for the claim.
+    assert.ok(Math.abs(dynamoDb(monthlyCost(inputs)) - ((events * 6) / 1e6) * 0.625) < 1e-6);
+    assert.ok(
+      Math.abs(dynamoDb(monthlyCost(inputs)) - dynamoDb(monthlyCost(handInputs())) - (events / 1e6) * 0.625) <
+        1e-6,
+    );
+  });
+
   it('puts one entry per alert and notifies each alert', () => {
     const inputs = handInputs();
     inputs.alertRate = 0.5;
