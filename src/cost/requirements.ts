@@ -72,6 +72,11 @@ export function requirementCosts(inputs: CostInputs, options: RequirementOptions
         : 0,
     },
     {
+      requirement: 'exactly once by producer identity (an identity claim per event)',
+      setBy: 'DECISIONS: a duplicate is decided by the producer id, whatever its timestamp',
+      usdPerMillionEvents: saved(withoutIdentityClaims(inputs)),
+    },
+    {
       requirement: 'stages chained on the bus (MarketData.Validated put again)',
       setBy: 'requirements-detailed: rules route each stage by event type',
       usdPerMillionEvents: saved(withoutValidatedEntries(inputs)),
@@ -98,4 +103,17 @@ export function requirementCosts(inputs: CostInputs, options: RequirementOptions
     },
   ];
   return rows;
+}
+
+/** The same workload with ingestion's identity claim left out: one events-table write, the event itself. */
+function withoutIdentityClaims(inputs: CostInputs): CostInputs {
+  const ingestion = inputs.stages.ingestion;
+  const eventsWrites = Math.min(1, ingestion.calls.events_writes);
+  return {
+    ...inputs,
+    stages: {
+      ...inputs.stages,
+      ingestion: { ...ingestion, calls: { ...ingestion.calls, events_writes: eventsWrites } },
+    },
+  };
 }

@@ -126,6 +126,24 @@ describe('delivery modes and requirement prices', () => {
     assert.ok(bus >= 1 && bus < 1.1, String(bus));
     assert.ok((row('bus archive')?.usdPerMillionEvents ?? 0) > 0);
     assert.ok((row('per-invocation logs')?.usdPerMillionEvents ?? 0) > 0);
+    // defaultInputs() ingests with one events-table write: no identity claim to price.
+    assert.equal(row('exactly once by producer identity')?.usdPerMillionEvents, 0);
+    const ingestion = inputs.stages.ingestion;
+    const withClaims = {
+      ...inputs,
+      stages: {
+        ...inputs.stages,
+        ingestion: { ...ingestion, calls: { ...ingestion.calls, events_writes: 2 } },
+      },
+    };
+    // The claim: 1 WRU per event, plus the Lambda time of the write.
+    const claim = requirementCosts(withClaims, { eventTypeIndexAll: true, symbolIndexAll: false }).find((r) =>
+      r.requirement.startsWith('exactly once by producer identity'),
+    );
+    assert.ok(
+      claim && claim.usdPerMillionEvents >= 0.625 && claim.usdPerMillionEvents < 0.7,
+      String(claim?.usdPerMillionEvents),
+    );
   });
 
   it('reports both modes side by side', () => {
