@@ -29,6 +29,7 @@ export function lambdaEnvironment(
     POWERTOOLS_SERVICE_NAME: stage,
     POWERTOOLS_METRICS_NAMESPACE: 'MarketFlow',
     POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
     POWERTOOLS_PARAMETERS_MAX_AGE: '60',
     NODE_OPTIONS: options.sourceMaps ? '--enable-source-maps' : '',
     MARKETFLOW_EVENT_TYPE_SHARDS: '1',

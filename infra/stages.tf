@@ -18,6 +18,7 @@ module "stage" {
   max_event_age_seconds  = var.max_event_age_seconds
   log_retention_days     = var.log_retention_days
   log_level              = var.log_level
+  log_sample_rate        = var.log_sample_rate
   enable_source_maps     = var.enable_source_maps
   parameter_prefix       = local.parameter_prefix
   parameters_max_age_sec = var.parameters_cache_seconds

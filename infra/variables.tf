@@ -180,6 +180,17 @@ variable "log_level" {
   }
 }
 
+variable "log_sample_rate" {
+  description = "Share of invocations (0 to 1) that log at DEBUG, as Powertools samples them (POWERTOOLS_LOGGER_SAMPLE_RATE): the per-event lines for a sample of the traffic, errors always. Above 0 the functions log in Lambda's Text format, because with the JSON format Lambda's application log level (log_level) would drop the sampled DEBUG lines; Powertools still writes each line as JSON."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.log_sample_rate >= 0 && var.log_sample_rate <= 1
+    error_message = "log_sample_rate must be between 0 and 1."
+  }
+}
+
 variable "enable_source_maps" {
   description = "Run the functions with NODE_OPTIONS=--enable-source-maps, so that stack traces in the logs point at the TypeScript sources. Off by default: Node then reads and parses each bundle's source map at every cold start (about 17 ms more, measured by npm run bench -- --only cold-start)."
   type        = bool

@@ -88,7 +88,8 @@ export function createObservability(stage: Stage, environment: string): Observab
 }
 
 /**
- * The Lambda entry point around a stage: correlation id in every log line and trace, metrics flushed
+ * The Lambda entry point around a stage: correlation id in every log line and trace, DEBUG logging for
+ * the sampled invocations, metrics flushed
  * after every invocation (also a failed one), and an error logged before it goes back to Lambda,
  * which retries and then dead-letters.
  */
@@ -96,6 +97,8 @@ export function lambdaHandler(observability: Observability, stageHandler: StageH
   const { logger, metrics, tracing } = observability;
   return async (event: BusEvent, context?: Context): Promise<void> => {
     if (context) logger.addContext(context);
+    // Powertools samples at cold start; each warm invocation is sampled anew (POWERTOOLS_LOGGER_SAMPLE_RATE).
+    logger.refreshSampleRateCalculation();
     const id = correlationId(event);
     logger.appendKeys({ correlation_id: id, event_id: id, detail_type: event['detail-type'] });
     metrics.captureColdStartMetric();

@@ -185,7 +185,12 @@ describe('per stage', () => {
 
   it('logs JSON to its own log group, created first with a retention', () => {
     const logging = firstBlock(infra.block(fn).body, 'logging_config');
-    assert.equal(logging?.log_format, 'JSON');
+    // JSON unless debug sampling is on (then Text, so that Lambda keeps the sampled DEBUG lines).
+    assert.equal(logging?.log_format, '${local.log_sampled ? "Text" : "JSON"}');
+    assert.equal(logging?.application_log_level, '${local.log_sampled ? null : var.log_level}');
+    assert.equal(infra.stageContext.module.locals.get('log_sampled')?.value, '${var.log_sample_rate > 0}');
+    assert.equal(variable('log_sample_rate').default, 0);
+    assert.equal(infra.block('module.stage').body.log_sample_rate, '${var.log_sample_rate}');
     assert.equal(logging?.log_group, '${aws_cloudwatch_log_group.this.name}');
     assert.equal(
       infra.block('stage:aws_cloudwatch_log_group.this').body.name,
@@ -239,6 +244,7 @@ describe('per stage', () => {
     for (const name of Object.keys(variables)) assert.ok(name in benchmarked, `bench lacks ${name}`);
     assert.equal(benchmarked.NODE_OPTIONS, '');
     assert.equal(benchmarked.POWERTOOLS_LOG_LEVEL, variable('log_level').default);
+    assert.equal(benchmarked.POWERTOOLS_LOGGER_SAMPLE_RATE, String(variable('log_sample_rate').default));
     assert.equal(
       benchmarked.POWERTOOLS_PARAMETERS_MAX_AGE,
       String(variable('parameters_cache_seconds').default),

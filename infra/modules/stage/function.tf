@@ -29,6 +29,7 @@ resource "aws_lambda_function" "this" {
       POWERTOOLS_SERVICE_NAME       = var.stage
       POWERTOOLS_METRICS_NAMESPACE  = var.metrics_namespace
       POWERTOOLS_LOG_LEVEL          = var.log_level
+      POWERTOOLS_LOGGER_SAMPLE_RATE = tostring(var.log_sample_rate)
       POWERTOOLS_PARAMETERS_MAX_AGE = tostring(var.parameters_max_age_sec)
       NODE_OPTIONS                  = var.enable_source_maps ? "--enable-source-maps" : ""
       MARKETFLOW_EVENT_TYPE_SHARDS  = tostring(var.event_type_shards)
@@ -45,11 +46,14 @@ resource "aws_lambda_function" "this" {
     target_arn = aws_sqs_queue.dead_letter.arn
   }
 
+  # Lambda's JSON format filters application lines below application_log_level, and Powertools then
+  # takes that level as its own: a sampled invocation's DEBUG lines would be dropped. With sampling on,
+  # the Text format leaves the filtering to Powertools (whose lines are JSON in either format).
   logging_config {
-    log_format            = "JSON"
+    log_format            = local.log_sampled ? "Text" : "JSON"
     log_group             = aws_cloudwatch_log_group.this.name
-    application_log_level = var.log_level
-    system_log_level      = "INFO"
+    application_log_level = local.log_sampled ? null : var.log_level
+    system_log_level      = local.log_sampled ? null : "INFO"
   }
 
   tags = {

@@ -1,6 +1,9 @@
 locals {
   function_name = "lambda-${var.stage}-${var.environment}"
 
+  # Powertools samples DEBUG logging per invocation (POWERTOOLS_LOGGER_SAMPLE_RATE).
+  log_sampled = var.log_sample_rate > 0
+
   # Every function may send to its own queue (failure destination), write to its own log group and
   # send X-Ray traces. The X-Ray put actions do not support resource-level permissions, so theirs is
   # the only statement with Resource "*".

@@ -108,6 +108,16 @@ variable "log_level" {
   }
 }
 
+variable "log_sample_rate" {
+  description = "Share of invocations that log at DEBUG (POWERTOOLS_LOGGER_SAMPLE_RATE); above 0 the log format is Text, so that Lambda keeps the sampled DEBUG lines."
+  type        = number
+
+  validation {
+    condition     = var.log_sample_rate >= 0 && var.log_sample_rate <= 1
+    error_message = "log_sample_rate must be between 0 and 1."
+  }
+}
+
 variable "enable_source_maps" {
   description = "Set NODE_OPTIONS=--enable-source-maps (readable stack traces; costs cold-start time)."
   type        = bool
