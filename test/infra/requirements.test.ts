@@ -224,6 +224,7 @@ describe('per stage', () => {
       'MARKETFLOW_EVENT_TYPE_SHARDS',
       'MARKETFLOW_PARAMETER_PREFIX',
       'NODE_OPTIONS',
+      'POWERTOOLS_LOGGER_SAMPLE_RATE',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_PARAMETERS_MAX_AGE',
@@ -233,6 +234,7 @@ describe('per stage', () => {
     assert.equal(infra.root.locals.get('metrics_namespace')?.value, METRICS_NAMESPACE);
     assert.equal(infra.block('module.stage').body.metrics_namespace, '${local.metrics_namespace}');
     assert.equal(variables.POWERTOOLS_METRICS_NAMESPACE, '${var.metrics_namespace}');
+    assert.equal(variables.POWERTOOLS_LOGGER_SAMPLE_RATE, '${tostring(var.log_sample_rate)}');
     assert.equal(infra.root.locals.get('parameter_prefix')?.value, parameterPrefix('${var.environment}'));
     assert.equal(variables.MARKETFLOW_PARAMETER_PREFIX, '${var.parameter_prefix}');
     // Source maps cost cold-start time: only when asked for, and off by default.
