@@ -17,7 +17,7 @@ export class BatchEventBus implements EventBusPort {
   readonly #coalescer: Coalescer<BusEntry>;
 
   constructor(bus: PutEach) {
-    this.#coalescer = new Coalescer(async (entries) =>
+    this.#coalescer = new Coalescer<BusEntry>(async (entries) =>
       (await bus.putEach(entries)).map((error) =>
         error === undefined ? undefined : new PutEventsFailedError(`entry not accepted: ${error}`),
       ),

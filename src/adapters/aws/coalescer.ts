@@ -4,20 +4,20 @@
  * side; their audit writes and bus entries leave in a few bulk requests instead of one each, and one
  * item that fails fails only its own record.
  */
-export type FlushResult = (Error | undefined)[];
+export type FlushResult<R = void> = (R | Error)[];
 
-export class Coalescer<T> {
-  readonly #flush: (items: T[]) => Promise<FlushResult>;
-  #pending: { item: T; resolve: () => void; reject: (error: Error) => void }[] = [];
+export class Coalescer<T, R = void> {
+  readonly #flush: (items: T[]) => Promise<FlushResult<R>>;
+  #pending: { item: T; resolve: (value: R) => void; reject: (error: Error) => void }[] = [];
   #scheduled = false;
 
-  /** `flush` gets the gathered items and resolves with each one's error (undefined: done). */
-  constructor(flush: (items: T[]) => Promise<FlushResult>) {
+  /** `flush` gets the gathered items and resolves with each one's result, or its error. */
+  constructor(flush: (items: T[]) => Promise<FlushResult<R>>) {
     this.#flush = flush;
   }
 
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
       if (this.#scheduled) return;
       this.#scheduled = true;
@@ -31,7 +31,7 @@ export class Coalescer<T> {
     const batch = this.#pending;
     this.#pending = [];
     this.#scheduled = false;
-    let results: FlushResult;
+    let results: FlushResult<R>;
     try {
       results = await this.#flush(batch.map((entry) => entry.item));
     } catch (error) {
@@ -40,9 +40,9 @@ export class Coalescer<T> {
       return;
     }
     batch.forEach((entry, index) => {
-      const error = results[index];
-      if (error) entry.reject(error);
-      else entry.resolve();
+      const result = results[index] as R | Error;
+      if (result instanceof Error) entry.reject(result);
+      else entry.resolve(result);
     });
   }
 }

@@ -19,6 +19,7 @@ import type {
   StoredEventState,
 } from '../../stages/ports.ts';
 import { getItems } from './batch-get.ts';
+import { batchedHistory, type HistoryRead } from './batch-history.ts';
 import { queryUpTo } from './query-up-to.ts';
 import { EVENT_TYPE_SHARD_ATTRIBUTE, eventTypeShardKey, SYMBOL_INDEX } from './tables.ts';
 
@@ -51,6 +52,8 @@ export function isIdentityClaim(item: Record<string, unknown>): item is Item & I
 export interface EventStoreOptions {
   claimLeaseMs?: number;
   eventTypeShards?: number;
+  /** The history reads that concurrent callers make in one turn share a Query per symbol (batches). */
+  batchHistory?: boolean;
 }
 
 /** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
@@ -70,12 +73,15 @@ export class DynamoEventStore implements EventStorePort {
   readonly #claimLeaseMs: number;
   /** Write shards of the event_type index: above 1, items also carry their `<type>#<shard>` key. */
   readonly #eventTypeShards: number;
+  readonly #history: HistoryRead;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: EventStoreOptions = {}) {
     this.#client = client;
     this.#table = tableName;
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.#eventTypeShards = options.eventTypeShards ?? 1;
+    const queryHistory: HistoryRead = (symbol, before, count) => this.#queryHistory(symbol, before, count);
+    this.#history = options.batchHistory ? batchedHistory(queryHistory) : queryHistory;
   }
 
   async put(item: NewEventItem, options: { claimIdentity?: boolean } = {}): Promise<PutOutcome> {
@@ -140,7 +146,11 @@ export class DynamoEventStore implements EventStorePort {
     return stored ? toState(stored) : { ...key, status: CLAIMED };
   }
 
-  async history(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
+  history(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
+    return this.#history(symbol, before, count);
+  }
+
+  async #queryHistory(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
     if (count <= 0) return [];
     // Rejected events keep their symbol but have no price: the filter leaves them out (the index holds
     // price, not status), and the loop reads on when it did (a Query's Limit counts the items read
