@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
+import { cacheConditionParses } from './dynalite-condition-cache.ts';
 import { dynamoDbLimitProblem, MAX_DYNAMODB_REQUEST_BYTES } from './dynamodb-limits.ts';
 import {
   applyServerTimeouts,
@@ -68,6 +69,7 @@ dynaliteDb.create = (options) => {
   store = createStore(options);
   return store;
 };
+cacheConditionParses(require('dynalite/db/conditionParser.js'));
 const dynalite = require('dynalite') as (options: object) => import('node:http').Server;
 
 const inner = dynalite({
