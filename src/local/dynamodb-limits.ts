@@ -31,13 +31,16 @@ export function dynamoDbLimitProblem(
   itemSize: (item: Item) => number,
 ): string | null {
   if (jsonNestingDepth(body, MAX_REQUEST_JSON_DEPTH) > MAX_REQUEST_JSON_DEPTH) return NESTING_MESSAGE;
+  const operation = target?.split('.')[1];
+  // Only whole items are sized; the other requests are not parsed twice (dynalite parses them).
+  if (operation !== 'PutItem' && operation !== 'BatchWriteItem') return null;
   let request: unknown;
   try {
     request = JSON.parse(body);
   } catch {
     return null;
   }
-  for (const item of writtenItems(target?.split('.')[1], request)) {
+  for (const item of writtenItems(operation, request)) {
     if (attributeDepth(item) > MAX_ATTRIBUTE_DEPTH) return NESTING_MESSAGE;
     let size: number;
     try {
