@@ -56,6 +56,21 @@ export interface EventStoreOptions {
   batchHistory?: boolean;
 }
 
+/**
+ * The alert may be claimed when the event exists and the rule's alert is unclaimed, or its last send
+ * failed, or its claim's lease has passed; a claim written before leases were stored (no lease_until)
+ * lasts the default lease from claimed_at. Written as OR of ANDs without parentheses (AND binds
+ * tighter than OR): the same condition nested four parentheses deep took dynalite's parser 125-225 ms
+ * per claim, which held up every other DynamoDB call of the local runtime; this form takes 0.5 ms.
+ */
+const CLAIM_ALERT_CONDITION = [
+  'attribute_exists(event_id) AND attribute_not_exists(alerts.#rule)',
+  'attribute_exists(event_id) AND alerts.#rule.#delivery = :failed',
+  'attribute_exists(event_id) AND alerts.#rule.#delivery = :sending AND alerts.#rule.lease_until < :now',
+  'attribute_exists(event_id) AND alerts.#rule.#delivery = :sending' +
+    ' AND attribute_not_exists(alerts.#rule.lease_until) AND alerts.#rule.claimed_at < :stale',
+].join(' OR ');
+
 /** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
 export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT' } as const;
 
@@ -225,11 +240,7 @@ export class DynamoEventStore implements EventStorePort {
           TableName: this.#table,
           Key: key,
           UpdateExpression: 'SET alerts.#rule = :claim',
-          // A claim written before leases were stored (no lease_until) lasts the default lease.
-          ConditionExpression:
-            'attribute_exists(event_id) AND (attribute_not_exists(alerts.#rule) OR alerts.#rule.#delivery = :failed' +
-            ' OR (alerts.#rule.#delivery = :sending AND (alerts.#rule.lease_until < :now' +
-            ' OR (attribute_not_exists(alerts.#rule.lease_until) AND alerts.#rule.claimed_at < :stale))))',
+          ConditionExpression: CLAIM_ALERT_CONDITION,
           ExpressionAttributeNames: { '#rule': alert.rule_id, '#delivery': 'status' },
           ExpressionAttributeValues: {
             ':claim': {
