@@ -4,23 +4,25 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DELIVERY_MODES } from '../../bench/end-to-end.ts';
 import { BAR_SOURCE } from '../../src/cli/input.ts';
 import { collectBooks, readPublishedAlerts } from '../../src/local/books.ts';
 import type { EndpointsFile } from '../../src/local/data-dir.ts';
 import { isProcessAlive } from '../../src/local/data-dir.ts';
 import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
-import { startLocalStack } from '../../src/local/stack.ts';
+import { type DeliveryMode, startLocalStack } from '../../src/local/stack.ts';
 import { type BarRow, barDetail, loadBars } from '../support/pipeline.ts';
 
 /**
  * Crash and restart: a persisted stack in its own process is killed with SIGKILL in the middle of a
  * replay, a new process starts on the same data directory, and the documented recovery (archive
  * replay since the crashed run started, then a dead-letter redrive, both through the CLI) completes
- * what was in flight. The books are then balanced against every event PutEvents acknowledged.
+ * what was in flight. The books are then balanced against every event PutEvents acknowledged. The same
+ * scenario runs in each delivery mode, the crashed and the restarted processes in that mode.
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,12 +35,10 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const run = promisify(execFile);
 
 let directory: string;
-let dataDir: string;
 const children: ChildProcess[] = [];
 
 before(async () => {
   directory = await mkdtemp(join(tmpdir(), 'marketflow-crash-'));
-  dataDir = join(directory, 'data');
 });
 after(async () => {
   for (const child of children)
@@ -46,8 +46,13 @@ after(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-function startStackProcess(): Promise<{ child: ChildProcess; endpoints: EndpointsFile }> {
-  const child = spawn(process.execPath, [STACK_PROCESS, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startStackProcess(
+  dataDir: string,
+  delivery: DeliveryMode,
+): Promise<{ child: ChildProcess; endpoints: EndpointsFile }> {
+  const child = spawn(process.execPath, [STACK_PROCESS, dataDir, delivery], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let output = '';
@@ -138,16 +143,24 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function cli(...args: string[]): Promise<string> {
+async function cli(dataDir: string, ...args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, [CLI, ...args, '--data-dir', dataDir], { cwd: ROOT });
   return stdout;
 }
 
-test('a stack killed with SIGKILL mid-replay loses nothing once the documented recovery has run', {
-  timeout: 240_000,
-}, async (t) => {
+for (const delivery of DELIVERY_MODES)
+  test(
+    `${delivery} delivery: a stack killed with SIGKILL mid-replay loses nothing once the documented recovery has run`,
+    {
+      timeout: 240_000,
+    },
+    (t) => crashAndRecover(t, delivery),
+  );
+
+async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<void> {
+  const dataDir = join(directory, delivery);
   // 1. A persisted stack takes a replay and is killed while the pipeline is busy.
-  const first = await startStackProcess();
+  const first = await startStackProcess(dataDir, delivery);
   const entries = inputEntries(first.endpoints.eventBusName);
   let killedAt = 0;
   const phase1 = await produce(first.endpoints.eventbridge, entries, (total) => {
@@ -169,7 +182,7 @@ test('a stack killed with SIGKILL mid-replay loses nothing once the documented r
 
   // 2. What survived, read without any recovery: everything acknowledged is archived, but what was in
   // flight is not finished (this is what makes the kill a real mid-replay crash).
-  const inspection = await startLocalStack({ dataDir });
+  const inspection = await startLocalStack({ dataDir, delivery });
   const beforeRecovery = await collectBooks(inspection, {
     acceptedEventIds: phase1.accepted,
     published: await readPublishedAlerts(dataDir),
@@ -188,8 +201,11 @@ test('a stack killed with SIGKILL mid-replay loses nothing once the documented r
 
   // 3. Restart on the same directory and start the recovery, as documented, through the CLI; the
   // restarted stack is killed too, in the middle of the recovery.
-  const recovering = await startStackProcess();
-  assert.match(await cli('archive', 'replay', '--since', crashedRun.startedAt), /replayed \d+ events/);
+  const recovering = await startStackProcess(dataDir, delivery);
+  assert.match(
+    await cli(dataDir, 'archive', 'replay', '--since', crashedRun.startedAt),
+    /replayed \d+ events/,
+  );
   const busy = (await (
     await fetch(`${recovering.endpoints.admin}/stats`, {
       headers: { [ADMIN_TOKEN_HEADER]: recovering.endpoints.adminToken },
@@ -201,8 +217,8 @@ test('a stack killed with SIGKILL mid-replay loses nothing once the documented r
   t.diagnostic(`killed again during the recovery, with ${pending} invocations in flight or queued`);
 
   // 4. A third start runs the whole recovery again (safe: every stage is idempotent).
-  const second = await startStackProcess();
-  const replayed = await cli('archive', 'replay', '--since', crashedRun.startedAt);
+  const second = await startStackProcess(dataDir, delivery);
+  const replayed = await cli(dataDir, 'archive', 'replay', '--since', crashedRun.startedAt);
   assert.match(replayed, /replayed \d+ events/);
   await waitUntilIdle(second.endpoints);
   // The producer sends again what it never got an answer for (same producer ids: duplicates are absorbed).
@@ -211,14 +227,14 @@ test('a stack killed with SIGKILL mid-replay loses nothing once the documented r
   await waitUntilIdle(second.endpoints);
   const deadLetters = await readdir(join(dataDir, 'dead-letters', 'notification'));
   if (deadLetters.length > 0) {
-    await cli('dlq', 'redrive');
+    await cli(dataDir, 'dlq', 'redrive');
     await waitUntilIdle(second.endpoints);
   }
   second.child.kill('SIGTERM');
   await exited(second.child);
 
   // 5. The books: every acknowledged event accounted for exactly once, every alert sent once.
-  const reopened = await startLocalStack({ dataDir });
+  const reopened = await startLocalStack({ dataDir, delivery });
   try {
     const books = await collectBooks(reopened, {
       acceptedEventIds: [...phase1.accepted, ...phase2.accepted],
@@ -240,4 +256,4 @@ test('a stack killed with SIGKILL mid-replay loses nothing once the documented r
   } finally {
     await reopened.stop();
   }
-});
+}

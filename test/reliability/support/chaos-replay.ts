@@ -5,7 +5,7 @@ import { replayFiles } from '../../../src/cli/replayer.ts';
 import { type Books, collectBooks, PublishedLedger } from '../../../src/local/books.ts';
 import type { ChaosOptions, ChaosReport } from '../../../src/local/chaos/fault-plan.ts';
 import { chaosReport } from '../../../src/local/chaos/fault-plan.ts';
-import { type LocalStackStats, startLocalStack } from '../../../src/local/stack.ts';
+import { type DeliveryMode, type LocalStackStats, startLocalStack } from '../../../src/local/stack.ts';
 
 export const DATA_FILES = ['btc-usdt-1m-2021-02-19.json', 'dash-usdt-1m-2020-09-09.json'];
 
@@ -55,6 +55,8 @@ export async function chaosReplay(options: {
   chaos?: ChaosOptions;
   retryDelaysMs?: readonly number[];
   claimLeaseMs?: number;
+  /** Default: the stack's default (direct). */
+  delivery?: DeliveryMode;
 }): Promise<ChaosReplayResult> {
   const directory = await mkdtemp(join(tmpdir(), 'marketflow-chaos-'));
   try {
@@ -66,6 +68,7 @@ export async function chaosReplay(options: {
       retryDelaysMs: options.retryDelaysMs ?? CHAOS_RETRY_DELAYS_MS,
       claimLeaseMs: options.claimLeaseMs ?? CHAOS_CLAIM_LEASE_MS,
       ...(options.chaos ? { chaos: options.chaos } : {}),
+      ...(options.delivery ? { delivery: options.delivery } : {}),
     });
     const ledger = new PublishedLedger(stack.events);
     const ingested = new Set<string>();

@@ -1,15 +1,20 @@
 /**
  * A persisted local stack in a process of its own, for the crash-and-restart test:
- * `node stack-process.ts <dataDir> [chaosRate chaosSeed]`. Prints `READY` once `endpoints.json` is
- * written; SIGTERM stops it gracefully; SIGKILL is the crash.
+ * `node stack-process.ts <dataDir> <direct|queued> [chaosRate chaosSeed]`. Prints `READY` once
+ * `endpoints.json` is written; SIGTERM stops it gracefully; SIGKILL is the crash.
  */
-import { startLocalStack } from '../../../src/local/stack.ts';
+import { DELIVERY_MODES } from '../../../bench/end-to-end.ts';
+import { type DeliveryMode, startLocalStack } from '../../../src/local/stack.ts';
 import { CHAOS_CLAIM_LEASE_MS, CHAOS_RETRY_DELAYS_MS } from './chaos-replay.ts';
 
-const [dataDir, rate, seed] = process.argv.slice(2);
-if (dataDir === undefined) throw new Error('usage: stack-process.ts <dataDir> [chaosRate chaosSeed]');
+const USAGE = 'usage: stack-process.ts <dataDir> <direct|queued> [chaosRate chaosSeed]';
+const [dataDir, delivery, rate, seed] = process.argv.slice(2);
+if (dataDir === undefined) throw new Error(USAGE);
+if (!DELIVERY_MODES.includes(delivery as DeliveryMode))
+  throw new Error(`delivery must be ${DELIVERY_MODES.join(' or ')}, got '${delivery}'; ${USAGE}`);
 const stack = await startLocalStack({
   dataDir,
+  delivery: delivery as DeliveryMode,
   retryDelaysMs: CHAOS_RETRY_DELAYS_MS,
   claimLeaseMs: CHAOS_CLAIM_LEASE_MS,
   ...(rate === undefined ? {} : { chaos: { rate: Number(rate), seed: Number(seed ?? 1) } }),
