@@ -154,44 +154,51 @@ export class QueuedInvoker {
     const finishedAt = this.#now();
     let finished = 0;
     for (const [messageId, message] of byId) {
-      if (!failed.has(messageId)) {
-        events.emit({
-          type: 'invocation.succeeded',
-          at: finishedAt,
-          stage,
-          eventId: message.event.id,
-          attempt: message.receiveCount,
-          durationMs: finishedAt - startedAt,
-        });
+      const outcome = failed.has(messageId)
+        ? { failed: true as const, error: errors.get(messageId) }
+        : { failed: false as const };
+      try {
+        if (await this.#conclude(message, outcome, startedAt, finishedAt)) finished += 1;
+      } catch (error) {
+        // The runtime's own failure (the dead-letter queue could not be written) ends this message
+        // alone, as it ends one invocation in direct delivery; the batch's other records keep theirs.
+        this.#options.onInternalError?.(error);
         finished += 1;
-        try {
-          this.#options.onSuccess?.(message.event);
-        } finally {
-          message.settle?.resolve();
-        }
-        continue;
-      }
-      const error = errors.get(messageId);
-      const summary = summarizeError(error);
-      events.emit({
-        type: 'invocation.failed',
-        at: finishedAt,
-        stage,
-        eventId: message.event.id,
-        attempt: message.receiveCount,
-        durationMs: finishedAt - startedAt,
-        error: summary,
-      });
-      if (message.settle) {
-        message.settle.reject(error);
-        finished += 1;
-      } else if (message.receiveCount <= MAXIMUM_RETRY_ATTEMPTS) this.#redeliverLater(message);
-      else {
-        finished += 1;
-        await this.#deadLetter(message, summary);
       }
     }
     return finished;
+  }
+
+  /** Reports one message's outcome; true when it is done, false when it waits for redelivery. */
+  async #conclude(
+    message: Message,
+    outcome: { failed: false } | { failed: true; error: unknown },
+    startedAt: number,
+    finishedAt: number,
+  ): Promise<boolean> {
+    const { stage, events } = this.#options;
+    const timing = { at: finishedAt, stage, eventId: message.event.id, attempt: message.receiveCount };
+    if (!outcome.failed) {
+      events.emit({ type: 'invocation.succeeded', ...timing, durationMs: finishedAt - startedAt });
+      try {
+        this.#options.onSuccess?.(message.event);
+      } finally {
+        message.settle?.resolve();
+      }
+      return true;
+    }
+    const summary = summarizeError(outcome.error);
+    events.emit({ type: 'invocation.failed', ...timing, durationMs: finishedAt - startedAt, error: summary });
+    if (message.settle) {
+      message.settle.reject(outcome.error);
+      return true;
+    }
+    if (message.receiveCount <= MAXIMUM_RETRY_ATTEMPTS) {
+      this.#redeliverLater(message);
+      return false;
+    }
+    await this.#deadLetter(message, summary);
+    return true;
   }
 
   /** The visibility timeout: the message is received again after the retry delay. */

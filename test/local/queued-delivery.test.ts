@@ -22,7 +22,12 @@ function envelope(index: number): Envelope {
 
 function harness(
   target: (event: Envelope) => Promise<void>,
-  options: { concurrency?: number; batchSize?: number; windowMs?: number } = {},
+  options: {
+    concurrency?: number;
+    batchSize?: number;
+    windowMs?: number;
+    onInternalError?: (error: unknown) => void;
+  } = {},
 ) {
   const events = new RuntimeEventEmitter();
   const seen: RuntimeEvent[] = [];
@@ -35,6 +40,7 @@ function harness(
     reservedConcurrency: options.concurrency ?? 2,
     batchSize: options.batchSize ?? 10,
     ...(options.windowMs === undefined ? {} : { batchingWindowMs: options.windowMs }),
+    ...(options.onInternalError === undefined ? {} : { onInternalError: options.onInternalError }),
     retryDelaysMs: [5, 10],
     deadLetters,
     events,
@@ -113,4 +119,43 @@ test('a redrive is one attempt whose outcome the caller gets', async () => {
   await invoker.invokeOnce(envelope(0));
   await assert.rejects(invoker.invokeOnce(envelope(1)), /still failing/);
   assert.equal((await deadLetters.list('ingestion')).length, 0);
+});
+
+test('a dead letter that cannot be written fails that record alone, not the rest of its batch', async () => {
+  const internalErrors: unknown[] = [];
+  const receives = new Map<number, number>();
+  const { invoker, work, seen, deadLetters } = harness(
+    async (event) => {
+      const index = indexOf(event);
+      const receive = (receives.get(index) ?? 0) + 1;
+      receives.set(index, receive);
+      // 0 and 2 always fail; 1 fails twice, then succeeds in the batch where 0 and 2 are dead-lettered.
+      if (index !== 1 || receive < 3) throw new Error(`record ${index} failed`);
+    },
+    { concurrency: 1, windowMs: 2, onInternalError: (error) => internalErrors.push(error) },
+  );
+  const add = deadLetters.add.bind(deadLetters);
+  deadLetters.add = async (message) => {
+    if (message.event.id === 'event-0') throw new Error('disk full');
+    return add(message);
+  };
+  for (let index = 0; index < 3; index += 1) invoker.enqueue(envelope(index));
+  await work.idle();
+  const batches = seen.filter((event) => event.type === 'invocation.started' && event.eventId === 'event-0');
+  assert.equal(batches.length, 3, 'record 0 was received three times, with 1 and 2 in its batches');
+  assert.deepEqual(
+    internalErrors.map((error) => (error as Error).message),
+    ['disk full'],
+  );
+  // The records after the one whose dead letter failed still get their outcome.
+  const succeeded = seen.filter((event) => event.type === 'invocation.succeeded');
+  assert.deepEqual(
+    succeeded.map((event) => event.eventId),
+    ['event-1'],
+  );
+  assert.deepEqual(
+    (await deadLetters.list('ingestion')).map((letter) => letter.event.id),
+    ['event-2'],
+  );
+  assert.equal(work.outstanding, 0);
 });
