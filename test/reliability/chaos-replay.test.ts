@@ -203,66 +203,70 @@ describe('books', () => {
   });
 });
 
-for (const delivery of DELIVERY_MODES)
-  describe(`chaos replay of real market data, ${delivery} delivery`, () => {
-    test(`${CI_RATE * 100}% faults at every boundary over ${2 * CI_BARS_PER_FILE} real events: the books balance`, {
-      timeout: 360_000,
-    }, async (t) => {
-      const result = await chaosReplay({
-        barsPerFile: CI_BARS_PER_FILE,
-        chaos: { rate: CI_RATE, seed: CI_SEED },
-        delivery,
+// The modes side by side (their replays inherit the concurrency): each replay keeps about one core
+// busy, and the CI box has two.
+describe('chaos replay of real market data', { concurrency: DELIVERY_MODES.length }, () => {
+  for (const delivery of DELIVERY_MODES)
+    describe(`${delivery} delivery`, () => {
+      test(`${CI_RATE * 100}% faults at every boundary over ${2 * CI_BARS_PER_FILE} real events: the books balance`, {
+        timeout: 360_000,
+      }, async (t) => {
+        const result = await chaosReplay({
+          barsPerFile: CI_BARS_PER_FILE,
+          chaos: { rate: CI_RATE, seed: CI_SEED },
+          delivery,
+        });
+        const { books, chaos } = result;
+        t.diagnostic(
+          JSON.stringify({
+            events: result.events,
+            wallMs: result.wallMs,
+            chaos,
+            books: { ...books, missing: books.missing.slice(0, 10) },
+          }),
+        );
+        assert.equal(result.events, 2 * CI_BARS_PER_FILE);
+        assert.deepEqual(books.missing, []);
+        assert.deepEqual(books.doubled, []);
+        assert.deepEqual(books.alerts.sentTwice, []);
+        assert.deepEqual(books.alerts.missing, []);
+        assert.equal(books.balanced, true, books.equation);
+        // Retries absorb the default fault rate: hardly anything reaches a dead-letter queue, and nothing
+        // stays there after a redrive (a permanent failure at 5 % transient faults would be a bug).
+        assert.ok(
+          result.deadLetteredBeforeRedrive <= result.events / 200,
+          `${result.deadLetteredBeforeRedrive} dead-lettered`,
+        );
+        assert.equal(result.deadLettersAfterRedrive, 0);
+        assert.ok(books.alerts.expected > 0, 'the slice raises alerts');
+        // The faults really happened, of every kind on by default that this data reaches.
+        assert.ok(chaos !== undefined);
+        for (const kind of FAULT_KINDS) {
+          if (OPT_IN_FAULT_KINDS.includes(kind) || kind.startsWith('notifier.')) continue;
+          assert.ok((chaos.byKind[kind] ?? 0) > 0, `no ${kind} injected`);
+        }
+        assert.ok(chaos.faultsInjected > 0.03 * chaos.calls.dynamodb, 'about 5% of the calls');
+        assert.ok(chaos.extraDeliveries > 0);
+        const retries = Object.values(result.stats.stages).reduce((total, stage) => total + stage.retries, 0);
+        assert.ok(retries > 0);
       });
-      const { books, chaos } = result;
-      t.diagnostic(
-        JSON.stringify({
-          events: result.events,
-          wallMs: result.wallMs,
-          chaos,
-          books: { ...books, missing: books.missing.slice(0, 10) },
-        }),
-      );
-      assert.equal(result.events, 2 * CI_BARS_PER_FILE);
-      assert.deepEqual(books.missing, []);
-      assert.deepEqual(books.doubled, []);
-      assert.deepEqual(books.alerts.sentTwice, []);
-      assert.deepEqual(books.alerts.missing, []);
-      assert.equal(books.balanced, true, books.equation);
-      // Retries absorb the default fault rate: hardly anything reaches a dead-letter queue, and nothing
-      // stays there after a redrive (a permanent failure at 5 % transient faults would be a bug).
-      assert.ok(
-        result.deadLetteredBeforeRedrive <= result.events / 200,
-        `${result.deadLetteredBeforeRedrive} dead-lettered`,
-      );
-      assert.equal(result.deadLettersAfterRedrive, 0);
-      assert.ok(books.alerts.expected > 0, 'the slice raises alerts');
-      // The faults really happened, of every kind on by default that this data reaches.
-      assert.ok(chaos !== undefined);
-      for (const kind of FAULT_KINDS) {
-        if (OPT_IN_FAULT_KINDS.includes(kind) || kind.startsWith('notifier.')) continue;
-        assert.ok((chaos.byKind[kind] ?? 0) > 0, `no ${kind} injected`);
-      }
-      assert.ok(chaos.faultsInjected > 0.03 * chaos.calls.dynamodb, 'about 5% of the calls');
-      assert.ok(chaos.extraDeliveries > 0);
-      const retries = Object.values(result.stats.stages).reduce((total, stage) => total + stage.retries, 0);
-      assert.ok(retries > 0);
-    });
 
-    test('the books catch alerts sent twice: SNS responses lost after publishing (opt-in fault)', {
-      timeout: 120_000,
-    }, async () => {
-      const result = await chaosReplay({
-        barsPerFile: 150,
-        offset: 2_300,
-        chaos: { rate: 1, seed: 1, kinds: ['notifier.sent-then-lost'] },
-        delivery,
+      test('the books catch alerts sent twice: SNS responses lost after publishing (opt-in fault)', {
+        timeout: 120_000,
+      }, async () => {
+        const result = await chaosReplay({
+          barsPerFile: 150,
+          offset: 2_300,
+          chaos: { rate: 1, seed: 1, kinds: ['notifier.sent-then-lost'] },
+          delivery,
+        });
+        const { books } = result;
+        assert.ok(books.alerts.expected > 0);
+        assert.equal(books.balanced, false);
+        assert.equal(books.alerts.sentTwice.length, books.alerts.expected);
+        // every attempt published and lost its answer: 3 publishes each, then the dead-letter queue
+        for (const alert of books.alerts.sentTwice) assert.equal(alert.times, 3);
+        assert.equal(books.missing.length, 0, 'the events themselves are all accounted for');
       });
-      const { books } = result;
-      assert.ok(books.alerts.expected > 0);
-      assert.equal(books.balanced, false);
-      assert.equal(books.alerts.sentTwice.length, books.alerts.expected);
-      // every attempt published and lost its answer: 3 publishes each, then the dead-letter queue
-      for (const alert of books.alerts.sentTwice) assert.equal(alert.times, 3);
-      assert.equal(books.missing.length, 0, 'the events themselves are all accounted for');
     });
-  });
+});
