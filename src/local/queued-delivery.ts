@@ -1,8 +1,8 @@
 import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from '../stages/context.ts';
 import { processBatch } from '../stages/record-batch.ts';
-import { type AsyncInvokerOptions, type Envelope, MAXIMUM_RETRY_ATTEMPTS } from './async-invoker.ts';
-import { summarizeError } from './runtime-events.ts';
+import type { AsyncInvokerOptions, Envelope } from './async-invoker.ts';
+import { type DeliveryAttempt, DeliveryAttempts } from './delivery-attempts.ts';
 
 /** The event source mapping's defaults in `infra/`: batches of 10, no batching window. */
 export const DEFAULT_QUEUE_BATCH_SIZE = 10;
@@ -15,14 +15,8 @@ export interface QueuedInvokerOptions extends Omit<AsyncInvokerOptions, 'target'
   batchingWindowMs?: number;
 }
 
-interface Message {
-  event: Envelope;
-  /** Receives so far: a message received 1 + MAXIMUM_RETRY_ATTEMPTS times and failed is dead-lettered. */
-  receiveCount: number;
-  firstReceivedAt: number;
-  /** A single attempt whose outcome the caller awaits (redrive): no retry, no dead letter. */
-  settle?: { resolve: () => void; reject: (error: unknown) => void };
-}
+/** A message on the stage's queue: its `attempt` counts its receives (0 until the first). */
+type Message = DeliveryAttempt;
 
 /**
  * Queued delivery, as `delivery_mode = "queued"` deploys it: the rule sends each event to the
@@ -41,19 +35,14 @@ export class QueuedInvoker {
   #queue: Message[] = [];
   #running = 0;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
-  #waitingForRetry = new Set<ReturnType<typeof setTimeout>>();
+  readonly #attempts: DeliveryAttempts;
   #ids = 0;
 
   constructor(options: QueuedInvokerOptions) {
-    if (!Number.isInteger(options.reservedConcurrency) || options.reservedConcurrency < 1)
-      throw new RangeError(
-        `reservedConcurrency must be a whole number >= 1, got ${options.reservedConcurrency}`,
-      );
+    this.#attempts = new DeliveryAttempts(options);
     const batchSize = options.batchSize ?? DEFAULT_QUEUE_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new RangeError(`batchSize must be a whole number >= 1, got ${batchSize}`);
-    if (options.retryDelaysMs.length === 0 || options.retryDelaysMs.some((delay) => !(delay >= 0)))
-      throw new RangeError('retryDelaysMs must list at least one delay, each >= 0 ms');
     this.stage = options.stage;
     this.#options = options;
     this.#batchSize = batchSize;
@@ -70,20 +59,20 @@ export class QueuedInvoker {
   }
 
   get waitingForRetry(): number {
-    return this.#waitingForRetry.size;
+    return this.#attempts.waitingForRetry;
   }
 
   /** The rule's delivery: a SendMessage to the stage's queue. */
   enqueue(event: Envelope): void {
     this.#options.work.begin();
-    this.#push({ event, receiveCount: 0, firstReceivedAt: this.#now() });
+    this.#push({ event, attempt: 0, firstAttemptAt: this.#now() });
   }
 
   /** One attempt through the same queue (redrive); resolves or rejects with its outcome. */
   invokeOnce(event: Envelope): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#options.work.begin();
-      this.#push({ event, receiveCount: 0, firstReceivedAt: this.#now(), settle: { resolve, reject } });
+      this.#push({ event, attempt: 0, firstAttemptAt: this.#now(), settle: { resolve, reject } });
     });
   }
 
@@ -133,7 +122,7 @@ export class QueuedInvoker {
     const startedAt = this.#now();
     const byId = new Map<string, Message>();
     const records = batch.map((message) => {
-      message.receiveCount += 1;
+      message.attempt += 1;
       const messageId = `${stage}-${++this.#ids}`;
       byId.set(messageId, message);
       events.emit({
@@ -141,7 +130,7 @@ export class QueuedInvoker {
         at: startedAt,
         stage,
         eventId: message.event.id,
-        attempt: message.receiveCount,
+        attempt: message.attempt,
       });
       // The body is the event as JSON, as SQS carries it: each receive parses its own copy.
       return { messageId, body: JSON.stringify(message.event) };
@@ -158,7 +147,10 @@ export class QueuedInvoker {
         ? { failed: true as const, error: errors.get(messageId) }
         : { failed: false as const };
       try {
-        if (await this.#conclude(message, outcome, startedAt, finishedAt)) finished += 1;
+        const done = await this.#attempts.conclude(message, outcome, { startedAt, finishedAt }, () =>
+          this.#push(message),
+        );
+        if (done) finished += 1;
       } catch (error) {
         // The runtime's own failure (the dead-letter queue could not be written) ends this message
         // alone, as it ends one invocation in direct delivery; the batch's other records keep theirs.
@@ -167,76 +159,5 @@ export class QueuedInvoker {
       }
     }
     return finished;
-  }
-
-  /** Reports one message's outcome; true when it is done, false when it waits for redelivery. */
-  async #conclude(
-    message: Message,
-    outcome: { failed: false } | { failed: true; error: unknown },
-    startedAt: number,
-    finishedAt: number,
-  ): Promise<boolean> {
-    const { stage, events } = this.#options;
-    const timing = { at: finishedAt, stage, eventId: message.event.id, attempt: message.receiveCount };
-    if (!outcome.failed) {
-      events.emit({ type: 'invocation.succeeded', ...timing, durationMs: finishedAt - startedAt });
-      try {
-        this.#options.onSuccess?.(message.event);
-      } finally {
-        message.settle?.resolve();
-      }
-      return true;
-    }
-    const summary = summarizeError(outcome.error);
-    events.emit({ type: 'invocation.failed', ...timing, durationMs: finishedAt - startedAt, error: summary });
-    if (message.settle) {
-      message.settle.reject(outcome.error);
-      return true;
-    }
-    if (message.receiveCount <= MAXIMUM_RETRY_ATTEMPTS) {
-      this.#redeliverLater(message);
-      return false;
-    }
-    await this.#deadLetter(message, summary);
-    return true;
-  }
-
-  /** The visibility timeout: the message is received again after the retry delay. */
-  #redeliverLater(message: Message): void {
-    const delays = this.#options.retryDelaysMs;
-    const delayMs = delays[Math.min(message.receiveCount - 1, delays.length - 1)] as number;
-    this.#options.events.emit({
-      type: 'retry.scheduled',
-      at: this.#now(),
-      stage: this.stage,
-      eventId: message.event.id,
-      nextAttempt: message.receiveCount + 1,
-      delayMs,
-    });
-    const timer = setTimeout(() => {
-      this.#waitingForRetry.delete(timer);
-      this.#push(message);
-    }, delayMs);
-    this.#waitingForRetry.add(timer);
-  }
-
-  async #deadLetter(message: Message, error: { name: string; message: string }): Promise<void> {
-    const letter = await this.#options.deadLetters.add({
-      stage: this.stage,
-      event: message.event,
-      error,
-      attempts: message.receiveCount,
-      firstAttemptAt: message.firstReceivedAt,
-      deadLetteredAt: this.#now(),
-    });
-    this.#options.events.emit({
-      type: 'dead-lettered',
-      at: letter.deadLetteredAt,
-      stage: this.stage,
-      eventId: message.event.id,
-      messageId: letter.id,
-      attempts: message.receiveCount,
-      error,
-    });
   }
 }
