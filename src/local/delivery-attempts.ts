@@ -4,7 +4,7 @@ import type { DeadLetterQueues } from './dead-letter-queues.ts';
 import { type RuntimeEventEmitter, summarizeError } from './runtime-events.ts';
 
 /** Lambda's default for asynchronous invocation, and the queues' redrive: two retries after the first attempt. */
-export const MAXIMUM_RETRY_ATTEMPTS = 2;
+const MAXIMUM_RETRY_ATTEMPTS = 2;
 
 /** One event on its way to a function, in either delivery mode. */
 export interface DeliveryAttempt {
