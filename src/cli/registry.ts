@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { archiveReplayCommand } from './commands/archive-replay.ts';
 import { auditCommand } from './commands/audit.ts';
+import { backtestCommand } from './commands/backtest.ts';
 import { costCommand } from './commands/cost.ts';
 import { dlqListCommand } from './commands/dlq-list.ts';
 import { dlqRedriveCommand } from './commands/dlq-redrive.ts';
@@ -15,6 +16,7 @@ import { testPatternCommand } from './commands/test-pattern.ts';
 export const COMMANDS: readonly Command[] = [
   startCommand,
   runCommand,
+  backtestCommand,
   sendCommand,
   replayCommand,
   queryCommand,
