@@ -19,12 +19,20 @@ export const Parameter = {
   alertTopicArn: 'alert-topic-arn',
   alertRules: 'alert-rules',
   indicatorWindow: 'indicator-window',
+  latenessBoundMs: 'lateness-bound-seconds',
+  wakeUpQueueUrl: 'wake-up-queue-url',
 } as const;
 export type ParameterKey = keyof typeof Parameter;
 
 /** Least privilege: each stage reads only the parameters it needs (and IAM grants only those). */
 export const STAGE_PARAMETERS = {
   ingestion: ['eventsTable', 'auditTable', 'eventBusName'],
-  processing: ['eventsTable', 'auditTable', 'eventBusName', 'alertRules', 'indicatorWindow'],
+  processing: ['eventsTable', 'auditTable', 'eventBusName', 'alertRules', 'indicatorWindow', 'latenessBoundMs'],
   notification: ['eventsTable', 'auditTable', 'alertTopicArn'],
 } as const satisfies Record<Stage, readonly ParameterKey[]>;
+
+/** Read by processing only when an event has to wait (so a normal invocation never asks for it). */
+export const WAKE_UP_PARAMETERS = ['wakeUpQueueUrl'] as const satisfies readonly ParameterKey[];
+
+/** The lateness bound's limits, in seconds: an hour at most (a wait beyond that is a gap). */
+export const MAX_LATENESS_BOUND_SECONDS = 3_600;

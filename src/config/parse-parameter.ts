@@ -1,7 +1,7 @@
 import { parseAlertRules } from '../domain/alert-rules.ts';
 import { MAX_INDICATOR_WINDOW, MIN_INDICATOR_WINDOW } from '../domain/indicators.ts';
 import type { PipelineConfig } from '../stages/ports.ts';
-import { Parameter, type ParameterKey } from './parameters.ts';
+import { MAX_LATENESS_BOUND_SECONDS, Parameter, type ParameterKey } from './parameters.ts';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -35,6 +35,15 @@ export function parseParameterValue<K extends ParameterKey>(key: K, raw: string)
         );
       }
       return value as PipelineConfig[K];
+    }
+    case 'latenessBoundMs': {
+      const seconds = Number(raw.trim());
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_LATENESS_BOUND_SECONDS) {
+        throw new ConfigurationError(
+          `${name}: must be a whole number of seconds from 0 to ${MAX_LATENESS_BOUND_SECONDS}, got ${JSON.stringify(raw)}`,
+        );
+      }
+      return (seconds * 1000) as PipelineConfig[K];
     }
     default: {
       const value = raw.trim();

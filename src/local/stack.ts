@@ -21,6 +21,7 @@ import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile 
 import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
+import { LocalWakeUps } from './wake-ups.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
@@ -74,6 +75,11 @@ export interface LocalStackOptions {
    * `queued`: each rule sends to the stage's queue, consumed in batches (`src/local/queued-delivery.ts`).
    */
   delivery?: DeliveryMode;
+  /**
+   * How long processing waits for a missing earlier event of a symbol (default: the configuration's,
+   * 10 s locally). A run holds it high while it replays and ends the waits itself (`endWaits`).
+   */
+  latenessBoundMs?: number;
   /** Queued delivery: records per batch (default 10) and the batching window (default 0 ms). */
   queueBatchSize?: number;
   queueBatchingWindowMs?: number;
@@ -119,11 +125,18 @@ export interface LocalStack {
   /** The AWS calls the functions made so far, by operation. */
   functionCalls(): Record<string, number>;
   stats(): LocalStackStats;
+  /**
+   * Ends every wait for a missing earlier event now: what is still missing counts as really missing
+   * from here on (the lateness bound becomes 0), and every waiting event is woken.
+   */
+  endWaits(): void;
   /** Graceful: stops accepting, lets accepted work finish (retries included), closes servers, flushes files. */
   stop(): Promise<void>;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000];
+/** Wake-ups of a waiting event: after 100 ms, then twice as long each time up to 2 s (AWS: 1 s to 60 s). */
+const LOCAL_WAKE_UP_BACKOFF_MS = [100, 2_000] as const;
 export const DEFAULT_RESERVED_CONCURRENCY = 10;
 
 export function functionName(stage: Stage): string {
@@ -153,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           error: error.message,
         }),
     });
+    if (options.latenessBoundMs !== undefined) configSource.override({ latenessBoundMs: options.latenessBoundMs });
     const config = configSource.current;
     const chaos = options.chaos === undefined ? undefined : new FaultPlan(options.chaos);
     const events = new RuntimeEventEmitter();
@@ -213,8 +227,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       InMemoryMetrics
     >;
     const queued = options.delivery === 'queued';
+    const wakeUps = new LocalWakeUps(work);
     const dependencies: StageDependencies = {
       dynamodb: functionsDocumentClient,
+      wakeUps,
+      wakeUpBackoffMs: LOCAL_WAKE_UP_BACKOFF_MS,
       // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
       bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
       ...(queued ? { batched: true } : {}),
@@ -280,6 +297,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       work,
     });
     deadLetters.bindRedrive((stage, event) => invokers[stage].invokeOnce(event), events);
+    // As the wake-up queue's event source mapping: straight to the function, past the bus and its rules.
+    wakeUps.bind((event) => invokers.processing.enqueue(event as Envelope));
 
     const stats = (): LocalStackStats => {
       const gauges = Object.fromEntries(
@@ -344,6 +363,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       chaos,
       functionCalls: () => functionCalls.snapshot(),
       stats,
+      endWaits() {
+        configSource.override({ latenessBoundMs: 0 });
+        wakeUps.fireAll();
+      },
       stop() {
         stopping ??= (async () => {
           // Producers outside stop first; the functions still put what they derive until all is settled.

@@ -13,6 +13,18 @@ import type {
 export interface Invocation {
   /** Epoch ms when the platform stops the invocation (Lambda: now + `getRemainingTimeInMillis()`). */
   deadline?: number;
+  /**
+   * Which attempt at this delivery this is, from 1, where the platform says: the local runtime, and
+   * SQS's receive count. Lambda's asynchronous invocation does not say; absent then.
+   */
+  attempt?: number;
+  /** What ended the attempt before this one, where the platform knows it (the local runtime). */
+  previousError?: string;
+  /**
+   * Identifies this delivery of the event (Lambda: the request id; SQS: the message id; locally: a
+   * number per delivery): two deliveries of the same event differ in it, the attempts of one do not.
+   */
+  deliveryId?: string;
 }
 
 /** A stage's entry point: one EventBridge event in; throwing means "retry me". */

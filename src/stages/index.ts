@@ -5,7 +5,15 @@ import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from './context.ts';
 import { createIngestionHandler } from './ingestion.ts';
 import { createNotificationHandler } from './notification.ts';
-import type { Clock, ConfigPort, EventBusPort, LoggerPort, MetricsPort, NotifierPort } from './ports.ts';
+import type {
+  Clock,
+  ConfigPort,
+  EventBusPort,
+  LoggerPort,
+  MetricsPort,
+  NotifierPort,
+  WakeUpPort,
+} from './ports.ts';
 import { createProcessingHandler } from './processing.ts';
 
 export type { StageHandler } from './context.ts';
@@ -14,6 +22,10 @@ export interface StageDependencies {
   dynamodb: DynamoDBDocumentClient;
   bus: EventBusPort;
   notifier: NotifierPort;
+  /** Brings processing back to an event that waits for an earlier one of its symbol. */
+  wakeUps: WakeUpPort;
+  /** Waits before the first and the longest wake-up (default 1 s and 60 s, as in AWS). */
+  wakeUpBackoffMs?: readonly [number, number];
   config: ConfigPort;
   metrics: (stage: Stage) => MetricsPort;
   logger: (stage: Stage) => LoggerPort;
@@ -42,7 +54,12 @@ export function createStageHandlers(deps: StageDependencies): Record<Stage, Stag
   });
   return {
     ingestion: createIngestionHandler({ ...context('ingestion'), bus: deps.bus }),
-    processing: createProcessingHandler({ ...context('processing'), bus: deps.bus }),
+    processing: createProcessingHandler({
+      ...context('processing'),
+      bus: deps.bus,
+      wakeUps: deps.wakeUps,
+      ...(deps.wakeUpBackoffMs === undefined ? {} : { wakeUpBackoffMs: deps.wakeUpBackoffMs }),
+    }),
     notification: createNotificationHandler({ ...context('notification'), notifier: deps.notifier }),
   };
 }

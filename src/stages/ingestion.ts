@@ -8,7 +8,8 @@ import {
   validSymbolOf,
 } from '../domain/market-event.ts';
 import { Metric } from '../telemetry/metric-names.ts';
-import type { StageContext, StageHandler } from './context.ts';
+import { AttemptTrail } from './attempt-trail.ts';
+import type { Invocation, StageContext, StageHandler } from './context.ts';
 import type { ValidatedDetail } from './messages.ts';
 import type { EventBusPort, NewEventItem, StoredEventState } from './ports.ts';
 
@@ -22,7 +23,7 @@ export interface IngestionDependencies extends StageContext {
  */
 export function createIngestionHandler(deps: IngestionDependencies): StageHandler {
   const { bus, clock, config, functionName, logger, metrics, storage } = deps;
-  return async (event: BusEvent) => {
+  return async (event: BusEvent, invocation: Invocation = {}) => {
     const ingestedAt = clock.now();
     const { events, audit } = storage(await config.load(STAGE_PARAMETERS.ingestion));
     const eventId = idempotencyKey(event);
@@ -41,98 +42,136 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
       function_name: functionName,
       raw_event_id: event.id,
     };
+    const attempts = new AttemptTrail(audit, trail, event, invocation, clock);
+    await attempts.run(async () => {
+      if (!validation.ok) {
+        const symbol = validSymbolOf(event.detail);
+        const item: NewEventItem = {
+          ...base,
+          timestamp: rejectedSortKey(event, eventId, ingestedAt),
+          status: EventStatus.Rejected,
+          ...(symbol === undefined ? {} : { symbol }),
+          reasons: validation.issues,
+        };
+        const outcome = await events.put(item);
+        const reasons = validation.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+        const rejected = (at: number) =>
+          audit.record({ ...trail, status: 'REJECTED', timestamp: at, error_message: reasons });
+        if (outcome.kind === 'duplicate') {
+          const { existing } = outcome;
+          if (existing.raw_event_id === event.id && existing.status === EventStatus.Rejected) {
+            // This delivery stored it before: its outcome again (the earlier attempt may have stopped first).
+            await rejected(existing.ingested_at ?? ingestedAt);
+            await attempts.redelivered();
+            return;
+          }
+          metrics.count(Metric.DuplicatesSkipped);
+          await audit.record({
+            ...trail,
+            status: 'DUPLICATE',
+            timestamp: resendTime(event, ingestedAt),
+            occurrence: event.id,
+            details: { existing_status: existing.status },
+          });
+          return;
+        }
+        metrics.count(Metric.EventsRejected);
+        logger.warn('event rejected', { event_id: eventId, reasons: validation.issues });
+        await rejected(ingestedAt);
+        return;
+      }
 
-    if (!validation.ok) {
-      const symbol = validSymbolOf(event.detail);
-      const item: NewEventItem = {
-        ...base,
-        timestamp: rejectedSortKey(event, eventId, ingestedAt),
-        status: EventStatus.Rejected,
-        ...(symbol === undefined ? {} : { symbol }),
-        reasons: validation.issues,
+      const market = validation.value;
+      const outcome = await events.put(
+        {
+          ...base,
+          timestamp: market.timestamp,
+          status: EventStatus.Ingested,
+          symbol: market.symbol,
+          exchange: market.exchange,
+          price: market.price,
+          volume: market.volume,
+        },
+        // A producer may re-stamp its resend: its id alone must decide. An EventBridge id is kept only
+        // by redeliveries of the same detail, so id + timestamp decide already.
+        { claimIdentity: keyedByProducer(event, eventId) },
+      );
+      const validated: ValidatedDetail = {
+        event_id: eventId,
+        raw_event_id: event.id,
+        producer: event.source,
+        ingested_at: ingestedAt,
+        market,
       };
-      const outcome = await events.put(item);
+
+      if (outcome.kind === 'duplicate' && outcome.existing.raw_event_id === event.id) {
+        // This delivery stored it before (a retry, or the platform delivering it again): the step's
+        // record with its original time, written again in case the earlier attempt stopped before it,
+        // and the Validated event again while it is not processed (it may not have reached the bus).
+        const { existing } = outcome;
+        await audit.record({ ...trail, status: 'INGESTED', timestamp: existing.ingested_at ?? ingestedAt });
+        await attempts.redelivered({ existing_status: existing.status });
+        if (existing.status === EventStatus.Ingested) {
+          const detail = { ...validated, ingested_at: existing.ingested_at ?? ingestedAt };
+          await bus.put([
+            { source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...detail } },
+          ]);
+        }
+        return;
+      }
+
       if (outcome.kind === 'duplicate') {
+        const differences = differencesFrom(outcome.existing, market);
+        // Still INGESTED means an earlier attempt may have stopped before putting the event on the bus;
+        // putting it again is safe because processing is idempotent. Only an identical resend does it:
+        // the bus must carry what was stored, never a differing resend's values.
+        const reemit =
+          outcome.existing.status === EventStatus.Ingested && Object.keys(differences).length === 0;
         metrics.count(Metric.DuplicatesSkipped);
+        if (Object.keys(differences).length > 0) {
+          logger.warn('duplicate differs from the stored event; the stored one is kept', {
+            event_id: eventId,
+            differences,
+          });
+        }
         await audit.record({
           ...trail,
           status: 'DUPLICATE',
-          timestamp: clock.now(),
-          details: { existing_status: outcome.existing.status },
+          timestamp: resendTime(event, ingestedAt),
+          occurrence: event.id,
+          details: {
+            existing_status: outcome.existing.status,
+            reemitted: reemit,
+            ...(Object.keys(differences).length > 0 ? { differences } : {}),
+          },
         });
+        if (reemit) {
+          const detail = { ...validated, ingested_at: outcome.existing.ingested_at ?? ingestedAt };
+          await bus.put([
+            { source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...detail } },
+          ]);
+        }
         return;
       }
-      const reasons = validation.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-      metrics.count(Metric.EventsRejected);
-      logger.warn('event rejected', { event_id: eventId, reasons: validation.issues });
-      await audit.record({ ...trail, status: 'REJECTED', timestamp: clock.now(), error_message: reasons });
-      return;
-    }
 
-    const market = validation.value;
-    const outcome = await events.put(
-      {
-        ...base,
-        timestamp: market.timestamp,
-        status: EventStatus.Ingested,
-        symbol: market.symbol,
-        exchange: market.exchange,
-        price: market.price,
-        volume: market.volume,
-      },
-      // A producer may re-stamp its resend: its id alone must decide. An EventBridge id is kept only
-      // by redeliveries of the same detail, so id + timestamp decide already.
-      { claimIdentity: keyedByProducer(event, eventId) },
-    );
-    const validated: ValidatedDetail = {
-      event_id: eventId,
-      raw_event_id: event.id,
-      producer: event.source,
-      ingested_at: ingestedAt,
-      market,
-    };
-
-    if (outcome.kind === 'duplicate') {
-      const differences = differencesFrom(outcome.existing, market);
-      // Still INGESTED means an earlier attempt may have stopped before putting the event on the bus;
-      // putting it again is safe because processing is idempotent. Only an identical resend does it:
-      // the bus must carry what was stored, never a differing resend's values.
-      const reemit =
-        outcome.existing.status === EventStatus.Ingested && Object.keys(differences).length === 0;
-      metrics.count(Metric.DuplicatesSkipped);
-      if (Object.keys(differences).length > 0) {
-        logger.warn('duplicate differs from the stored event; the stored one is kept', {
-          event_id: eventId,
-          differences,
-        });
-      }
-      await audit.record({
-        ...trail,
-        status: 'DUPLICATE',
-        timestamp: clock.now(),
-        details: {
-          existing_status: outcome.existing.status,
-          reemitted: reemit,
-          ...(Object.keys(differences).length > 0 ? { differences } : {}),
-        },
-      });
-      if (reemit) {
-        const detail = { ...validated, ingested_at: outcome.existing.ingested_at ?? ingestedAt };
-        await bus.put([
-          { source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...detail } },
-        ]);
-      }
-      return;
-    }
-
-    metrics.count(Metric.EventsIngested);
-    // Both depend only on the stored event, so they go out together; if either fails the retry finds
-    // the event still INGESTED and does both again.
-    await Promise.all([
-      audit.record({ ...trail, status: 'INGESTED', timestamp: clock.now() }),
-      bus.put([{ source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...validated } }]),
-    ]);
+      metrics.count(Metric.EventsIngested);
+      // Both depend only on the stored event, so they go out together; if either fails the retry finds
+      // the event still INGESTED and does both again.
+      await Promise.all([
+        audit.record({ ...trail, status: 'INGESTED', timestamp: ingestedAt }),
+        bus.put([{ source: Source.Ingestion, detailType: DetailType.Validated, detail: { ...validated } }]),
+      ]);
+    });
   };
+}
+
+/**
+ * When a producer's resend was put on the bus: the same for every delivery of that raw event, so its
+ * DUPLICATE record is written once however often it comes.
+ */
+function resendTime(event: BusEvent, fallback: number): number {
+  const time = Date.parse(event.time);
+  return Number.isFinite(time) ? time : fallback;
 }
 
 /** Whether the idempotency key is the producer's own id (not the EventBridge id, which has no `#`). */

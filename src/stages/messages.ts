@@ -21,6 +21,11 @@ export interface AlertDetail {
   ingested_at: number;
   processed_at: number;
   alert: Alert;
+  /**
+   * The alert goes out after events that followed its event were processed: its event arrived later
+   * than the lateness bound, or a late event changed the result it belongs to.
+   */
+  late?: boolean;
 }
 
 /** Thrown for an internal message that cannot be handled: retrying will not help, so it ends in the DLQ. */

@@ -1,6 +1,7 @@
 import { STAGE_PARAMETERS } from '../config/parameters.ts';
 import type { BusEvent } from '../domain/event-types.ts';
 import { Metric } from '../telemetry/metric-names.ts';
+import { AttemptTrail } from './attempt-trail.ts';
 import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
 import { type AlertDetail, parseAlertDetail } from './messages.ts';
 import type { Notification, NotifierPort } from './ports.ts';
@@ -26,7 +27,7 @@ export interface Deployment {
  */
 export function createNotificationHandler(deps: NotificationDependencies): StageHandler {
   const { clock, config, deployment, functionName, metrics, notifier, storage } = deps;
-  return async (event: BusEvent, invocation?: Invocation) => {
+  return async (event: BusEvent, invocation: Invocation = {}) => {
     const detail = parseAlertDetail(event.detail);
     const { alert } = detail;
     const { events, audit } = storage(await config.load(STAGE_PARAMETERS.notification));
@@ -37,47 +38,50 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
       function_name: functionName,
       raw_event_id: detail.raw_event_id,
     };
-
-    // The claim blocks other attempts for as long as this one may still run: until the invocation's
-    // deadline, plus a margin for the clocks of the hosts that compare it.
-    const leaseUntil =
-      invocation?.deadline === undefined ? undefined : invocation.deadline + CLOCK_SKEW_MARGIN_MS;
-    const claim = await events.claimAlert(key, alert, clock.now(), leaseUntil);
-    if (claim.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
-    if (claim.kind === 'already-sent') {
-      metrics.count(Metric.DuplicatesSkipped);
-      await audit.record({
+    const notified = (sentAt: number, messageId: string) =>
+      audit.record({
         ...trail,
-        status: 'DUPLICATE',
-        timestamp: clock.now(),
-        details: { alert_id: alert.alert_id },
+        status: 'NOTIFIED',
+        timestamp: sentAt,
+        occurrence: alert.rule_id,
+        details: {
+          alert_id: alert.alert_id,
+          rule_id: alert.rule_id,
+          severity: alert.severity,
+          message_id: messageId,
+          ...(detail.late ? { late: true } : {}),
+        },
       });
-      return;
-    }
+    const attempts = new AttemptTrail(audit, trail, event, invocation, clock, `alert ${alert.rule_id}`);
+    await attempts.run(async () => {
+      // The claim blocks other attempts for as long as this one may still run: until the invocation's
+      // deadline, plus a margin for the clocks of the hosts that compare it.
+      const leaseUntil =
+        invocation.deadline === undefined ? undefined : invocation.deadline + CLOCK_SKEW_MARGIN_MS;
+      const claim = await events.claimAlert(key, alert, clock.now(), leaseUntil);
+      if (claim.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
+      if (claim.kind === 'already-sent') {
+        // Sent before: its record again (the sending attempt may have stopped first), never a second page.
+        metrics.count(Metric.DuplicatesSkipped);
+        await notified(claim.sentAt, claim.messageId);
+        await attempts.redelivered({ alert_id: alert.alert_id });
+        return;
+      }
 
-    let messageId: string;
-    try {
-      ({ messageId } = await notifier.publish(notificationFor(detail, deployment)));
-    } catch (error) {
-      await events.releaseAlert(key, alert.rule_id, describeError(error)).catch(() => undefined);
-      throw error;
-    }
-    const sentAt = clock.now();
-    await events.markAlertSent(key, alert.rule_id, { messageId, sentAt });
-    await audit.record({
-      ...trail,
-      status: 'NOTIFIED',
-      timestamp: clock.now(),
-      details: {
-        alert_id: alert.alert_id,
-        rule_id: alert.rule_id,
-        severity: alert.severity,
-        message_id: messageId,
-      },
+      let messageId: string;
+      try {
+        ({ messageId } = await notifier.publish(notificationFor(detail, deployment)));
+      } catch (error) {
+        await events.releaseAlert(key, alert.rule_id, describeError(error)).catch(() => undefined);
+        throw error;
+      }
+      const sentAt = clock.now();
+      await events.markAlertSent(key, alert.rule_id, { messageId, sentAt });
+      await notified(sentAt, messageId);
+      metrics.count(Metric.NotificationsSent);
+      metrics.milliseconds(Metric.LatencyFromMarket, sentAt - alert.timestamp);
+      metrics.milliseconds(Metric.LatencyFromIngestion, sentAt - detail.ingested_at);
     });
-    metrics.count(Metric.NotificationsSent);
-    metrics.milliseconds(Metric.LatencyFromMarket, sentAt - alert.timestamp);
-    metrics.milliseconds(Metric.LatencyFromIngestion, sentAt - detail.ingested_at);
   };
 }
 
@@ -89,20 +93,24 @@ const SUBJECT_LIMIT = 100;
 
 export function notificationFor(detail: AlertDetail, deployment?: Deployment): Notification {
   const { alert } = detail;
-  const subject = `[${alert.severity}] ${alert.symbol}: ${alert.rule_id}`
+  const subject = `[${alert.severity}] ${alert.symbol}: ${alert.rule_id}${detail.late ? ' (late)' : ''}`
     .replace(/[^\x20-\x7e]/g, '?')
     .slice(0, SUBJECT_LIMIT);
   return {
     subject,
-    summary: alert.message,
+    summary: detail.late ? `${alert.message} (late)` : alert.message,
     body: bodyOf(detail, deployment),
     attributes: { severity: alert.severity, symbol: alert.symbol, rule: alert.rule_id },
     dedupId: alert.alert_id,
   };
 }
 
+/** Why a late page is late, in its body. */
+export const LATE_NOTE =
+  'Late: this alert belongs to an event that arrived after later events of its symbol were processed (later than the lateness bound); it is sent now, as the sequential backtest would have sent it then.';
+
 function bodyOf(
-  { alert, event_id, ingested_at, processed_at }: AlertDetail,
+  { alert, event_id, ingested_at, processed_at, late }: AlertDetail,
   deployment?: Deployment,
 ): string {
   const values = Object.entries(alert.values)
@@ -112,6 +120,7 @@ function bodyOf(
     `${alert.severity} alert on ${alert.symbol}`,
     '',
     alert.message,
+    ...(late ? ['', LATE_NOTE] : []),
     '',
     'Values:',
     values,

@@ -1,5 +1,5 @@
-import type { AlertRulesConfig } from '../domain/alert-rules.ts';
-import type { Stage } from '../domain/event-types.ts';
+import type { AlertRulesConfig, RulesState } from '../domain/alert-rules.ts';
+import type { BusEvent, Stage } from '../domain/event-types.ts';
 import type { MetricName } from '../telemetry/metric-names.ts';
 
 /**
@@ -51,6 +51,13 @@ export interface PipelineConfig {
   alertTopicArn: string;
   alertRules: AlertRulesConfig;
   indicatorWindow: number;
+  /**
+   * How long processing waits, from an event's ingestion, for an earlier event of its symbol that is
+   * missing (a late delivery, a retry) before it goes on without it, as for a bar that is really missing.
+   */
+  latenessBoundMs: number;
+  /** Where processing sends an event that waits, to come back to it later (AWS: an SQS queue URL). */
+  wakeUpQueueUrl: string;
 }
 
 export interface ConfigPort {
@@ -83,6 +90,8 @@ export interface StoredEventState {
   event_id: string;
   timestamp: number;
   status: string;
+  /** The EventBridge id of the raw event that was stored. */
+  raw_event_id?: string;
   ingested_at?: number;
   price?: string;
   volume?: string;
@@ -115,20 +124,63 @@ export interface NewEventItem {
  */
 export type PutOutcome = { kind: 'stored' } | { kind: 'duplicate'; existing: StoredEventState };
 
-/** A price/volume point of a symbol's history, for the indicator window. */
-export interface HistoryPoint {
+/** A point of a symbol's series as the symbol index holds it. */
+export interface SeriesPoint {
+  event_id: string;
   timestamp: number;
   price: number;
   volume: number;
 }
 
+/** Where in its symbol's series an event stands: market time, then event id. */
+export interface SeriesPosition {
+  timestamp: number;
+  event_id: string;
+}
+
+/** What processing decided for an event, stored on its item for good (a revision aside). */
+export interface ProcessedResult {
+  indicators: Record<string, number>;
+  /** The rules' state after this event: where the symbol's next event starts from. */
+  rule_state: RulesState;
+  /** Market time of the event processed before this one in its series; absent where the series starts. */
+  previous_timestamp?: number;
+  /** The rules whose alerts this event raised, in document order. */
+  alert_rules: string[];
+}
+
+/** A stored event of a series as processing reads it back: its place, its status and, once processed, its result. */
+export interface SeriesEventState {
+  event_id: string;
+  timestamp: number;
+  status: string;
+  symbol: string;
+  /** The producer (source of the raw event) and the raw event's EventBridge id. */
+  source: string;
+  raw_event_id: string;
+  ingested_at: number;
+  price: string;
+  volume: string;
+  /** Present once processed. */
+  processed?: ProcessedResult & { processed_at: number; revision: number };
+  /** Word left by a later event that waits for this one, or for a gap after it to fill. */
+  waiting_successor?: SeriesPosition;
+  /** Market time of an event after a gap following this one that went on without the missing bars. */
+  gap_after?: number;
+}
+
 export type ProcessOutcome =
-  | { kind: 'updated' }
-  | { kind: 'already-processed'; existing: StoredEventState }
+  /** `waiter`: an event that left word it waits for this one. */
+  | { kind: 'updated'; waiter?: SeriesPosition }
+  | { kind: 'already-processed'; existing: SeriesEventState }
   | { kind: 'missing' };
 
 /** Claiming an alert before sending it is what makes "never sent twice" hold across retries. */
-export type ClaimOutcome = { kind: 'claimed' } | { kind: 'already-sent' } | { kind: 'missing' };
+export type ClaimOutcome =
+  | { kind: 'claimed' }
+  /** Sent by an earlier attempt: when, and the provider's message id. */
+  | { kind: 'already-sent'; sentAt: number; messageId: string }
+  | { kind: 'missing' };
 
 export interface EventStorePort {
   /**
@@ -137,14 +189,46 @@ export interface EventStorePort {
    * the id, and a put of the same id at another timestamp is a duplicate of the first.
    */
   put(item: NewEventItem, options?: { claimIdentity?: boolean }): Promise<PutOutcome>;
-  /** The `count` latest points of `symbol` strictly before `before` (market time), oldest first. */
-  history(symbol: string, before: number, count: number): Promise<HistoryPoint[]>;
-  /** INGESTED → PROCESSED with the indicators; a second call changes nothing. */
+  /** The `count` latest points of `symbol` ordered before `position`, oldest first (the symbol index). */
+  history(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]>;
+  /** The `count` earliest points of `symbol` ordered after `position`, oldest first (the symbol index). */
+  following(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]>;
+  /**
+   * A stored valid event as processing needs it; undefined when there is none. An eventually
+   * consistent read may lag a write by a moment: a processed event is processed for good, so only an
+   * unprocessed answer needs a consistent read to be sure.
+   */
+  seriesEvent(key: { event_id: string; timestamp: number }, consistent: boolean): Promise<SeriesEventState | undefined>;
+  /**
+   * Leaves word on a stored event that `waiter` waits for it (`while-unprocessed`: only if it is not
+   * processed yet; false if it is) or for a gap after it to fill (`any`). The last word wins.
+   */
+  registerWaiter(
+    on: SeriesPosition,
+    waiter: SeriesPosition,
+    when: 'any' | 'while-unprocessed',
+  ): Promise<boolean>;
+  /** Marks that an event at `timestamp` went on across the gap after this stored event. */
+  markGapAfter(on: SeriesPosition, timestamp: number): Promise<void>;
+  /**
+   * INGESTED → PROCESSED with the result, taking the word a waiter left; a second call changes nothing
+   * and returns what is stored.
+   */
   markProcessed(
     key: { event_id: string; timestamp: number },
-    indicators: Record<string, number>,
+    result: ProcessedResult,
     processedAt: number,
   ): Promise<ProcessOutcome>;
+  /**
+   * Replaces the result of a processed event that a late event changed, if its revision is still
+   * `revision` (otherwise another revision got there first): false then.
+   */
+  reviseProcessed(
+    key: { event_id: string; timestamp: number },
+    revision: number,
+    result: ProcessedResult,
+    revisedAt: number,
+  ): Promise<boolean>;
   /**
    * Marks the alert as being sent, unless it was sent already. A claim left by a failed attempt is
    * re-taken, and so is one whose lease has passed (its attempt cannot be running any more).
@@ -173,6 +257,9 @@ export type AuditStatus =
   | 'DUPLICATE'
   | 'REEMITTED'
   | 'PROCESSED'
+  | 'REVISED'
+  | 'REDELIVERED'
+  | 'RETRIED'
   | 'ALERT_RAISED'
   | 'NOTIFIED'
   | 'FAILED';
@@ -182,10 +269,28 @@ export interface AuditEntry {
   stage: Stage;
   function_name: string;
   status: AuditStatus;
+  /**
+   * When the step happened. For an outcome, the time stored with the effect (ingested, processed,
+   * sent), so that an attempt repeating the step writes the same record again, not a second one.
+   */
   timestamp: number;
+  /**
+   * What tells apart records of the same event, stage and status that may happen more than once (a
+   * revision's number, an alert's rule, a resend's raw event id); absent for a step's one outcome.
+   */
+  occurrence?: string;
   raw_event_id?: string;
   error_message?: string;
   details?: Record<string, unknown>;
+}
+
+/**
+ * Brings processing back to an event later: the event waits for an earlier one of its symbol (a
+ * delayed SQS message in AWS, a timer locally). Delivery is at least once and may come early or late;
+ * processing checks again whenever it comes.
+ */
+export interface WakeUpPort {
+  wakeAt(event: BusEvent, at: number): Promise<void>;
 }
 
 export interface AuditPort {

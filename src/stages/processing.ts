@@ -1,109 +1,171 @@
 import { STAGE_PARAMETERS } from '../config/parameters.ts';
-import { evaluateAlertRules, windowMaxGapMs } from '../domain/alert-rules.ts';
+import type { Alert } from '../domain/alert-rules.ts';
 import { type BusEvent, DetailType, Source } from '../domain/event-types.ts';
-import { computeIndicators, type Indicators, largestGap, sinceLastGap } from '../domain/indicators.ts';
 import { decimalToNumber } from '../domain/market-event.ts';
 import { Metric } from '../telemetry/metric-names.ts';
-import type { StageContext, StageHandler } from './context.ts';
-import { type AlertDetail, parseValidatedDetail } from './messages.ts';
-import type { BusEntry, EventBusPort } from './ports.ts';
+import type { Invocation, StageContext, StageHandler } from './context.ts';
+import { type AlertDetail, parseValidatedDetail, type ValidatedDetail } from './messages.ts';
+import type { AuditEntry, BusEntry, EventBusPort, WakeUpPort } from './ports.ts';
+import { type SeriesCandidate, type SeriesEffects, SeriesProcessor, type Taken } from './series-processor.ts';
 
 export interface ProcessingDependencies extends StageContext {
   bus: EventBusPort;
+  wakeUps: WakeUpPort;
+  /** Waits before the first and the longest wake-up of a waiting event (default 1 s and 60 s). */
+  wakeUpBackoffMs?: readonly [number, number];
+}
+
+/** `wake_up` in the detail of a wake-up: how many came before it (the next waits twice as long). */
+export const WAKE_UP_FIELD = 'wake_up';
+
+/**
+ * `MarketData.Validated` → the event's symbol series is taken up where it stands (`SeriesProcessor`):
+ * the event is processed once every earlier event of its symbol is, in market-time order, with the
+ * indicators of its window and the rules' state of the event before it; then whatever followed it and
+ * waited for it. Each processed event puts one `MarketData.Alert` per alert, is marked PROCESSED and
+ * audited. An event that must wait comes back by a wake-up (a delayed message) and checks again.
+ */
+export function createProcessingHandler(deps: ProcessingDependencies): StageHandler {
+  const { bus, clock, config, functionName, logger, metrics, storage, wakeUps } = deps;
+  const [firstWakeMs, longestWakeMs] = deps.wakeUpBackoffMs ?? [1_000, 60_000];
+  return async (event: BusEvent, invocation?: Invocation) => {
+    const detail = parseValidatedDetail(event.detail);
+    const settings = await config.load(STAGE_PARAMETERS.processing);
+    const { events, audit } = storage(settings);
+    const effects: SeriesEffects = {
+      raise: (candidate, alerts, at, late) => bus.put(alerts.map((alert) => alertEntry(candidate, alert, at, late))),
+      record: (taken) => audit.record(auditEntryOf(taken, functionName)),
+    };
+    const processor = new SeriesProcessor({
+      events,
+      settings,
+      clock,
+      effects,
+      ...(invocation?.deadline === undefined ? {} : { deadline: invocation.deadline }),
+    });
+    const taken = await processor.take(candidateOf(detail));
+    const first = taken[0];
+    if (first?.kind === 'waiting') {
+      const wokenBefore = wakeUpsBefore(detail);
+      const now = clock.now();
+      const backoff = Math.min(firstWakeMs * 2 ** wokenBefore, longestWakeMs);
+      const at = now + (first.until > now ? Math.min(backoff, first.until - now) : backoff);
+      await wakeUps.wakeAt(withWakeUpCount(event, wokenBefore + 1), at);
+      metrics.count(Metric.EventsWaiting);
+      logger.debug('event waits for an earlier event of its symbol', {
+        event_id: detail.event_id,
+        reason: first.reason,
+        wake_up_at: at,
+      });
+    }
+    countTaken(taken, metrics, clock.now());
+  };
+}
+
+function candidateOf(detail: ValidatedDetail): SeriesCandidate {
+  const { market } = detail;
+  return {
+    event_id: detail.event_id,
+    timestamp: market.timestamp,
+    symbol: market.symbol,
+    raw_event_id: detail.raw_event_id,
+    price: decimalToNumber(market.price),
+    volume: decimalToNumber(market.volume),
+    ingested_at: detail.ingested_at,
+  };
+}
+
+function alertEntry(candidate: SeriesCandidate, alert: Alert, processedAt: number, late: boolean): BusEntry {
+  const detail: AlertDetail = {
+    event_id: candidate.event_id,
+    raw_event_id: candidate.raw_event_id,
+    ingested_at: candidate.ingested_at,
+    processed_at: processedAt,
+    alert,
+    ...(late ? { late: true } : {}),
+  };
+  return { source: Source.Processing, detailType: DetailType.Alert, detail: { ...detail } };
 }
 
 /**
- * `MarketData.Validated` → the symbol's window from the `symbol` + `timestamp` index → indicators →
- * PROCESSED (once) → audit → one `MarketData.Alert` per rule that fires.
- *
- * A redelivered event keeps the indicators stored the first time and puts its alerts again: the
- * earlier attempt may have stopped before the bus took them, and notification sends each alert once.
+ * The audit record of what was taken: for a result stored now or earlier, its time is the stored
+ * processing time, so a repeated attempt writes the same record again rather than a second one.
  */
-export function createProcessingHandler(deps: ProcessingDependencies): StageHandler {
-  const { bus, clock, config, functionName, logger, metrics, storage } = deps;
-  return async (event: BusEvent) => {
-    const detail = parseValidatedDetail(event.detail);
-    const { market } = detail;
-    const settings = await config.load(STAGE_PARAMETERS.processing);
-    const { events, audit } = storage(settings);
-    const key = { event_id: detail.event_id, timestamp: market.timestamp };
-    const price = decimalToNumber(market.price);
-    const volume = decimalToNumber(market.volume);
-
-    // The current event comes from the message, not the index: a GSI is eventually consistent.
-    const history = await events.history(market.symbol, market.timestamp, settings.indicatorWindow);
-    // The window restarts after a gap in market time that the rules do not accept (a replay of old
-    // bars followed by a live event): its indicators stay absent until it fills again.
-    const window = sinceLastGap(
-      [...history, { timestamp: market.timestamp, price, volume }],
-      windowMaxGapMs(settings.alertRules),
-    );
-    let indicators: Indicators = computeIndicators(window, settings.indicatorWindow);
-    const previous = history.at(-1);
-
-    const processedAt = clock.now();
-    const outcome = await events.markProcessed(key, indicators as Record<string, number>, processedAt);
-    if (outcome.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
-    const duplicate = outcome.kind === 'already-processed';
-    if (duplicate) indicators = (outcome.existing.indicators ?? {}) as Indicators;
-
-    const alerts = evaluateAlertRules(
-      {
-        eventId: detail.event_id,
-        symbol: market.symbol,
-        timestamp: market.timestamp,
-        price,
-        volume,
-        indicatorWindow: settings.indicatorWindow,
-        ...(previous === undefined
-          ? {}
-          : { previousPrice: previous.price, previousTimestamp: previous.timestamp }),
-        windowGapMs: largestGap(window),
-        indicators,
-      },
-      settings.alertRules,
-    );
-
-    const entries: BusEntry[] = alerts.map((alert) => {
-      const alertDetail: AlertDetail = {
-        event_id: detail.event_id,
-        raw_event_id: detail.raw_event_id,
-        ingested_at: detail.ingested_at,
-        processed_at: processedAt,
-        alert,
-      };
-      return { source: Source.Processing, detailType: DetailType.Alert, detail: { ...alertDetail } };
-    });
-    // The audit record and the alerts depend only on the stored indicators: they go out together.
-    await Promise.all([
-      audit.record({
-        event_id: detail.event_id,
-        stage: 'processing',
-        function_name: functionName,
-        status: duplicate ? 'DUPLICATE' : 'PROCESSED',
-        timestamp: clock.now(),
-        raw_event_id: detail.raw_event_id,
-        details: { indicators, alerts: alerts.map((alert) => alert.rule_id) },
-      }),
-      bus.put(entries),
-    ]);
-    // DEBUG, so on the invocations the logger's sample rate picks: the alerts are in the audit record,
-    // on the item and on the bus; an INFO line here is one more log line per alert at any volume.
-    if (alerts.length > 0) {
-      logger.debug('alerts raised', {
-        event_id: detail.event_id,
-        rules: alerts.map((alert) => alert.rule_id),
-      });
-    }
-
-    const done = clock.now();
-    if (duplicate) {
-      metrics.count(Metric.DuplicatesSkipped);
-      return;
-    }
-    metrics.count(Metric.EventsProcessed);
-    if (alerts.length > 0) metrics.count(Metric.AlertsRaised, alerts.length);
-    metrics.milliseconds(Metric.LatencyFromMarket, done - market.timestamp);
-    metrics.milliseconds(Metric.LatencyFromIngestion, done - detail.ingested_at);
+function auditEntryOf(taken: Exclude<Taken, { kind: 'waiting' }>, functionName: string): AuditEntry {
+  const { candidate } = taken;
+  const trail = {
+    event_id: candidate.event_id,
+    stage: 'processing' as const,
+    function_name: functionName,
+    raw_event_id: candidate.raw_event_id,
   };
+  switch (taken.kind) {
+    case 'processed':
+      return {
+        ...trail,
+        status: 'PROCESSED',
+        timestamp: taken.processedAt,
+        details: {
+          indicators: taken.result.indicators,
+          alerts: taken.result.alert_rules,
+          ...(taken.result.previous_timestamp === undefined
+            ? {}
+            : { previous_timestamp: taken.result.previous_timestamp }),
+          ...(taken.late ? { late: true } : {}),
+        },
+      };
+    case 'already-processed': {
+      const stored = taken.state.processed;
+      return {
+        ...trail,
+        status: 'PROCESSED',
+        timestamp: stored?.processed_at ?? 0,
+        details: {
+          indicators: stored?.indicators ?? {},
+          alerts: stored?.alert_rules ?? [],
+          ...(stored?.previous_timestamp === undefined ? {} : { previous_timestamp: stored.previous_timestamp }),
+        },
+      };
+    }
+    case 'revised':
+      return {
+        ...trail,
+        status: 'REVISED',
+        timestamp: taken.revisedAt,
+        occurrence: String(taken.revision),
+        details: {
+          revision: taken.revision,
+          because_of: taken.cause,
+          before: { indicators: taken.before.indicators, alerts: taken.before.alert_rules },
+          after: { indicators: taken.result.indicators, alerts: taken.result.alert_rules },
+          alerts_added: taken.added.map((alert) => alert.rule_id),
+          alerts_withdrawn: taken.withdrawn,
+        },
+      };
+  }
+}
+
+function countTaken(taken: readonly Taken[], metrics: ProcessingDependencies['metrics'], now: number): void {
+  for (const item of taken) {
+    if (item.kind === 'processed') {
+      metrics.count(Metric.EventsProcessed);
+      if (item.alerts.length > 0) metrics.count(Metric.AlertsRaised, item.alerts.length);
+      metrics.milliseconds(Metric.LatencyFromMarket, now - item.candidate.timestamp);
+      metrics.milliseconds(Metric.LatencyFromIngestion, now - item.candidate.ingested_at);
+    } else if (item.kind === 'already-processed') {
+      metrics.count(Metric.DuplicatesSkipped);
+    } else if (item.kind === 'revised') {
+      metrics.count(Metric.EventsRevised);
+      if (item.added.length > 0) metrics.count(Metric.AlertsRaised, item.added.length);
+    }
+  }
+}
+
+function wakeUpsBefore(detail: ValidatedDetail): number {
+  const count = (detail as unknown as Record<string, unknown>)[WAKE_UP_FIELD];
+  return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : 0;
+}
+
+function withWakeUpCount(event: BusEvent, count: number): BusEvent {
+  return { ...event, detail: { ...(event.detail as Record<string, unknown>), [WAKE_UP_FIELD]: count } };
 }

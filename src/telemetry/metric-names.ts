@@ -10,6 +10,10 @@ export const Metric = {
   EventsRejected: 'EventsRejected',
   DuplicatesSkipped: 'DuplicatesSkipped',
   EventsProcessed: 'EventsProcessed',
+  /** An event waits for an earlier event of its symbol (missing, or not processed yet). */
+  EventsWaiting: 'EventsWaiting',
+  /** A processed event's result changed because an earlier event arrived after it (later than the bound). */
+  EventsRevised: 'EventsRevised',
   AlertsRaised: 'AlertsRaised',
   NotificationsSent: 'NotificationsSent',
   /** Milliseconds from the market timestamp of the event to the end of this stage's work. */

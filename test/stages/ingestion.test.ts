@@ -269,7 +269,7 @@ describe('ingestion stage (dynalite + mocked EventBridge/SSM)', () => {
       );
     }
     assert.equal((await store.querySymbol(symbol)).length, 6, 'all six found by symbol');
-    const window = await store.history(symbol, NOW + 86_400_000, 2);
+    const window = await store.history(symbol, { timestamp: NOW + 86_400_000, event_id: '' }, 2);
     assert.deepEqual(
       window.map((point) => point.timestamp),
       [NOW - 89_000, NOW - 88_000],

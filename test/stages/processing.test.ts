@@ -55,6 +55,9 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
             symbol,
             price: market.price,
             volume: market.volume,
+            source: 'exchange.test',
+            raw_event_id: `raw-${i}`,
+            ingested_at: Date.now(),
           },
         }),
       );
@@ -68,6 +71,15 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
     }
     return details;
   }
+  /** Processes the events in market-time order, then forgets what that put on the bus and counted. */
+  async function processInOrder(details: readonly ValidatedDetail[]): Promise<void> {
+    for (const detail of details) {
+      await pipeline.handlers.processing(busEvent('MarketData.Validated', 'marketflow.ingestion', detail));
+    }
+    pipeline.takeEntries();
+    pipeline.metrics.processing.counts.clear();
+  }
+
   const item = async (detail: ValidatedDetail) =>
     (
       await db.client.send(
@@ -82,6 +94,7 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
     const prices = [100, 101, 102, 101.5, 103, 104, 102];
     const volumes = [5, 6, 7, 8, 9, 10, 50];
     const details = await history(prices, volumes);
+    await processInOrder(details.slice(0, -1));
     const last = details.at(-1) as ValidatedDetail;
     await pipeline.handlers.processing(busEvent('MarketData.Validated', 'marketflow.ingestion', last));
 
@@ -125,6 +138,7 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
       alertRules: JSON.parse('{"rules":[{"id":"jump","kind":"price_jump","severity":"HIGH","percent":1}]}'),
     });
     const details = await history([100, 100, 100, 100, 100, 120]);
+    await processInOrder(details.slice(0, -1));
     const jump = details.at(-1) as ValidatedDetail;
     const event = busEvent('MarketData.Validated', 'marketflow.ingestion', jump);
     await pipeline.handlers.processing(event);
@@ -155,6 +169,7 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
       alertRules: JSON.parse(JSON.stringify({ rules: [...rules.rules, extra] })),
     });
     const details = await history([100, 101, 102, 103, 104, 105]);
+    await processInOrder(details.slice(0, -1));
     const calls: number[] = [];
     pipeline.eventBridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => {
       calls.push(input.Entries.length);
@@ -175,6 +190,12 @@ describe('processing stage (dynalite + mocked EventBridge/SSM)', () => {
       Entries: input.Entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' })),
     }));
     const other = await history([100, 101, 102, 103, 104, 105]);
+    pipeline.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    await processInOrder(other.slice(0, -1));
+    pipeline.eventBridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+      FailedEntryCount: input.Entries.length,
+      Entries: input.Entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' })),
+    }));
     await assert.rejects(
       pipeline.handlers.processing(busEvent('MarketData.Validated', 'marketflow.ingestion', other.at(-1))),
       /PutEventsFailedError|2 of 2 entries not accepted after 3 attempts: InternalFailure: boom/,

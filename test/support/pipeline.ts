@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamoStorage } from '../../src/adapters/aws/dynamo-storage.ts';
 import { EventBridgeBus } from '../../src/adapters/aws/eventbridge-bus.ts';
 import { SnsNotifier } from '../../src/adapters/aws/sns-notifier.ts';
+import { SqsWakeUps } from '../../src/adapters/aws/sqs-wake-ups.ts';
 import { SsmConfig } from '../../src/adapters/aws/ssm-config.ts';
 import { barDetail as barDetailOf } from '../../src/cli/input.ts';
 import { Parameter } from '../../src/config/parameters.ts';
@@ -24,6 +26,7 @@ import type { TestDatabase } from './dynalite.ts';
 export const PREFIX = '/marketflow/test';
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:sns-alerts-test';
 export const BUS_NAME = 'eventbus-marketflow-test';
+export const WAKE_UP_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-processing-wake-ups-test';
 
 /** Metrics as the stages report them, kept for assertions. */
 export class RecordedMetrics implements MetricsPort {
@@ -85,7 +88,7 @@ export function barDetail(bar: BarRow): Record<string, unknown> {
 /** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic and rules. */
 export function pipelineParameters(
   db: Pick<TestDatabase, 'eventsTable' | 'auditTable'>,
-  options: { alertRules?: AlertRulesConfig; window?: number } = {},
+  options: { alertRules?: AlertRulesConfig; window?: number; latenessBoundSeconds?: number } = {},
 ): Record<string, string> {
   return {
     [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
@@ -94,6 +97,8 @@ export function pipelineParameters(
     [`${PREFIX}/${Parameter.alertTopicArn}`]: TOPIC_ARN,
     [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(options.alertRules ?? DEFAULT_ALERT_RULES),
     [`${PREFIX}/${Parameter.indicatorWindow}`]: String(options.window ?? 20),
+    [`${PREFIX}/${Parameter.latenessBoundMs}`]: String(options.latenessBoundSeconds ?? 0),
+    [`${PREFIX}/${Parameter.wakeUpQueueUrl}`]: WAKE_UP_QUEUE_URL,
   };
 }
 
@@ -103,11 +108,13 @@ export function pipelineParameters(
  */
 export function awsPipeline(
   db: TestDatabase,
-  options: { alertRules?: AlertRulesConfig; window?: number } = {},
+  options: { alertRules?: AlertRulesConfig; window?: number; latenessBoundSeconds?: number } = {},
 ) {
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);
   const ssm = mockClient(SSMClient);
+  const sqs = mockClient(SQSClient);
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'wake-up' });
   const parameters = pipelineParameters(db, options);
   ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
     Parameters: input.Names.filter((name) => name in parameters).map((name) => ({
@@ -162,6 +169,7 @@ export function awsPipeline(
     processing: createProcessingHandler({
       ...common,
       bus,
+      wakeUps: new SqsWakeUps(config, async () => new SQSClient({ region: 'us-east-1' })),
       metrics: metrics.processing,
       functionName: 'lambda-processing-test',
     }),
@@ -184,6 +192,7 @@ export function awsPipeline(
     eventBridge.restore();
     sns.restore();
     ssm.restore();
+    sqs.restore();
   };
-  return { handlers, metrics, eventBridge, sns, ssm, parameters, takeEntries, restore };
+  return { handlers, metrics, eventBridge, sns, ssm, sqs, parameters, takeEntries, restore };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
 import { auditItem } from './audit-log.ts';
@@ -21,8 +20,9 @@ export interface BatchAuditLogOptions {
 /**
  * The audit table written with BatchWriteItem: the records that concurrent callers add in one turn go
  * out 25 per request; unprocessed items (throttling) are sent again with backoff, and a record still
- * unprocessed after the last attempt fails its caller alone. Records are new items with a fresh
- * audit_id, so a batch write (no condition) stores each once.
+ * unprocessed after the last attempt fails its caller alone. A record's key is its step and outcome
+ * (`auditId`) and the outcome's time, so a batch write (no condition) of a repeated record writes the
+ * same item again; two records of one key in a batch go out once (BatchWriteItem refuses duplicates).
  */
 export class BatchAuditLog implements AuditPort {
   readonly #client: DynamoDBDocumentClient;
@@ -42,29 +42,36 @@ export class BatchAuditLog implements AuditPort {
   }
 
   record(entry: AuditEntry): Promise<void> {
-    return this.#coalescer.add(auditItem(randomUUID(), entry));
+    return this.#coalescer.add(auditItem(entry));
   }
 
   async #write(items: Record<string, unknown>[]): Promise<FlushResult> {
-    const results: FlushResult = new Array(items.length).fill(undefined);
-    for (let start = 0; start < items.length; start += ITEMS_PER_REQUEST) {
-      const group = items
-        .slice(start, start + ITEMS_PER_REQUEST)
-        .map((item, offset) => ({ item, index: start + offset }));
+    // One write per key: the same step and outcome recorded twice in a turn is one record.
+    const keyOf = (item: Record<string, unknown>) => `${String(item.audit_id)}\u0000${String(item.timestamp)}`;
+    const unique = new Map<string, Record<string, unknown>>();
+    for (const item of items) if (!unique.has(keyOf(item))) unique.set(keyOf(item), item);
+    const outcomes = new Map<string, Error | undefined>();
+    const distinct = [...unique.values()];
+    for (let start = 0; start < distinct.length; start += ITEMS_PER_REQUEST) {
+      const group = distinct.slice(start, start + ITEMS_PER_REQUEST);
       try {
-        const unprocessed = await this.#writeGroup(group.map(({ item }) => item));
-        for (const { item, index } of group) {
-          if (unprocessed.has(String(item.audit_id)))
-            results[index] = new UnprocessedAuditRecordError(
-              `audit record of ${String(item.event_id)} unprocessed after ${this.#attempts} BatchWriteItem attempts`,
-            );
+        const unprocessed = await this.#writeGroup(group);
+        for (const item of group) {
+          outcomes.set(
+            keyOf(item),
+            unprocessed.has(String(item.audit_id))
+              ? new UnprocessedAuditRecordError(
+                  `audit record of ${String(item.event_id)} unprocessed after ${this.#attempts} BatchWriteItem attempts`,
+                )
+              : undefined,
+          );
         }
       } catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));
-        for (const { index } of group) results[index] = failure;
+        for (const item of group) outcomes.set(keyOf(item), failure);
       }
     }
-    return results;
+    return items.map((item) => outcomes.get(keyOf(item)));
   }
 
   /** The audit ids still unprocessed after the last attempt. */

@@ -6,7 +6,8 @@ import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
 
 /**
  * Storage for the records of a batch: every write to the events table conditional and per event, as
- * for one event, but the history reads of one symbol gathered into one Query; the audit table through
+ * for one event (a symbol's records run one after the other, each reading what the previous one
+ * processed from memory); the audit table through
  * one BatchAuditLog per table, so that the records' audit writes are gathered into BatchWriteItem
  * requests. One store per table, so that all records share its gathering.
  */
@@ -16,7 +17,7 @@ export function batchedStorage(client: DynamoDBDocumentClient, options: EventSto
   return (tables: Pick<PipelineConfig, 'eventsTable' | 'auditTable'>): Storage => {
     let events = stores.get(tables.eventsTable);
     if (!events) {
-      events = new DynamoEventStore(client, tables.eventsTable, { ...options, batchHistory: true });
+      events = new DynamoEventStore(client, tables.eventsTable, options);
       stores.set(tables.eventsTable, events);
     }
     let audit = audits.get(tables.auditTable);

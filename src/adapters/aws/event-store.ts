@@ -12,15 +12,17 @@ import { IDENTITY_CLAIM_TIMESTAMP } from '../../domain/event-identity.ts';
 import type {
   ClaimOutcome,
   EventStorePort,
-  HistoryPoint,
   NewEventItem,
+  ProcessedResult,
   ProcessOutcome,
   PutOutcome,
+  SeriesEventState,
+  SeriesPoint,
+  SeriesPosition,
   StoredEventState,
 } from '../../stages/ports.ts';
 import { getItems } from './batch-get.ts';
-import { batchedHistory, type HistoryRead } from './batch-history.ts';
-import { queryUpTo } from './query-up-to.ts';
+import { queryUpTo, queryWhile } from './query-up-to.ts';
 import { EVENT_TYPE_SHARD_ATTRIBUTE, eventTypeShardKey, SYMBOL_INDEX } from './tables.ts';
 
 /** Only valid events have a price; the symbol index holds it. */
@@ -52,8 +54,6 @@ export function isIdentityClaim(item: Record<string, unknown>): item is Item & I
 export interface EventStoreOptions {
   claimLeaseMs?: number;
   eventTypeShards?: number;
-  /** The history reads that concurrent callers make in one turn share a Query per symbol (batches). */
-  batchHistory?: boolean;
 }
 
 /**
@@ -88,15 +88,12 @@ export class DynamoEventStore implements EventStorePort {
   readonly #claimLeaseMs: number;
   /** Write shards of the event_type index: above 1, items also carry their `<type>#<shard>` key. */
   readonly #eventTypeShards: number;
-  readonly #history: HistoryRead;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: EventStoreOptions = {}) {
     this.#client = client;
     this.#table = tableName;
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.#eventTypeShards = options.eventTypeShards ?? 1;
-    const queryHistory: HistoryRead = (symbol, before, count) => this.#queryHistory(symbol, before, count);
-    this.#history = options.batchHistory ? batchedHistory(queryHistory) : queryHistory;
   }
 
   async put(item: NewEventItem, options: { claimIdentity?: boolean } = {}): Promise<PutOutcome> {
@@ -161,70 +158,173 @@ export class DynamoEventStore implements EventStorePort {
     return stored ? toState(stored) : { ...key, status: CLAIMED };
   }
 
-  history(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
-    return this.#history(symbol, before, count);
+  async history(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]> {
+    if (count <= 0) return [];
+    const newestFirst = await this.#seriesQuery(symbol, position, count, 'before');
+    return newestFirst.reverse();
   }
 
-  async #queryHistory(symbol: string, before: number, count: number): Promise<HistoryPoint[]> {
-    if (count <= 0) return [];
-    // Rejected events keep their symbol but have no price: the filter leaves them out (the index holds
-    // price, not status), and the loop reads on when it did (a Query's Limit counts the items read
-    // before the filter).
-    const newestFirst = await queryUpTo(
+  following(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]> {
+    if (count <= 0) return Promise.resolve([]);
+    return this.#seriesQuery(symbol, position, count, 'after');
+  }
+
+  /**
+   * Points of the symbol index next to `position`, nearest first. Rejected events keep their symbol but
+   * have no price: the filter leaves them out (the index holds price, not status), and the read goes
+   * on when it did (a Query's Limit counts the items read before the filter). Events at the position's
+   * own market time are ordered by event id.
+   */
+  async #seriesQuery(
+    symbol: string,
+    position: SeriesPosition,
+    count: number,
+    side: 'before' | 'after',
+  ): Promise<SeriesPoint[]> {
+    const before = side === 'before';
+    const points: SeriesPoint[] = [];
+    await queryWhile(
       this.#client,
       {
         TableName: this.#table,
         IndexName: SYMBOL_INDEX,
-        KeyConditionExpression: 'symbol = :symbol AND #ts < :before',
+        KeyConditionExpression: `symbol = :symbol AND #ts ${before ? '<=' : '>='} :at`,
         FilterExpression: `attribute_exists(${PRICE})`,
         ExpressionAttributeNames: { '#ts': 'timestamp' },
-        ExpressionAttributeValues: { ':symbol': symbol, ':before': before },
-        ProjectionExpression: '#ts, price, volume',
-        ScanIndexForward: false,
+        ExpressionAttributeValues: { ':symbol': symbol, ':at': position.timestamp },
+        ProjectionExpression: 'event_id, #ts, price, volume',
+        ScanIndexForward: !before,
       },
-      count,
+      count + 1,
+      (item) => {
+        const point = {
+          event_id: String(item.event_id),
+          timestamp: Number(item.timestamp),
+          price: Number(item.price),
+          volume: Number(item.volume),
+        };
+        const order =
+          point.timestamp - position.timestamp ||
+          (point.event_id < position.event_id ? -1 : point.event_id > position.event_id ? 1 : 0);
+        if (before ? order < 0 : order > 0) points.push(point);
+        return points.length < count;
+      },
     );
-    const points: HistoryPoint[] = new Array(newestFirst.length);
-    for (let i = 0; i < newestFirst.length; i++) {
-      const item = newestFirst[newestFirst.length - 1 - i] as Item;
-      points[i] = {
-        timestamp: Number(item.timestamp),
-        price: Number(item.price),
-        volume: Number(item.volume),
-      };
-    }
     return points;
   }
 
-  async markProcessed(
-    key: Key,
-    indicators: Record<string, number>,
-    processedAt: number,
-  ): Promise<ProcessOutcome> {
+  async seriesEvent(key: Key, consistent: boolean): Promise<SeriesEventState | undefined> {
+    const result = await this.#client.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { event_id: key.event_id, timestamp: key.timestamp },
+        ConsistentRead: consistent,
+        ProjectionExpression:
+          'event_id, #ts, #status, symbol, #source, raw_event_id, ingested_at, price, volume, indicators, rule_state, previous_timestamp, alert_rules, processed_at, revision, waiting_successor, gap_after',
+        ExpressionAttributeNames: { '#ts': 'timestamp', '#status': 'status', '#source': 'source' },
+      }),
+    );
+    const item = result.Item;
+    return item === undefined || typeof item.price !== 'string' ? undefined : toSeriesState(item);
+  }
+
+  async registerWaiter(
+    on: SeriesPosition,
+    waiter: SeriesPosition,
+    when: 'any' | 'while-unprocessed',
+  ): Promise<boolean> {
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
+          Key: { event_id: on.event_id, timestamp: on.timestamp },
+          UpdateExpression: 'SET waiting_successor = :waiter',
+          ConditionExpression:
+            when === 'any' ? 'attribute_exists(event_id)' : 'attribute_not_exists(processed_at)',
+          ExpressionAttributeValues: {
+            ':waiter': { event_id: waiter.event_id, timestamp: waiter.timestamp },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async markGapAfter(on: SeriesPosition, timestamp: number): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { event_id: on.event_id, timestamp: on.timestamp },
+          UpdateExpression: 'SET gap_after = :at',
+          // The furthest mark counts: a late event before it is late.
+          ConditionExpression: 'attribute_exists(event_id) AND (attribute_not_exists(gap_after) OR gap_after < :at)',
+          ExpressionAttributeValues: { ':at': timestamp },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async markProcessed(key: Key, result: ProcessedResult, processedAt: number): Promise<ProcessOutcome> {
+    try {
+      const updated = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
           Key: key,
-          UpdateExpression:
-            'SET #status = :processed, indicators = :indicators, processed_at = :at, alerts = if_not_exists(alerts, :none)',
+          UpdateExpression: `SET #status = :processed, processed_at = :at, alerts = if_not_exists(alerts, :none), ${RESULT_UPDATE} REMOVE waiting_successor`,
           ConditionExpression: '#status = :ingested',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':processed': 'PROCESSED',
             ':ingested': 'INGESTED',
-            ':indicators': indicators,
             ':at': processedAt,
             ':none': {},
+            ...resultValues(result),
           },
+          // The word a waiter left, taken in the same write that makes this event processed: a waiter
+          // that comes after it finds the event processed instead.
+          ReturnValues: 'UPDATED_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { kind: 'updated' };
+      const waiter = positionOf(updated.Attributes?.waiting_successor);
+      return waiter === undefined ? { kind: 'updated' } : { kind: 'updated', waiter };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.#oldItem(error, key);
-      return existing ? { kind: 'already-processed', existing: toState(existing) } : { kind: 'missing' };
+      return existing && typeof existing.price === 'string'
+        ? { kind: 'already-processed', existing: toSeriesState(existing) }
+        : { kind: 'missing' };
+    }
+  }
+
+  async reviseProcessed(key: Key, revision: number, result: ProcessedResult, revisedAt: number): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression: `SET revision = :next, revised_at = :at, ${RESULT_UPDATE}`,
+          // An item never revised has no revision attribute (one attribute less on every processed item).
+          ConditionExpression:
+            revision === 0 ? 'attribute_exists(processed_at) AND attribute_not_exists(revision)' : 'revision = :revision',
+          ExpressionAttributeValues: {
+            ...(revision === 0 ? {} : { ':revision': revision }),
+            ':next': revision + 1,
+            ':at': revisedAt,
+            ...resultValues(result),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
@@ -263,8 +363,12 @@ export class DynamoEventStore implements EventStorePort {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.#get(key);
       if (!existing) return { kind: 'missing' };
-      const delivery = (existing.alerts as Record<string, { status?: string }> | undefined)?.[alert.rule_id];
-      if (delivery?.status === AlertDelivery.Sent) return { kind: 'already-sent' };
+      const delivery = (
+        existing.alerts as Record<string, { status?: string; sent_at?: number; message_id?: string }> | undefined
+      )?.[alert.rule_id];
+      if (delivery?.status === AlertDelivery.Sent) {
+        return { kind: 'already-sent', sentAt: Number(delivery.sent_at), messageId: String(delivery.message_id) };
+      }
       throw new AlertInFlightError(alert.alert_id);
     }
   }
@@ -386,11 +490,60 @@ function missingAfterConflict(key: Key): never {
   throw new Error(`conditional put of ${key.event_id} failed but no item exists; retry`);
 }
 
+/** The fields of a processing result, written by the first processing and by every revision alike. */
+const RESULT_UPDATE =
+  'indicators = :indicators, rule_state = :state, alert_rules = :rules, previous_timestamp = :previous';
+
+function resultValues(result: ProcessedResult): Record<string, unknown> {
+  return {
+    ':indicators': result.indicators,
+    ':state': result.rule_state,
+    ':rules': result.alert_rules,
+    // DynamoDB has no undefined: a series start stores null (the series has no previous event).
+    ':previous': result.previous_timestamp ?? null,
+  };
+}
+
+function positionOf(value: unknown): SeriesPosition | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { event_id, timestamp } = value as Record<string, unknown>;
+  return typeof event_id === 'string' && typeof timestamp === 'number' ? { event_id, timestamp } : undefined;
+}
+
+function toSeriesState(item: Item): SeriesEventState {
+  const state: SeriesEventState = {
+    event_id: String(item.event_id),
+    timestamp: Number(item.timestamp),
+    status: String(item.status),
+    symbol: String(item.symbol),
+    source: String(item.source),
+    raw_event_id: String(item.raw_event_id),
+    ingested_at: Number(item.ingested_at),
+    price: String(item.price),
+    volume: String(item.volume),
+  };
+  if (typeof item.processed_at === 'number' && item.rule_state !== undefined) {
+    state.processed = {
+      indicators: (item.indicators ?? {}) as Record<string, number>,
+      rule_state: item.rule_state as ProcessedResult['rule_state'],
+      alert_rules: (item.alert_rules ?? []) as string[],
+      ...(typeof item.previous_timestamp === 'number' ? { previous_timestamp: item.previous_timestamp } : {}),
+      processed_at: item.processed_at,
+      revision: typeof item.revision === 'number' ? item.revision : 0,
+    };
+  }
+  const waiter = positionOf(item.waiting_successor);
+  if (waiter !== undefined) state.waiting_successor = waiter;
+  if (typeof item.gap_after === 'number') state.gap_after = item.gap_after;
+  return state;
+}
+
 function toState(item: Item): StoredEventState {
   return {
     event_id: String(item.event_id),
     timestamp: Number(item.timestamp),
     status: String(item.status),
+    ...(typeof item.raw_event_id === 'string' ? { raw_event_id: item.raw_event_id } : {}),
     ...(typeof item.ingested_at === 'number' ? { ingested_at: item.ingested_at } : {}),
     ...(typeof item.price === 'string' ? { price: item.price } : {}),
     ...(typeof item.volume === 'string' ? { volume: item.volume } : {}),

@@ -23,3 +23,23 @@ export async function queryUpTo(
   } while (startKey && items.length < limit);
   return items;
 }
+
+/**
+ * A Query read page by page, each item handed to `visit` in order, until `visit` returns false or the
+ * items run out; `pageSize` is the Limit of each page (a filter may leave fewer).
+ */
+export async function queryWhile(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  pageSize: number,
+  visit: (item: Item) => boolean,
+): Promise<void> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({ ...input, ExclusiveStartKey: startKey, Limit: Math.min(1000, pageSize) }),
+    );
+    for (const item of page.Items ?? []) if (!visit(item)) return;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}

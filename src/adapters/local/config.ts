@@ -6,6 +6,7 @@ import {
   MAX_INDICATOR_WINDOW,
   MIN_INDICATOR_WINDOW,
 } from '../../domain/indicators.ts';
+import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import type { ConfigPort, PipelineConfig } from '../../stages/ports.ts';
 import { tableName } from '../aws/tables.ts';
 
@@ -20,11 +21,19 @@ export function defaultLocalConfig(): PipelineConfig {
     alertTopicArn: `arn:aws:sns:us-east-1:000000000000:sns-alerts-${LOCAL_ENVIRONMENT}`,
     alertRules: DEFAULT_ALERT_RULES,
     indicatorWindow: DEFAULT_INDICATOR_WINDOW,
+    latenessBoundMs: LOCAL_LATENESS_BOUND_MS,
+    wakeUpQueueUrl: 'local:processing-wake-ups',
   };
 }
 
+/**
+ * The local runtime retries a failed invocation after 1 and 2 s (Lambda: 1 and 2 minutes), so an
+ * event is rarely more than a few seconds late; the bound leaves room for a busy machine.
+ */
+export const LOCAL_LATENESS_BOUND_MS = 10_000;
+
 const STRING_FIELDS = ['eventsTable', 'auditTable', 'eventBusName', 'alertTopicArn'] as const;
-const KNOWN_FIELDS: readonly string[] = [...STRING_FIELDS, 'alertRules', 'indicatorWindow'];
+const KNOWN_FIELDS: readonly string[] = [...STRING_FIELDS, 'alertRules', 'indicatorWindow', 'latenessBoundMs'];
 
 /**
  * Applies an override document (the parsed JSON of the local configuration file) to the defaults.
@@ -60,6 +69,16 @@ export function applyConfigOverrides(
       );
     }
     config.indicatorWindow = window;
+  }
+  if (record.latenessBoundMs !== undefined) {
+    const bound = record.latenessBoundMs;
+    const max = MAX_LATENESS_BOUND_SECONDS * 1000;
+    if (typeof bound !== 'number' || !Number.isInteger(bound) || bound < 0 || bound > max) {
+      throw new TypeError(
+        `${origin}: latenessBoundMs must be a whole number of milliseconds from 0 to ${max}, got ${JSON.stringify(bound)}`,
+      );
+    }
+    config.latenessBoundMs = bound;
   }
   if (record.alertRules !== undefined) {
     const parsed = parseAlertRules(record.alertRules);
@@ -106,6 +125,8 @@ export interface LocalConfigOptions {
 /** The ConfigPort of the local runtime: defaults, overridden by an optional JSON file. */
 export class LocalConfig implements ConfigPort {
   #current: PipelineConfig;
+  /** Set by the runtime itself (a run's lateness bound); they win over the file, now and after a reload. */
+  #overrides: Partial<PipelineConfig> = {};
   readonly #options: LocalConfigOptions;
   readonly #now: () => number;
   #checkedAt: number;
@@ -136,6 +157,12 @@ export class LocalConfig implements ConfigPort {
     return this.#current;
   }
 
+  /** Fields the runtime sets itself, kept across reloads of the file. */
+  override(fields: Partial<PipelineConfig>): void {
+    this.#overrides = { ...this.#overrides, ...fields };
+    this.#current = { ...this.#current, ...fields };
+  }
+
   /** Only the keys asked for, as a stage reading its own SSM parameters gets. */
   async load<K extends keyof PipelineConfig>(keys: readonly K[]): Promise<Pick<PipelineConfig, K>> {
     const file = this.#options.file;
@@ -159,7 +186,7 @@ export class LocalConfig implements ConfigPort {
     );
     if (modified === undefined || modified === this.#fileModifiedAt) return;
     try {
-      this.#current = await readConfigFile(file);
+      this.#current = { ...(await readConfigFile(file)), ...this.#overrides };
       this.#fileModifiedAt = modified;
     } catch (error) {
       this.#fileModifiedAt = modified;

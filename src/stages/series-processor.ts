@@ -1,0 +1,466 @@
+import { isDeepStrictEqual } from 'node:util';
+import { type Alert, DEFAULT_BAR_INTERVAL_MS, type RulesState } from '../domain/alert-rules.ts';
+import type { WindowPoint } from '../domain/indicators.ts';
+import { compareSeriesOrder, type SeriesSettings, type SeriesStep, stepSeries } from '../domain/series.ts';
+import type {
+  Clock,
+  EventStorePort,
+  ProcessedResult,
+  SeriesEventState,
+  SeriesPoint,
+  SeriesPosition,
+} from './ports.ts';
+
+/**
+ * Processing takes a symbol's stored events one after the other in market-time order, so that what it
+ * stores and sends is what `marketflow backtest` gives for the same events, whatever the order and
+ * timing of their delivery:
+ *
+ * - An event is processed once the event before it in its series is processed and one bar interval
+ *   earlier (the series is complete up to it). Otherwise it waits, at most the lateness bound from its
+ *   ingestion; after that the series goes on across the gap, as it does for a bar that is really
+ *   missing (the event before the gap is marked, so that a late event can tell).
+ * - An event that waits leaves word on the event before it; whoever processes that one goes on with it.
+ *   A wake-up (a delayed message) brings it back in any case.
+ * - An event that arrives after the events following it were processed is processed in its place, and
+ *   the events after it are revised until their results no longer change.
+ *
+ * The rules' state travels along the series: each processed event stores its own, which the next
+ * starts from. Writes are conditional and results deterministic, so concurrent or repeated attempts
+ * store the same thing once.
+ */
+
+export interface SeriesProcessingSettings extends SeriesSettings {
+  latenessBoundMs: number;
+}
+
+/** An event of a series that processing may take up: its place, its values, when it was ingested. */
+export interface SeriesCandidate extends SeriesPosition {
+  symbol: string;
+  raw_event_id: string;
+  price: number;
+  volume: number;
+  ingested_at: number;
+}
+
+export type Taken =
+  | {
+      kind: 'processed';
+      candidate: SeriesCandidate;
+      result: ProcessedResult;
+      alerts: Alert[];
+      processedAt: number;
+      /** The event arrived after events following it were processed. */
+      late: boolean;
+    }
+  | { kind: 'already-processed'; candidate: SeriesCandidate; state: SeriesEventState }
+  | {
+      kind: 'revised';
+      candidate: SeriesCandidate;
+      before: ProcessedResult;
+      result: ProcessedResult;
+      revision: number;
+      revisedAt: number;
+      added: Alert[];
+      withdrawn: string[];
+      /** The late event that changed it. */
+      cause: string;
+    }
+  | {
+      kind: 'waiting';
+      candidate: SeriesCandidate;
+      reason: 'predecessor-missing' | 'predecessor-unprocessed';
+      /** When the wait ends at the latest (the lateness bound). */
+      until: number;
+    };
+
+/** What processing does besides the events table, in the order that keeps every effect once. */
+export interface SeriesEffects {
+  /**
+   * Before the event's result is stored: put its alerts on the bus. A retry that stopped between the
+   * two puts the same alerts again, and notification sends each once.
+   */
+  raise(candidate: SeriesCandidate, alerts: Alert[], at: number, late: boolean): Promise<void>;
+  /** After the result is stored (by this attempt or an earlier one): the audit record. */
+  record(taken: Exclude<Taken, { kind: 'waiting' }>): Promise<void>;
+}
+
+/** Events a revision goes through at most in one attempt. */
+const MAX_REVISION_STEPS = 10_000;
+/** Time a drain leaves itself before the invocation's deadline. */
+const DRAIN_DEADLINE_MARGIN_MS = 3_000;
+
+export interface SeriesProcessorOptions {
+  events: EventStorePort;
+  settings: SeriesProcessingSettings;
+  clock: Clock;
+  effects: SeriesEffects;
+  /** Epoch ms when the invocation is stopped; draining stops in time. */
+  deadline?: number;
+}
+
+/** A processed event as this attempt knows it: its point of the window and its stored result. */
+interface Known {
+  point: SeriesPoint;
+  processed: ProcessedResult & { revision: number };
+  /** Word left by an event that waits across a gap after this one. */
+  waiting_successor?: SeriesPosition;
+  /** An event after a gap following this one went on without the missing bars. */
+  gap_after?: number;
+}
+
+/** One attempt at a series: takes up one event, then whatever waited for it and can go now. */
+export class SeriesProcessor {
+  readonly #events: EventStorePort;
+  readonly #settings: SeriesProcessingSettings;
+  readonly #clock: Clock;
+  readonly #effects: SeriesEffects;
+  readonly #deadline: number | undefined;
+  readonly #interval: number;
+  /** Processed events this attempt wrote or read, so it never reads them twice or trusts a lagging index. */
+  readonly #known = new Map<string, Known>();
+  readonly #taken: Taken[] = [];
+
+  constructor(options: SeriesProcessorOptions) {
+    this.#events = options.events;
+    this.#settings = options.settings;
+    this.#clock = options.clock;
+    this.#effects = options.effects;
+    this.#deadline = options.deadline;
+    this.#interval = options.settings.alertRules.bar_interval_ms ?? DEFAULT_BAR_INTERVAL_MS;
+  }
+
+  /** Takes up `first`, then the events that waited for what this attempt processed; what happened to each. */
+  async take(first: SeriesCandidate): Promise<readonly Taken[]> {
+    const pending: SeriesCandidate[] = [first];
+    for (let candidate = pending.shift(); candidate !== undefined; candidate = pending.shift()) {
+      const waiters = await this.#advance(candidate, 0);
+      // What is left has its own wake-ups.
+      if (this.#outOfTime()) break;
+      for (const waiter of waiters) {
+        const stored = await this.#events.seriesEvent(waiter, true);
+        // Gone, or taken by another attempt: nothing to do here.
+        if (stored !== undefined && stored.processed === undefined) pending.push(candidateOf(stored));
+      }
+      pending.sort(compareCandidates);
+    }
+    return this.#taken;
+  }
+
+  #contiguous(earlier: { timestamp: number }, later: { timestamp: number }): boolean {
+    return later.timestamp - earlier.timestamp === this.#interval;
+  }
+
+  #outOfTime(): boolean {
+    return this.#deadline !== undefined && this.#clock.now() > this.#deadline - DRAIN_DEADLINE_MARGIN_MS;
+  }
+
+  /**
+   * Processes the candidate if the series is complete up to it, else leaves word where the event it
+   * waits for will see it. Returns the events that asked to be taken up after it.
+   */
+  async #advance(candidate: SeriesCandidate, depth: number): Promise<SeriesPosition[]> {
+    for (;;) {
+      const history = await this.#history(candidate);
+      const previous = history.at(-1);
+      const until = candidate.ingested_at + this.#settings.latenessBoundMs;
+      const complete = previous !== undefined && this.#contiguous(previous, candidate);
+      if (!complete && this.#clock.now() < until) {
+        // Word on the latest earlier event: the event that fills the gap reads it as its predecessor.
+        if (previous !== undefined) await this.#events.registerWaiter(previous, candidate, 'any');
+        this.#wait(candidate, 'predecessor-missing', until);
+        return [];
+      }
+      const before = previous === undefined ? undefined : await this.#predecessor(previous);
+      if (previous !== undefined && before === 'unprocessed') {
+        if ((await this.#catchUp(history, depth)) === 'caught-up') continue;
+        // Unless it got processed meanwhile, the predecessor's processing goes on with this one.
+        if (await this.#events.registerWaiter(previous, candidate, 'while-unprocessed')) {
+          this.#wait(candidate, 'predecessor-unprocessed', until);
+          return [];
+        }
+        continue;
+      }
+      if (previous !== undefined && !complete) await this.#events.markGapAfter(previous, candidate.timestamp);
+      return this.#process(candidate, history, previous, before === 'unprocessed' ? undefined : before);
+    }
+  }
+
+  #wait(candidate: SeriesCandidate, reason: 'predecessor-missing' | 'predecessor-unprocessed', until: number) {
+    this.#taken.push({ kind: 'waiting', candidate, reason, until });
+  }
+
+  /**
+   * An unprocessed predecessor is normally being processed, and will go on with this event. One that
+   * has had the lateness bound to be processed is stuck (its delivery was lost or dead-lettered): this
+   * attempt processes it first, and the unprocessed ones before it, from the last processed event of
+   * the window (or the start of the series) on. Further back than the window it waits: the earlier
+   * events' own wake-ups come first.
+   */
+  async #catchUp(history: readonly SeriesPoint[], depth: number): Promise<'caught-up' | 'not-yet'> {
+    if (depth > 0) return 'not-yet';
+    const from = await this.#firstUnprocessed(history);
+    const seriesStartsInWindow = history.length < this.#settings.indicatorWindow;
+    if (from === 0 && !seriesStartsInWindow) return 'not-yet';
+    for (const point of history.slice(from)) {
+      const stored = await this.#events.seriesEvent(point, true);
+      if (stored === undefined || this.#clock.now() < stored.ingested_at + this.#settings.latenessBoundMs) {
+        return 'not-yet';
+      }
+      if (stored.processed !== undefined) continue;
+      await this.#advance(candidateOf(stored), depth + 1);
+      if (!this.#known.has(positionKey(point))) return 'not-yet';
+    }
+    return 'caught-up';
+  }
+
+  /**
+   * Where the unprocessed events at the end of the window begin. A series is processed in order, so
+   * its processed events come first: a binary search finds the boundary in a few reads.
+   */
+  async #firstUnprocessed(history: readonly SeriesPoint[]): Promise<number> {
+    let low = 0;
+    let high = history.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((await this.#predecessor(history[middle] as SeriesPoint)) === 'unprocessed') high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
+  async #process(
+    candidate: SeriesCandidate,
+    history: readonly SeriesPoint[],
+    previous: SeriesPoint | undefined,
+    before: Known | undefined,
+  ): Promise<SeriesPosition[]> {
+    const step = this.#step(candidate, history, before?.processed.rule_state);
+    const result = resultOf(step, previous);
+    const processedAt = this.#clock.now();
+    // Later events went on without this one (it came later than the bound): they are revised after it.
+    const later = await this.#laterProcessed(candidate, previous, before);
+    await this.#effects.raise(candidate, step.alerts, processedAt, later !== undefined);
+    const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
+    if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
+    const waiters: SeriesPosition[] = [];
+    if (outcome.kind === 'already-processed') {
+      const stored = outcome.existing.processed ?? { ...result, processed_at: processedAt, revision: 0 };
+      this.#remember(candidate, stored);
+      const taken: Taken = { kind: 'already-processed', candidate, state: outcome.existing };
+      this.#taken.push(taken);
+      await this.#effects.record(taken);
+    } else {
+      this.#remember(candidate, { ...result, revision: 0 });
+      const taken: Taken = {
+        kind: 'processed',
+        candidate,
+        result,
+        alerts: step.alerts,
+        processedAt,
+        late: later !== undefined,
+      };
+      this.#taken.push(taken);
+      await this.#effects.record(taken);
+      if (outcome.waiter !== undefined) waiters.push(outcome.waiter);
+    }
+    // An event after a gap may have left word on the predecessor: this one may be what it waited for.
+    const across = before?.waiting_successor;
+    if (across !== undefined && compareSeriesOrder(toOrder(across), toOrder(candidate)) > 0) waiters.push(across);
+    if (later !== undefined) await this.#revise(later, candidate.event_id);
+    return waiters;
+  }
+
+  /**
+   * The first processed event after the candidate, when there is one: an event that went on across a
+   * gap marked the event before the gap, so a late event learns it from its predecessor; at the start
+   * of a series there is no predecessor, and the next stored event is looked at.
+   */
+  async #laterProcessed(
+    candidate: SeriesCandidate,
+    previous: SeriesPoint | undefined,
+    before: Known | undefined,
+  ): Promise<SeriesEventState | undefined> {
+    if (previous !== undefined) {
+      const gapAfter = before?.gap_after;
+      if (gapAfter === undefined || gapAfter <= candidate.timestamp) return undefined;
+    }
+    const [next] = await this.#events.following(candidate.symbol, candidate, 1);
+    const stored = next === undefined ? undefined : await this.#events.seriesEvent(next, true);
+    return stored?.processed !== undefined ? stored : undefined;
+  }
+
+  #step(candidate: SeriesCandidate, history: readonly SeriesPoint[], state: RulesState | undefined): SeriesStep {
+    const points: WindowPoint[] = history.map(({ timestamp, price, volume }) => ({ timestamp, price, volume }));
+    points.push({ timestamp: candidate.timestamp, price: candidate.price, volume: candidate.volume });
+    return stepSeries(
+      points,
+      state,
+      {
+        eventId: candidate.event_id,
+        symbol: candidate.symbol,
+        timestamp: candidate.timestamp,
+        price: candidate.price,
+        volume: candidate.volume,
+      },
+      this.#settings,
+    );
+  }
+
+  /**
+   * The latest points before the candidate: the symbol index, with what this attempt processed itself
+   * (the index may not show a write of a moment ago).
+   */
+  async #history(candidate: SeriesCandidate): Promise<SeriesPoint[]> {
+    const count = this.#settings.indicatorWindow;
+    const read = await this.#events.history(candidate.symbol, candidate, count);
+    const byKey = new Map(read.map((point) => [positionKey(point), point]));
+    const order = toOrder(candidate);
+    for (const { point } of this.#known.values()) {
+      if (compareSeriesOrder(toOrder(point), order) < 0) byKey.set(positionKey(point), point);
+    }
+    const points = [...byKey.values()].sort((a, b) => compareSeriesOrder(toOrder(a), toOrder(b)));
+    return points.slice(-count);
+  }
+
+  /**
+   * A stored predecessor: what this attempt knows of it, else its item. A processed event stays
+   * processed, so a possibly stale read that says so is enough; only an unprocessed answer is read
+   * again consistently. Undefined when the item is gone.
+   */
+  async #predecessor(point: SeriesPoint): Promise<Known | 'unprocessed' | undefined> {
+    const known = this.#known.get(positionKey(point));
+    if (known !== undefined) return known;
+    let stored = await this.#events.seriesEvent(point, false);
+    if (stored?.processed === undefined) stored = await this.#events.seriesEvent(point, true);
+    if (stored === undefined) return undefined;
+    if (stored.processed === undefined) return 'unprocessed';
+    return this.#remember(stored, stored.processed, stored);
+  }
+
+  #remember(
+    event: SeriesPosition & { price: number | string; volume: number | string },
+    processed: ProcessedResult & { revision: number },
+    marks: Pick<SeriesEventState, 'waiting_successor' | 'gap_after'> = {},
+  ): Known {
+    const known: Known = {
+      point: {
+        event_id: event.event_id,
+        timestamp: event.timestamp,
+        price: Number(event.price),
+        volume: Number(event.volume),
+      },
+      processed,
+      ...(marks.waiting_successor === undefined ? {} : { waiting_successor: marks.waiting_successor }),
+      ...(marks.gap_after === undefined ? {} : { gap_after: marks.gap_after }),
+    };
+    this.#known.set(positionKey(event), known);
+    return known;
+  }
+
+  /**
+   * A late event was processed in its place: the events after it are computed again, in order, and
+   * those whose result changed are revised, until the results no longer change past the window.
+   */
+  async #revise(first: SeriesEventState, cause: string): Promise<void> {
+    let current: SeriesEventState | undefined = first;
+    for (let steps = 0; current?.processed !== undefined && steps < MAX_REVISION_STEPS; steps++) {
+      const candidate = candidateOf(current);
+      const stored = current.processed;
+      const history = await this.#history(candidate);
+      const previous = history.at(-1);
+      const before = previous === undefined ? undefined : await this.#predecessor(previous);
+      if (before === 'unprocessed') return;
+      const step = this.#step(candidate, history, before?.processed.rule_state);
+      const result = resultOf(step, previous);
+      const unchanged = sameResult(result, stored);
+      if (unchanged && steps > this.#settings.indicatorWindow) return;
+      if (unchanged) this.#remember(candidate, stored);
+      else if (!(await this.#reviseOne(candidate, stored, result, step, cause))) return;
+      const [next] = await this.#events.following(candidate.symbol, candidate, 1);
+      current = next === undefined ? undefined : await this.#events.seriesEvent(next, true);
+    }
+  }
+
+  async #reviseOne(
+    candidate: SeriesCandidate,
+    stored: ProcessedResult & { revision: number },
+    result: ProcessedResult,
+    step: SeriesStep,
+    cause: string,
+  ): Promise<boolean> {
+    const revisedAt = this.#clock.now();
+    const added = step.alerts.filter((alert) => !stored.alert_rules.includes(alert.rule_id));
+    const withdrawn = stored.alert_rules.filter((rule) => !result.alert_rules.includes(rule));
+    await this.#effects.raise(candidate, added, revisedAt, true);
+    // Another attempt revising the same event got there first: it goes on from here.
+    if (!(await this.#events.reviseProcessed(keyOf(candidate), stored.revision, result, revisedAt))) return false;
+    const revision = stored.revision + 1;
+    this.#remember(candidate, { ...result, revision });
+    const taken: Taken = {
+      kind: 'revised',
+      candidate,
+      before: stored,
+      result,
+      revision,
+      revisedAt,
+      added,
+      withdrawn,
+      cause,
+    };
+    this.#taken.push(taken);
+    await this.#effects.record(taken);
+    return true;
+  }
+}
+
+function resultOf(step: SeriesStep, previous: SeriesPoint | undefined): ProcessedResult {
+  return {
+    indicators: step.indicators as Record<string, number>,
+    rule_state: step.state,
+    alert_rules: step.alerts.map((alert) => alert.rule_id),
+    ...(previous === undefined ? {} : { previous_timestamp: previous.timestamp }),
+  };
+}
+
+/** Equal as stored: DynamoDB keeps no key order and no undefined, so both sides are compared as JSON values. */
+function sameResult(a: ProcessedResult, b: ProcessedResult): boolean {
+  const plain = (result: ProcessedResult) =>
+    JSON.parse(
+      JSON.stringify({
+        indicators: result.indicators,
+        rule_state: result.rule_state,
+        alert_rules: result.alert_rules,
+        previous_timestamp: result.previous_timestamp ?? null,
+      }),
+    ) as unknown;
+  return isDeepStrictEqual(plain(a), plain(b));
+}
+
+function toOrder(position: SeriesPosition): { timestamp: number; eventId: string } {
+  return { timestamp: position.timestamp, eventId: position.event_id };
+}
+
+function compareCandidates(a: SeriesCandidate, b: SeriesCandidate): number {
+  return compareSeriesOrder(toOrder(a), toOrder(b));
+}
+
+function keyOf(position: SeriesPosition): { event_id: string; timestamp: number } {
+  return { event_id: position.event_id, timestamp: position.timestamp };
+}
+
+function positionKey(position: SeriesPosition): string {
+  return `${position.timestamp}\u0000${position.event_id}`;
+}
+
+export function candidateOf(state: SeriesEventState): SeriesCandidate {
+  return {
+    event_id: state.event_id,
+    timestamp: state.timestamp,
+    symbol: state.symbol,
+    raw_event_id: state.raw_event_id,
+    price: Number(state.price),
+    volume: Number(state.volume),
+    ingested_at: state.ingested_at,
+  };
+}
