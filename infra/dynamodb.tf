@@ -52,7 +52,7 @@ resource "aws_dynamodb_table" "events" {
     hash_key           = "symbol"
     range_key          = "timestamp"
     projection_type    = "INCLUDE"
-    non_key_attributes = ["price", "volume"]
+    non_key_attributes = ["price", "volume", "raw_event_id", "ingested_at"]
   }
 
   # Enabled without kms_key_arn: encrypted with the AWS managed key aws/dynamodb.

@@ -27,7 +27,14 @@ export type ParameterKey = keyof typeof Parameter;
 /** Least privilege: each stage reads only the parameters it needs (and IAM grants only those). */
 export const STAGE_PARAMETERS = {
   ingestion: ['eventsTable', 'auditTable', 'eventBusName'],
-  processing: ['eventsTable', 'auditTable', 'eventBusName', 'alertRules', 'indicatorWindow', 'latenessBoundMs'],
+  processing: [
+    'eventsTable',
+    'auditTable',
+    'eventBusName',
+    'alertRules',
+    'indicatorWindow',
+    'latenessBoundMs',
+  ],
   notification: ['eventsTable', 'auditTable', 'alertTopicArn'],
 } as const satisfies Record<Stage, readonly ParameterKey[]>;
 

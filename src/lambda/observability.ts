@@ -103,7 +103,10 @@ export function lambdaHandler(observability: Observability, stageHandler: StageH
     logger.appendKeys({ correlation_id: id, event_id: id, detail_type: event['detail-type'] });
     metrics.captureColdStartMetric();
     try {
-      const invocation = context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {};
+      // Lambda does not tell an asynchronous invocation its attempt number; its request id tells deliveries apart.
+      const invocation = context
+        ? { deadline: Date.now() + context.getRemainingTimeInMillis(), deliveryId: context.awsRequestId }
+        : {};
       await tracing.invocation(id, () => stageHandler(event, invocation));
     } catch (error) {
       logger.error('invocation failed; Lambda will retry, then dead-letter', error as Error);

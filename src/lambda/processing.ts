@@ -1,6 +1,6 @@
 import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
 import { SqsWakeUps } from '../adapters/aws/sqs-wake-ups.ts';
-import { createProcessingHandler } from '../stages/processing.ts';
+import { createProcessingHandler, PROCESSING_BATCH_ORDER } from '../stages/processing.ts';
 import { eventBridgeBus } from './eventbridge.ts';
 import { stageEntry } from './sqs-batch.ts';
 import { awsStageContext } from './stage-context.ts';
@@ -17,4 +17,5 @@ export const handler = stageEntry(
   observability,
   createProcessingHandler({ ...context, bus, wakeUps }),
   createProcessingHandler({ ...batchedContext, bus: new BatchEventBus(bus), wakeUps }),
+  PROCESSING_BATCH_ORDER,
 );

@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { correlationId } from '../domain/correlation.ts';
 import type { BusEvent } from '../domain/event-types.ts';
 import { describeError, type StageHandler } from '../stages/context.ts';
-import { processBatch } from '../stages/record-batch.ts';
+import { type BatchOrder, processBatch } from '../stages/record-batch.ts';
 import { lambdaHandler, type Observability } from './observability.ts';
 
 /**
@@ -24,7 +24,12 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * bus entries are gathered. Every failed record is logged as an error; the batch summary is a DEBUG
  * line (logged on the invocations the logger's sample rate picks).
  */
-export function stageEntry(observability: Observability, direct: StageHandler, batched: StageHandler) {
+export function stageEntry(
+  observability: Observability,
+  direct: StageHandler,
+  batched: StageHandler,
+  order: BatchOrder = {},
+) {
   const { logger, metrics, tracing } = observability;
   const single = lambdaHandler(observability, direct);
   return async (event: BusEvent | SQSEvent, context?: Context): Promise<SQSBatchResponse | undefined> => {
@@ -35,20 +40,34 @@ export function stageEntry(observability: Observability, direct: StageHandler, b
     if (context) logger.addContext(context);
     logger.refreshSampleRateCalculation();
     metrics.captureColdStartMetric();
-    const invocation = context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {};
+    const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
     // Each record in its own subsegment, annotated with its event id, as a direct invocation is.
-    const handle: StageHandler = (record) =>
+    const handle: StageHandler = (record, invocation) =>
       tracing.invocation(correlationId(record), () => batched(record, invocation));
+    const records = new Map(event.Records.map((record) => [record.messageId, record]));
     try {
-      const response = await processBatch(event.Records, handle, ({ record, event: failedEvent, error }) => {
-        logger.error('record failed; SQS will redeliver it, then dead-letter it', {
-          message_id: record.messageId,
-          ...(failedEvent
-            ? { event_id: correlationId(failedEvent), detail_type: failedEvent['detail-type'] }
-            : {}),
-          error: describeError(error),
-        });
-      });
+      const response = await processBatch(
+        event.Records,
+        handle,
+        ({ record, event: failedEvent, error }) => {
+          logger.error('record failed; SQS will redeliver it, then dead-letter it', {
+            message_id: record.messageId,
+            ...(failedEvent
+              ? { event_id: correlationId(failedEvent), detail_type: failedEvent['detail-type'] }
+              : {}),
+            error: describeError(error),
+          });
+        },
+        {
+          ...order,
+          // The receive count is the attempt; the message id tells deliveries apart.
+          invocationOf: ({ messageId }) => ({
+            ...(deadline === undefined ? {} : { deadline }),
+            deliveryId: messageId,
+            attempt: Number(records.get(messageId)?.attributes.ApproximateReceiveCount ?? 1) || 1,
+          }),
+        },
+      );
       logger.debug('batch processed', {
         records: event.Records.length,
         failed: response.batchItemFailures.length,

@@ -1,14 +1,17 @@
 import type { BusEvent, Stage } from '../domain/event-types.ts';
+import type { Invocation } from '../stages/context.ts';
 import {
   type AttemptResult,
   type DeliveryAttempt,
   DeliveryAttempts,
   type DeliveryAttemptsOptions,
+  invocationOf,
+  newDeliveryId,
 } from './delivery-attempts.ts';
 import type { WorkTracker } from './work-tracker.ts';
 
 export type Envelope = BusEvent<Record<string, unknown>>;
-export type TargetFunction = (event: Envelope) => Promise<void>;
+export type TargetFunction = (event: Envelope, invocation?: Invocation) => Promise<void>;
 
 export interface AsyncInvokerOptions extends DeliveryAttemptsOptions {
   target: TargetFunction;
@@ -54,14 +57,20 @@ export class AsyncInvoker {
   /** Queues an asynchronous invocation (InvocationType=Event). */
   enqueue(event: Envelope): void {
     this.#options.work.begin();
-    this.#push({ event, attempt: 1, firstAttemptAt: this.#now() });
+    this.#push({ event, attempt: 1, firstAttemptAt: this.#now(), deliveryId: newDeliveryId() });
   }
 
   /** One attempt, through the same concurrency limit; resolves or rejects with its outcome. */
   invokeOnce(event: Envelope): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#options.work.begin();
-      this.#push({ event, attempt: 1, firstAttemptAt: this.#now(), settle: { resolve, reject } });
+      this.#push({
+        event,
+        attempt: 1,
+        firstAttemptAt: this.#now(),
+        deliveryId: newDeliveryId(),
+        settle: { resolve, reject },
+      });
     });
   }
 
@@ -107,13 +116,16 @@ export class AsyncInvoker {
     let result: AttemptResult;
     try {
       // Each attempt gets its own copy, as each Lambda invocation parses its own payload.
-      await this.#options.target(structuredClone(invocation.event));
+      await this.#options.target(structuredClone(invocation.event), invocationOf(invocation));
       result = { failed: false };
     } catch (error) {
       result = { failed: true, error };
     }
-    return this.#attempts.conclude(invocation, result, { startedAt, finishedAt: this.#now() }, () =>
-      this.#push({ ...invocation, attempt: invocation.attempt + 1 }),
+    return this.#attempts.conclude(
+      invocation,
+      result,
+      { startedAt, finishedAt: this.#now() },
+      (previousError) => this.#push({ ...invocation, attempt: invocation.attempt + 1, previousError }),
     );
   }
 }

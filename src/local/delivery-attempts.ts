@@ -12,11 +12,36 @@ export interface DeliveryAttempt {
   /** The attempt running now, from 1 (a queued message: its receive count). */
   attempt: number;
   firstAttemptAt: number;
+  /** One per delivery of the event to the function: its attempts share it, another delivery does not. */
+  deliveryId: string;
+  /** What ended the attempt before this one. */
+  previousError?: string;
   /** Set for a single attempt whose outcome the caller awaits (redrive): no retry, no dead letter. */
   settle?: { resolve: () => void; reject: (error: unknown) => void };
 }
 
 export type AttemptResult = { failed: false } | { failed: true; error: unknown };
+
+let deliveries = 0;
+
+/** A fresh delivery id (`delivery-<n>`), as Lambda gives each invocation its request id. */
+export function newDeliveryId(): string {
+  deliveries += 1;
+  return `delivery-${deliveries}`;
+}
+
+/** What the function is told of the attempt it runs (see `Invocation`). */
+export function invocationOf(attempt: DeliveryAttempt): {
+  attempt: number;
+  deliveryId: string;
+  previousError?: string;
+} {
+  return {
+    attempt: attempt.attempt,
+    deliveryId: attempt.deliveryId,
+    ...(attempt.previousError === undefined ? {} : { previousError: attempt.previousError }),
+  };
+}
 
 export interface DeliveryAttemptsOptions {
   stage: Stage;
@@ -60,14 +85,14 @@ export class DeliveryAttempts {
 
   /**
    * Reports the outcome of an attempt that ran from `ran.startedAt` to `ran.finishedAt`; `retry`
-   * sends the event again once the retry delay has passed. True when the attempt's work is done,
-   * false when it waits for its retry.
+   * sends the event again once the retry delay has passed, with what ended this attempt. True when
+   * the attempt's work is done, false when it waits for its retry.
    */
   async conclude(
     attempt: DeliveryAttempt,
     result: AttemptResult,
     ran: { startedAt: number; finishedAt: number },
-    retry: () => void,
+    retry: (previousError: string) => void,
   ): Promise<boolean> {
     const { stage, events } = this.#options;
     const { startedAt, finishedAt } = ran;
@@ -94,7 +119,7 @@ export class DeliveryAttempts {
       return true;
     }
     if (attempt.attempt <= MAXIMUM_RETRY_ATTEMPTS) {
-      this.#retryLater(attempt, retry);
+      this.#retryLater(attempt, () => retry(`${error.name}: ${error.message}`));
       return false;
     }
     await this.#deadLetter(attempt, error);

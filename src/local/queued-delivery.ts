@@ -1,8 +1,8 @@
 import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from '../stages/context.ts';
-import { processBatch } from '../stages/record-batch.ts';
+import { type BatchOrder, processBatch } from '../stages/record-batch.ts';
 import type { AsyncInvokerOptions, Envelope } from './async-invoker.ts';
-import { type DeliveryAttempt, DeliveryAttempts } from './delivery-attempts.ts';
+import { type DeliveryAttempt, DeliveryAttempts, invocationOf, newDeliveryId } from './delivery-attempts.ts';
 
 /** The event source mapping's defaults in `infra/`: batches of 10, no batching window. */
 export const DEFAULT_QUEUE_BATCH_SIZE = 10;
@@ -13,6 +13,8 @@ export interface QueuedInvokerOptions extends Omit<AsyncInvokerOptions, 'target'
   batchSize?: number;
   /** Longest wait for a batch to fill once a message is there (0: take what is there). */
   batchingWindowMs?: number;
+  /** How the stage runs the records of a batch (default: each event's records in turn, events side by side). */
+  order?: BatchOrder;
 }
 
 /** A message on the stage's queue: its `attempt` counts its receives (0 until the first). */
@@ -65,14 +67,20 @@ export class QueuedInvoker {
   /** The rule's delivery: a SendMessage to the stage's queue. */
   enqueue(event: Envelope): void {
     this.#options.work.begin();
-    this.#push({ event, attempt: 0, firstAttemptAt: this.#now() });
+    this.#push({ event, attempt: 0, firstAttemptAt: this.#now(), deliveryId: newDeliveryId() });
   }
 
   /** One attempt through the same queue (redrive); resolves or rejects with its outcome. */
   invokeOnce(event: Envelope): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#options.work.begin();
-      this.#push({ event, attempt: 0, firstAttemptAt: this.#now(), settle: { resolve, reject } });
+      this.#push({
+        event,
+        attempt: 0,
+        firstAttemptAt: this.#now(),
+        deliveryId: newDeliveryId(),
+        settle: { resolve, reject },
+      });
     });
   }
 
@@ -136,9 +144,20 @@ export class QueuedInvoker {
       return { messageId, body: JSON.stringify(message.event) };
     });
     const errors = new Map<string, unknown>();
-    const response = await processBatch(records, this.#options.target, ({ record, error }) => {
-      errors.set(record.messageId, error);
-    });
+    const response = await processBatch(
+      records,
+      this.#options.target,
+      ({ record, error }) => {
+        errors.set(record.messageId, error);
+      },
+      {
+        ...this.#options.order,
+        invocationOf: (record) => {
+          const message = byId.get(record.messageId);
+          return message === undefined ? {} : invocationOf(message);
+        },
+      },
+    );
     const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const finishedAt = this.#now();
     let finished = 0;
@@ -147,8 +166,11 @@ export class QueuedInvoker {
         ? { failed: true as const, error: errors.get(messageId) }
         : { failed: false as const };
       try {
-        const done = await this.#attempts.conclude(message, outcome, { startedAt, finishedAt }, () =>
-          this.#push(message),
+        const done = await this.#attempts.conclude(
+          message,
+          outcome,
+          { startedAt, finishedAt },
+          (previousError) => this.#push(Object.assign(message, { previousError })),
         );
         if (done) finished += 1;
       } catch (error) {

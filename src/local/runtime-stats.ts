@@ -154,10 +154,18 @@ export class RuntimeStatistics {
 
   /** Called when a stage's invocation succeeded: measures the latency of what it finished. */
   recordSuccess(stage: Stage, event: BusEvent<Record<string, unknown>>): void {
-    const kind: LatencyKind | undefined =
-      stage === 'processing' ? 'put-to-processed' : stage === 'notification' ? 'put-to-notified' : undefined;
+    // Processing's attempts may end with the event waiting: it reports what it processed itself.
     const rawEventId = event.detail.raw_event_id;
-    if (kind === undefined || typeof rawEventId !== 'string') return;
+    if (stage === 'notification' && typeof rawEventId === 'string')
+      this.#recordLatency('put-to-notified', rawEventId);
+  }
+
+  /** An event processed (by whichever attempt processed it). */
+  recordProcessed(rawEventId: string): void {
+    this.#recordLatency('put-to-processed', rawEventId);
+  }
+
+  #recordLatency(kind: LatencyKind, rawEventId: string): void {
     const putAt = this.#putTimes.get(rawEventId);
     if (putAt === undefined) return;
     const at = this.#now();

@@ -8,9 +8,11 @@ import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
 import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
 import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
+import type { AlertRulesConfig } from '../domain/alert-rules.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
+import { PROCESSING_BATCH_ORDER } from '../stages/processing.ts';
 import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
 import { FunctionCalls } from './call-counter.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
@@ -21,7 +23,6 @@ import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile 
 import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
-import { LocalWakeUps } from './wake-ups.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpApi } from './http-api.ts';
@@ -31,6 +32,7 @@ import { QueuedInvoker } from './queued-delivery.ts';
 import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
 import { RuntimeStatistics, type RuntimeStats } from './runtime-stats.ts';
+import { LocalWakeUps } from './wake-ups.ts';
 import { WorkTracker } from './work-tracker.ts';
 
 export interface LocalStackOptions {
@@ -80,6 +82,10 @@ export interface LocalStackOptions {
    * 10 s locally). A run holds it high while it replays and ends the waits itself (`endWaits`).
    */
   latenessBoundMs?: number;
+  /** How long the first event of a series waits for an earlier one (default: the bound). */
+  seriesStartWaitMs?: number;
+  /** Alert rules in place of the configuration's (a run's `--rules`). */
+  alertRules?: AlertRulesConfig;
   /** Queued delivery: records per batch (default 10) and the batching window (default 0 ms). */
   queueBatchSize?: number;
   queueBatchingWindowMs?: number;
@@ -130,6 +136,11 @@ export interface LocalStack {
    * from here on (the lateness bound becomes 0), and every waiting event is woken.
    */
   endWaits(): void;
+  /**
+   * Resolves when nothing is left to do but events waiting for earlier ones (which may wait until
+   * their bound): what a run waits for before it recovers and ends the waits.
+   */
+  quiet(): Promise<void>;
   /** Graceful: stops accepting, lets accepted work finish (retries included), closes servers, flushes files. */
   stop(): Promise<void>;
 }
@@ -166,7 +177,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           error: error.message,
         }),
     });
-    if (options.latenessBoundMs !== undefined) configSource.override({ latenessBoundMs: options.latenessBoundMs });
+    if (options.latenessBoundMs !== undefined)
+      configSource.override({ latenessBoundMs: options.latenessBoundMs });
+    if (options.alertRules !== undefined) configSource.override({ alertRules: options.alertRules });
     const config = configSource.current;
     const chaos = options.chaos === undefined ? undefined : new FaultPlan(options.chaos);
     const events = new RuntimeEventEmitter();
@@ -232,6 +245,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb: functionsDocumentClient,
       wakeUps,
       wakeUpBackoffMs: LOCAL_WAKE_UP_BACKOFF_MS,
+      ...(options.seriesStartWaitMs === undefined ? {} : { seriesStartWaitMs: options.seriesStartWaitMs }),
+      onProcessed: (rawEventId) => statistics.recordProcessed(rawEventId),
       // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
       bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
       ...(queued ? { batched: true } : {}),
@@ -274,8 +289,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
                 ...(options.queueBatchingWindowMs === undefined
                   ? {}
                   : { batchingWindowMs: options.queueBatchingWindowMs }),
+                ...(stage === 'processing' ? { order: PROCESSING_BATCH_ORDER } : {}),
               })
-            : new AsyncInvoker({ ...settings, target: target as (event: Envelope) => Promise<void> }),
+            : new AsyncInvoker({ ...settings, target }),
         ];
       }),
     ) as Record<Stage, AsyncInvoker | QueuedInvoker>;
@@ -363,6 +379,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       chaos,
       functionCalls: () => functionCalls.snapshot(),
       stats,
+      quiet: () => work.until((outstanding) => outstanding <= wakeUps.pending),
       endWaits() {
         configSource.override({ latenessBoundMs: 0 });
         wakeUps.fireAll();

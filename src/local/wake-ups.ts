@@ -44,7 +44,8 @@ export class LocalWakeUps implements WakeUpPort {
     if (event === undefined) return;
     this.#pending.delete(timer);
     try {
-      if (this.#deliver === undefined) throw new Error('local wake-ups are not bound to the processing function');
+      if (this.#deliver === undefined)
+        throw new Error('local wake-ups are not bound to the processing function');
       this.#deliver(event);
     } finally {
       // Ended after the delivery began its own work, so the stack never looks idle in between.

@@ -23,7 +23,14 @@ export class AttemptTrail {
   readonly #clock: Clock;
   readonly #occurrence: string;
 
-  constructor(audit: AuditPort, trail: Trail, event: BusEvent, invocation: Invocation, clock: Clock, scope = '') {
+  constructor(
+    audit: AuditPort,
+    trail: Trail,
+    event: BusEvent,
+    invocation: Invocation,
+    clock: Clock,
+    scope = '',
+  ) {
     this.#audit = audit;
     this.#trail = trail;
     this.#invocation = invocation;

@@ -26,6 +26,10 @@ export interface StageDependencies {
   wakeUps: WakeUpPort;
   /** Waits before the first and the longest wake-up (default 1 s and 60 s, as in AWS). */
   wakeUpBackoffMs?: readonly [number, number];
+  /** How long the first event of a series waits for an earlier one (default: the lateness bound). */
+  seriesStartWaitMs?: number;
+  /** Told of every event processing processed, by its raw event's id. */
+  onProcessed?: (rawEventId: string) => void;
   config: ConfigPort;
   metrics: (stage: Stage) => MetricsPort;
   logger: (stage: Stage) => LoggerPort;
@@ -59,6 +63,8 @@ export function createStageHandlers(deps: StageDependencies): Record<Stage, Stag
       bus: deps.bus,
       wakeUps: deps.wakeUps,
       ...(deps.wakeUpBackoffMs === undefined ? {} : { wakeUpBackoffMs: deps.wakeUpBackoffMs }),
+      ...(deps.seriesStartWaitMs === undefined ? {} : { seriesStartWaitMs: deps.seriesStartWaitMs }),
+      ...(deps.onProcessed === undefined ? {} : { onProcessed: deps.onProcessed }),
     }),
     notification: createNotificationHandler({ ...context('notification'), notifier: deps.notifier }),
   };

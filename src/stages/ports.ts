@@ -130,6 +130,9 @@ export interface SeriesPoint {
   timestamp: number;
   price: number;
   volume: number;
+  /** The raw event's EventBridge id and when it was ingested (the index holds them too). */
+  raw_event_id: string;
+  ingested_at: number;
 }
 
 /** Where in its symbol's series an event stands: market time, then event id. */
@@ -198,7 +201,10 @@ export interface EventStorePort {
    * consistent read may lag a write by a moment: a processed event is processed for good, so only an
    * unprocessed answer needs a consistent read to be sure.
    */
-  seriesEvent(key: { event_id: string; timestamp: number }, consistent: boolean): Promise<SeriesEventState | undefined>;
+  seriesEvent(
+    key: { event_id: string; timestamp: number },
+    consistent: boolean,
+  ): Promise<SeriesEventState | undefined>;
   /**
    * Leaves word on a stored event that `waiter` waits for it (`while-unprocessed`: only if it is not
    * processed yet; false if it is) or for a gap after it to fill (`any`). The last word wins.

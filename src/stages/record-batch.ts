@@ -1,6 +1,6 @@
 import { correlationId } from '../domain/correlation.ts';
 import type { BusEvent } from '../domain/event-types.ts';
-import type { StageHandler } from './context.ts';
+import type { Invocation, StageHandler } from './context.ts';
 
 /**
  * A batch of queued records, each carrying one EventBridge event as its body: SQS records handed to a
@@ -51,17 +51,28 @@ export interface RecordFailure {
 }
 
 /**
+ * How a stage runs the records of a batch: records of one group run one after the other, in `orderOf`
+ * order; groups run side by side. By default a group is one event (a redelivery within the batch then
+ * sees the first delivery's effects).
+ */
+export interface BatchOrder {
+  groupOf?: (event: BusEvent) => string;
+  orderOf?: (event: BusEvent) => number;
+}
+
+/**
  * Runs every record of a batch and reports those that failed (`batchItemFailures`), so that SQS
  * redelivers only them and, after the queue's maxReceiveCount, moves them to the dead-letter queue.
- * Records of different events run side by side (their calls can then be batched); records of the
- * same event (a redelivery within the batch) run one after the other, so the second sees the first's
- * effects and does nothing twice. One record's failure never fails or repeats another.
+ * Groups of records run side by side (their calls can then be batched), the records of a group one
+ * after the other (`BatchOrder`). One record's failure never fails or repeats another.
  */
 export async function processBatch(
   records: readonly QueuedRecord[],
   handle: StageHandler,
   onFailure: (failure: RecordFailure) => void = () => {},
+  options: BatchOrder & { invocationOf?: (record: QueuedRecord) => Invocation } = {},
 ): Promise<BatchResponse> {
+  const groupOf = options.groupOf ?? correlationId;
   const failed: string[] = [];
   const groups = new Map<string, { record: (typeof records)[number]; event: BusEvent }[]>();
   for (const record of records) {
@@ -73,16 +84,18 @@ export async function processBatch(
       onFailure({ record, event: undefined, error });
       continue;
     }
-    const key = correlationId(event);
+    const key = groupOf(event);
     const group = groups.get(key);
     if (group) group.push({ record, event });
     else groups.set(key, [{ record, event }]);
   }
+  const orderOf = options.orderOf;
   await Promise.all(
     [...groups.values()].map(async (group) => {
+      if (orderOf !== undefined) group.sort((a, b) => orderOf(a.event) - orderOf(b.event));
       for (const { record, event } of group) {
         try {
-          await handle(event);
+          await handle(event, options.invocationOf?.(record));
         } catch (error) {
           failed.push(record.messageId);
           onFailure({ record, event, error });

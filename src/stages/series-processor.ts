@@ -32,6 +32,12 @@ import type {
 
 export interface SeriesProcessingSettings extends SeriesSettings {
   latenessBoundMs: number;
+  /**
+   * How long the first event of a series (no earlier event of its symbol stored at all) waits for an
+   * earlier one, at most the bound; the bound when absent. A local run sets it: it holds the bound
+   * high while it replays (nothing it sends is given up on), not the start of each series.
+   */
+  seriesStartWaitMs?: number;
 }
 
 /** An event of a series that processing may take up: its place, its values, when it was ingested. */
@@ -85,6 +91,8 @@ export interface SeriesEffects {
   record(taken: Exclude<Taken, { kind: 'waiting' }>): Promise<void>;
 }
 
+/** Events a drain reads from the index at a time. */
+const DRAIN_BATCH = 50;
 /** Events a revision goes through at most in one attempt. */
 const MAX_REVISION_STEPS = 10_000;
 /** Time a drain leaves itself before the invocation's deadline. */
@@ -109,7 +117,7 @@ interface Known {
   gap_after?: number;
 }
 
-/** One attempt at a series: takes up one event, then whatever waited for it and can go now. */
+/** One attempt at a series: takes up one event, then what follows it and can go now. */
 export class SeriesProcessor {
   readonly #events: EventStorePort;
   readonly #settings: SeriesProcessingSettings;
@@ -119,7 +127,13 @@ export class SeriesProcessor {
   readonly #interval: number;
   /** Processed events this attempt wrote or read, so it never reads them twice or trusts a lagging index. */
   readonly #known = new Map<string, Known>();
+  /** The points of `#known`, by market time (two events at one market time: neither is used). */
+  readonly #byTime = new Map<number, SeriesPoint | 'ambiguous'>();
+  /** Predecessors read unprocessed, as read (the catch-up looks at when they were ingested). */
+  readonly #unprocessed = new Map<string, SeriesEventState>();
   readonly #taken: Taken[] = [];
+  /** Audit records under way: each written after its effect, all awaited before the attempt ends. */
+  readonly #records: Promise<void>[] = [];
 
   constructor(options: SeriesProcessorOptions) {
     this.#events = options.events;
@@ -130,21 +144,56 @@ export class SeriesProcessor {
     this.#interval = options.settings.alertRules.bar_interval_ms ?? DEFAULT_BAR_INTERVAL_MS;
   }
 
-  /** Takes up `first`, then the events that waited for what this attempt processed; what happened to each. */
-  async take(first: SeriesCandidate): Promise<readonly Taken[]> {
-    const pending: SeriesCandidate[] = [first];
-    for (let candidate = pending.shift(); candidate !== undefined; candidate = pending.shift()) {
-      const waiters = await this.#advance(candidate, 0);
-      // What is left has its own wake-ups.
-      if (this.#outOfTime()) break;
-      for (const waiter of waiters) {
-        const stored = await this.#events.seriesEvent(waiter, true);
-        // Gone, or taken by another attempt: nothing to do here.
-        if (stored !== undefined && stored.processed === undefined) pending.push(candidateOf(stored));
+  /**
+   * Takes up `first`, then the stored events after it that can go now (those that waited for it among
+   * them); returns what happened to each. `lookFirst`: the delivery may come after another attempt
+   * processed the event (a wake-up, a delivery that waited in a queue), so its item is read first.
+   */
+  async take(first: SeriesCandidate, lookFirst = false): Promise<readonly Taken[]> {
+    try {
+      if (lookFirst) {
+        const stored = await this.#events.seriesEvent(first, true);
+        if (stored?.processed !== undefined) {
+          this.#record({ kind: 'already-processed', candidate: first, state: stored });
+          return this.#taken;
+        }
       }
-      pending.sort(compareCandidates);
+      const waiters = await this.#advance(first, 0);
+      if (waiters !== undefined && waiters.length > 0) await this.#drain(first, waiters);
+      return this.#taken;
+    } finally {
+      await Promise.all(this.#records);
     }
-    return this.#taken;
+  }
+
+  /**
+   * After `from` was processed and an event waits for it: the stored events that follow it one bar
+   * apart, read from the index a batch at a time and processed in turn from what this attempt holds
+   * (no read per event), while no other attempt is ahead. A waiter the index does not show yet is
+   * taken up on its own.
+   */
+  async #drain(from: SeriesCandidate, waiters: readonly SeriesPosition[]): Promise<void> {
+    let last = from;
+    let draining = true;
+    while (draining && !this.#outOfTime()) {
+      const batch = await this.#events.following(last.symbol, last, DRAIN_BATCH);
+      let taken = 0;
+      for (const point of batch) {
+        if (!this.#contiguous(last, point) || this.#outOfTime()) break;
+        const candidate = candidateOfPoint(point, last.symbol);
+        // Waiting, or processed by another attempt, which goes on from there: this drain stops.
+        if ((await this.#advance(candidate, 1)) === undefined || this.#taken.at(-1)?.kind !== 'processed')
+          return;
+        last = candidate;
+        taken += 1;
+      }
+      draining = taken === DRAIN_BATCH;
+    }
+    for (const waiter of waiters) {
+      if (this.#known.has(positionKey(waiter)) || this.#outOfTime()) continue;
+      const stored = await this.#events.seriesEvent(waiter, true);
+      if (stored !== undefined && stored.processed === undefined) await this.#advance(candidateOf(stored), 1);
+    }
   }
 
   #contiguous(earlier: { timestamp: number }, later: { timestamp: number }): boolean {
@@ -155,21 +204,34 @@ export class SeriesProcessor {
     return this.#deadline !== undefined && this.#clock.now() > this.#deadline - DRAIN_DEADLINE_MARGIN_MS;
   }
 
+  #record(taken: Exclude<Taken, { kind: 'waiting' }>): void {
+    this.#taken.push(taken);
+    this.#records.push(this.#effects.record(taken));
+  }
+
+  #wait(
+    candidate: SeriesCandidate,
+    reason: 'predecessor-missing' | 'predecessor-unprocessed',
+    until: number,
+  ) {
+    this.#taken.push({ kind: 'waiting', candidate, reason, until });
+  }
+
   /**
-   * Processes the candidate if the series is complete up to it, else leaves word where the event it
-   * waits for will see it. Returns the events that asked to be taken up after it.
+   * Processes the candidate if the series is complete up to it; otherwise leaves word where the event
+   * it waits for will see it, and returns undefined. Returns the events that left word they wait for it.
    */
-  async #advance(candidate: SeriesCandidate, depth: number): Promise<SeriesPosition[]> {
+  async #advance(candidate: SeriesCandidate, depth: number): Promise<SeriesPosition[] | undefined> {
     for (;;) {
       const history = await this.#history(candidate);
       const previous = history.at(-1);
-      const until = candidate.ingested_at + this.#settings.latenessBoundMs;
+      const until = candidate.ingested_at + this.#waitLimit(previous);
       const complete = previous !== undefined && this.#contiguous(previous, candidate);
       if (!complete && this.#clock.now() < until) {
         // Word on the latest earlier event: the event that fills the gap reads it as its predecessor.
         if (previous !== undefined) await this.#events.registerWaiter(previous, candidate, 'any');
         this.#wait(candidate, 'predecessor-missing', until);
-        return [];
+        return undefined;
       }
       const before = previous === undefined ? undefined : await this.#predecessor(previous);
       if (previous !== undefined && before === 'unprocessed') {
@@ -177,8 +239,9 @@ export class SeriesProcessor {
         // Unless it got processed meanwhile, the predecessor's processing goes on with this one.
         if (await this.#events.registerWaiter(previous, candidate, 'while-unprocessed')) {
           this.#wait(candidate, 'predecessor-unprocessed', until);
-          return [];
+          return undefined;
         }
+        this.#unprocessed.delete(positionKey(previous));
         continue;
       }
       if (previous !== undefined && !complete) await this.#events.markGapAfter(previous, candidate.timestamp);
@@ -186,8 +249,12 @@ export class SeriesProcessor {
     }
   }
 
-  #wait(candidate: SeriesCandidate, reason: 'predecessor-missing' | 'predecessor-unprocessed', until: number) {
-    this.#taken.push({ kind: 'waiting', candidate, reason, until });
+  /** How long an event waits for the events before it: the bound, or less for a series' first event. */
+  #waitLimit(previous: SeriesPoint | undefined): number {
+    const { latenessBoundMs, seriesStartWaitMs } = this.#settings;
+    return previous === undefined
+      ? Math.min(latenessBoundMs, seriesStartWaitMs ?? latenessBoundMs)
+      : latenessBoundMs;
   }
 
   /**
@@ -198,18 +265,20 @@ export class SeriesProcessor {
    * events' own wake-ups come first.
    */
   async #catchUp(history: readonly SeriesPoint[], depth: number): Promise<'caught-up' | 'not-yet'> {
-    if (depth > 0) return 'not-yet';
+    const latest = history.at(-1);
+    if (depth > 0 || latest === undefined) return 'not-yet';
+    // The usual case: the predecessor was ingested a moment ago and its processing is under way.
+    const ingestedAt = this.#unprocessed.get(positionKey(latest))?.ingested_at ?? latest.ingested_at;
+    if (this.#clock.now() < ingestedAt + this.#settings.latenessBoundMs) return 'not-yet';
     const from = await this.#firstUnprocessed(history);
-    const seriesStartsInWindow = history.length < this.#settings.indicatorWindow;
-    if (from === 0 && !seriesStartsInWindow) return 'not-yet';
+    if (from === 0 && history.length >= this.#settings.indicatorWindow) return 'not-yet';
     for (const point of history.slice(from)) {
       const stored = await this.#events.seriesEvent(point, true);
       if (stored === undefined || this.#clock.now() < stored.ingested_at + this.#settings.latenessBoundMs) {
         return 'not-yet';
       }
       if (stored.processed !== undefined) continue;
-      await this.#advance(candidateOf(stored), depth + 1);
-      if (!this.#known.has(positionKey(point))) return 'not-yet';
+      if ((await this.#advance(candidateOf(stored), depth + 1)) === undefined) return 'not-yet';
     }
     return 'caught-up';
   }
@@ -243,30 +312,22 @@ export class SeriesProcessor {
     await this.#effects.raise(candidate, step.alerts, processedAt, later !== undefined);
     const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
     if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
-    const waiters: SeriesPosition[] = [];
     if (outcome.kind === 'already-processed') {
-      const stored = outcome.existing.processed ?? { ...result, processed_at: processedAt, revision: 0 };
-      this.#remember(candidate, stored);
-      const taken: Taken = { kind: 'already-processed', candidate, state: outcome.existing };
-      this.#taken.push(taken);
-      await this.#effects.record(taken);
-    } else {
-      this.#remember(candidate, { ...result, revision: 0 });
-      const taken: Taken = {
-        kind: 'processed',
+      this.#remember(
         candidate,
-        result,
-        alerts: step.alerts,
-        processedAt,
-        late: later !== undefined,
-      };
-      this.#taken.push(taken);
-      await this.#effects.record(taken);
-      if (outcome.waiter !== undefined) waiters.push(outcome.waiter);
+        outcome.existing.processed ?? { ...result, processed_at: processedAt, revision: 0 },
+      );
+      this.#record({ kind: 'already-processed', candidate, state: outcome.existing });
+      return [];
     }
+    this.#remember(candidate, { ...result, revision: 0 });
+    const late = later !== undefined;
+    this.#record({ kind: 'processed', candidate, result, alerts: step.alerts, processedAt, late });
+    const waiters = outcome.waiter === undefined ? [] : [outcome.waiter];
     // An event after a gap may have left word on the predecessor: this one may be what it waited for.
     const across = before?.waiting_successor;
-    if (across !== undefined && compareSeriesOrder(toOrder(across), toOrder(candidate)) > 0) waiters.push(across);
+    if (across !== undefined && compareSeriesOrder(toOrder(across), toOrder(candidate)) > 0)
+      waiters.push(across);
     if (later !== undefined) await this.#revise(later, candidate.event_id);
     return waiters;
   }
@@ -290,8 +351,16 @@ export class SeriesProcessor {
     return stored?.processed !== undefined ? stored : undefined;
   }
 
-  #step(candidate: SeriesCandidate, history: readonly SeriesPoint[], state: RulesState | undefined): SeriesStep {
-    const points: WindowPoint[] = history.map(({ timestamp, price, volume }) => ({ timestamp, price, volume }));
+  #step(
+    candidate: SeriesCandidate,
+    history: readonly SeriesPoint[],
+    state: RulesState | undefined,
+  ): SeriesStep {
+    const points: WindowPoint[] = history.map(({ timestamp, price, volume }) => ({
+      timestamp,
+      price,
+      volume,
+    }));
     points.push({ timestamp: candidate.timestamp, price: candidate.price, volume: candidate.volume });
     return stepSeries(
       points,
@@ -308,11 +377,14 @@ export class SeriesProcessor {
   }
 
   /**
-   * The latest points before the candidate: the symbol index, with what this attempt processed itself
-   * (the index may not show a write of a moment ago).
+   * The latest points before the candidate: what this attempt holds when that is the whole window,
+   * else the symbol index with what this attempt processed itself (the index may not show a write of
+   * a moment ago).
    */
   async #history(candidate: SeriesCandidate): Promise<SeriesPoint[]> {
     const count = this.#settings.indicatorWindow;
+    const held = this.#heldWindow(candidate, count);
+    if (held !== undefined) return held;
     const read = await this.#events.history(candidate.symbol, candidate, count);
     const byKey = new Map(read.map((point) => [positionKey(point), point]));
     const order = toOrder(candidate);
@@ -321,6 +393,23 @@ export class SeriesProcessor {
     }
     const points = [...byKey.values()].sort((a, b) => compareSeriesOrder(toOrder(a), toOrder(b)));
     return points.slice(-count);
+  }
+
+  /**
+   * The window from what this attempt processed itself, when that is all of it: `count` points one
+   * bar interval apart, the last one bar before the candidate. Bars a whole interval apart leave no
+   * room for another event between them, so the index would add nothing.
+   */
+  #heldWindow(candidate: SeriesCandidate, count: number): SeriesPoint[] | undefined {
+    const window: SeriesPoint[] = [];
+    let timestamp = candidate.timestamp;
+    for (let i = 0; i < count; i++) {
+      timestamp -= this.#interval;
+      const point = this.#byTime.get(timestamp);
+      if (point === undefined || point === 'ambiguous') return undefined;
+      window.push(point);
+    }
+    return window.reverse();
   }
 
   /**
@@ -334,12 +423,19 @@ export class SeriesProcessor {
     let stored = await this.#events.seriesEvent(point, false);
     if (stored?.processed === undefined) stored = await this.#events.seriesEvent(point, true);
     if (stored === undefined) return undefined;
-    if (stored.processed === undefined) return 'unprocessed';
+    if (stored.processed === undefined) {
+      this.#unprocessed.set(positionKey(point), stored);
+      return 'unprocessed';
+    }
     return this.#remember(stored, stored.processed, stored);
   }
 
   #remember(
-    event: SeriesPosition & { price: number | string; volume: number | string },
+    event: SeriesPosition &
+      Pick<SeriesCandidate, 'raw_event_id' | 'ingested_at'> & {
+        price: number | string;
+        volume: number | string;
+      },
     processed: ProcessedResult & { revision: number },
     marks: Pick<SeriesEventState, 'waiting_successor' | 'gap_after'> = {},
   ): Known {
@@ -349,12 +445,18 @@ export class SeriesProcessor {
         timestamp: event.timestamp,
         price: Number(event.price),
         volume: Number(event.volume),
+        raw_event_id: event.raw_event_id,
+        ingested_at: event.ingested_at,
       },
       processed,
       ...(marks.waiting_successor === undefined ? {} : { waiting_successor: marks.waiting_successor }),
       ...(marks.gap_after === undefined ? {} : { gap_after: marks.gap_after }),
     };
     this.#known.set(positionKey(event), known);
+    const sameTime = this.#byTime.get(known.point.timestamp);
+    const ambiguous =
+      sameTime !== undefined && (sameTime === 'ambiguous' || sameTime.event_id !== known.point.event_id);
+    this.#byTime.set(known.point.timestamp, ambiguous ? 'ambiguous' : known.point);
     return known;
   }
 
@@ -394,10 +496,11 @@ export class SeriesProcessor {
     const withdrawn = stored.alert_rules.filter((rule) => !result.alert_rules.includes(rule));
     await this.#effects.raise(candidate, added, revisedAt, true);
     // Another attempt revising the same event got there first: it goes on from here.
-    if (!(await this.#events.reviseProcessed(keyOf(candidate), stored.revision, result, revisedAt))) return false;
+    if (!(await this.#events.reviseProcessed(keyOf(candidate), stored.revision, result, revisedAt)))
+      return false;
     const revision = stored.revision + 1;
     this.#remember(candidate, { ...result, revision });
-    const taken: Taken = {
+    this.#record({
       kind: 'revised',
       candidate,
       before: stored,
@@ -407,9 +510,7 @@ export class SeriesProcessor {
       added,
       withdrawn,
       cause,
-    };
-    this.#taken.push(taken);
-    await this.#effects.record(taken);
+    });
     return true;
   }
 }
@@ -441,16 +542,24 @@ function toOrder(position: SeriesPosition): { timestamp: number; eventId: string
   return { timestamp: position.timestamp, eventId: position.event_id };
 }
 
-function compareCandidates(a: SeriesCandidate, b: SeriesCandidate): number {
-  return compareSeriesOrder(toOrder(a), toOrder(b));
-}
-
 function keyOf(position: SeriesPosition): { event_id: string; timestamp: number } {
   return { event_id: position.event_id, timestamp: position.timestamp };
 }
 
 function positionKey(position: SeriesPosition): string {
   return `${position.timestamp}\u0000${position.event_id}`;
+}
+
+function candidateOfPoint(point: SeriesPoint, symbol: string): SeriesCandidate {
+  return {
+    event_id: point.event_id,
+    timestamp: point.timestamp,
+    symbol,
+    raw_event_id: point.raw_event_id,
+    price: point.price,
+    volume: point.volume,
+    ingested_at: point.ingested_at,
+  };
 }
 
 export function candidateOf(state: SeriesEventState): SeriesCandidate {

@@ -47,7 +47,8 @@ export class BatchAuditLog implements AuditPort {
 
   async #write(items: Record<string, unknown>[]): Promise<FlushResult> {
     // One write per key: the same step and outcome recorded twice in a turn is one record.
-    const keyOf = (item: Record<string, unknown>) => `${String(item.audit_id)}\u0000${String(item.timestamp)}`;
+    const keyOf = (item: Record<string, unknown>) =>
+      `${String(item.audit_id)}\u0000${String(item.timestamp)}`;
     const unique = new Map<string, Record<string, unknown>>();
     for (const item of items) if (!unique.has(keyOf(item))) unique.set(keyOf(item), item);
     const outcomes = new Map<string, Error | undefined>();

@@ -192,16 +192,18 @@ export class DynamoEventStore implements EventStorePort {
         FilterExpression: `attribute_exists(${PRICE})`,
         ExpressionAttributeNames: { '#ts': 'timestamp' },
         ExpressionAttributeValues: { ':symbol': symbol, ':at': position.timestamp },
-        ProjectionExpression: 'event_id, #ts, price, volume',
+        ProjectionExpression: 'event_id, #ts, price, volume, raw_event_id, ingested_at',
         ScanIndexForward: !before,
       },
       count + 1,
       (item) => {
-        const point = {
+        const point: SeriesPoint = {
           event_id: String(item.event_id),
           timestamp: Number(item.timestamp),
           price: Number(item.price),
           volume: Number(item.volume),
+          raw_event_id: String(item.raw_event_id),
+          ingested_at: Number(item.ingested_at),
         };
         const order =
           point.timestamp - position.timestamp ||
@@ -261,7 +263,8 @@ export class DynamoEventStore implements EventStorePort {
           Key: { event_id: on.event_id, timestamp: on.timestamp },
           UpdateExpression: 'SET gap_after = :at',
           // The furthest mark counts: a late event before it is late.
-          ConditionExpression: 'attribute_exists(event_id) AND (attribute_not_exists(gap_after) OR gap_after < :at)',
+          ConditionExpression:
+            'attribute_exists(event_id) AND (attribute_not_exists(gap_after) OR gap_after < :at)',
           ExpressionAttributeValues: { ':at': timestamp },
         }),
       );
@@ -303,7 +306,12 @@ export class DynamoEventStore implements EventStorePort {
     }
   }
 
-  async reviseProcessed(key: Key, revision: number, result: ProcessedResult, revisedAt: number): Promise<boolean> {
+  async reviseProcessed(
+    key: Key,
+    revision: number,
+    result: ProcessedResult,
+    revisedAt: number,
+  ): Promise<boolean> {
     try {
       await this.#client.send(
         new UpdateCommand({
@@ -312,7 +320,9 @@ export class DynamoEventStore implements EventStorePort {
           UpdateExpression: `SET revision = :next, revised_at = :at, ${RESULT_UPDATE}`,
           // An item never revised has no revision attribute (one attribute less on every processed item).
           ConditionExpression:
-            revision === 0 ? 'attribute_exists(processed_at) AND attribute_not_exists(revision)' : 'revision = :revision',
+            revision === 0
+              ? 'attribute_exists(processed_at) AND attribute_not_exists(revision)'
+              : 'revision = :revision',
           ExpressionAttributeValues: {
             ...(revision === 0 ? {} : { ':revision': revision }),
             ':next': revision + 1,
@@ -364,10 +374,16 @@ export class DynamoEventStore implements EventStorePort {
       const existing = await this.#get(key);
       if (!existing) return { kind: 'missing' };
       const delivery = (
-        existing.alerts as Record<string, { status?: string; sent_at?: number; message_id?: string }> | undefined
+        existing.alerts as
+          | Record<string, { status?: string; sent_at?: number; message_id?: string }>
+          | undefined
       )?.[alert.rule_id];
       if (delivery?.status === AlertDelivery.Sent) {
-        return { kind: 'already-sent', sentAt: Number(delivery.sent_at), messageId: String(delivery.message_id) };
+        return {
+          kind: 'already-sent',
+          sentAt: Number(delivery.sent_at),
+          messageId: String(delivery.message_id),
+        };
       }
       throw new AlertInFlightError(alert.alert_id);
     }

@@ -49,14 +49,15 @@ export function eventsTableDefinition(eventTypeShards = 1): TableDefinition {
         sortKey: 'timestamp',
         projection: 'ALL',
       },
-      // Keys, price and volume (the indicator window): no update changes them, so processing and
-      // notification never rewrite this index. Readers wanting the rest get the items from the table.
+      // Keys, price and volume (the indicator window) and what processing needs to take an event up
+      // from the index alone (its raw event and ingestion time): no update changes them, so processing
+      // and notification never rewrite this index. Readers wanting the rest get the items from the table.
       {
         name: 'symbol-timestamp-index',
         partitionKey: 'symbol',
         sortKey: 'timestamp',
         projection: 'INCLUDE',
-        nonKeyAttributes: ['price', 'volume'],
+        nonKeyAttributes: ['price', 'volume', 'raw_event_id', 'ingested_at'],
       },
     ],
   };

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import { DEFAULT_ALERT_RULES, parseAlertRules } from '../../domain/alert-rules.ts';
 import {
   DEFAULT_INDICATOR_WINDOW,
@@ -6,7 +7,6 @@ import {
   MAX_INDICATOR_WINDOW,
   MIN_INDICATOR_WINDOW,
 } from '../../domain/indicators.ts';
-import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import type { ConfigPort, PipelineConfig } from '../../stages/ports.ts';
 import { tableName } from '../aws/tables.ts';
 
@@ -33,7 +33,12 @@ export function defaultLocalConfig(): PipelineConfig {
 export const LOCAL_LATENESS_BOUND_MS = 10_000;
 
 const STRING_FIELDS = ['eventsTable', 'auditTable', 'eventBusName', 'alertTopicArn'] as const;
-const KNOWN_FIELDS: readonly string[] = [...STRING_FIELDS, 'alertRules', 'indicatorWindow', 'latenessBoundMs'];
+const KNOWN_FIELDS: readonly string[] = [
+  ...STRING_FIELDS,
+  'alertRules',
+  'indicatorWindow',
+  'latenessBoundMs',
+];
 
 /**
  * Applies an override document (the parsed JSON of the local configuration file) to the defaults.

@@ -3,8 +3,11 @@ import { constants, createWriteStream } from 'node:fs';
 import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { LOCAL_LATENESS_BOUND_MS } from '../../adapters/local/config.ts';
+import { verificationText } from '../../backtest/verify.ts';
+import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import { chaosReportText, parseChaosRate, parseChaosSeed } from '../../local/chaos/fault-plan.ts';
-import { listOption, stringOption } from '../args.ts';
+import { booleanOption, listOption, stringOption } from '../args.ts';
 import type { StoredEventItem } from '../backends/backend.ts';
 import type { Command } from '../command.ts';
 import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
@@ -13,7 +16,9 @@ import { json } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
 import { ProgressReporter } from '../progress.ts';
 import { replayFiles } from '../replayer.ts';
+import { type Recovery, settleRun, verifyRun } from '../run-verify.ts';
 import { summaryText } from '../summary.ts';
+import { RULES_OPTION, readRulesFile } from './backtest.ts';
 import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import {
   INPUT_FORMATS,
@@ -57,11 +62,19 @@ export const runCommand: Command = {
     },
     { name: 'seed', type: 'string', value: 'N', description: 'Seed of --chaos (default 1).' },
     DELIVERY_OPTION,
+    RULES_OPTION,
+    {
+      name: 'verify',
+      type: 'boolean',
+      description:
+        'After the run, redrive the dead-letter queues as an operator would, then compare every stored indicator and every page sent with marketflow backtest on the same input; exit 1 on any difference.',
+    },
   ],
   examples: [
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --summary json',
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --input data/dash-usdt-1m-2020-09-09.json --export events.jsonl',
     'marketflow run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7',
+    'marketflow run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7 --delivery queued --verify',
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();
@@ -80,6 +93,9 @@ export const runCommand: Command = {
 
     const { startLocalStack, EmbeddedBackend, RunObserver, collectSummary } = await loadEmbeddedRuntime();
     const chaos = chaosOption(stringOption(values, 'chaos'), stringOption(values, 'seed'));
+    const verify = booleanOption(values, 'verify');
+    const rulesFile = stringOption(values, 'rules');
+    const alertRules = rulesFile === undefined ? undefined : await readRulesFile(resolve(cwd, rulesFile));
     const { collectBooks, booksText, PublishedLedger, readPublishedAlerts, CHAOS_RUN_TIMING, chaosReport } =
       await loadBooks();
     const stack = await startLocalStack({
@@ -88,6 +104,10 @@ export const runCommand: Command = {
       logLevel: 'silent',
       ...(chaos ? { chaos, ...CHAOS_RUN_TIMING } : {}),
       ...deliveryOption(values),
+      // Nothing the run sends is given up on while it replays: the waits end after its recovery.
+      latenessBoundMs: RUN_LATENESS_BOUND_MS,
+      seriesStartWaitMs: LOCAL_LATENESS_BOUND_MS,
+      ...(alertRules === undefined ? {} : { alertRules }),
     });
     const ledger = inMemory ? new PublishedLedger(stack.events) : undefined;
     const observer = new RunObserver(stack);
@@ -109,9 +129,12 @@ export const runCommand: Command = {
         ...(io.signal ? { signal: io.signal } : {}),
       });
       progress.finish();
-      await stack.bus.idle();
+      const recovery = await settleRun(stack, verify || chaos !== undefined);
       const idleAt = Date.now();
       const { summary, items } = await collectSummary(stack, report, files, observer, idleAt);
+      const published = ledger ? ledger.dedupIds : await readPublishedAlerts(dataDir);
+      const verification =
+        verify || chaos !== undefined ? await verifyRun(stack, files, report, items, published) : undefined;
       if (exportPath !== undefined) await exportItems(exportPath, items);
       const books = await collectBooks(stack, {
         acceptedEventIds: report.sent.map((sent) => sent.eventId),
@@ -119,7 +142,7 @@ export const runCommand: Command = {
           ref: `${failure.file}:${failure.line}`,
           ...failure,
         })),
-        published: ledger ? ledger.dedupIds : await readPublishedAlerts(dataDir),
+        published,
       });
       const faults = stack.chaos ? chaosReport(stack.chaos) : undefined;
       writeLine(
@@ -128,17 +151,24 @@ export const runCommand: Command = {
           ? json({
               ...summary,
               books,
+              ...(verification ? { recovery, verify: verification } : {}),
               function_calls: functionCallsPerEvent(stack.functionCalls(), summary.input.events),
               ...(faults ? { chaos: faults } : {}),
             })
-          : [summaryText(summary), booksText(books), ...(faults ? [chaosReportText(faults)] : [])].join('\n'),
+          : [
+              summaryText(summary),
+              booksText(books),
+              ...(verification ? [recoveryText(recovery), verificationText(verification)] : []),
+              ...(faults ? [chaosReportText(faults)] : []),
+            ].join('\n'),
       );
       if (!books.balanced && format === 'json') writeLine(io.stderr, booksText(books));
       if (exportPath !== undefined)
         writeLine(io.stderr, `exported ${items.length} stored events to ${exportPath}`);
       if (report.aborted)
         throw new CommandError('interrupted: the summary covers the events sent before the interruption');
-      return summary.balanced && books.balanced ? ExitCode.Ok : ExitCode.Failure;
+      const exact = !verify || verification?.exact === true;
+      return summary.balanced && books.balanced && exact ? ExitCode.Ok : ExitCode.Failure;
     } finally {
       ledger?.dispose();
       observer.dispose();
@@ -147,6 +177,16 @@ export const runCommand: Command = {
     }
   },
 };
+
+/**
+ * The lateness bound of a run while it replays: the longest there is, so no event the run sent is given
+ * up on before the run has recovered its dead letters; `settleRun` ends the waits after that.
+ */
+const RUN_LATENESS_BOUND_MS = MAX_LATENESS_BOUND_SECONDS * 1000;
+
+function recoveryText(recovery: Recovery): string {
+  return `recovery       ${recovery.redriven} dead letters redriven in ${recovery.rounds} round(s), ${recovery.left} left`;
+}
 
 /** The functions' AWS calls in all and per input event (the delivery modes' cost driver). */
 function functionCallsPerEvent(calls: Record<string, number>, events: number) {

@@ -1,4 +1,5 @@
-import type { BusEvent, Stage } from '../../domain/event-types.ts';
+import type { Stage } from '../../domain/event-types.ts';
+import type { StageHandler } from '../../stages/context.ts';
 import type { Envelope } from '../async-invoker.ts';
 import type { WorkTracker } from '../work-tracker.ts';
 import { type FaultKind, type FaultPlan, markInjected } from './fault-plan.ts';
@@ -66,18 +67,14 @@ export function faultyDeliveries(
 }
 
 /** A function that crashes at the rate: before it does anything, or after it did all its work. */
-export function crashingHandler(
-  stage: Stage,
-  handler: (event: BusEvent) => Promise<void>,
-  plan: FaultPlan,
-): (event: BusEvent) => Promise<void> {
-  return async (event) => {
+export function crashingHandler(stage: Stage, handler: StageHandler, plan: FaultPlan): StageHandler {
+  return async (event, invocation) => {
     const random = plan.draw('handler', `${stage}|${event.id}`);
     const kind = plan.pick(random, HANDLER_FAULTS);
     if (kind === 'handler.crash-before') {
       throw markInjected(new InjectedCrashError(`${stage} crashed before its work (injected)`), kind);
     }
-    await handler(event);
+    await handler(event, invocation);
     if (kind === 'handler.crash-after') {
       throw markInjected(new InjectedCrashError(`${stage} crashed after its work (injected)`), kind);
     }
