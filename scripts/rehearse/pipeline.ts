@@ -20,7 +20,16 @@ import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
 import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
 import { parseAlertRules } from '../../src/domain/alert-rules.ts';
 import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
-import { type BusEvent, DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
+import {
+  type BusEvent,
+  DetailType,
+  EventStatus,
+  Source,
+  STAGES,
+  type Stage,
+} from '../../src/domain/event-types.ts';
+import { validateMarketDetail } from '../../src/domain/market-event.ts';
+import type { ValidatedDetail } from '../../src/stages/messages.ts';
 import type { BundleReport } from '../build-lambdas.ts';
 import { invokeBundle } from '../invoke-bundle.ts';
 import type { AwsClients, Credentials } from './aws-clients.ts';
@@ -46,6 +55,42 @@ export interface Bar {
   openTimeInMillis: number;
   [field: string]: unknown;
 }
+
+/** The event id of a MarketData.Validated event whose item is not in the events table. */
+export const GONE_EVENT_ID = 'rehearsal-item-gone';
+
+/**
+ * A MarketData.Validated event of a bar whose item is not in the table, as an archive replay hands
+ * processing one after a point-in-time restore to before the item was stored, or after an operator
+ * deleted it. Processing's PROCESSED update then finds no item (AWS returns no old item), its GetItem
+ * says so, and the function fails and is retried rather than guess: the run that makes that GetItem.
+ */
+export function validatedWithoutItem(bar: Bar, region: string): BusEvent {
+  const market = validateMarketDetail(barDetail(bar));
+  if (!market.ok)
+    throw new Error(`bar ${bar.openTimeInMillis} is not valid: ${JSON.stringify(market.issues)}`);
+  const detail: ValidatedDetail = {
+    event_id: GONE_EVENT_ID,
+    raw_event_id: `${GONE_EVENT_ID}-raw`,
+    producer: BAR_SOURCE,
+    ingested_at: Date.now(),
+    market: market.value,
+  };
+  return {
+    version: '0',
+    id: `${GONE_EVENT_ID}-validated`,
+    'detail-type': DetailType.Validated,
+    source: Source.Ingestion,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region,
+    resources: [],
+    detail,
+  };
+}
+
+/** The error processing fails with on an event whose item is gone (src/stages/processing.ts). */
+export const ITEM_GONE_ERROR = new RegExp(`event ${GONE_EVENT_ID} is not in the events table`);
 
 export interface PipelineRun {
   /** moto's recording of the run (one request a line). */
@@ -196,6 +241,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   });
   await moto.startRecording();
   let recording: string;
+  let goneFailure: unknown;
   const delivered: Record<Stage, BusEvent[]> = { ingestion: [], processing: [], notification: [] };
   try {
     // The bars, then in a second PutEvents, once ingestion has stored them: a producer's retry (the
@@ -214,6 +260,10 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
       delivered[stage] = (await drain(clients, taps[stage])).map((body) => JSON.parse(body) as BusEvent);
       await run(stage, delivered[stage]);
     }
+    goneFailure = await run('processing', [validatedWithoutItem(bars[0] as Bar, input.region)]).then(
+      () => new Error('processing succeeded on an event whose item is gone'),
+      (error: unknown) => error,
+    );
   } finally {
     await moto.stopRecording();
     recording = await moto.downloadRecording();
@@ -408,6 +458,15 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
       );
       assert.deepEqual(trail(rejectedId), ['ingestion:REJECTED']);
       return reasons.map((reason) => `${reason.path}: ${reason.message}`).join('; ');
+    },
+  );
+  await list.check(
+    `pipeline: processing fails on ${GONE_EVENT_ID}, a MarketData.Validated event whose item is gone, and writes nothing`,
+    async () => {
+      assert.match(String(goneFailure), ITEM_GONE_ERROR);
+      assert.deepEqual(await itemsOf(GONE_EVENT_ID), [], 'no item');
+      assert.deepEqual(trail(GONE_EVENT_ID), [], 'no audit record');
+      return 'failed: not in the events table (Lambda retries it, then dead-letters it)';
     },
   );
   await list.check('pipeline: nothing else in the tables, nothing dead-lettered', async () => {
