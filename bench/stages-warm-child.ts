@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dy
 import { mockClient } from 'aws-sdk-client-mock';
 import { AUDIT_TABLE, EVENTS_TABLE, SYMBOL_INDEX, type TableDefinition } from '../src/adapters/aws/tables.ts';
 import { Parameter } from '../src/config/parameters.ts';
+import { DEFAULT_RETENTION_DAYS } from '../src/config/retention.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
 import { type StageCalls, stageCalls } from '../src/cost/model.ts';
 import { projected, writeUnitsOf } from '../src/cost/write-units.ts';
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
     [`${PREFIX}/${Parameter.alertTopicArn}`]: 'arn:aws:sns:us-east-1:123456789012:sns-alerts-bench',
     [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(BENCH_ALERT_RULES),
     [`${PREFIX}/${Parameter.indicatorWindow}`]: '20',
+    [`${PREFIX}/${Parameter.eventsRetentionDays}`]: String(DEFAULT_RETENTION_DAYS),
+    [`${PREFIX}/${Parameter.auditRetentionDays}`]: String(DEFAULT_RETENTION_DAYS),
   };
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);

@@ -27,6 +27,8 @@ locals {
         aws_ssm_parameter.config["events-table"].arn,
         aws_ssm_parameter.config["audit-table"].arn,
         aws_ssm_parameter.config["event-bus-name"].arn,
+        aws_ssm_parameter.config["events-retention-days"].arn,
+        aws_ssm_parameter.config["audit-retention-days"].arn,
       ]
       actions = { direct = ["ssm:GetParameters"], queued = ["ssm:GetParameters"] }
     }
@@ -61,6 +63,7 @@ locals {
         aws_ssm_parameter.config["event-bus-name"].arn,
         aws_ssm_parameter.config["alert-rules"].arn,
         aws_ssm_parameter.config["indicator-window"].arn,
+        aws_ssm_parameter.config["audit-retention-days"].arn,
       ]
       actions = { direct = ["ssm:GetParameters"], queued = ["ssm:GetParameters"] }
     }
@@ -92,6 +95,7 @@ locals {
         aws_ssm_parameter.config["events-table"].arn,
         aws_ssm_parameter.config["audit-table"].arn,
         aws_ssm_parameter.config["alert-topic-arn"].arn,
+        aws_ssm_parameter.config["audit-retention-days"].arn,
       ]
       actions = { direct = ["ssm:GetParameters"], queued = ["ssm:GetParameters"] }
     }

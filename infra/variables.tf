@@ -147,6 +147,28 @@ variable "archive_retention_days" {
   }
 }
 
+variable "events_retention_days" {
+  description = "Days the events table keeps an event (and its identity claim) after ingestion; DynamoDB's time to live then deletes it (SSM parameter events-retention-days). Default six years, as the audit trail (docs/infra.md, Retention). At least archive_retention_days, so that a replay from the archive never meets an event whose identity claim expired."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = var.events_retention_days >= 1 && var.events_retention_days <= 36500 && floor(var.events_retention_days) == var.events_retention_days
+    error_message = "events_retention_days must be a whole number of days from 1 to 36500."
+  }
+}
+
+variable "audit_retention_days" {
+  description = "Days the audit table keeps a record after it was written; DynamoDB's time to live then deletes it (SSM parameter audit-retention-days). Default six years: SEC 17a-4 and FINRA 4511 (docs/infra.md, Retention)."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = var.audit_retention_days >= 1 && var.audit_retention_days <= 36500 && floor(var.audit_retention_days) == var.audit_retention_days
+    error_message = "audit_retention_days must be a whole number of days from 1 to 36500."
+  }
+}
+
 variable "indicator_window" {
   description = "Number of events of a symbol the indicators are computed over (SSM parameter indicator-window)."
   type        = number

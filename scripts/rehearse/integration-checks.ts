@@ -8,7 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeAlarmsCommand, GetDashboardCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeContinuousBackupsCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   DescribeArchiveCommand,
   DescribeEventBusCommand,
@@ -27,6 +31,8 @@ import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { EXPIRES_AT } from '../../src/adapters/aws/expiry.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../src/config/retention.ts';
 import type { AwsClients } from './aws-clients.ts';
 import type { Checklist } from './checklist.ts';
 import {
@@ -205,7 +211,7 @@ async function checkTables(list: Checklist, { clients, state }: DeployedStack): 
   for (const table of resourcesOfType(state, 'aws_dynamodb_table')) {
     const v = table.values;
     const name = String(v.name);
-    await list.check(`table ${name}: keys, GSIs, PITR, encryption`, async () => {
+    await list.check(`table ${name}: keys, GSIs, PITR, encryption, time to live`, async () => {
       const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }));
       const keys = (Table?.KeySchema ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`);
       assert.deepEqual(keys, [`${v.hash_key}:HASH`, `${v.range_key}:RANGE`], 'key schema');
@@ -227,7 +233,12 @@ async function checkTables(list: Checklist, { clients, state }: DeployedStack): 
         'ENABLED',
         'point-in-time recovery',
       );
-      return `${keys.join(' ')}; ${actual.join(' ')}; SSE, PITR`;
+      const { TimeToLiveDescription: ttl } = await clients.dynamodb.send(
+        new DescribeTimeToLiveCommand({ TableName: name }),
+      );
+      assert.equal(ttl?.TimeToLiveStatus, 'ENABLED', 'time to live');
+      assert.equal(ttl?.AttributeName, EXPIRES_AT, 'time to live attribute');
+      return `${keys.join(' ')}; ${actual.join(' ')}; SSE, PITR, TTL on ${ttl?.AttributeName}`;
     });
   }
 }
@@ -405,6 +416,9 @@ async function checkParameters(list: Checklist, stack: DeployedStack): Promise<v
     'event-bus-name': async () => outputString(outputs, 'eventbridge_bus_name'),
     'alert-topic-arn': async () => outputString(outputs, 'sns_topic_arn'),
     'alert-rules': () => readFile(join(stack.infraDir, 'config', 'alert-rules.json'), 'utf8'),
+    // The rehearsal deploys the defaults, which the local runtime shares (src/config/retention.ts).
+    'events-retention-days': async () => String(DEFAULT_RETENTION_DAYS),
+    'audit-retention-days': async () => String(DEFAULT_RETENTION_DAYS),
   };
   for (const parameter of resourcesOfType(state, 'aws_ssm_parameter')) {
     const name = String(parameter.values.name);

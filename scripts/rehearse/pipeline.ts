@@ -89,6 +89,42 @@ export function validatedWithoutItem(bar: Bar, region: string): BusEvent {
   };
 }
 
+/** Days the deployed stack keeps the items of a table: its SSM parameter, as the state holds it. */
+export function retentionDaysOf(state: ShowState, table: 'events' | 'audit'): number {
+  const parameter = resourcesOfType(state, 'aws_ssm_parameter').find((candidate) =>
+    String(candidate.values.name).endsWith(`/${table}-retention-days`),
+  );
+  assert.ok(parameter, `the state has no ${table}-retention-days parameter`);
+  return Number(parameter.values.value);
+}
+
+/**
+ * Every item and record of an event carries its time to live: epoch seconds, the table's retention
+ * after its write (the event and its claim from ingestion, an audit record from its own time).
+ */
+export function assertExpiries(
+  items: readonly Record<string, unknown>[],
+  records: readonly Record<string, unknown>[],
+  days: { events: number; audit: number },
+): void {
+  const expiry = (writtenAtMs: unknown, retention: number) =>
+    Math.floor(Number(writtenAtMs) / 1000) + retention * 86_400;
+  for (const item of items) {
+    const writtenAt = item.timestamp === IDENTITY_CLAIM_TIMESTAMP ? item.claimed_at : item.ingested_at;
+    assert.equal(
+      item.expires_at,
+      expiry(writtenAt, days.events),
+      `${item.event_id}@${item.timestamp} expires_at`,
+    );
+  }
+  for (const record of records)
+    assert.equal(
+      record.expires_at,
+      expiry(record.timestamp, days.audit),
+      `audit ${record.audit_id} expires_at`,
+    );
+}
+
 /** The error processing fails with on an event whose item is gone (src/stages/processing.ts). */
 export const ITEM_GONE_ERROR = new RegExp(`event ${GONE_EVENT_ID} is not in the events table`);
 
@@ -294,6 +330,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   const { Items: audit = [] } = await clients.documents.send(
     new ScanCommand({ TableName: outputString(outputs, 'dynamodb_audit_table_name') }),
   );
+  const retention = { events: retentionDaysOf(state, 'events'), audit: retentionDaysOf(state, 'audit') };
   const trail = (eventId: string) =>
     audit
       .filter((record) => record.event_id === eventId)
@@ -382,7 +419,18 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
           'items: the claim, then the event',
         );
         const [claim, item] = items as [Record<string, unknown>, Record<string, unknown>];
-        assert.deepEqual(Object.keys(claim).sort(), ['claim_for', 'claimed_at', 'event_id', 'timestamp']);
+        assert.deepEqual(Object.keys(claim).sort(), [
+          'claim_for',
+          'claimed_at',
+          'event_id',
+          'expires_at',
+          'timestamp',
+        ]);
+        assertExpiries(
+          items,
+          audit.filter((record) => record.event_id === eventId),
+          retention,
+        );
         assert.equal(claim.claim_for, bar.openTimeInMillis, 'the claim points at the stored timestamp');
         assert.equal(claim.claimed_at, item.ingested_at, 'claimed when ingested');
         const alerts = alertsOf(eventId);
@@ -410,7 +458,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
             : []),
         ].sort();
         assert.deepEqual(trail(eventId), expectedTrail, 'audit trail');
-        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}`;
+        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records; expiring in ${retention.events} / ${retention.audit} days${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}`;
       },
     );
   }

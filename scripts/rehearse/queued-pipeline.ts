@@ -23,6 +23,7 @@ import { type BusEvent, DetailType, EventStatus, STAGES, type Stage } from '../.
 import { awsClients } from './aws-clients.ts';
 import type { Checklist } from './checklist.ts';
 import {
+  assertExpiries,
   type Bar,
   drain,
   expectedPriceJumps,
@@ -30,6 +31,7 @@ import {
   type PipelineInput,
   type PipelineRun,
   readBars,
+  retentionDaysOf,
   stageProcesses,
   validatedWithoutItem,
 } from './pipeline.ts';
@@ -251,6 +253,7 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
   const alertsOf = (eventId: string): string[] =>
     (audit.find((record) => record.event_id === eventId && record.status === 'PROCESSED')?.details?.alerts ??
       []) as string[];
+  const retention = { events: retentionDaysOf(state, 'events'), audit: retentionDaysOf(state, 'audit') };
   const resentId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(resent) });
   await list.check(
     'queued: each event stored once with its claim, processed, audited; alerts sent once',
@@ -272,6 +275,11 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
         );
         const [claim, item] = Items as [Record<string, unknown>, Record<string, unknown>];
         assert.equal(claim.claim_for, bar.openTimeInMillis, `${eventId} claim`);
+        assertExpiries(
+          Items,
+          audit.filter((record) => record.event_id === eventId),
+          retention,
+        );
         const alerts = alertsOf(eventId);
         for (const rule of expectedJumps.get(bar.openTimeInMillis) ?? [])
           assert.ok(alerts.includes(rule), `${eventId} raised ${alerts}, not ${rule}`);
