@@ -147,6 +147,28 @@ variable "archive_retention_days" {
   }
 }
 
+variable "event_bus_log_level" {
+  description = "What EventBridge logs of the bus's events to /aws/vendedlogs/events/eventbus-<project>-<env>: OFF, ERROR (default: events it cannot ingest or deliver), INFO (also the main steps of every event) or TRACE (every step). INFO and TRACE log every event, priced by marketflow cost."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO", "TRACE"], var.event_bus_log_level)
+    error_message = "event_bus_log_level must be OFF, ERROR, INFO or TRACE."
+  }
+}
+
+variable "event_bus_log_include_detail" {
+  description = "Whether the bus's log records carry the event and the target's input and request (FULL) or not (NONE, default: market data stays out of the logs and a record is about a third the size)."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "FULL"], var.event_bus_log_include_detail)
+    error_message = "event_bus_log_include_detail must be NONE or FULL."
+  }
+}
+
 variable "events_retention_days" {
   description = "Days the events table keeps an event (and its identity claim) after ingestion; DynamoDB's time to live then deletes it (SSM parameter events-retention-days). Default six years, as the audit trail (docs/infra.md, Retention). At least archive_retention_days, so that a replay from the archive never meets an event whose identity claim expired."
   type        = number
