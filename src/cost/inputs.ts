@@ -61,7 +61,7 @@ export const DEFAULT_COLD_INIT_MS: Record<Stage, number> = {
 };
 
 /** Events on the bus when no benchmark says otherwise: a past stages-warm measurement (bytes). */
-export const DEFAULT_BUS_EVENT_BYTES: BusEventBytes = { raw: 470, validated: 640, alert: 760 };
+export const DEFAULT_BUS_EVENT_BYTES: BusEventBytes = { raw: 467, validated: 659, alert: 778 };
 
 export interface MeasuredInputs {
   stages: Record<Stage, StageProfile>;

@@ -98,7 +98,7 @@ export function requirementCosts(inputs: CostInputs, options: RequirementOptions
     },
     {
       requirement: `event bus logs (level ${inputs.busLogging.level})`,
-      setBy: 'choice (issue 22): failed deliveries logged, not only dead-lettered',
+      setBy: 'choice (event_bus_log_level): at ERROR, failed deliveries logged, not only dead-lettered',
       usdPerMillionEvents: saved({ ...inputs, busLogging: { ...inputs.busLogging, level: 'OFF' } }),
     },
     {
