@@ -19,7 +19,7 @@ function positiveNumber(flag: string, text: string | undefined, fallback: number
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > max) {
     throw new UsageError(
-      `--${flag} must be a number greater than 0${Number.isFinite(max) ? ` and at most ${max.toLocaleString('en-US')}` : ''}, got '${text}'`,
+      `--${flag} must be a number greater than 0${Number.isFinite(max) ? ` and at most ${max}` : ''}, got '${text}'`,
     );
   }
   return value;
