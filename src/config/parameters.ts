@@ -19,12 +19,25 @@ export const Parameter = {
   alertTopicArn: 'alert-topic-arn',
   alertRules: 'alert-rules',
   indicatorWindow: 'indicator-window',
+  eventsRetentionDays: 'events-retention-days',
+  auditRetentionDays: 'audit-retention-days',
 } as const;
 export type ParameterKey = keyof typeof Parameter;
 
-/** Least privilege: each stage reads only the parameters it needs (and IAM grants only those). */
+/**
+ * Least privilege: each stage reads only the parameters it needs (and IAM grants only those). A stage
+ * reads the retention of each table it adds items to (updates keep an item's expiry): the storage
+ * adapters stamp the time to live from the settings the stage loaded.
+ */
 export const STAGE_PARAMETERS = {
-  ingestion: ['eventsTable', 'auditTable', 'eventBusName'],
-  processing: ['eventsTable', 'auditTable', 'eventBusName', 'alertRules', 'indicatorWindow'],
-  notification: ['eventsTable', 'auditTable', 'alertTopicArn'],
+  ingestion: ['eventsTable', 'auditTable', 'eventBusName', 'eventsRetentionDays', 'auditRetentionDays'],
+  processing: [
+    'eventsTable',
+    'auditTable',
+    'eventBusName',
+    'alertRules',
+    'indicatorWindow',
+    'auditRetentionDays',
+  ],
+  notification: ['eventsTable', 'auditTable', 'alertTopicArn', 'auditRetentionDays'],
 } as const satisfies Record<Stage, readonly ParameterKey[]>;

@@ -51,6 +51,9 @@ export interface PipelineConfig {
   alertTopicArn: string;
   alertRules: AlertRulesConfig;
   indicatorWindow: number;
+  /** Days until DynamoDB's time to live deletes an item (src/config/retention.ts). */
+  eventsRetentionDays: number;
+  auditRetentionDays: number;
 }
 
 export interface ConfigPort {

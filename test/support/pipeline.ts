@@ -11,6 +11,7 @@ import { SnsNotifier } from '../../src/adapters/aws/sns-notifier.ts';
 import { SsmConfig } from '../../src/adapters/aws/ssm-config.ts';
 import { barDetail as barDetailOf } from '../../src/cli/input.ts';
 import { Parameter } from '../../src/config/parameters.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../src/config/retention.ts';
 import type { AlertRulesConfig } from '../../src/domain/alert-rules.ts';
 import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
 import type { BusEvent } from '../../src/domain/event-types.ts';
@@ -82,10 +83,17 @@ export function barDetail(bar: BarRow): Record<string, unknown> {
   return barDetailOf({ ...bar });
 }
 
-/** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic and rules. */
+export interface PipelineOptions {
+  alertRules?: AlertRulesConfig;
+  window?: number;
+  eventsRetentionDays?: number;
+  auditRetentionDays?: number;
+}
+
+/** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic, rules, retention. */
 export function pipelineParameters(
   db: Pick<TestDatabase, 'eventsTable' | 'auditTable'>,
-  options: { alertRules?: AlertRulesConfig; window?: number } = {},
+  options: PipelineOptions = {},
 ): Record<string, string> {
   return {
     [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
@@ -94,6 +102,12 @@ export function pipelineParameters(
     [`${PREFIX}/${Parameter.alertTopicArn}`]: TOPIC_ARN,
     [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(options.alertRules ?? DEFAULT_ALERT_RULES),
     [`${PREFIX}/${Parameter.indicatorWindow}`]: String(options.window ?? 20),
+    [`${PREFIX}/${Parameter.eventsRetentionDays}`]: String(
+      options.eventsRetentionDays ?? DEFAULT_RETENTION_DAYS,
+    ),
+    [`${PREFIX}/${Parameter.auditRetentionDays}`]: String(
+      options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS,
+    ),
   };
 }
 
@@ -101,10 +115,7 @@ export function pipelineParameters(
  * The three stages on the real AWS adapters: DynamoDB on dynalite, and EventBridge, SNS and SSM
  * mocked at the SDK boundary (they cannot run here), recording what is sent.
  */
-export function awsPipeline(
-  db: TestDatabase,
-  options: { alertRules?: AlertRulesConfig; window?: number } = {},
-) {
+export function awsPipeline(db: TestDatabase, options: PipelineOptions = {}) {
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);
   const ssm = mockClient(SSMClient);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { STAGES } from '../../domain/event-types.ts';
 import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
+import { withExpiry } from './expiry.ts';
 import { AUDIT_EVENT_INDEX } from './tables.ts';
 
 export interface AuditRecord extends AuditEntry {
@@ -19,14 +20,18 @@ export function auditItem(auditId: string, entry: AuditEntry): Record<string, un
 export class DynamoAuditLog implements AuditPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  /** Days a record is kept: its time to live. */
+  readonly #retentionDays: number | undefined;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: { retentionDays?: number } = {}) {
     this.#client = client;
     this.#table = tableName;
+    this.#retentionDays = options.retentionDays;
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    await this.#client.send(new PutCommand({ TableName: this.#table, Item: auditItem(randomUUID(), entry) }));
+    const item = withExpiry(auditItem(randomUUID(), entry), entry.timestamp, this.#retentionDays);
+    await this.#client.send(new PutCommand({ TableName: this.#table, Item: item }));
   }
 
   /** The trail of one event through the stages, oldest first (a Query on the event_id index, not a Scan). */

@@ -20,6 +20,7 @@ import type {
 } from '../../stages/ports.ts';
 import { getItems } from './batch-get.ts';
 import { batchedHistory, type HistoryRead } from './batch-history.ts';
+import { withExpiry } from './expiry.ts';
 import { queryUpTo } from './query-up-to.ts';
 import { EVENT_TYPE_SHARD_ATTRIBUTE, eventTypeShardKey, SYMBOL_INDEX } from './tables.ts';
 
@@ -54,6 +55,8 @@ export interface EventStoreOptions {
   eventTypeShards?: number;
   /** The history reads that concurrent callers make in one turn share a Query per symbol (batches). */
   batchHistory?: boolean;
+  /** Days new items (events and identity claims) are kept: their time to live. */
+  retentionDays?: number;
 }
 
 /**
@@ -89,12 +92,14 @@ export class DynamoEventStore implements EventStorePort {
   /** Write shards of the event_type index: above 1, items also carry their `<type>#<shard>` key. */
   readonly #eventTypeShards: number;
   readonly #history: HistoryRead;
+  readonly #retentionDays: number | undefined;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: EventStoreOptions = {}) {
     this.#client = client;
     this.#table = tableName;
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.#eventTypeShards = options.eventTypeShards ?? 1;
+    this.#retentionDays = options.retentionDays;
     const queryHistory: HistoryRead = (symbol, before, count) => this.#queryHistory(symbol, before, count);
     this.#history = options.batchHistory ? batchedHistory(queryHistory) : queryHistory;
   }
@@ -109,7 +114,11 @@ export class DynamoEventStore implements EventStorePort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: this.#withShardKey(withoutUndefined(item as unknown as Item)),
+          Item: withExpiry(
+            this.#withShardKey(withoutUndefined(item as unknown as Item)),
+            item.ingested_at,
+            this.#retentionDays,
+          ),
           ConditionExpression: 'attribute_not_exists(event_id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -139,7 +148,7 @@ export class DynamoEventStore implements EventStorePort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: claim,
+          Item: withExpiry(claim, claim.claimed_at, this.#retentionDays),
           ConditionExpression: 'attribute_not_exists(event_id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { DEFAULT_RETENTION_DAYS, isValidRetentionDays, RETENTION_RANGE } from '../../config/retention.ts';
 import { DEFAULT_ALERT_RULES, parseAlertRules } from '../../domain/alert-rules.ts';
 import {
   DEFAULT_INDICATOR_WINDOW,
@@ -20,11 +21,19 @@ export function defaultLocalConfig(): PipelineConfig {
     alertTopicArn: `arn:aws:sns:us-east-1:000000000000:sns-alerts-${LOCAL_ENVIRONMENT}`,
     alertRules: DEFAULT_ALERT_RULES,
     indicatorWindow: DEFAULT_INDICATOR_WINDOW,
+    eventsRetentionDays: DEFAULT_RETENTION_DAYS,
+    auditRetentionDays: DEFAULT_RETENTION_DAYS,
   };
 }
 
 const STRING_FIELDS = ['eventsTable', 'auditTable', 'eventBusName', 'alertTopicArn'] as const;
-const KNOWN_FIELDS: readonly string[] = [...STRING_FIELDS, 'alertRules', 'indicatorWindow'];
+const RETENTION_FIELDS = ['eventsRetentionDays', 'auditRetentionDays'] as const;
+const KNOWN_FIELDS: readonly string[] = [
+  ...STRING_FIELDS,
+  'alertRules',
+  'indicatorWindow',
+  ...RETENTION_FIELDS,
+];
 
 /**
  * Applies an override document (the parsed JSON of the local configuration file) to the defaults.
@@ -60,6 +69,14 @@ export function applyConfigOverrides(
       );
     }
     config.indicatorWindow = window;
+  }
+  for (const field of RETENTION_FIELDS) {
+    const days = record[field];
+    if (days === undefined) continue;
+    if (!isValidRetentionDays(days)) {
+      throw new TypeError(`${origin}: ${field} must be ${RETENTION_RANGE}, got ${JSON.stringify(days)}`);
+    }
+    config[field] = days;
   }
   if (record.alertRules !== undefined) {
     const parsed = parseAlertRules(record.alertRules);
