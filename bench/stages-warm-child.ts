@@ -11,7 +11,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AUDIT_TABLE, EVENTS_TABLE, SYMBOL_INDEX, type TableDefinition } from '../src/adapters/aws/tables.ts';
+import { BAR_SOURCE } from '../src/cli/input.ts';
 import { Parameter } from '../src/config/parameters.ts';
+import { DEFAULT_RETENTION_DAYS } from '../src/config/retention.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
 import { type StageCalls, stageCalls } from '../src/cost/model.ts';
 import { projected, writeUnitsOf } from '../src/cost/write-units.ts';
@@ -48,6 +50,8 @@ export interface WarmStagesMessage {
   processed_item_bytes: number;
   /** What the symbol index holds of an item (its projection): what the indicator window reads. */
   symbol_index_entry_bytes: number;
+  /** Average size of each kind of event on the bus as EventBridge delivers it (what the archive bills). */
+  bus_event_bytes: { raw: number; validated: number; alert: number };
   /** The same functions on SQS batches (queued delivery), per record. */
   queued: {
     batch_size: number;
@@ -110,6 +114,8 @@ async function main(): Promise<void> {
     [`${PREFIX}/${Parameter.alertTopicArn}`]: 'arn:aws:sns:us-east-1:123456789012:sns-alerts-bench',
     [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(BENCH_ALERT_RULES),
     [`${PREFIX}/${Parameter.indicatorWindow}`]: '20',
+    [`${PREFIX}/${Parameter.eventsRetentionDays}`]: String(DEFAULT_RETENTION_DAYS),
+    [`${PREFIX}/${Parameter.auditRetentionDays}`]: String(DEFAULT_RETENTION_DAYS),
   };
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);
@@ -274,19 +280,26 @@ async function main(): Promise<void> {
     return taken;
   };
 
+  // The events as the bus delivers them: the producer's raw ones, and the stages' entries enveloped.
+  const busEventSizes = { raw: [] as number[], validated: [] as number[], alert: [] as number[] };
+  const delivered = (kind: 'raw' | 'validated' | 'alert', event: BusEvent) => {
+    if (measuring) busEventSizes[kind].push(Buffer.byteLength(JSON.stringify(event)));
+    return event;
+  };
+
   const allBars = loadBars('btc-usdt-1m-2021-02-19.json');
   const bars = allBars.slice(0, warmupEvents + measuredEvents);
   let accepted = 0;
   let alerts = 0;
   for (const [index, bar] of bars.entries()) {
     measuring = index >= warmupEvents;
-    await invoke('ingestion', busEvent(DetailType.Raw, 'marketflow.bench', barDetail(bar)));
+    await invoke('ingestion', delivered('raw', busEvent(DetailType.Raw, BAR_SOURCE, barDetail(bar))));
     for (const validated of take(DetailType.Validated)) {
       if (measuring) accepted++;
-      await invoke('processing', deliver(validated));
+      await invoke('processing', delivered('validated', deliver(validated)));
       for (const alert of take(DetailType.Alert)) {
         if (measuring) alerts++;
-        await invoke('notification', deliver(alert));
+        await invoke('notification', delivered('alert', deliver(alert)));
       }
     }
   }
@@ -399,6 +412,11 @@ async function main(): Promise<void> {
     ingested_item_bytes: average(itemSizes.ingested),
     processed_item_bytes: average(itemSizes.processed),
     symbol_index_entry_bytes: average(itemSizes.symbolEntry),
+    bus_event_bytes: {
+      raw: average(busEventSizes.raw),
+      validated: average(busEventSizes.validated),
+      alert: average(busEventSizes.alert),
+    },
     queued,
   };
   eventBridge.restore();

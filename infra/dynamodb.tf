@@ -64,8 +64,23 @@ resource "aws_dynamodb_table" "events" {
     enabled = true
   }
 
+  # The functions stamp expires_at (epoch seconds) on every item they add: events_retention_days after
+  # ingestion (src/adapters/aws/expiry.ts). Deleting an expired item costs no write units.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
   tags = {
     TableType = "events"
+  }
+
+  lifecycle {
+    # An archive replay of an event whose identity claim expired would store and alert it again.
+    precondition {
+      condition     = var.events_retention_days >= var.archive_retention_days
+      error_message = "events_retention_days must be at least archive_retention_days: a replay from the archive must never meet an event whose identity claim has expired."
+    }
   }
 }
 
@@ -104,6 +119,12 @@ resource "aws_dynamodb_table" "audit" {
 
   point_in_time_recovery {
     enabled = true
+  }
+
+  # Every record carries expires_at: audit_retention_days after it was written.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 
   tags = {

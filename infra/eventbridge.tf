@@ -1,6 +1,12 @@
 resource "aws_cloudwatch_event_bus" "market_data" {
   name        = "eventbus-${var.project}-${var.environment}"
   description = "Market data events: raw from exchanges, validated by ingestion, alerts from processing."
+
+  # Which records EventBridge sends to the bus's log deliveries (bus-logs.tf).
+  log_config {
+    level          = var.event_bus_log_level
+    include_detail = var.event_bus_log_include_detail
+  }
 }
 
 # The rules route on source and detail-type, which any principal allowed events:PutEvents on the bus

@@ -166,6 +166,11 @@ output "cloudwatch_log_group_names" {
   value       = { for stage in local.stages : stage => module.stage[stage].log_group_name }
 }
 
+output "cloudwatch_bus_log_group_name" {
+  description = "Log group of the event bus's own logs (event_bus_log_level); null when the level is OFF."
+  value       = local.bus_logging ? aws_cloudwatch_log_group.bus[0].name : null
+}
+
 output "cloudwatch_alarm_names" {
   description = "Names of every alarm: per stage, DynamoDB capacity, EventBridge failed invocations and end-to-end latency."
   value = concat(

@@ -26,6 +26,14 @@ locals {
       value       = tostring(var.indicator_window)
       description = "Number of events of a symbol the indicators are computed over."
     }
+    "events-retention-days" = {
+      value       = tostring(var.events_retention_days)
+      description = "Days an event and its identity claim are kept (time to live from ingestion)."
+    }
+    "audit-retention-days" = {
+      value       = tostring(var.audit_retention_days)
+      description = "Days an audit record is kept (time to live from its write)."
+    }
   }
 }
 

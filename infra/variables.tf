@@ -147,6 +147,50 @@ variable "archive_retention_days" {
   }
 }
 
+variable "event_bus_log_level" {
+  description = "What EventBridge logs of the bus's events to /aws/vendedlogs/events/eventbus-<project>-<env>: OFF, ERROR (default: events it cannot ingest or deliver), INFO (also the main steps of every event) or TRACE (every step). INFO and TRACE log every event, priced by marketflow cost."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO", "TRACE"], var.event_bus_log_level)
+    error_message = "event_bus_log_level must be OFF, ERROR, INFO or TRACE."
+  }
+}
+
+variable "event_bus_log_include_detail" {
+  description = "Whether the bus's log records carry the event and the target's input and request (FULL) or not (NONE, default: market data stays out of the logs and a record is about a third the size)."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "FULL"], var.event_bus_log_include_detail)
+    error_message = "event_bus_log_include_detail must be NONE or FULL."
+  }
+}
+
+variable "events_retention_days" {
+  description = "Days the events table keeps an event (and its identity claim) after ingestion; DynamoDB's time to live then deletes it (SSM parameter events-retention-days). Default six years, as the audit trail (docs/infra.md, Retention). At least archive_retention_days, so that a replay from the archive never meets an event whose identity claim expired."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = var.events_retention_days >= 1 && var.events_retention_days <= 36500 && floor(var.events_retention_days) == var.events_retention_days
+    error_message = "events_retention_days must be a whole number of days from 1 to 36500."
+  }
+}
+
+variable "audit_retention_days" {
+  description = "Days the audit table keeps a record after it was written; DynamoDB's time to live then deletes it (SSM parameter audit-retention-days). Default six years: SEC 17a-4 and FINRA 4511 (docs/infra.md, Retention)."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = var.audit_retention_days >= 1 && var.audit_retention_days <= 36500 && floor(var.audit_retention_days) == var.audit_retention_days
+    error_message = "audit_retention_days must be a whole number of days from 1 to 36500."
+  }
+}
+
 variable "indicator_window" {
   description = "Number of events of a symbol the indicators are computed over (SSM parameter indicator-window)."
   type        = number

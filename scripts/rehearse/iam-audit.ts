@@ -1,8 +1,9 @@
 /**
  * Least privilege, judged by the calls themselves: moto's recording of the pipeline run, each request
  * turned into an IAM action and the ARNs it touches, checked against the calling stage's policy. A call
- * no statement allows is a missing permission; a statement no call used is an unused one, unless it
- * only grants what AWS does on the function's behalf (PLATFORM_GRANTS), which no recording can show.
+ * no statement allows is a missing permission; a statement no call used, or an action of a used one
+ * that no call made, is an unused one, unless the statement only grants what AWS does on the
+ * function's behalf (platformGrants), which no recording can show.
  */
 
 export interface PolicyStatement {
@@ -81,7 +82,7 @@ export interface PolicyAudit {
   /** `action on resource`: calls no statement allows (or one denies). */
   missing: string[];
   unusedStatements: string[];
-  /** Actions of used statements that no call made (reported, not failed: one statement, one purpose). */
+  /** `Sid: action` of used statements that no call made: unused as surely as a statement no call used. */
   unusedActions: string[];
   /** Unused statements left alone because they only grant what AWS uses for the function, with why. */
   platformOnly: string[];

@@ -78,9 +78,11 @@ export async function checkLeastPrivilege(
       assert.deepEqual(audit.missing, [], 'calls the policy does not allow');
       return `${stageCalls.length} calls`;
     });
-    await list.check(`least privilege ${key(stage)}: every statement is used`, () => {
+    // Both ways: a fallback action this mode's role keeps must be made by a call of this run.
+    await list.check(`least privilege ${key(stage)}: every statement and every action is used`, () => {
       assert.deepEqual(audit.unusedStatements, [], 'statements no call used');
-      return `${policy.Statement.length} statements; for the platform only: ${audit.platformOnly.join(', ') || 'none'}; actions no call made: ${audit.unusedActions.join(', ') || 'none'}`;
+      assert.deepEqual(audit.unusedActions, [], 'actions no call made');
+      return `${policy.Statement.length} statements; for the platform only: ${audit.platformOnly.join(', ') || 'none'}`;
     });
     if (stage === 'ingestion' && mode === 'direct') await selfTest(list, stage, policy, stageCalls, platform);
   }
@@ -124,6 +126,22 @@ async function selfTest(
       const { unusedStatements } = auditPolicy({ Statement: [...policy.Statement, extra] }, calls, platform);
       assert.deepEqual(unusedStatements, [...before, 'DeliberatelyUnused']);
       return 'DeliberatelyUnused reported';
+    },
+  );
+  await list.check(
+    `least privilege checker: the ${stage} policy with an extra action in a used statement has it unused`,
+    () => {
+      assert.ok(used, 'a statement some call uses');
+      const widened = { ...used, Action: [...[used.Action].flat(), 'dynamodb:DeleteItem'] };
+      const broken = {
+        Statement: policy.Statement.map((statement) => (statement === used ? widened : statement)),
+      };
+      const { unusedActions } = auditPolicy(broken, calls, platform);
+      assert.ok(
+        unusedActions.includes(`${used.Sid}: dynamodb:DeleteItem`),
+        `the extra action went unnoticed: ${unusedActions.join(', ')}`,
+      );
+      return `${used.Sid}: dynamodb:DeleteItem reported`;
     },
   );
 }

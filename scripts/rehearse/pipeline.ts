@@ -20,7 +20,16 @@ import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
 import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
 import { parseAlertRules } from '../../src/domain/alert-rules.ts';
 import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
-import { type BusEvent, DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
+import {
+  type BusEvent,
+  DetailType,
+  EventStatus,
+  Source,
+  STAGES,
+  type Stage,
+} from '../../src/domain/event-types.ts';
+import { validateMarketDetail } from '../../src/domain/market-event.ts';
+import type { ValidatedDetail } from '../../src/stages/messages.ts';
 import type { BundleReport } from '../build-lambdas.ts';
 import { invokeBundle } from '../invoke-bundle.ts';
 import type { AwsClients, Credentials } from './aws-clients.ts';
@@ -46,6 +55,78 @@ export interface Bar {
   openTimeInMillis: number;
   [field: string]: unknown;
 }
+
+/** The event id of a MarketData.Validated event whose item is not in the events table. */
+export const GONE_EVENT_ID = 'rehearsal-item-gone';
+
+/**
+ * A MarketData.Validated event of a bar whose item is not in the table, as an archive replay hands
+ * processing one after a point-in-time restore to before the item was stored, or after an operator
+ * deleted it. Processing's PROCESSED update then finds no item (AWS returns no old item), its GetItem
+ * says so, and the function fails and is retried rather than guess: the run that makes that GetItem.
+ */
+export function validatedWithoutItem(bar: Bar, region: string): BusEvent {
+  const market = validateMarketDetail(barDetail(bar));
+  if (!market.ok)
+    throw new Error(`bar ${bar.openTimeInMillis} is not valid: ${JSON.stringify(market.issues)}`);
+  const detail: ValidatedDetail = {
+    event_id: GONE_EVENT_ID,
+    raw_event_id: `${GONE_EVENT_ID}-raw`,
+    producer: BAR_SOURCE,
+    ingested_at: Date.now(),
+    market: market.value,
+  };
+  return {
+    version: '0',
+    id: `${GONE_EVENT_ID}-validated`,
+    'detail-type': DetailType.Validated,
+    source: Source.Ingestion,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region,
+    resources: [],
+    detail,
+  };
+}
+
+/** Days the deployed stack keeps the items of a table: its SSM parameter, as the state holds it. */
+export function retentionDaysOf(state: ShowState, table: 'events' | 'audit'): number {
+  const parameter = resourcesOfType(state, 'aws_ssm_parameter').find((candidate) =>
+    String(candidate.values.name).endsWith(`/${table}-retention-days`),
+  );
+  assert.ok(parameter, `the state has no ${table}-retention-days parameter`);
+  return Number(parameter.values.value);
+}
+
+/**
+ * Every item and record of an event carries its time to live: epoch seconds, the table's retention
+ * after its write (the event and its claim from ingestion, an audit record from its own time).
+ */
+export function assertExpiries(
+  items: readonly Record<string, unknown>[],
+  records: readonly Record<string, unknown>[],
+  days: { events: number; audit: number },
+): void {
+  const expiry = (writtenAtMs: unknown, retention: number) =>
+    Math.floor(Number(writtenAtMs) / 1000) + retention * 86_400;
+  for (const item of items) {
+    const writtenAt = item.timestamp === IDENTITY_CLAIM_TIMESTAMP ? item.claimed_at : item.ingested_at;
+    assert.equal(
+      item.expires_at,
+      expiry(writtenAt, days.events),
+      `${item.event_id}@${item.timestamp} expires_at`,
+    );
+  }
+  for (const record of records)
+    assert.equal(
+      record.expires_at,
+      expiry(record.timestamp, days.audit),
+      `audit ${record.audit_id} expires_at`,
+    );
+}
+
+/** The error processing fails with on an event whose item is gone (src/stages/processing.ts). */
+export const ITEM_GONE_ERROR = new RegExp(`event ${GONE_EVENT_ID} is not in the events table`);
 
 export interface PipelineRun {
   /** moto's recording of the run (one request a line). */
@@ -196,6 +277,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   });
   await moto.startRecording();
   let recording: string;
+  let goneFailure: unknown;
   const delivered: Record<Stage, BusEvent[]> = { ingestion: [], processing: [], notification: [] };
   try {
     // The bars, then in a second PutEvents, once ingestion has stored them: a producer's retry (the
@@ -214,6 +296,10 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
       delivered[stage] = (await drain(clients, taps[stage])).map((body) => JSON.parse(body) as BusEvent);
       await run(stage, delivered[stage]);
     }
+    goneFailure = await run('processing', [validatedWithoutItem(bars[0] as Bar, input.region)]).then(
+      () => new Error('processing succeeded on an event whose item is gone'),
+      (error: unknown) => error,
+    );
   } finally {
     await moto.stopRecording();
     recording = await moto.downloadRecording();
@@ -244,6 +330,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   const { Items: audit = [] } = await clients.documents.send(
     new ScanCommand({ TableName: outputString(outputs, 'dynamodb_audit_table_name') }),
   );
+  const retention = { events: retentionDaysOf(state, 'events'), audit: retentionDaysOf(state, 'audit') };
   const trail = (eventId: string) =>
     audit
       .filter((record) => record.event_id === eventId)
@@ -332,7 +419,18 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
           'items: the claim, then the event',
         );
         const [claim, item] = items as [Record<string, unknown>, Record<string, unknown>];
-        assert.deepEqual(Object.keys(claim).sort(), ['claim_for', 'claimed_at', 'event_id', 'timestamp']);
+        assert.deepEqual(Object.keys(claim).sort(), [
+          'claim_for',
+          'claimed_at',
+          'event_id',
+          'expires_at',
+          'timestamp',
+        ]);
+        assertExpiries(
+          items,
+          audit.filter((record) => record.event_id === eventId),
+          retention,
+        );
         assert.equal(claim.claim_for, bar.openTimeInMillis, 'the claim points at the stored timestamp');
         assert.equal(claim.claimed_at, item.ingested_at, 'claimed when ingested');
         const alerts = alertsOf(eventId);
@@ -360,7 +458,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
             : []),
         ].sort();
         assert.deepEqual(trail(eventId), expectedTrail, 'audit trail');
-        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}`;
+        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records; expiring in ${retention.events} / ${retention.audit} days${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}`;
       },
     );
   }
@@ -408,6 +506,15 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
       );
       assert.deepEqual(trail(rejectedId), ['ingestion:REJECTED']);
       return reasons.map((reason) => `${reason.path}: ${reason.message}`).join('; ');
+    },
+  );
+  await list.check(
+    `pipeline: processing fails on ${GONE_EVENT_ID}, a MarketData.Validated event whose item is gone, and writes nothing`,
+    async () => {
+      assert.match(String(goneFailure), ITEM_GONE_ERROR);
+      assert.deepEqual(await itemsOf(GONE_EVENT_ID), [], 'no item');
+      assert.deepEqual(trail(GONE_EVENT_ID), [], 'no audit record');
+      return 'failed: not in the events table (Lambda retries it, then dead-letters it)';
     },
   );
   await list.check('pipeline: nothing else in the tables, nothing dead-lettered', async () => {

@@ -19,16 +19,21 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
 import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
 import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
-import { DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
+import { type BusEvent, DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
 import { awsClients } from './aws-clients.ts';
 import type { Checklist } from './checklist.ts';
 import {
+  assertExpiries,
+  type Bar,
   drain,
   expectedPriceJumps,
+  GONE_EVENT_ID,
   type PipelineInput,
   type PipelineRun,
   readBars,
+  retentionDaysOf,
   stageProcesses,
+  validatedWithoutItem,
 } from './pipeline.ts';
 import { type DeliveryQueue, receiveBatch, settleBatch } from './sqs-batches.ts';
 import { outputString, resourcesOfType, type ShowState, stageOf } from './state.ts';
@@ -104,43 +109,79 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
       if (failed.length > 0) return; // the failed records come back after the visibility timeout
     }
   };
+  /**
+   * Every record of the stage's queue handed over until none is left: a failed one comes back when
+   * its visibility timeout ends (the rehearsal ends it at once) and the mapping polls again, until the
+   * queue's redrive moves it to the dead-letter queue on the receive after maxReceiveCount.
+   */
+  const consumeAll = async (stage: Stage) => {
+    await consume(stage);
+    for (let round = 1; inFlight.length > 0; round++) {
+      assert.ok(round <= queues[stage].maxReceiveCount, `${stage}: a failed record came back ${round} times`);
+      for (const handle of inFlight.splice(0)) {
+        await clients.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queues[stage].url,
+            ReceiptHandle: handle,
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+      await consume(stage);
+    }
+  };
+
+  const rulesJson = await readFile(join(repositoryRoot, 'infra', 'config', 'alert-rules.json'), 'utf8');
+  const expectedJumps = expectedPriceJumps(bars, rulesJson);
+  // A producer's resends of a bar that alerts: the identical retry is put on the bus again while the
+  // event is still INGESTED, so processing and notification get it twice (notification's GetItem reads
+  // the alert it already sent); the re-stamped one reads the stored event (ingestion's GetItem).
+  const resent = bars.find((bar) => expectedJumps.has(bar.openTimeInMillis)) as Bar;
+  assert.ok(resent, 'the chosen bars hold a price jump');
+  const restamped = { ...barDetail(resent), timestamp: resent.openTimeInMillis + 60_000 };
+  const raw = (detail: unknown) => ({
+    EventBusName: outputString(outputs, 'eventbridge_bus_name'),
+    Source: BAR_SOURCE,
+    DetailType: DetailType.Raw,
+    Detail: JSON.stringify(detail),
+  });
 
   await moto.startRecording();
   let recording: string;
   let poisonId = '';
+  let goneId = '';
+  let ingestionBatches: (typeof batches)['ingestion'] = [];
+  let processingFailures: string[] = [];
   try {
     const put = await clients.events.send(
-      new PutEventsCommand({
-        Entries: bars.map((bar) => ({
-          EventBusName: outputString(outputs, 'eventbridge_bus_name'),
-          Source: BAR_SOURCE,
-          DetailType: DetailType.Raw,
-          Detail: JSON.stringify(barDetail(bar)),
-        })),
-      }),
+      new PutEventsCommand({ Entries: bars.map((bar) => raw(barDetail(bar))) }),
     );
     assert.equal(put.FailedEntryCount, 0, `PutEvents failed: ${JSON.stringify(put.Entries)}`);
     const sent = await clients.sqs.send(
       new SendMessageCommand({ QueueUrl: queues.ingestion.url, MessageBody: POISON }),
     );
     poisonId = sent.MessageId ?? '';
-    await consume('ingestion');
-    // The visibility timeout running out (the rehearsal ends it at once), then the mapping polling
-    // again, until the queue's redrive moves the record on the receive after maxReceiveCount.
-    while (inFlight.length > 0 && batches.ingestion.length <= queues.ingestion.maxReceiveCount) {
-      for (const handle of inFlight.splice(0)) {
-        await clients.sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: queues.ingestion.url,
-            ReceiptHandle: handle,
-            VisibilityTimeout: 0,
-          }),
-        );
-      }
-      await consume('ingestion');
-    }
-    await consume('processing');
-    await consume('notification');
+    await consumeAll('ingestion');
+    ingestionBatches = [...batches.ingestion];
+
+    const resends = await clients.events.send(
+      new PutEventsCommand({ Entries: [raw(barDetail(resent)), raw(restamped)] }),
+    );
+    assert.equal(resends.FailedEntryCount, 0, `PutEvents failed: ${JSON.stringify(resends.Entries)}`);
+    await consumeAll('ingestion');
+
+    // What an archive replay hands processing after a point-in-time restore to before its item was
+    // stored: the record fails, comes back, and is dead-lettered.
+    const gone = await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queues.processing.url,
+        MessageBody: JSON.stringify(validatedWithoutItem(resent, region)),
+      }),
+    );
+    goneId = gone.MessageId ?? '';
+    await consumeAll('processing');
+    processingFailures = batches.processing.flatMap((batch) => batch.failed);
+    await consumeAll('notification');
   } finally {
     await moto.stopRecording();
     recording = await moto.downloadRecording();
@@ -151,7 +192,7 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
   );
 
   await list.check('queued: the ingestion batch reports only the poisoned record failed', () => {
-    const [first] = batches.ingestion;
+    const [first] = ingestionBatches;
     assert.ok(first, 'a batch');
     assert.equal(first.records, bars.length + 1, 'every event and the poisoned record in one batch');
     assert.deepEqual(first.failed, [poisonId], 'batchItemFailures');
@@ -161,34 +202,49 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
   await list.check(
     `queued: the poisoned record is delivered maxReceiveCount = ${queues.ingestion.maxReceiveCount} times, then redriven to the stage's dead-letter queue`,
     async () => {
-      const redeliveries = batches.ingestion.slice(1);
+      const redeliveries = ingestionBatches.slice(1);
       assert.ok(
         redeliveries.every((batch) => batch.records === 1 && batch.failed.join() === poisonId),
         `later batches hold only the poisoned record: ${JSON.stringify(redeliveries)}`,
       );
-      assert.equal(batches.ingestion.length, queues.ingestion.maxReceiveCount, 'deliveries to the function');
+      assert.equal(ingestionBatches.length, queues.ingestion.maxReceiveCount, 'deliveries to the function');
       assert.deepEqual(await drain(clients, dlq), [POISON], 'the dead-letter queue holds it');
-      return `${batches.ingestion.length} deliveries, then ${dlq.slice(dlq.lastIndexOf('/') + 1)}`;
+      return `${ingestionBatches.length} deliveries, then ${dlq.slice(dlq.lastIndexOf('/') + 1)}`;
     },
   );
+  const processingDlq = outputString(outputs, 'sqs_processing_dlq_url');
   await list.check(
-    'queued: processing and notification batches have no failure; every queue is empty',
+    `queued: processing reports only ${GONE_EVENT_ID} failed (its item is gone); after maxReceiveCount deliveries it is in the stage's dead-letter queue`,
     async () => {
-      for (const stage of ['processing', 'notification'] as const) {
-        assert.ok(batches[stage].length > 0, `${stage} got a batch`);
-        assert.deepEqual(
-          batches[stage].flatMap((batch) => batch.failed),
-          [],
-          `${stage} failures`,
-        );
-      }
-      for (const stage of STAGES)
-        assert.equal(await queueDepth(input, queues[stage].url), 0, `${stage} queue`);
-      return STAGES.map((stage) => `${stage} ${batches[stage].map((batch) => batch.records).join('+')}`).join(
-        ', ',
+      assert.equal(processingFailures.length, queues.processing.maxReceiveCount, 'failed deliveries');
+      assert.ok(
+        processingFailures.every((id) => id === goneId),
+        `only ${goneId} failed: ${processingFailures.join(', ')}`,
       );
+      const deadLetters = (await drain(clients, processingDlq)).map(
+        (body) => (JSON.parse(body) as BusEvent).detail as { event_id?: string },
+      );
+      assert.deepEqual(
+        deadLetters.map((detail) => detail.event_id),
+        [GONE_EVENT_ID],
+        'the dead-letter queue holds it',
+      );
+      return `${processingFailures.length} deliveries, then ${processingDlq.slice(processingDlq.lastIndexOf('/') + 1)}`;
     },
   );
+  await list.check('queued: notification batches have no failure; every queue is empty', async () => {
+    for (const stage of ['processing', 'notification'] as const)
+      assert.ok(batches[stage].length > 0, `${stage} got a batch`);
+    assert.deepEqual(
+      batches.notification.flatMap((batch) => batch.failed),
+      [],
+      'notification failures',
+    );
+    for (const stage of STAGES) assert.equal(await queueDepth(input, queues[stage].url), 0, `${stage} queue`);
+    return STAGES.map((stage) => `${stage} ${batches[stage].map((batch) => batch.records).join('+')}`).join(
+      ', ',
+    );
+  });
 
   const ids = bars.map((bar) => idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(bar) }));
   const { Items: audit = [] } = await clients.documents.send(
@@ -197,12 +253,11 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
   const alertsOf = (eventId: string): string[] =>
     (audit.find((record) => record.event_id === eventId && record.status === 'PROCESSED')?.details?.alerts ??
       []) as string[];
-  const rulesJson = await readFile(join(repositoryRoot, 'infra', 'config', 'alert-rules.json'), 'utf8');
+  const retention = { events: retentionDaysOf(state, 'events'), audit: retentionDaysOf(state, 'audit') };
+  const resentId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(resent) });
   await list.check(
     'queued: each event stored once with its claim, processed, audited; alerts sent once',
     async () => {
-      const expectedJumps = expectedPriceJumps(bars, rulesJson);
-      assert.ok(expectedJumps.size > 0, 'the chosen bars hold a price jump');
       const published: string[] = [];
       for (const [index, bar] of bars.entries()) {
         const eventId = ids[index] ?? '';
@@ -220,6 +275,11 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
         );
         const [claim, item] = Items as [Record<string, unknown>, Record<string, unknown>];
         assert.equal(claim.claim_for, bar.openTimeInMillis, `${eventId} claim`);
+        assertExpiries(
+          Items,
+          audit.filter((record) => record.event_id === eventId),
+          retention,
+        );
         const alerts = alertsOf(eventId);
         for (const rule of expectedJumps.get(bar.openTimeInMillis) ?? [])
           assert.ok(alerts.includes(rule), `${eventId} raised ${alerts}, not ${rule}`);
@@ -235,10 +295,20 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
           .filter((record) => record.event_id === eventId)
           .map((record) => `${record.stage}:${record.status}`)
           .sort();
+        const resends =
+          eventId === resentId
+            ? [
+                'ingestion:DUPLICATE',
+                'ingestion:DUPLICATE',
+                'processing:DUPLICATE',
+                ...alerts.map(() => 'notification:DUPLICATE'),
+              ]
+            : [];
         const expectedTrail = [
           'ingestion:INGESTED',
           'processing:PROCESSED',
           ...alerts.map(() => 'notification:NOTIFIED'),
+          ...resends,
         ].sort();
         assert.deepEqual(trail, expectedTrail, `${eventId} audit trail`);
       }

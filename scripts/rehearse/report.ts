@@ -93,7 +93,7 @@ export function summary(report: Report, file: string): string {
       .join(', ');
     lines.push(
       audit
-        ? `  ${caller}: ${counts}; ${audit.missing.length} missing, ${audit.unusedStatements.length} unused statement(s)`
+        ? `  ${caller}: ${counts}; ${audit.missing.length} missing, ${audit.unusedStatements.length} unused statement(s), ${audit.unusedActions.length} unused action(s)`
         : `  ${caller} (not audited): ${counts}`,
     );
   }

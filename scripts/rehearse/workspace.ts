@@ -23,6 +23,9 @@ export const UNDEPLOYED_OUTPUTS: Record<string, string> = {
   eventbridge_schema_name: 'moto has no EventBridge Schemas API',
 };
 
+/** infra/bus-logs.tf's deliveries, one per log type; moto deploys none of them (no EventBridge source). */
+export const BUS_LOG_DELIVERIES = ['bus_errors', 'bus_info', 'bus_trace'] as const;
+
 /** Rehearsal-only outputs added by the adaptations (not part of infra/). */
 export const TAP_OUTPUTS = { stages: 'rehearsal_tap_urls', alerts: 'rehearsal_alerts_tap_url' } as const;
 
@@ -59,6 +62,13 @@ resource "aws_schemas_schema" "market_data_raw" {
   registry_name = "registry-\${var.project}-\${var.environment}"
 }
 
+# moto refuses a log delivery source for EventBridge ("Cannot access provided service"): the bus's log
+# group, its resource policy and the delivery destination are deployed, its sources and deliveries not.
+resource "aws_cloudwatch_log_delivery_source" "bus" {
+  for_each = toset([])
+}
+
+${BUS_LOG_DELIVERIES.map((name) => `resource "aws_cloudwatch_log_delivery" "${name}" {\n  count = 0\n}\n`).join('\n')}
 ${Object.keys(UNDEPLOYED_OUTPUTS)
   .map((name) => `output "${name}" {\n  value = null\n}\n`)
   .join('\n')}`;
@@ -128,6 +138,8 @@ async function removeFromFile(file: string, what: string, pattern: RegExp): Prom
 }
 
 const ARCHIVE_REQUIREMENT = /\n[ \t]*archive = \{[^}]*\}/;
+/** The bus's log_config block (provider 6.6+; 5.100 does not know it). */
+const BUS_LOG_CONFIG = /\n\n?[ \t]*# [^\n]*\n[ \t]*log_config \{[^}]*\}/;
 
 /**
  * Copies infra/ (and schemas/, which infra/ reads with file()) to `dir`, adapts the copy, zips each
@@ -166,6 +178,7 @@ export async function prepareWorkspace(options: {
     'data "archive_file" "bundle"',
     /data "archive_file" "bundle" \{[^}]*\}\n/,
   );
+  await removeFromFile(join(infraDir, 'eventbridge.tf'), "the bus's log_config block", BUS_LOG_CONFIG);
   await writeFile(join(infraDir, 'rehearsal_override.tf'), ROOT_OVERRIDE);
   await writeFile(join(infraDir, 'rehearsal_taps.tf'), ROOT_TAPS);
   await writeFile(join(stageDir, 'rehearsal_override.tf'), STAGE_OVERRIDE);

@@ -21,12 +21,18 @@ export const Parameter = {
   indicatorWindow: 'indicator-window',
   latenessBoundMs: 'lateness-bound-seconds',
   wakeUpQueueUrl: 'wake-up-queue-url',
+  eventsRetentionDays: 'events-retention-days',
+  auditRetentionDays: 'audit-retention-days',
 } as const;
 export type ParameterKey = keyof typeof Parameter;
 
-/** Least privilege: each stage reads only the parameters it needs (and IAM grants only those). */
+/**
+ * Least privilege: each stage reads only the parameters it needs (and IAM grants only those). A stage
+ * reads the retention of each table it adds items to (updates keep an item's expiry): the storage
+ * adapters stamp the time to live from the settings the stage loaded.
+ */
 export const STAGE_PARAMETERS = {
-  ingestion: ['eventsTable', 'auditTable', 'eventBusName'],
+  ingestion: ['eventsTable', 'auditTable', 'eventBusName', 'eventsRetentionDays', 'auditRetentionDays'],
   processing: [
     'eventsTable',
     'auditTable',
@@ -34,8 +40,9 @@ export const STAGE_PARAMETERS = {
     'alertRules',
     'indicatorWindow',
     'latenessBoundMs',
+    'auditRetentionDays',
   ],
-  notification: ['eventsTable', 'auditTable', 'alertTopicArn'],
+  notification: ['eventsTable', 'auditTable', 'alertTopicArn', 'auditRetentionDays'],
 } as const satisfies Record<Stage, readonly ParameterKey[]>;
 
 /** Read by processing only when an event has to wait (so a normal invocation never asks for it). */

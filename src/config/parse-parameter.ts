@@ -2,6 +2,7 @@ import { parseAlertRules } from '../domain/alert-rules.ts';
 import { MAX_INDICATOR_WINDOW, MIN_INDICATOR_WINDOW } from '../domain/indicators.ts';
 import type { PipelineConfig } from '../stages/ports.ts';
 import { MAX_LATENESS_BOUND_SECONDS, Parameter, type ParameterKey } from './parameters.ts';
+import { isValidRetentionDays, RETENTION_RANGE } from './retention.ts';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -44,6 +45,14 @@ export function parseParameterValue<K extends ParameterKey>(key: K, raw: string)
         );
       }
       return (seconds * 1000) as PipelineConfig[K];
+    }
+    case 'eventsRetentionDays':
+    case 'auditRetentionDays': {
+      const days = raw.trim() === '' ? Number.NaN : Number(raw.trim());
+      if (!isValidRetentionDays(days)) {
+        throw new ConfigurationError(`${name}: must be ${RETENTION_RANGE}, got ${JSON.stringify(raw)}`);
+      }
+      return days as PipelineConfig[K];
     }
     default: {
       const value = raw.trim();

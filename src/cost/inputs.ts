@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { EVENT_TYPE_INDEX, EVENTS_TABLE, SYMBOL_INDEX } from '../adapters/aws/tables.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
+import { DEFAULT_BUS_LOGGING } from './bus-logs.ts';
+import { dynamoItemBytes } from './item-size.ts';
 import {
+  type BusEventBytes,
   type CostInputs,
   DEFAULT_AWS_LATENCY_MS,
   type StageCalls,
@@ -10,6 +13,7 @@ import {
 } from './model.ts';
 import type { PartitionInputs } from './partitions.ts';
 import { PRICES } from './prices.ts';
+import { DEFAULT_RETENTION } from './storage.ts';
 
 /**
  * The model's inputs: measured ones from `bench/results/latest.json` (the warm per-stage benchmark)
@@ -37,6 +41,28 @@ export const DEFAULT_STAGE_PROFILES: Record<Stage, StageProfile> = {
   },
 };
 
+/**
+ * An identity claim as ingestion writes it (src/adapters/aws/event-store.ts), for a producer id of the
+ * shipped data: its size, computed (the benchmarks measure the event items, not the claims).
+ */
+export const CLAIM_ITEM_BYTES = dynamoItemBytes({
+  event_id: 'exchange.binance#BTC-USDT:1614003360000',
+  timestamp: 0,
+  claim_for: 1_614_003_360_000,
+  claimed_at: 1_764_000_000_000,
+  expires_at: 1_953_388_800,
+});
+
+/** Cold init per function when no benchmark says otherwise: a past cold-start measurement (ms). */
+export const DEFAULT_COLD_INIT_MS: Record<Stage, number> = {
+  ingestion: 125,
+  processing: 128,
+  notification: 130,
+};
+
+/** Events on the bus when no benchmark says otherwise: a past stages-warm measurement (bytes). */
+export const DEFAULT_BUS_EVENT_BYTES: BusEventBytes = { raw: 467, validated: 659, alert: 778 };
+
 export interface MeasuredInputs {
   stages: Record<Stage, StageProfile>;
   eventItemBytes: number;
@@ -46,6 +72,9 @@ export interface MeasuredInputs {
   processedItemBytes?: number;
   /** What the symbol index holds of an item (what the indicator window reads). */
   symbolIndexEntryBytes?: number;
+  busEventBytes?: BusEventBytes;
+  /** From the cold-start benchmark: process start plus module load of each bundle. */
+  coldInitMs?: Record<Stage, number>;
   alertRate: number;
   /** Where the figures come from, for the report. */
   source: string;
@@ -70,13 +99,15 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
       ? {}
       : { windowEntryBytes: measured.symbolIndexEntryBytes }),
     auditItemBytes: measured.auditItemBytes,
+    ...(measured.processedItemBytes === undefined ? {} : { processedItemBytes: measured.processedItemBytes }),
+    claimItemBytes: CLAIM_ITEM_BYTES,
     memoryMb: 256,
     reservedConcurrency: 10,
     eventsIndexCopies: EVENTS_TABLE.indexes.length,
     // Updates change status, indicators and alerts: only the indexes projecting ALL are rewritten.
     eventsIndexCopiesOnUpdate: EVENTS_TABLE.indexes.filter((index) => index.projection === 'ALL').length,
     auditIndexCopies: 1,
-    archiveBytesPerEvent: 2048,
+    busEventBytes: measured.busEventBytes ?? DEFAULT_BUS_EVENT_BYTES,
     platformLogBytes: 350,
     logCompressionRatio: 0.15,
     logRetentionDays: 30,
@@ -86,6 +117,10 @@ export function defaultInputs(measured: MeasuredInputs = DEFAULT_MEASURED): Cost
     customMetrics: 15,
     xraySampling: { reservoirPerSecond: 1, rate: 0.05 },
     awsLatencyMs: DEFAULT_AWS_LATENCY_MS,
+    coldInitMs: measured.coldInitMs ?? DEFAULT_COLD_INIT_MS,
+    coldStartsPerInvocation: 0.01,
+    busLogging: DEFAULT_BUS_LOGGING,
+    retentionDays: DEFAULT_RETENTION,
     sqsBatchSize: 10,
     deliveryMode: 'direct',
     targetEventsPerMinute: 100_000,
@@ -146,6 +181,8 @@ export function measuredFromResults(results: unknown, file: string): MeasuredInp
     ...optionalFigure(figures, 'ingested_item_bytes', 'ingestedItemBytes', file),
     ...optionalFigure(figures, 'processed_item_bytes', 'processedItemBytes', file),
     ...optionalFigure(figures, 'symbol_index_entry_bytes', 'symbolIndexEntryBytes', file),
+    ...measuredBusEventBytes(figures, file),
+    ...measuredColdInit(results, file),
     alertRate: measuredAlertRate(results) ?? DEFAULT_MEASURED.alertRate,
     source: `${file} (stages-warm${at})`,
   };
@@ -173,6 +210,42 @@ function optionalFigure<K extends 'ingestedItemBytes' | 'processedItemBytes' | '
   return { [key]: finite(figures[name], `${file}: stages-warm.figures.${name}`) } as Partial<
     Record<K, number>
   >;
+}
+
+/** The size of each kind of bus event, when the stages-warm results have it. */
+function measuredBusEventBytes(
+  figures: Record<string, unknown>,
+  file: string,
+): { busEventBytes?: BusEventBytes } {
+  const sizes = figures.bus_event_bytes;
+  if (sizes === undefined) return {};
+  const where = `${file}: stages-warm.figures.bus_event_bytes`;
+  if (!isRecord(sizes)) throw new Error(`${where} is not an object`);
+  return {
+    busEventBytes: {
+      raw: finite(sizes.raw, `${where}.raw`),
+      validated: finite(sizes.validated, `${where}.validated`),
+      alert: finite(sizes.alert, `${where}.alert`),
+    },
+  };
+}
+
+/** Each bundle's cold init (bare Node's start plus the bundle's load above it), from the cold-start benchmark. */
+function measuredColdInit(
+  results: Record<string, unknown>,
+  file: string,
+): { coldInitMs?: Record<Stage, number> } {
+  const cold = isRecord(results.benchmarks) ? results.benchmarks['cold-start'] : undefined;
+  if (!isRecord(cold) || !isRecord(cold.figures) || !isRecord(cold.figures.stages)) return {};
+  const where = `${file}: cold-start.figures`;
+  const bare = finite(cold.figures.bare_node_wall_ms, `${where}.bare_node_wall_ms`);
+  const coldInitMs = {} as Record<Stage, number>;
+  for (const stage of STAGES) {
+    const entry = cold.figures.stages[stage];
+    if (!isRecord(entry)) throw new Error(`${where}.stages.${stage} is missing`);
+    coldInitMs[stage] = bare + finite(entry.above_bare_ms, `${where}.stages.${stage}.above_bare_ms`);
+  }
+  return { coldInitMs };
 }
 
 /** Alerts per event of the default rules on the real data, from the domain-core benchmark. */

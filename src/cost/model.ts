@@ -1,5 +1,7 @@
 import type { Stage } from '../domain/event-types.ts';
+import { type BusLogging, busLogBytesPerBusEvent } from './bus-logs.ts';
 import type { Prices } from './prices.ts';
+import { type RetentionDays, type SteadyStateStorage, steadyStateStorage } from './storage.ts';
 
 /**
  * The cost and capacity model: pure functions from a workload (events per minute, hours per day, the
@@ -72,6 +74,10 @@ export interface CostInputs {
   /** What the window query reads per item from the symbol index (its projection); default the whole item. */
   windowEntryBytes?: number;
   auditItemBytes: number;
+  /** An event item after processing (indicators, alerts map): what the table keeps. Default eventItemBytes. */
+  processedItemBytes?: number;
+  /** An identity claim item (event id, claimed timestamp, claim time, expiry). */
+  claimItemBytes: number;
   memoryMb: number;
   reservedConcurrency: number;
   /** GSIs a new events-table item is written to (both: a put writes every index it has keys for). */
@@ -82,8 +88,11 @@ export interface CostInputs {
    */
   eventsIndexCopiesOnUpdate?: number;
   auditIndexCopies: number;
-  /** Bytes each event puts in the bus archive (the raw event, the validated one, its alerts). */
-  archiveBytesPerEvent: number;
+  /**
+   * Each kind of event on the bus as EventBridge delivers it (envelope and detail): the archive keeps
+   * them all and bills them by size.
+   */
+  busEventBytes: BusEventBytes;
   /** START / END / REPORT lines Lambda writes per invocation. */
   platformLogBytes: number;
   /** CloudWatch bills stored logs compressed. */
@@ -96,6 +105,19 @@ export interface CostInputs {
   customMetrics: number;
   xraySampling: { reservoirPerSecond: number; rate: number };
   awsLatencyMs: AwsCallLatencies;
+  /**
+   * Cold init of each stage's function, ms: process start plus module load, as the cold-start benchmark
+   * measures them. Lambda bills the INIT phase of ZIP functions on managed runtimes since 2025-08-01.
+   */
+  coldInitMs: Record<Stage, number>;
+  /**
+   * Cold starts per invocation. AWS's Lambda operator guide: "cold starts typically occur in under 1%
+   * of invocations" in production; 1 % is used as the bound.
+   */
+  coldStartsPerInvocation: number;
+  busLogging: BusLogging;
+  /** Days each table keeps what it holds (DynamoDB time to live): storage at steady state. */
+  retentionDays: RetentionDays;
   /** Events per invocation in the SQS-batched alternative. */
   sqsBatchSize: number;
   /** `direct`: EventBridge invokes a function per event; `queued`: rules → SQS → batches of sqsBatchSize. */
@@ -105,6 +127,13 @@ export interface CostInputs {
 }
 
 export type DeliveryMode = 'direct' | 'queued';
+
+/** Bytes of a producer's MarketData.Raw, a MarketData.Validated and a MarketData.Alert event. */
+export interface BusEventBytes {
+  raw: number;
+  validated: number;
+  alert: number;
+}
 
 /** 730 hours a month, the convention of AWS price pages. */
 export const HOURS_PER_MONTH = 730;
@@ -124,7 +153,7 @@ export const IDLE_INVENTORY = {
   standardAlarms: 18,
   dashboards: 1,
   customerManagedKeys: 1,
-  standardParameters: 6,
+  standardParameters: 8,
   idleCeilingUsd: 15,
 } as const;
 
@@ -165,11 +194,15 @@ export interface CapacityReport {
 
 export interface CostReport {
   eventsPerMonth: number;
+  /** What the traffic itself costs (the headline): every service but the storage the data keeps taking. */
   services: ServiceCost[];
   monthlyUsd: number;
   usdPerMillionEvents: number;
+  /** Storage and backups of the tables once their time to live deletes as much as arrives. */
+  storage: SteadyStateStorage;
+  /** The traffic and the storage at steady state together. */
+  withStorage: { monthlyUsd: number; usdPerMillionEvents: number };
   idle: { items: ServiceCost[]; monthlyUsd: number; ceilingUsd: number; withinCeiling: boolean };
-  retainedData: { gbPerMonth: number; monthlyUsdPerMonthKept: number };
   capacity: CapacityReport;
 }
 
@@ -264,10 +297,17 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   );
   const lambda =
     (invocations / 1e6) * prices.lambda.requestsPerMillion + gbSeconds * prices.lambda.arm64GbSecond;
+  const init = initCost(inputs, invocationsOf);
 
   // The producer's raw event, then what the stages put (validated events, alerts).
   const busEvents = events + sum('put_events_entries');
-  const archiveGb = (events * inputs.archiveBytesPerEvent) / 1e9;
+  const { raw, validated, alert } = inputs.busEventBytes;
+  const archiveGb =
+    (events * raw +
+      calls('ingestion', 'put_events_entries') * validated +
+      calls('processing', 'put_events_entries') * alert) /
+    1e9;
+  const busLogGb = (busEvents * busLogBytesPerBusEvent(inputs.busLogging)) / 1e9;
   const eventBridge =
     (busEvents / 1e6) * prices.eventBridge.customEventsPerMillion +
     archiveGb * prices.eventBridge.archiveProcessedPerGb +
@@ -318,12 +358,13 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
           : invocationsOf(stage) * inputs.stages[stage].logBytes),
       0,
     ) / 1e9;
-  const logs =
-    logGb * prices.cloudWatch.logsIngestionPerGb +
-    logGb *
-      inputs.logCompressionRatio *
-      (inputs.logRetentionDays / 30.4) *
-      prices.cloudWatch.logsStoragePerGbMonth;
+  const storedLogs = (gb: number) =>
+    gb *
+    inputs.logCompressionRatio *
+    (inputs.logRetentionDays / 30.4) *
+    prices.cloudWatch.logsStoragePerGbMonth;
+  const logs = logGb * prices.cloudWatch.logsIngestionPerGb + storedLogs(logGb);
+  const busLogs = busLogGb * prices.cloudWatch.vendedLogsPerGb + storedLogs(busLogGb);
   const metrics = inputs.customMetrics * prices.cloudWatch.customMetricPerMonth * (inputs.hoursPerDay / 24);
 
   const eventsPerSecond = inputs.eventsPerMinute / 60;
@@ -342,6 +383,11 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       service: 'Lambda',
       monthlyUsd: lambda,
       detail: `${fmt(invocations)} invocations, ${fmt(gbSeconds)} GB-s (arm64, ${inputs.memoryMb} MB)`,
+    },
+    {
+      service: 'Lambda INIT',
+      monthlyUsd: init.monthlyUsd,
+      detail: `${fmt(init.coldStarts)} cold starts (${inputs.coldStartsPerInvocation * 100}% of invocations), ${fmt(init.gbSeconds)} GB-s`,
     },
     { service: 'DynamoDB', monthlyUsd: dynamoDb, detail: `${fmt(wru)} WRU, ${fmt(rru)} RRU (on-demand)` },
     {
@@ -365,6 +411,11 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       detail: `${fmt(logGb)} GB ingested, ${inputs.logRetentionDays}-day retention`,
     },
     {
+      service: 'EventBridge bus logs',
+      monthlyUsd: busLogs,
+      detail: `level ${inputs.busLogging.level}${inputs.busLogging.includeDetail ? ' with detail' : ''}: ${fmt(busLogGb)} GB delivered (records per level estimated)`,
+    },
+    {
       service: 'CloudWatch metrics',
       monthlyUsd: metrics,
       detail: `${inputs.customMetrics} EMF metrics, billed per hour published`,
@@ -385,21 +436,63 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   ];
   const monthlyUsd = services.reduce((total, service) => total + service.monthlyUsd, 0);
 
-  const bytesPerEvent =
-    (inputs.eventItemBytes + prices.dynamoDb.itemOverheadBytes) * (1 + inputs.eventsIndexCopies) +
-    (sum('audit_writes') / Math.max(events, 1)) *
-      (inputs.auditItemBytes + prices.dynamoDb.itemOverheadBytes) *
-      (1 + inputs.auditIndexCopies);
-  const gbPerMonth = (events * bytesPerEvent) / 1e9;
+  const storage = steadyStateStorage(
+    events,
+    storedBytesPerEvent(inputs, {
+      claims: Math.max(0, inputs.stages.ingestion.calls.events_writes - 1),
+      auditRecords: sum('audit_writes') / Math.max(events, 1),
+    }),
+    inputs.retentionDays,
+    prices.dynamoDb,
+  );
+  const perMillion = (usd: number) => (events === 0 ? 0 : usd / (events / 1e6));
   return {
     eventsPerMonth: events,
     services,
     monthlyUsd,
-    usdPerMillionEvents: events === 0 ? 0 : monthlyUsd / (events / 1e6),
-    retainedData: {
-      gbPerMonth,
-      monthlyUsdPerMonthKept:
-        gbPerMonth * (prices.dynamoDb.storagePerGbMonth + prices.dynamoDb.pitrPerGbMonth),
+    usdPerMillionEvents: perMillion(monthlyUsd),
+    storage,
+    withStorage: {
+      monthlyUsd: monthlyUsd + storage.monthlyUsd,
+      usdPerMillionEvents: perMillion(monthlyUsd + storage.monthlyUsd),
+    },
+  };
+}
+
+/** Lambda's INIT phase, billed at the invocation's rate: cold starts of each stage times its cold init. */
+function initCost(inputs: CostInputs, invocationsOf: (stage: Stage) => number) {
+  let coldStarts = 0;
+  let gbSeconds = 0;
+  for (const stage of STAGE_ORDER) {
+    const starts = invocationsOf(stage) * inputs.coldStartsPerInvocation;
+    coldStarts += starts;
+    gbSeconds += (starts * inputs.coldInitMs[stage] * inputs.memoryMb) / 1024 / 1000;
+  }
+  return { coldStarts, gbSeconds, monthlyUsd: gbSeconds * inputs.prices.lambda.arm64GbSecond };
+}
+
+/**
+ * What one event leaves in the tables: the processed item and its identity claim, the copy of the item
+ * in each index projecting ALL and the entry in each other index (keys, price, volume), and its
+ * audit records with their copy in the audit table's index (ALL).
+ */
+function storedBytesPerEvent(
+  inputs: CostInputs,
+  perEvent: { claims: number; auditRecords: number },
+): Parameters<typeof steadyStateStorage>[1] {
+  const overhead = inputs.prices.dynamoDb.itemOverheadBytes;
+  const item = (inputs.processedItemBytes ?? inputs.eventItemBytes) + overhead;
+  const fullCopies = inputs.eventsIndexCopiesOnUpdate ?? inputs.eventsIndexCopies;
+  const entry = (inputs.windowEntryBytes ?? inputs.eventItemBytes) + overhead;
+  const record = inputs.auditItemBytes + overhead;
+  return {
+    events: {
+      table: item + perEvent.claims * (inputs.claimItemBytes + overhead),
+      indexes: fullCopies * item + (inputs.eventsIndexCopies - fullCopies) * entry,
+    },
+    audit: {
+      table: perEvent.auditRecords * record,
+      indexes: perEvent.auditRecords * inputs.auditIndexCopies * record,
     },
   };
 }
@@ -430,7 +523,7 @@ export function idleCost(prices: Prices): CostReport['idle'] {
     {
       service: 'DynamoDB backups (PITR), storage',
       monthlyUsd: 0,
-      detail: 'billed per GB stored: nothing for empty tables (see retained data)',
+      detail: 'billed per GB stored: nothing for empty tables (see storage at steady state)',
     },
     {
       service: 'Lambda, EventBridge, SQS, SNS',

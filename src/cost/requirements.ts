@@ -84,7 +84,7 @@ export function requirementCosts(inputs: CostInputs, options: RequirementOptions
     {
       requirement: 'bus archive, 90 days',
       setBy: 'requirements-detailed: archive of all events, ninety days',
-      usdPerMillionEvents: saved({ ...inputs, archiveBytesPerEvent: 0 }),
+      usdPerMillionEvents: saved({ ...inputs, busEventBytes: { raw: 0, validated: 0, alert: 0 } }),
     },
     {
       requirement: 'per-invocation logs (Lambda START/END/REPORT lines)',
@@ -95,6 +95,11 @@ export function requirementCosts(inputs: CostInputs, options: RequirementOptions
       requirement: 'function logs and EMF metrics',
       setBy: 'requirements-core: logging of all transactions; metrics are ours',
       usdPerMillionEvents: saved({ ...inputs, stages: noStageLogs }),
+    },
+    {
+      requirement: `event bus logs (level ${inputs.busLogging.level})`,
+      setBy: 'choice (event_bus_log_level): at ERROR, failed deliveries logged, not only dead-lettered',
+      usdPerMillionEvents: saved({ ...inputs, busLogging: { ...inputs.busLogging, level: 'OFF' } }),
     },
     {
       requirement: 'X-Ray tracing (1/s + 5%)',

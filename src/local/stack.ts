@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
+import { AUDIT_TABLE, EVENTS_TABLE } from '../adapters/aws/tables.ts';
 import { LocalConfig } from '../adapters/local/config.ts';
 import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
@@ -25,6 +26,7 @@ import { DeadLetterQueues } from './dead-letter-queues.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
+import { EXPIRY_SWEEP_INTERVAL_MS, ExpirySweeper } from './expiry-sweeper.ts';
 import { startHttpApi } from './http-api.ts';
 import { closeServerPromptly } from './loopback-guard.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
@@ -193,6 +195,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onFailure: (notice) => warn(notice.message),
     });
     cleanup.push(dynamodb.close);
+    // dynalite has no time to live: the runtime deletes expired items itself, a page at a time.
+    const sweeper = new ExpirySweeper(dynamodb.documentClient, [
+      { name: config.eventsTable, definition: EVENTS_TABLE },
+      { name: config.auditTable, definition: AUDIT_TABLE },
+    ]);
+    sweeper.start(EXPIRY_SWEEP_INTERVAL_MS, (error) =>
+      runtimeLogger.warn('expiry sweep failed; the next one tries again', {
+        error: (error as Error).message,
+      }),
+    );
+    cleanup.push(() => sweeper.stop());
 
     const deadLetters = inMemory ? DeadLetterQueues.inMemory() : await DeadLetterQueues.open(dataDir);
     for (const { file, problem } of deadLetters.unreadable()) {

@@ -58,6 +58,9 @@ export interface PipelineConfig {
   latenessBoundMs: number;
   /** Where processing sends an event that waits, to come back to it later (AWS: an SQS queue URL). */
   wakeUpQueueUrl: string;
+  /** Days until DynamoDB's time to live deletes an item (src/config/retention.ts). */
+  eventsRetentionDays: number;
+  auditRetentionDays: number;
 }
 
 export interface ConfigPort {

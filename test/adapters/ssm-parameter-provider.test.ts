@@ -165,6 +165,17 @@ describe('SsmParameterProvider: Powertools Parameters on SsmApi', () => {
     );
   });
 
+  it('reads a table retention as whole days and names the parameter that is not one', async () => {
+    store[`/marketflow/test/${Parameter.auditRetentionDays}`] = '2192';
+    store[`/marketflow/test/${Parameter.eventsRetentionDays}`] = 'six years';
+    const config = new SsmConfig(provider, '/marketflow/test');
+    assert.deepEqual(await config.load(['auditRetentionDays']), { auditRetentionDays: 2192 });
+    await assert.rejects(
+      config.load(['eventsRetentionDays']),
+      /events-retention-days: must be a whole number of days from 1 to 36500, got "six years"/,
+    );
+  });
+
   it('sends one GetParameters for overlapping loads (a queued batch at a cold start), and asks again once it settled', async () => {
     store[`/marketflow/test/${Parameter.eventBusName}`] = 'eventbus-marketflow-test';
     store[`/marketflow/test/${Parameter.indicatorWindow}`] = '30';

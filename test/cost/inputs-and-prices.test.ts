@@ -77,6 +77,31 @@ describe('cost inputs', () => {
     );
   });
 
+  it("reads the bus events and each bundle's cold init (bare Node plus its load) when the results have them", () => {
+    const later = structuredClone(results) as typeof results & Record<string, never>;
+    Object.assign(later.benchmarks['stages-warm'].figures, {
+      bus_event_bytes: { raw: 470, validated: 650, alert: 780 },
+    });
+    const coldStages: Record<string, { above_bare_ms: unknown }> = {
+      ingestion: { above_bare_ms: 80 },
+      processing: { above_bare_ms: 85 },
+      notification: { above_bare_ms: 90 },
+    };
+    Object.assign(later.benchmarks, {
+      'cold-start': { figures: { bare_node_wall_ms: 40, stages: coldStages } },
+    });
+    const measured = measuredFromResults(later, 'latest.json');
+    assert.deepEqual(measured?.busEventBytes, { raw: 470, validated: 650, alert: 780 });
+    assert.deepEqual(measured?.coldInitMs, { ingestion: 120, processing: 125, notification: 130 });
+    // Older results lack them: the defaults apply.
+    assert.equal(measuredFromResults(results, 'latest.json')?.coldInitMs, undefined);
+    coldStages.processing = { above_bare_ms: 'slow' };
+    assert.throws(
+      () => measuredFromResults(later, 'latest.json'),
+      /cold-start\.figures\.stages\.processing\.above_bare_ms must be a non-negative number, got "slow"/,
+    );
+  });
+
   it('names the figure that has the wrong shape', () => {
     const broken = structuredClone(results);
     (

@@ -31,7 +31,7 @@ function handInputs(): CostInputs {
     alertRate: 0,
     eventItemBytes: 1000,
     auditItemBytes: 300,
-    archiveBytesPerEvent: 0,
+    busEventBytes: { raw: 0, validated: 0, alert: 0 },
     platformLogBytes: 0,
     customMetrics: 0,
     xraySampling: { reservoirPerSecond: 0, rate: 0 },
@@ -132,6 +132,63 @@ describe('cost model', () => {
     assert.ok(Math.abs((byService.SNS ?? 0) - ((publishes / 1e6) * 0.5 + (publishes / 1e5) * 2)) < 1e-6);
   });
 
+  it('bills INIT: each cold start its cold init at the invocation rate, 1 % of invocations', () => {
+    const inputs = { ...handInputs(), coldInitMs: { ingestion: 100, processing: 200, notification: 300 } };
+    const init = monthlyCost(inputs).services.find((service) => service.service === 'Lambda INIT');
+    // No alerts: ingestion and processing once per event, notification never.
+    const gbSeconds = (43_800_000 * 0.01 * (100 + 200) * 0.25) / 1000;
+    assert.ok(Math.abs((init?.monthlyUsd ?? 0) - gbSeconds * PRICES.lambda.arm64GbSecond) < 1e-9);
+    assert.match(init?.detail ?? '', /876\.0k cold starts \(1% of invocations\)/);
+    const none = monthlyCost({ ...inputs, coldStartsPerInvocation: 0 });
+    assert.equal(none.services.find((service) => service.service === 'Lambda INIT')?.monthlyUsd, 0);
+  });
+
+  it('prices the bus logs by level: failed deliveries at ERROR, every event from INFO on', () => {
+    const busLogs = (level: 'OFF' | 'ERROR' | 'INFO' | 'TRACE', includeDetail = false) =>
+      monthlyCost({
+        ...handInputs(),
+        busLogging: { level, includeDetail, failedDeliveryShare: 0.01 },
+      }).services.find((service) => service.service === 'EventBridge bus logs')?.monthlyUsd ?? Number.NaN;
+    assert.equal(busLogs('OFF'), 0);
+    // Two events on the bus per event; 1 % of deliveries fail, one 600-byte record each; ingested at
+    // $0.50 per GB, kept 30 days compressed to 0.15 at $0.03 per GB-month.
+    const gb = (43_800_000 * 2 * 0.01 * 600) / 1e9;
+    const expected = gb * 0.5 + gb * 0.15 * (30 / 30.4) * 0.03;
+    assert.ok(Math.abs(busLogs('ERROR') - expected) < 1e-9, `${busLogs('ERROR')} vs ${expected}`);
+    assert.ok(busLogs('INFO') > 100 * busLogs('ERROR'));
+    assert.ok(busLogs('TRACE') > 3 * busLogs('INFO'));
+    assert.equal(busLogs('ERROR', true), busLogs('ERROR') * 3);
+  });
+
+  it('keeps storage apart from the traffic: what the tables hold once their retention is reached', () => {
+    const inputs = { ...handInputs(), retentionDays: { events: 365.25, audit: 30.4375 } };
+    const report = monthlyCost(inputs);
+    const events = 43_800_000;
+    // Per event: the 1,000-byte item in the table and in both indexes (projection ALL by default in
+    // handInputs: eventsIndexCopiesOnUpdate is 1, the other index holds the window entry), no claim;
+    // one 300-byte audit record and its index copy. 100 bytes of overhead per item.
+    const entry = (inputs.windowEntryBytes ?? inputs.eventItemBytes) + 100;
+    const eventsTable = events * 1100 * 12;
+    const eventsIndexes = events * (1100 + entry) * 12;
+    const auditTable = events * 400;
+    const stored = (eventsTable + eventsIndexes + 2 * auditTable) / 1e9;
+    const backedUp = (eventsTable + auditTable) / 1e9;
+    const expected = stored * 0.25 + backedUp * 0.2;
+    assert.ok(
+      Math.abs(report.storage.monthlyUsd - expected) < 1e-6,
+      `${report.storage.monthlyUsd} vs ${expected}`,
+    );
+    assert.ok(Math.abs(report.storage.gb.events - (eventsTable + eventsIndexes) / 1e9) < 1e-9);
+    assert.ok(Math.abs(report.withStorage.monthlyUsd - report.monthlyUsd - expected) < 1e-6);
+    // The headline per-million figure is the traffic's alone.
+    const traffic = report.services.reduce((sum, service) => sum + service.monthlyUsd, 0);
+    assert.ok(Math.abs(report.usdPerMillionEvents - traffic / 43.8) < 1e-9);
+    // Twice the retention, twice the storage; the traffic does not change.
+    const longer = monthlyCost({ ...inputs, retentionDays: { events: 730.5, audit: 60.875 } });
+    assert.ok(Math.abs(longer.storage.monthlyUsd - 2 * expected) < 1e-6);
+    assert.equal(longer.monthlyUsd, report.monthlyUsd);
+  });
+
   it('lists the idle cost of the stack item by item', () => {
     const idle = idleCost(PRICES);
     assert.equal(Math.round(idle.monthlyUsd * 100), 580); // 18 alarms x 0.10 + dashboard 3 + key 1
@@ -164,7 +221,8 @@ describe('cost model', () => {
   it('assembles the whole report', () => {
     const report = costReport(defaultInputs());
     assert.ok(report.monthlyUsd > 0);
-    assert.ok(report.retainedData.gbPerMonth > 0);
+    assert.ok(report.storage.gbPerMonthOfTraffic > 0);
+    assert.ok(report.withStorage.monthlyUsd > report.monthlyUsd);
     assert.equal(report.capacity.targetEventsPerMinute, 100_000);
   });
 });

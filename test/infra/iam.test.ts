@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { Parameter, STAGE_PARAMETERS } from '../../src/config/parameters.ts';
 import { STAGES, type Stage } from '../../src/domain/event-types.ts';
 import { type InfraView, infraView } from './infra-config.ts';
-import { type HclObject, isObject } from './validator/hcl.ts';
+import { isObject } from './validator/hcl.ts';
 import { policyStatements, XRAY_PUT_ACTIONS } from './validator/security.ts';
 
 const EVENTS_TABLE = '${aws_dynamodb_table.events.arn}';
@@ -13,32 +13,48 @@ const BUS = '${aws_cloudwatch_event_bus.market_data.arn}';
 /** The one SSM action the functions call (`SsmApi`'s only operation). */
 const SSM_READS = ['ssm:GetParameters'];
 
-/** Grants each stage needs besides its queue, logs, X-Ray and SSM: action -> resources (the contract). */
-const STAGE_GRANTS: Record<Stage, Record<string, string[]>> = {
-  ingestion: {
-    'dynamodb:PutItem': [EVENTS_TABLE, AUDIT_TABLE],
-    'dynamodb:BatchWriteItem': [AUDIT_TABLE],
-    'dynamodb:GetItem': [EVENTS_TABLE],
-    'events:PutEvents': [BUS],
-  },
-  processing: {
-    'dynamodb:Query': ['${aws_dynamodb_table.events.arn}/index/symbol-timestamp-index'],
-    'dynamodb:GetItem': [EVENTS_TABLE],
-    'dynamodb:UpdateItem': [EVENTS_TABLE],
-    'dynamodb:PutItem': [AUDIT_TABLE],
-    'dynamodb:BatchWriteItem': [AUDIT_TABLE],
-    'events:PutEvents': [BUS],
-  },
-  notification: {
-    'dynamodb:GetItem': [EVENTS_TABLE],
-    'dynamodb:UpdateItem': [EVENTS_TABLE],
-    'dynamodb:PutItem': [AUDIT_TABLE],
-    'dynamodb:BatchWriteItem': [AUDIT_TABLE],
-    'sns:Publish': ['${aws_sns_topic.alerts.arn}'],
-    'kms:GenerateDataKey*': ['${aws_kms_key.sns.arn}'],
-    'kms:Decrypt': ['${aws_kms_key.sns.arn}'],
-  },
-};
+type Mode = 'direct' | 'queued';
+const MODES: readonly Mode[] = ['direct', 'queued'];
+
+/** One PutItem per audit record in direct mode; a queued batch's records in BatchWriteItem. */
+const AUDIT_WRITE: Record<Mode, string> = { direct: 'dynamodb:PutItem', queued: 'dynamodb:BatchWriteItem' };
+
+/**
+ * Grants each stage needs besides its queue, logs, X-Ray and SSM, per delivery mode: action ->
+ * resources (the contract). Each one is made by a run of the deploy rehearsal in that mode.
+ */
+function stageGrants(stage: Stage, mode: Mode): Record<string, string[]> {
+  const audit = { [AUDIT_WRITE[mode]]: [AUDIT_TABLE] };
+  const merge = (grants: Record<string, string[]>) => {
+    const merged = { ...grants };
+    for (const [action, resources] of Object.entries(audit))
+      merged[action] = [...(merged[action] ?? []), ...resources];
+    return merged;
+  };
+  switch (stage) {
+    case 'ingestion':
+      return merge({
+        'dynamodb:PutItem': [EVENTS_TABLE],
+        'dynamodb:GetItem': [EVENTS_TABLE],
+        'events:PutEvents': [BUS],
+      });
+    case 'processing':
+      return merge({
+        'dynamodb:Query': ['${aws_dynamodb_table.events.arn}/index/symbol-timestamp-index'],
+        'dynamodb:GetItem': [EVENTS_TABLE],
+        'dynamodb:UpdateItem': [EVENTS_TABLE],
+        'events:PutEvents': [BUS],
+      });
+    case 'notification':
+      return merge({
+        'dynamodb:GetItem': [EVENTS_TABLE],
+        'dynamodb:UpdateItem': [EVENTS_TABLE],
+        'sns:Publish': ['${aws_sns_topic.alerts.arn}'],
+        'kms:GenerateDataKey*': ['${aws_kms_key.sns.arn}'],
+        'kms:Decrypt': ['${aws_kms_key.sns.arn}'],
+      });
+  }
+}
 
 /** Grants every stage gets from the stage module. */
 const OWN_GRANTS: Record<string, string[]> = {
@@ -51,7 +67,23 @@ const OWN_GRANTS: Record<string, string[]> = {
 
 type Statements = Record<string, { actions: string[]; resources: string[] }>;
 
-function asStatements(value: unknown): Statements {
+/** A stage's statements as the module gets them in `mode`: each statement's actions of that mode. */
+function asStatements(value: unknown, mode: Mode): Statements {
+  assert.ok(isObject(value), 'statements are a map keyed by statement id');
+  const statements: Statements = {};
+  for (const [sid, statement] of Object.entries(value)) {
+    assert.ok(isObject(statement) && isObject(statement.actions), `${sid}: actions per delivery mode`);
+    assert.deepEqual(Object.keys(statement.actions).sort(), [...MODES], `${sid}: a list for each mode`);
+    const actions = statement.actions[mode];
+    assert.ok(Array.isArray(actions) && Array.isArray(statement.resources), sid);
+    if (actions.length > 0)
+      statements[sid] = { actions: actions as string[], resources: statement.resources as string[] };
+  }
+  return statements;
+}
+
+/** The stage module's own statements: plain lists, the same in every mode. */
+function ownStatements(value: unknown): Statements {
   assert.ok(isObject(value), 'statements are a map keyed by statement id');
   const statements: Statements = {};
   for (const [sid, statement] of Object.entries(value)) {
@@ -82,14 +114,17 @@ before(async () => {
   infra = await infraView();
 });
 
-function stageStatements(stage: Stage): Statements {
-  return asStatements(infra.root.locals.get(`${stage}_policy_statements`)?.value);
+function stageStatements(stage: Stage, mode: Mode): Statements {
+  return asStatements(infra.root.locals.get(`${stage}_policy_statements`)?.value, mode);
 }
 
 describe('least-privilege IAM per stage', () => {
-  it('passes each stage its own statement map', () => {
-    const byStage = infra.root.locals.get('stage_policy_statements')?.value as HclObject;
-    for (const stage of STAGES) assert.equal(byStage[stage], `\${local.${stage}_policy_statements}`);
+  it("passes each stage its own statement map, with the actions of the deployed mode's code", () => {
+    const selection = String(infra.root.locals.get('stage_policy_statements')?.value);
+    for (const stage of STAGES)
+      assert.match(selection, new RegExp(`${stage}\\s*=\\s*local\\.${stage}_policy_statements`));
+    assert.match(selection, /actions\s*=\s*statement\.actions\[var\.delivery_mode\]/);
+    assert.match(selection, /if length\(statement\.actions\[var\.delivery_mode\]\) > 0/);
     assert.equal(
       infra.block('module.stage').body.policy_statements,
       '${local.stage_policy_statements[each.key]}',
@@ -104,33 +139,37 @@ describe('least-privilege IAM per stage', () => {
   });
 
   for (const stage of STAGES) {
-    it(`grants ${stage} exactly its contract`, () => {
-      const statements = stageStatements(stage);
-      const withoutSsm = Object.fromEntries(
-        Object.entries(statements).filter(
-          ([, s]) => !s.actions.every((action) => SSM_READS.includes(action)),
-        ),
-      );
-      assert.deepEqual(grants(withoutSsm), sortedGrants(STAGE_GRANTS[stage]));
-    });
-
-    it(`lets ${stage} read exactly the SSM parameters of STAGE_PARAMETERS`, () => {
-      const ssm = Object.values(stageStatements(stage)).filter((s) =>
-        s.actions.some((a) => a.startsWith('ssm:')),
-      );
-      assert.equal(ssm.length, 1, 'one SSM statement');
-      assert.deepEqual([...(ssm[0]?.actions ?? [])].sort(), SSM_READS);
-      const names = (ssm[0]?.resources ?? []).map((resource) => {
-        const match = /^\$\{aws_ssm_parameter\.config\["([a-z-]+)"\]\.arn\}$/.exec(resource);
-        assert.ok(match?.[1], `${resource} is one parameter's ARN`);
-        return match[1];
+    for (const mode of MODES) {
+      it(`grants ${stage} exactly its contract in ${mode} mode`, () => {
+        const statements = stageStatements(stage, mode);
+        const withoutSsm = Object.fromEntries(
+          Object.entries(statements).filter(
+            ([, s]) => !s.actions.every((action) => SSM_READS.includes(action)),
+          ),
+        );
+        assert.deepEqual(grants(withoutSsm), sortedGrants(stageGrants(stage, mode)));
       });
-      assert.deepEqual(names.sort(), STAGE_PARAMETERS[stage].map((key) => Parameter[key]).sort());
+    }
+
+    it(`lets ${stage} read exactly the SSM parameters of STAGE_PARAMETERS, in both modes`, () => {
+      for (const mode of MODES) {
+        const ssm = Object.values(stageStatements(stage, mode)).filter((s) =>
+          s.actions.some((a) => a.startsWith('ssm:')),
+        );
+        assert.equal(ssm.length, 1, 'one SSM statement');
+        assert.deepEqual([...(ssm[0]?.actions ?? [])].sort(), SSM_READS);
+        const names = (ssm[0]?.resources ?? []).map((resource) => {
+          const match = /^\$\{aws_ssm_parameter\.config\["([a-z-]+)"\]\.arn\}$/.exec(resource);
+          assert.ok(match?.[1], `${resource} is one parameter's ARN`);
+          return match[1];
+        });
+        assert.deepEqual(names.sort(), STAGE_PARAMETERS[stage].map((key) => Parameter[key]).sort());
+      }
     });
   }
 
   it('gives every stage its own queue, log group and the X-Ray put actions', () => {
-    const own = asStatements(infra.stageContext.module.locals.get('own_policy_statements')?.value);
+    const own = ownStatements(infra.stageContext.module.locals.get('own_policy_statements')?.value);
     assert.deepEqual(grants(own), sortedGrants(OWN_GRANTS));
   });
 

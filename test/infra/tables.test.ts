@@ -1,12 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { EXPIRES_AT } from '../../src/adapters/aws/expiry.ts';
 import {
   eventsTableDefinition,
   TABLES,
   type TableDefinition,
   tableName,
 } from '../../src/adapters/aws/tables.ts';
+import { Parameter } from '../../src/config/parameters.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../src/config/retention.ts';
 import { type InfraView, infraView } from './infra-config.ts';
 import { blocksOf, type HclObject, isBlockList, isObject } from './validator/hcl.ts';
 
@@ -85,6 +88,28 @@ describe('DynamoDB tables match src/adapters/aws/tables.ts', () => {
       .map((index) => index.name)
       .sort();
     assert.deepEqual(names, sharded.indexes.map((index) => index.name).sort());
+  });
+
+  it('lets DynamoDB delete what the retention has passed: time to live on expires_at, on both tables', () => {
+    for (const definition of TABLES) {
+      const ttl = blocksOf(infra.block(`aws_dynamodb_table.${definition.purpose}`).body, 'ttl');
+      assert.deepEqual(ttl, [{ attribute_name: EXPIRES_AT, enabled: true }], definition.purpose);
+    }
+    const [precondition] = blocksOf(
+      blocksOf(infra.block('aws_dynamodb_table.events').body, 'lifecycle')[0] ?? {},
+      'precondition',
+    );
+    assert.equal(precondition?.condition, '${var.events_retention_days >= var.archive_retention_days}');
+    // The same default as the local runtime's (src/config/retention.ts), and the parameters the code reads.
+    for (const name of ['events_retention_days', 'audit_retention_days']) {
+      assert.equal(infra.block(`variable.${name}`).body.default, DEFAULT_RETENTION_DAYS, name);
+      const parameter = name.replaceAll('_', '-');
+      assert.ok(Object.values(Parameter).includes(parameter as never), parameter);
+      const parameters = infra.root.locals.get('parameters')?.value as HclObject;
+      const entry = parameters[parameter];
+      assert.ok(isObject(entry), `infra/ssm.tf has ${parameter}`);
+      assert.equal(entry.value, `\${tostring(var.${name})}`);
+    }
   });
 
   it('declares no other table', () => {

@@ -40,6 +40,19 @@ test('overrides are validated field by field', () => {
   assert.throws(() => applyConfigOverrides(base, [], 'f.json'), /must be a JSON object/);
 });
 
+test('retention: six years by default, a whole number of days per table when overridden', () => {
+  const base = defaultLocalConfig();
+  assert.equal(base.eventsRetentionDays, 2192);
+  assert.equal(base.auditRetentionDays, 2192);
+  const config = applyConfigOverrides(base, { eventsRetentionDays: 90, auditRetentionDays: 1 }, 'f.json');
+  assert.deepEqual([config.eventsRetentionDays, config.auditRetentionDays], [90, 1]);
+  for (const days of [0, 1.5, '30', 36_501])
+    assert.throws(
+      () => applyConfigOverrides(base, { auditRetentionDays: days }, 'f.json'),
+      /f\.json: auditRetentionDays must be a whole number of days from 1 to 36500, got /,
+    );
+});
+
 test('a changed file is picked up after the TTL; an invalid change keeps the last good configuration', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'marketflow-config-'));
   try {

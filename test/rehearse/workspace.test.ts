@@ -46,6 +46,20 @@ describe('the rehearsal workspace: a copy of infra/ adapted to provider 5.100, m
       /arn = local\.queued \? aws_sqs_queue\.delivery\[0\]\.arn : aws_sqs_queue\.rehearsal_tap\.arn/,
     );
     assert.ok(findBlock(root, 'aws_schemas_registry.market_data'));
+    // Provider 5.100 has no log_config on the bus; moto refuses EventBridge log delivery sources.
+    const bus = findBlock(root, 'aws_cloudwatch_event_bus.market_data');
+    assert.ok(bus && !('log_config' in bus.body), 'log_config removed');
+    assert.match(await readFile(join(REPOSITORY_ROOT, 'infra', 'eventbridge.tf'), 'utf8'), /log_config \{/);
+    const rootOverride = await readFile(join(infraDir, 'rehearsal_override.tf'), 'utf8');
+    assert.match(
+      rootOverride,
+      /resource "aws_cloudwatch_log_delivery_source" "bus" \{\s+for_each = toset\(\[\]\)/,
+    );
+    for (const name of ['bus_errors', 'bus_info', 'bus_trace'])
+      assert.match(
+        rootOverride,
+        new RegExp(`resource "aws_cloudwatch_log_delivery" "${name}" \\{\\s+count = 0`),
+      );
     assert.match(await readFile(join(infraDir, 'rehearsal_override.tf'), 'utf8'), /backend "local" \{\}/);
     assert.match(await readFile(cliConfigFile, 'utf8'), /filesystem_mirror \{\n\s+path = "\/mirror"/);
     for (const name of STAGES) {

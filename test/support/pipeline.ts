@@ -13,6 +13,7 @@ import { SqsWakeUps } from '../../src/adapters/aws/sqs-wake-ups.ts';
 import { SsmConfig } from '../../src/adapters/aws/ssm-config.ts';
 import { barDetail as barDetailOf } from '../../src/cli/input.ts';
 import { Parameter } from '../../src/config/parameters.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../src/config/retention.ts';
 import type { AlertRulesConfig } from '../../src/domain/alert-rules.ts';
 import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
 import type { BusEvent } from '../../src/domain/event-types.ts';
@@ -26,7 +27,8 @@ import type { TestDatabase } from './dynalite.ts';
 export const PREFIX = '/marketflow/test';
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:sns-alerts-test';
 export const BUS_NAME = 'eventbus-marketflow-test';
-export const WAKE_UP_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-processing-wake-ups-test';
+export const WAKE_UP_QUEUE_URL =
+  'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-processing-wake-ups-test';
 
 /** Metrics as the stages report them, kept for assertions. */
 export class RecordedMetrics implements MetricsPort {
@@ -85,10 +87,19 @@ export function barDetail(bar: BarRow): Record<string, unknown> {
   return barDetailOf({ ...bar });
 }
 
-/** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic and rules. */
+export interface PipelineOptions {
+  alertRules?: AlertRulesConfig;
+  window?: number;
+  eventsRetentionDays?: number;
+  auditRetentionDays?: number;
+  /** Processing's lateness bound (default 0: nothing waits). */
+  latenessBoundSeconds?: number;
+}
+
+/** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic, rules, retention. */
 export function pipelineParameters(
   db: Pick<TestDatabase, 'eventsTable' | 'auditTable'>,
-  options: { alertRules?: AlertRulesConfig; window?: number; latenessBoundSeconds?: number } = {},
+  options: PipelineOptions = {},
 ): Record<string, string> {
   return {
     [`${PREFIX}/${Parameter.eventsTable}`]: db.eventsTable,
@@ -99,6 +110,12 @@ export function pipelineParameters(
     [`${PREFIX}/${Parameter.indicatorWindow}`]: String(options.window ?? 20),
     [`${PREFIX}/${Parameter.latenessBoundMs}`]: String(options.latenessBoundSeconds ?? 0),
     [`${PREFIX}/${Parameter.wakeUpQueueUrl}`]: WAKE_UP_QUEUE_URL,
+    [`${PREFIX}/${Parameter.eventsRetentionDays}`]: String(
+      options.eventsRetentionDays ?? DEFAULT_RETENTION_DAYS,
+    ),
+    [`${PREFIX}/${Parameter.auditRetentionDays}`]: String(
+      options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS,
+    ),
   };
 }
 
@@ -106,10 +123,7 @@ export function pipelineParameters(
  * The three stages on the real AWS adapters: DynamoDB on dynalite, and EventBridge, SNS and SSM
  * mocked at the SDK boundary (they cannot run here), recording what is sent.
  */
-export function awsPipeline(
-  db: TestDatabase,
-  options: { alertRules?: AlertRulesConfig; window?: number; latenessBoundSeconds?: number } = {},
-) {
+export function awsPipeline(db: TestDatabase, options: PipelineOptions = {}) {
   const eventBridge = mockClient(EventBridgeClient);
   const sns = mockClient(SNSClient);
   const ssm = mockClient(SSMClient);

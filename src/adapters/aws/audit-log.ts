@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { STAGES } from '../../domain/event-types.ts';
 import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
+import { withExpiry } from './expiry.ts';
 import { AUDIT_EVENT_INDEX } from './tables.ts';
 
 export interface AuditRecord extends AuditEntry {
@@ -29,10 +30,13 @@ export function auditItem(entry: AuditEntry): Record<string, unknown> {
 export class DynamoAuditLog implements AuditPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  /** Days a record is kept: its time to live. */
+  readonly #retentionDays: number | undefined;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: { retentionDays?: number } = {}) {
     this.#client = client;
     this.#table = tableName;
+    this.#retentionDays = options.retentionDays;
   }
 
   async record(entry: AuditEntry): Promise<void> {
@@ -40,7 +44,7 @@ export class DynamoAuditLog implements AuditPort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: auditItem(entry),
+          Item: withExpiry(auditItem(entry), entry.timestamp, this.#retentionDays),
           // The first record of a step and outcome stays: a repeated attempt finds it there.
           ConditionExpression: 'attribute_not_exists(audit_id)',
         }),

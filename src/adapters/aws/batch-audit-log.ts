@@ -2,6 +2,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
 import { auditItem } from './audit-log.ts';
 import { Coalescer, type FlushResult } from './coalescer.ts';
+import { withExpiry } from './expiry.ts';
 
 /** BatchWriteItem takes at most 25 items per request. */
 const ITEMS_PER_REQUEST = 25;
@@ -15,6 +16,8 @@ export interface BatchAuditLogOptions {
   attempts?: number;
   backoffMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Days a record is kept: its time to live. */
+  retentionDays?: number;
 }
 
 /**
@@ -30,6 +33,7 @@ export class BatchAuditLog implements AuditPort {
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #retentionDays: number | undefined;
   readonly #coalescer: Coalescer<Record<string, unknown>>;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: BatchAuditLogOptions = {}) {
@@ -38,11 +42,12 @@ export class BatchAuditLog implements AuditPort {
     this.#attempts = options.attempts ?? 4;
     this.#backoffMs = options.backoffMs ?? 25;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#retentionDays = options.retentionDays;
     this.#coalescer = new Coalescer((items) => this.#write(items));
   }
 
   record(entry: AuditEntry): Promise<void> {
-    return this.#coalescer.add(auditItem(entry));
+    return this.#coalescer.add(withExpiry(auditItem(entry), entry.timestamp, this.#retentionDays));
   }
 
   async #write(items: Record<string, unknown>[]): Promise<FlushResult> {

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Storage } from '../../stages/context.ts';
-import type { PipelineConfig } from '../../stages/ports.ts';
 import { BatchAuditLog } from './batch-audit-log.ts';
+import type { StorageSettings } from './dynamo-storage.ts';
 import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
 
 /**
@@ -9,21 +9,26 @@ import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
  * for one event (a symbol's records run one after the other, each reading what the previous one
  * processed from memory); the audit table through
  * one BatchAuditLog per table, so that the records' audit writes are gathered into BatchWriteItem
- * requests. One store per table, so that all records share its gathering.
+ * requests. One store per table and retention, so that all records share its gathering.
  */
 export function batchedStorage(client: DynamoDBDocumentClient, options: EventStoreOptions = {}) {
   const stores = new Map<string, DynamoEventStore>();
   const audits = new Map<string, BatchAuditLog>();
-  return (tables: Pick<PipelineConfig, 'eventsTable' | 'auditTable'>): Storage => {
-    let events = stores.get(tables.eventsTable);
+  return (settings: StorageSettings): Storage => {
+    const eventsKey = `${settings.eventsTable}\u0000${settings.eventsRetentionDays}`;
+    let events = stores.get(eventsKey);
     if (!events) {
-      events = new DynamoEventStore(client, tables.eventsTable, options);
-      stores.set(tables.eventsTable, events);
+      events = new DynamoEventStore(client, settings.eventsTable, {
+        ...options,
+        retentionDays: settings.eventsRetentionDays,
+      });
+      stores.set(eventsKey, events);
     }
-    let audit = audits.get(tables.auditTable);
+    const auditKey = `${settings.auditTable}\u0000${settings.auditRetentionDays}`;
+    let audit = audits.get(auditKey);
     if (!audit) {
-      audit = new BatchAuditLog(client, tables.auditTable);
-      audits.set(tables.auditTable, audit);
+      audit = new BatchAuditLog(client, settings.auditTable, { retentionDays: settings.auditRetentionDays });
+      audits.set(auditKey, audit);
     }
     return { events, audit };
   };

@@ -22,6 +22,7 @@ import type {
   StoredEventState,
 } from '../../stages/ports.ts';
 import { getItems } from './batch-get.ts';
+import { withExpiry } from './expiry.ts';
 import { queryUpTo, queryWhile } from './query-up-to.ts';
 import { EVENT_TYPE_SHARD_ATTRIBUTE, eventTypeShardKey, SYMBOL_INDEX } from './tables.ts';
 
@@ -54,6 +55,8 @@ export function isIdentityClaim(item: Record<string, unknown>): item is Item & I
 export interface EventStoreOptions {
   claimLeaseMs?: number;
   eventTypeShards?: number;
+  /** Days new items (events and identity claims) are kept: their time to live. */
+  retentionDays?: number;
 }
 
 /**
@@ -88,12 +91,14 @@ export class DynamoEventStore implements EventStorePort {
   readonly #claimLeaseMs: number;
   /** Write shards of the event_type index: above 1, items also carry their `<type>#<shard>` key. */
   readonly #eventTypeShards: number;
+  readonly #retentionDays: number | undefined;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: EventStoreOptions = {}) {
     this.#client = client;
     this.#table = tableName;
     this.#claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.#eventTypeShards = options.eventTypeShards ?? 1;
+    this.#retentionDays = options.retentionDays;
   }
 
   async put(item: NewEventItem, options: { claimIdentity?: boolean } = {}): Promise<PutOutcome> {
@@ -106,7 +111,11 @@ export class DynamoEventStore implements EventStorePort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: this.#withShardKey(withoutUndefined(item as unknown as Item)),
+          Item: withExpiry(
+            this.#withShardKey(withoutUndefined(item as unknown as Item)),
+            item.ingested_at,
+            this.#retentionDays,
+          ),
           ConditionExpression: 'attribute_not_exists(event_id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -136,7 +145,7 @@ export class DynamoEventStore implements EventStorePort {
       await this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: claim,
+          Item: withExpiry(claim, claim.claimed_at, this.#retentionDays),
           ConditionExpression: 'attribute_not_exists(event_id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
+import { DEFAULT_RETENTION_DAYS, isValidRetentionDays, RETENTION_RANGE } from '../../config/retention.ts';
 import { DEFAULT_ALERT_RULES, parseAlertRules } from '../../domain/alert-rules.ts';
 import {
   DEFAULT_INDICATOR_WINDOW,
@@ -23,6 +24,8 @@ export function defaultLocalConfig(): PipelineConfig {
     indicatorWindow: DEFAULT_INDICATOR_WINDOW,
     latenessBoundMs: LOCAL_LATENESS_BOUND_MS,
     wakeUpQueueUrl: 'local:processing-wake-ups',
+    eventsRetentionDays: DEFAULT_RETENTION_DAYS,
+    auditRetentionDays: DEFAULT_RETENTION_DAYS,
   };
 }
 
@@ -33,11 +36,13 @@ export function defaultLocalConfig(): PipelineConfig {
 export const LOCAL_LATENESS_BOUND_MS = 10_000;
 
 const STRING_FIELDS = ['eventsTable', 'auditTable', 'eventBusName', 'alertTopicArn'] as const;
+const RETENTION_FIELDS = ['eventsRetentionDays', 'auditRetentionDays'] as const;
 const KNOWN_FIELDS: readonly string[] = [
   ...STRING_FIELDS,
   'alertRules',
   'indicatorWindow',
   'latenessBoundMs',
+  ...RETENTION_FIELDS,
 ];
 
 /**
@@ -84,6 +89,14 @@ export function applyConfigOverrides(
       );
     }
     config.latenessBoundMs = bound;
+  }
+  for (const field of RETENTION_FIELDS) {
+    const days = record[field];
+    if (days === undefined) continue;
+    if (!isValidRetentionDays(days)) {
+      throw new TypeError(`${origin}: ${field} must be ${RETENTION_RANGE}, got ${JSON.stringify(days)}`);
+    }
+    config[field] = days;
   }
   if (record.alertRules !== undefined) {
     const parsed = parseAlertRules(record.alertRules);

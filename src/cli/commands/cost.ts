@@ -1,72 +1,61 @@
 import { resolve } from 'node:path';
-import {
-  defaultInputs,
-  defaultPartitionInputs,
-  loadMeasuredInputs,
-  type MeasuredInputs,
-} from '../../cost/inputs.ts';
-import { type CostReport, costReport, type DeliveryMode } from '../../cost/model.ts';
+import { defaultInputs, loadMeasuredInputs, type MeasuredInputs } from '../../cost/inputs.ts';
+import { type CostInputs, type CostReport, costReport, type DeliveryMode } from '../../cost/model.ts';
 import { type ModeReport, modeReports } from '../../cost/modes.ts';
 import { PRICES } from '../../cost/prices.ts';
-import { booleanOption, parsePositiveInteger, stringOption } from '../args.ts';
+import { booleanOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CommandError, UsageError } from '../errors.ts';
 import { json, table } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
 import { modesText, perMinute, usd } from './cost-modes-text.ts';
+import { deliveryModes, workloadFromOptions } from './cost-options.ts';
 
 const DEFAULT_RESULTS = 'bench/results/latest.json';
-/** Far above any workload the pipeline is built for, and low enough that every figure stays finite. */
-const MAX_EVENTS_PER_MINUTE = 1_000_000_000;
+/** DECISIONS.md: the traffic's cost per million events is judged against this ceiling. */
+const CEILING_USD_PER_MILLION = 10.5;
 
-function positiveNumber(
-  flag: string,
-  text: string | undefined,
-  fallback: number,
-  max = Number.POSITIVE_INFINITY,
-): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > max) {
-    throw new UsageError(
-      `--${flag} must be a number greater than 0${Number.isFinite(max) ? ` and at most ${max}` : ''}, got '${text}'`,
-    );
-  }
-  return value;
-}
-
-function fraction(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 10) {
-    throw new UsageError(`--${flag} must be alerts per event, from 0 to 10 (e.g. 0.01), got '${text}'`);
-  }
-  return value;
-}
-
-export function costText(
-  report: CostReport,
-  eventsPerMinute: number,
-  hoursPerDay: number,
-  alertRate: number,
-  source: string,
-): string {
-  const { capacity, idle } = report;
-  const lines = [
-    `Workload: ${eventsPerMinute.toLocaleString('en-US')} events/min, ${hoursPerDay} h/day, alert rate ${alertRate} ` +
-      `(${Math.round(report.eventsPerMonth).toLocaleString('en-US')} events/month)`,
-    `Measured inputs: ${source}. Prices: ${PRICES.region}, as of ${PRICES.asOf} (src/cost/prices.json).`,
-    '',
+/** One delivery mode's bill: the traffic's services, then the storage the tables hold at steady state. */
+export function billText(mode: DeliveryMode, report: CostReport): string {
+  const { storage, withStorage } = report;
+  return [
+    `Bill, delivery ${mode}${mode === 'direct' ? ' (the default)' : ''}: ${usd(report.usdPerMillionEvents)} per million events ` +
+      `for the traffic (ceiling ${usd(CEILING_USD_PER_MILLION)}), ${usd(withStorage.usdPerMillionEvents)} with the storage at steady state`,
     table(
       ['service', 'monthly', 'what'],
       [
         ...report.services.map((service) => [service.service, usd(service.monthlyUsd), service.detail]),
-        ['total', usd(report.monthlyUsd), `${usd(report.usdPerMillionEvents)} per million events`],
+        ['total, traffic', usd(report.monthlyUsd), `${usd(report.usdPerMillionEvents)} per million events`],
+        ['DynamoDB storage + PITR at steady state', usd(storage.monthlyUsd), storage.detail],
+        [
+          'total with storage at steady state',
+          usd(withStorage.monthlyUsd),
+          `${usd(withStorage.usdPerMillionEvents)} per million events`,
+        ],
       ],
     ),
+  ].join('\n');
+}
+
+export function costText(
+  bills: readonly { mode: DeliveryMode; report: CostReport }[],
+  inputs: CostInputs,
+  source: string,
+): string {
+  const [first] = bills;
+  if (!first) throw new Error('no delivery mode to price');
+  const { capacity, idle, storage } = first.report;
+  const lines = [
+    `Workload: ${inputs.eventsPerMinute.toLocaleString('en-US')} events/min, ${inputs.hoursPerDay} h/day, alert rate ${inputs.alertRate} ` +
+      `(${Math.round(first.report.eventsPerMonth).toLocaleString('en-US')} events/month)`,
+    `Measured inputs: ${source}. Prices: ${PRICES.region}, as of ${PRICES.asOf} (src/cost/prices.json).`,
     '',
-    `Retained data: ${report.retainedData.gbPerMonth.toFixed(1)} GB per month of traffic (tables + index copies),` +
-      ` ${usd(report.retainedData.monthlyUsdPerMonthKept)}/month storage + PITR for every month it is kept.`,
+    ...bills.flatMap(({ mode, report }) => [billText(mode, report), '']),
+    'The per-million figure of each bill is the traffic: what a month of events costs to take in, process and notify. ' +
+      `Storage is apart: a month of traffic adds ${storage.gbPerMonthOfTraffic.toFixed(0)} GB (tables + index copies), kept ` +
+      `${storage.retentionDays.events} days (events) and ${storage.retentionDays.audit} days (audit trail) by their time to live, ` +
+      'so once the oldest expire as fast as new data arrives the tables hold that many days of traffic: the storage line. ' +
+      'It depends on how long data is kept (--events-retention-days, --audit-retention-days), not on how much flows.',
     '',
     `Idle (deployed, no traffic): ${usd(idle.monthlyUsd)}/month, ceiling ${usd(idle.ceilingUsd)}: ${idle.withinCeiling ? 'within' : 'OVER'}`,
     table(
@@ -96,12 +85,6 @@ export function costText(
   return lines.join('\n');
 }
 
-function deliveryModes(text: string | undefined): DeliveryMode[] {
-  if (text === undefined || text === 'both') return ['direct', 'queued'];
-  if (text === 'direct' || text === 'queued') return [text];
-  throw new UsageError(`--delivery must be direct, queued or both, got '${text}'`);
-}
-
 export const costCommand: Command = {
   name: 'cost',
   summary: 'Monthly AWS cost, idle cost and capacity ceilings for a workload, from the measured benchmarks.',
@@ -127,25 +110,49 @@ export const costCommand: Command = {
       name: 'alert-rate',
       type: 'string',
       value: 'R',
-      description: 'Alerts per event (default: measured on the real data).',
+      description: 'Alerts per event, 0 to 1 (default: measured on the real data).',
     },
     {
       name: 'batch-size',
       type: 'string',
       value: 'B',
-      description: 'Batch size of the SQS alternative (default 10).',
+      description: 'Records per SQS batch in queued mode (default 10; at most what 6 MB holds).',
     },
     {
       name: 'delivery',
       type: 'string',
       value: 'MODE',
-      description: 'direct, queued or both (default both): the modes the partition report compares.',
+      description: 'direct, queued or both (default both): the modes billed and compared.',
+    },
+    {
+      name: 'events-retention-days',
+      type: 'string',
+      value: 'D',
+      description:
+        "Days the events table keeps an event (default 2192, six years; at least the archive's 90).",
+    },
+    {
+      name: 'audit-retention-days',
+      type: 'string',
+      value: 'D',
+      description: 'Days the audit table keeps a record (default 2192, six years).',
+    },
+    {
+      name: 'bus-log-level',
+      type: 'string',
+      value: 'L',
+      description: 'Event bus logging: OFF, ERROR (default), INFO or TRACE.',
+    },
+    {
+      name: 'bus-log-detail',
+      type: 'boolean',
+      description: 'Bus log records carry the events (include_detail FULL).',
     },
     {
       name: 'shards',
       type: 'string',
       value: 'N',
-      description: 'Write shards of the event_type index (default 1: the required index).',
+      description: 'Write shards of the event_type index, 1 to 64 (default 1: the required index).',
     },
     {
       name: 'hottest-symbol-share',
@@ -179,48 +186,29 @@ export const costCommand: Command = {
         ? new CommandError(message, { cause: error })
         : new UsageError(`--results ${message}`, { cause: error });
     }
-    const inputs = defaultInputs(measured);
-    inputs.eventsPerMinute = positiveNumber(
-      'events-per-minute',
-      stringOption(values, 'events-per-minute'),
-      10_000,
-      MAX_EVENTS_PER_MINUTE,
-    );
-    inputs.hoursPerDay = positiveNumber('hours-per-day', stringOption(values, 'hours-per-day'), 24, 24);
-    inputs.alertRate = fraction('alert-rate', stringOption(values, 'alert-rate'), measured.alertRate);
-    const batch = stringOption(values, 'batch-size');
-    if (batch !== undefined) inputs.sqsBatchSize = parsePositiveInteger('batch-size', batch);
-    const partition = defaultPartitionInputs(measured);
-    const shards = stringOption(values, 'shards');
-    if (shards !== undefined) partition.eventTypeShards = parsePositiveInteger('shards', shards);
-    partition.hottestSymbolShare = positiveNumber(
-      'hottest-symbol-share',
-      stringOption(values, 'hottest-symbol-share'),
-      partition.hottestSymbolShare,
-      1,
-    );
+    const { inputs, partition } = workloadFromOptions(values, defaultInputs(measured), measured);
     const modes = deliveryModes(stringOption(values, 'delivery'));
-    const report = costReport(inputs);
-    if (!Number.isFinite(report.monthlyUsd) || !Number.isFinite(report.usdPerMillionEvents)) {
-      throw new CommandError(
-        `the cost of this workload is not a finite number (monthly ${report.monthlyUsd}); check the inputs`,
-      );
+    const bills = modes.map((mode) => ({ mode, report: costReport({ ...inputs, deliveryMode: mode }) }));
+    for (const { report } of bills) {
+      if (!Number.isFinite(report.withStorage.monthlyUsd) || !Number.isFinite(report.usdPerMillionEvents)) {
+        throw new CommandError(
+          `the cost of this workload is not a finite number (monthly ${report.monthlyUsd}); check the inputs`,
+        );
+      }
     }
     const byMode: ModeReport[] = modeReports(inputs, partition, modes);
     if (booleanOption(values, 'json')) {
+      // The headline report is the first mode's, as in the text (direct when both are asked).
       writeLine(
         io.stdout,
         json({
           inputs: { ...inputs, prices: undefined, source: measured.source, partition },
-          report,
+          report: bills[0]?.report,
           modes: byMode,
         }),
       );
     } else {
-      writeLine(
-        io.stdout,
-        costText(report, inputs.eventsPerMinute, inputs.hoursPerDay, inputs.alertRate, measured.source),
-      );
+      writeLine(io.stdout, costText(bills, inputs, measured.source));
       writeLine(io.stdout, `\n${modesText(byMode)}`);
     }
     return 0;

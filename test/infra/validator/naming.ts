@@ -45,12 +45,17 @@ export const NAMING_RULES: Record<string, NamingRule> = {
     pattern: new RegExp(`^alias/kms-${PURPOSE}-${ENVIRONMENT}$`),
     example: 'alias/kms-<purpose>-${var.environment}',
   },
-  // Lambda writes to /aws/lambda/<function name>; the function name follows the standard rule.
+  // Lambda writes to /aws/lambda/<function name>, EventBridge's vended logs of the bus to
+  // /aws/vendedlogs/events/<bus name>; the function and bus names follow the standard rule.
   aws_cloudwatch_log_group: {
     attribute: 'name',
-    pattern: new RegExp(`^/aws/lambda/lambda-${PURPOSE}-${ENVIRONMENT}$`),
-    example: '/aws/lambda/lambda-<purpose>-${var.environment}',
+    pattern: new RegExp(`^(?:/aws/lambda/lambda|/aws/vendedlogs/events/eventbus)-${PURPOSE}-${ENVIRONMENT}$`),
+    example:
+      '/aws/lambda/lambda-<purpose>-${var.environment} or /aws/vendedlogs/events/eventbus-<purpose>-${var.environment}',
   },
+  aws_cloudwatch_log_delivery_source: standard('name', 'logsource'),
+  aws_cloudwatch_log_delivery_destination: standard('name', 'logdestination'),
+  aws_cloudwatch_log_resource_policy: standard('policy_name', 'logpolicy'),
   // The parameter path is a contract with src/config/parameters.ts.
   aws_ssm_parameter: {
     attribute: 'name',

@@ -33,6 +33,11 @@ function asStrings(value: HclValue | undefined): string[] {
   return [];
 }
 
+/** A statement's actions: a list, or one list per delivery mode (`infra/iam.tf`). */
+function actionStrings(value: HclValue | undefined): string[] {
+  return isObject(value) ? Object.values(value).flatMap(asStrings) : asStrings(value);
+}
+
 /** Names of the aws_iam_policy_document data sources used as the policy of a KMS key. */
 function keyPolicyDocuments(module: TerraformModule): Set<string> {
   const names = new Set<string>();
@@ -61,7 +66,7 @@ export function policyStatements(module: TerraformModule): PolicyStatement[] {
       statements.push({
         block,
         path,
-        actions: ACTION_KEYS.flatMap((key) => asStrings(value[key])),
+        actions: ACTION_KEYS.flatMap((key) => actionStrings(value[key])),
         resources: RESOURCE_KEYS.flatMap((key) => asStrings(value[key])),
         inKeyPolicy:
           block.kind === 'data' && block.type === 'aws_iam_policy_document' && keyDocuments.has(block.name),
