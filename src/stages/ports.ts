@@ -153,6 +153,11 @@ export interface ProcessedResult {
   previous_timestamp?: number;
   /** The rules whose alerts this event raised, in document order. */
   alert_rules: string[];
+  /**
+   * The event arrived after later events of its series were processed: its processing revises them
+   * (a repeated attempt goes through them again, so a revision cut short is finished).
+   */
+  arrived_late?: boolean;
 }
 
 /** A stored event of a series as processing reads it back: its place, its status and, once processed, its result. */

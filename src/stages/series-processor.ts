@@ -155,6 +155,7 @@ export class SeriesProcessor {
         const stored = await this.#events.seriesEvent(first, true);
         if (stored?.processed !== undefined) {
           this.#record({ kind: 'already-processed', candidate: first, state: stored });
+          await this.#finishRevision(first, stored);
           return this.#taken;
         }
       }
@@ -305,10 +306,10 @@ export class SeriesProcessor {
     before: Known | undefined,
   ): Promise<SeriesPosition[]> {
     const step = this.#step(candidate, history, before?.processed.rule_state);
-    const result = resultOf(step, previous);
-    const processedAt = this.#clock.now();
     // Later events went on without this one (it came later than the bound): they are revised after it.
     const later = await this.#laterProcessed(candidate, previous, before);
+    const result = { ...resultOf(step, previous), ...(later === undefined ? {} : { arrived_late: true }) };
+    const processedAt = this.#clock.now();
     await this.#effects.raise(candidate, step.alerts, processedAt, later !== undefined);
     const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
     if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
@@ -318,6 +319,7 @@ export class SeriesProcessor {
         outcome.existing.processed ?? { ...result, processed_at: processedAt, revision: 0 },
       );
       this.#record({ kind: 'already-processed', candidate, state: outcome.existing });
+      await this.#finishRevision(candidate, outcome.existing);
       return [];
     }
     this.#remember(candidate, { ...result, revision: 0 });
@@ -330,6 +332,17 @@ export class SeriesProcessor {
       waiters.push(across);
     if (later !== undefined) await this.#revise(later, candidate.event_id);
     return waiters;
+  }
+
+  /**
+   * A late event found processed (a repeated attempt): the revision it started may have been cut short,
+   * so it goes through the events after it again; those already revised are unchanged and cost no write.
+   */
+  async #finishRevision(candidate: SeriesCandidate, stored: SeriesEventState): Promise<void> {
+    if (stored.processed?.arrived_late !== true) return;
+    const [next] = await this.#events.following(candidate.symbol, candidate, 1);
+    const state = next === undefined ? undefined : await this.#events.seriesEvent(next, true);
+    if (state?.processed !== undefined) await this.#revise(state, candidate.event_id);
   }
 
   /**
@@ -516,6 +529,7 @@ export class SeriesProcessor {
 }
 
 function resultOf(step: SeriesStep, previous: SeriesPoint | undefined): ProcessedResult {
+  // arrived_late is not part of the result a revision compares: it says how the event came, not what it gives.
   return {
     indicators: step.indicators as Record<string, number>,
     rule_state: step.state,

@@ -94,6 +94,8 @@ export interface PipelineOptions {
   auditRetentionDays?: number;
   /** Processing's lateness bound (default 0: nothing waits). */
   latenessBoundSeconds?: number;
+  /** The stages' clock (default: the wall clock). */
+  clock?: { now(): number };
 }
 
 /** The SSM parameters of a test deployment under {@link PREFIX}: its tables, bus, topic, rules, retention. */
@@ -162,7 +164,7 @@ export function awsPipeline(db: TestDatabase, options: PipelineOptions = {}) {
     config,
     storage: dynamoStorage(db.client),
     logger: silentLogger,
-    clock: { now: () => Date.now() },
+    clock: options.clock ?? { now: () => Date.now() },
   };
   const bus = new EventBridgeBus(
     new EventBridgeClient({ region: 'us-east-1' }),

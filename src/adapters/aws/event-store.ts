@@ -60,17 +60,17 @@ export interface EventStoreOptions {
 }
 
 /**
- * The alert may be claimed when the event exists and the rule's alert is unclaimed, or its last send
+ * The alert may be claimed when the event is processed (its result stored) and the rule's alert is unclaimed, or its last send
  * failed, or its claim's lease has passed; a claim written before leases were stored (no lease_until)
  * lasts the default lease from claimed_at. Written as OR of ANDs without parentheses (AND binds
  * tighter than OR): the same condition nested four parentheses deep took dynalite's parser 125-225 ms
  * per claim, which held up every other DynamoDB call of the local runtime; this form takes 0.5 ms.
  */
 const CLAIM_ALERT_CONDITION = [
-  'attribute_exists(event_id) AND attribute_not_exists(alerts.#rule)',
-  'attribute_exists(event_id) AND alerts.#rule.#delivery = :failed',
-  'attribute_exists(event_id) AND alerts.#rule.#delivery = :sending AND alerts.#rule.lease_until < :now',
-  'attribute_exists(event_id) AND alerts.#rule.#delivery = :sending' +
+  'attribute_exists(processed_at) AND attribute_not_exists(alerts.#rule)',
+  'attribute_exists(processed_at) AND alerts.#rule.#delivery = :failed',
+  'attribute_exists(processed_at) AND alerts.#rule.#delivery = :sending AND alerts.#rule.lease_until < :now',
+  'attribute_exists(processed_at) AND alerts.#rule.#delivery = :sending' +
     ' AND attribute_not_exists(alerts.#rule.lease_until) AND alerts.#rule.claimed_at < :stale',
 ].join(' OR ');
 
@@ -231,7 +231,7 @@ export class DynamoEventStore implements EventStorePort {
         Key: { event_id: key.event_id, timestamp: key.timestamp },
         ConsistentRead: consistent,
         ProjectionExpression:
-          'event_id, #ts, #status, symbol, #source, raw_event_id, ingested_at, price, volume, indicators, rule_state, previous_timestamp, alert_rules, processed_at, revision, waiting_successor, gap_after',
+          'event_id, #ts, #status, symbol, #source, raw_event_id, ingested_at, price, volume, indicators, rule_state, previous_timestamp, alert_rules, processed_at, revision, waiting_successor, gap_after, arrived_late',
         ExpressionAttributeNames: { '#ts': 'timestamp', '#status': 'status', '#source': 'source' },
       }),
     );
@@ -288,7 +288,7 @@ export class DynamoEventStore implements EventStorePort {
         new UpdateCommand({
           TableName: this.#table,
           Key: key,
-          UpdateExpression: `SET #status = :processed, processed_at = :at, alerts = if_not_exists(alerts, :none), ${RESULT_UPDATE} REMOVE waiting_successor`,
+          UpdateExpression: `SET #status = :processed, processed_at = :at, alerts = if_not_exists(alerts, :none), ${RESULT_UPDATE}${result.arrived_late ? ', arrived_late = :late' : ''} REMOVE waiting_successor`,
           ConditionExpression: '#status = :ingested',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -297,6 +297,7 @@ export class DynamoEventStore implements EventStorePort {
             ':at': processedAt,
             ':none': {},
             ...resultValues(result),
+            ...(result.arrived_late ? { ':late': true } : {}),
           },
           // The word a waiter left, taken in the same write that makes this event processed: a waiter
           // that comes after it finds the event processed instead.
@@ -382,6 +383,8 @@ export class DynamoEventStore implements EventStorePort {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.#get(key);
       if (!existing) return { kind: 'missing' };
+      // Alerts go on the bus just before their event's result is stored: the page waits for that.
+      if (typeof existing.processed_at !== 'number') throw new EventNotProcessedYetError(String(existing.event_id));
       const delivery = (
         existing.alerts as
           | Record<string, { status?: string; sent_at?: number; message_id?: string }>
@@ -504,6 +507,13 @@ export class DynamoEventStore implements EventStorePort {
   }
 }
 
+export class EventNotProcessedYetError extends Error {
+  override readonly name = 'EventNotProcessedYetError';
+  constructor(eventId: string) {
+    super(`event ${eventId} is not processed yet (its alerts are put on the bus just before); retry`);
+  }
+}
+
 export class AlertInFlightError extends Error {
   override readonly name = 'AlertInFlightError';
   constructor(alertId: string) {
@@ -553,6 +563,7 @@ function toSeriesState(item: Item): SeriesEventState {
       rule_state: item.rule_state as ProcessedResult['rule_state'],
       alert_rules: (item.alert_rules ?? []) as string[],
       ...(typeof item.previous_timestamp === 'number' ? { previous_timestamp: item.previous_timestamp } : {}),
+      ...(item.arrived_late === true ? { arrived_late: true } : {}),
       processed_at: item.processed_at,
       revision: typeof item.revision === 'number' ? item.revision : 0,
     };
