@@ -28,7 +28,8 @@ interface XraySubsegment {
 }
 
 /**
- * The SSM reads of src/lambda/ssm.ts as X-Ray receives them: the function runs as in Lambda
+ * The SSM reads of src/lambda/ssm.ts as X-Ray receives them on the Powertools Tracer path (the
+ * OpenTelemetry path: otel-tracing.test.ts): the function runs as in Lambda
  * (Lambda's environment, a facade segment from `_X_AMZN_TRACE_ID`, Powertools Tracer on), and a UDP
  * socket stands in for the X-Ray daemon, to which the X-Ray SDK sends each closed subsegment.
  */
@@ -67,6 +68,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       AWS_LAMBDA_FUNCTION_NAME: 'lambda-ingestion-test',
       _X_AMZN_TRACE_ID: `Root=${TRACE_ID};Parent=${FACADE_ID};Sampled=1`,
       _HANDLER: 'index.handler',
+      MARKETFLOW_TRACING: 'powertools',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       MARKETFLOW_PARAMETER_PREFIX: PREFIX,
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
