@@ -72,7 +72,7 @@ function oneTracingPath(path: TracingPath): Plugin {
 
 /**
  * The handler file: Lambda requires it, and it requires the bundle of the configured tracing path
- * (the same check and message as `tracingPathOf` in src/lambda/tracing.ts, which runs in the bundle).
+ * (the same check and message as `tracingPathOf` in src/lambda/tracing-path.ts, which runs in the bundle).
  */
 function dispatcher(): string {
   const names = TRACING_PATH_NAMES.join(', ');
