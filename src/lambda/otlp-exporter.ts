@@ -28,27 +28,44 @@ const EXPORT_TIMEOUT_MS = 2_000;
 
 /**
  * Where spans go: the OpenTelemetry variables when set (the traces one as is, the general one with
- * `/v1/traces`), else X-Ray's endpoint in the function's region. A request is signed when the
- * environment has AWS credentials (Lambda always does); undefined when there is nowhere to send.
+ * `/v1/traces`), then the AWS endpoint settings as the SDK's clients read them (`AWS_ENDPOINT_URL_XRAY`,
+ * `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`), else X-Ray's endpoint in the
+ * function's region. FIPS and dual-stack endpoints, which X-Ray's OTLP endpoint does not document, are
+ * refused by name. A request is signed when the environment has AWS credentials (Lambda always does);
+ * undefined when there is nowhere to send.
  */
 export function otlpTarget(env: NodeJS.ProcessEnv): OtlpTarget | undefined {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const signingRegion = env.AWS_ACCESS_KEY_ID && region ? region : undefined;
-  const configured = env[TRACES_ENDPOINT_ENV]
-    ? { variable: TRACES_ENDPOINT_ENV, url: env[TRACES_ENDPOINT_ENV] }
-    : env[ENDPOINT_ENV]
-      ? { variable: ENDPOINT_ENV, url: `${env[ENDPOINT_ENV].replace(/\/+$/, '')}/v1/traces` }
-      : undefined;
+  const configured = configuredEndpoint(env);
   if (configured) {
     if (!URL.canParse(configured.url))
       throw new Error(`${configured.variable}: not a URL: ${configured.url}`);
     return { endpoint: new URL(configured.url), signingRegion };
   }
+  for (const variable of ['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'])
+    if (env[variable]?.toLowerCase() === 'true')
+      throw new Error(
+        `${variable}: X-Ray's OTLP endpoint has no such endpoint; set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or MARKETFLOW_TRACING=powertools`,
+      );
   if (!region) return undefined;
   return {
     endpoint: new URL(`https://xray.${region}.${partition(region).dnsSuffix}/v1/traces`),
     signingRegion,
   };
+}
+
+function configuredEndpoint(env: NodeJS.ProcessEnv): { variable: string; url: string } | undefined {
+  const traces = env[TRACES_ENDPOINT_ENV];
+  if (traces) return { variable: TRACES_ENDPOINT_ENV, url: traces };
+  const candidates = [ENDPOINT_ENV];
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== 'true')
+    candidates.push('AWS_ENDPOINT_URL_XRAY', 'AWS_ENDPOINT_URL');
+  for (const variable of candidates) {
+    const base = env[variable];
+    if (base) return { variable, url: `${base.replace(/\/+$/, '')}/v1/traces` };
+  }
+  return undefined;
 }
 
 export class OtlpHttpExporter implements SpanExporter {

@@ -284,3 +284,70 @@ function rawEvent(tradeId: string) {
     detail: { trade_id: tradeId },
   };
 }
+
+describe('where the OpenTelemetry path sends spans, and which path runs', () => {
+  it('follows the OpenTelemetry variables, then the AWS endpoint settings, else X-Ray in the region', async () => {
+    const { otlpTarget } = await import('../../src/lambda/otlp-exporter.ts');
+    const region = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKID' };
+    const href = (env: NodeJS.ProcessEnv) => otlpTarget(env)?.endpoint.href;
+    assert.equal(href(region), 'https://xray.eu-west-1.amazonaws.com/v1/traces');
+    assert.equal(href({ AWS_REGION: 'cn-north-1' }), 'https://xray.cn-north-1.amazonaws.com.cn/v1/traces');
+    assert.equal(
+      href({ ...region, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }),
+      'http://127.0.0.1:4318/v1/traces',
+    );
+    assert.equal(
+      href({
+        ...region,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/custom',
+        AWS_ENDPOINT_URL: 'http://moto:5000',
+      }),
+      'http://127.0.0.1:4318/custom',
+    );
+    assert.equal(
+      href({ ...region, AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }),
+      'http://127.0.0.1:5000/v1/traces',
+    );
+    assert.equal(
+      href({
+        ...region,
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
+        AWS_ENDPOINT_URL_XRAY: 'http://127.0.0.1:6000',
+      }),
+      'http://127.0.0.1:6000/v1/traces',
+    );
+    assert.equal(
+      href({
+        ...region,
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
+        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+      }),
+      'https://xray.eu-west-1.amazonaws.com/v1/traces',
+    );
+    assert.equal(otlpTarget(region)?.signingRegion, 'eu-west-1');
+    assert.equal(
+      otlpTarget({ AWS_REGION: 'eu-west-1' })?.signingRegion,
+      undefined,
+      'no credentials: unsigned',
+    );
+    assert.equal(otlpTarget({}), undefined);
+    assert.throws(
+      () => otlpTarget({ ...region, AWS_USE_FIPS_ENDPOINT: 'true' }),
+      /^Error: AWS_USE_FIPS_ENDPOINT: /,
+    );
+    assert.throws(
+      () => otlpTarget({ ...region, OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }),
+      /OTEL_EXPORTER_OTLP_ENDPOINT: not a URL/,
+    );
+  });
+
+  it('runs the path MARKETFLOW_TRACING names, OpenTelemetry by default, and refuses any other', async () => {
+    const { tracingPathOf } = await import('../../src/lambda/tracing-path.ts');
+    assert.equal(tracingPathOf({}), 'opentelemetry');
+    assert.equal(tracingPathOf({ MARKETFLOW_TRACING: 'powertools' }), 'powertools');
+    assert.throws(
+      () => tracingPathOf({ MARKETFLOW_TRACING: 'X-Ray' }),
+      /MARKETFLOW_TRACING: must be one of opentelemetry, powertools, got "X-Ray"/,
+    );
+  });
+});
