@@ -1,4 +1,5 @@
 import {
+  createContextKey,
   defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,
@@ -34,6 +35,15 @@ import type { Tracing, TracingFactory } from './tracing.ts';
 const XRAY_ANNOTATIONS = 'aws.xray.annotations';
 const ANNOTATED = ['event_id', 'ColdStart', 'Service'];
 
+/**
+ * One context per process, as OpenTelemetry's global one would be, but this module's own: an SDK
+ * client traced once records its calls in whichever function's invocation makes them (the local runtime
+ * runs the three functions in one process, on one DynamoDB client).
+ */
+const contexts = new AsyncLocalStorageContextManager().enable();
+/** The function (its tracer) whose invocation is running, in the invocation's context. */
+const SCOPE = createContextKey('marketflow invocation scope');
+
 export const openTelemetryTracing: TracingFactory = (serviceName, env) => {
   const target = otlpTarget(env);
   const inLambda = Boolean(env.AWS_EXECUTION_ENV);
@@ -54,8 +64,9 @@ export const openTelemetryTracing: TracingFactory = (serviceName, env) => {
   const spans = new SpanScope(provider, serviceName);
   return {
     enabled: true,
-    client: (client) => spans.instrument(client),
-    awsCalls: (call, run) => spans.awsCall(call, run),
+    client: instrument,
+    awsCalls: traceAwsCall,
+    flush: () => processor.forceFlush().catch(() => {}),
     invocation: async (eventId, run) => {
       try {
         return await spans.invocation(eventId, run);
@@ -72,28 +83,29 @@ const untraced: Tracing = {
   client: (client) => client,
   awsCalls: (_call, run) => run(),
   invocation: (_eventId, run) => run(),
+  flush: async () => {},
 };
 
-/** The spans of one function: the invocations open now, and the AWS calls made inside them. */
+const propagator = new AWSXRayPropagator();
+
+/** The spans of one function: its invocations, and the AWS calls made inside them. */
 class SpanScope {
-  readonly #tracer;
+  readonly tracer;
   readonly #serviceName: string;
-  readonly #contexts = new AsyncLocalStorageContextManager().enable();
-  readonly #propagator = new AWSXRayPropagator();
   #coldStart = true;
   open = 0;
 
   constructor(provider: TracerProvider, serviceName: string) {
-    this.#tracer = provider.getTracer('marketflow');
+    this.tracer = provider.getTracer('marketflow');
     this.#serviceName = serviceName;
   }
 
   async invocation<T>(eventId: string, run: () => Promise<T>): Promise<T> {
     const header = process.env._X_AMZN_TRACE_ID;
     const parent = header
-      ? this.#propagator.extract(ROOT_CONTEXT, { 'x-amzn-trace-id': header }, defaultTextMapGetter)
+      ? propagator.extract(ROOT_CONTEXT, { 'x-amzn-trace-id': header }, defaultTextMapGetter)
       : ROOT_CONTEXT;
-    const span = this.#tracer.startSpan(
+    const span = this.tracer.startSpan(
       `## ${process.env._HANDLER ?? 'handler'}`,
       {
         kind: SpanKind.SERVER,
@@ -109,7 +121,7 @@ class SpanScope {
     this.#coldStart = false;
     this.open += 1;
     try {
-      return await this.#contexts.with(trace.setSpan(parent, span), run);
+      return await contexts.with(trace.setSpan(parent, span).setValue(SCOPE, this), run);
     } catch (error) {
       failed(span, error);
       throw error;
@@ -118,76 +130,77 @@ class SpanScope {
       this.open -= 1;
     }
   }
+}
 
-  /** A CLIENT span per call, made in the active invocation's context, with the X-Ray header to pass on. */
-  async awsCall<Result extends { $metadata: AwsResponseMetadata }>(
-    call: AwsCall,
-    run: (headers?: Record<string, string>) => Promise<Result>,
-  ): Promise<Result> {
-    const active = this.#contexts.active();
-    if (!trace.getSpan(active)) return run();
-    const span = this.#tracer.startSpan(
-      `${call.service}.${call.operation}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'rpc.system': 'aws-api',
-          'rpc.service': call.service,
-          'rpc.method': call.operation,
-          'cloud.region': call.region,
-        },
+/** A CLIENT span per call, made in the active invocation's context, with the X-Ray header to pass on. */
+async function traceAwsCall<Result extends { $metadata: AwsResponseMetadata }>(
+  call: AwsCall,
+  run: (headers?: Record<string, string>) => Promise<Result>,
+): Promise<Result> {
+  const active = contexts.active();
+  const scope = active.getValue(SCOPE) as SpanScope | undefined;
+  if (!scope || !trace.getSpan(active)) return run();
+  const span = scope.tracer.startSpan(
+    `${call.service}.${call.operation}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'rpc.system': 'aws-api',
+        'rpc.service': call.service,
+        'rpc.method': call.operation,
+        'cloud.region': call.region,
       },
-      active,
-    );
-    const headers: Record<string, string> = {};
-    this.#propagator.inject(trace.setSpan(active, span), headers, defaultTextMapSetter);
-    try {
-      const result = await run(headers);
-      recordResponse(span, result.$metadata);
-      return result;
-    } catch (error) {
-      const metadata = (error as { $metadata?: AwsResponseMetadata }).$metadata;
-      if (metadata) recordResponse(span, metadata);
-      if (isThrottlingError(error) || metadata?.httpStatusCode === 429)
-        span.setAttribute('aws.throttled', true);
-      failed(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    },
+    active,
+  );
+  const headers: Record<string, string> = {};
+  propagator.inject(trace.setSpan(active, span), headers, defaultTextMapSetter);
+  try {
+    const result = await run(headers);
+    recordResponse(span, result.$metadata);
+    return result;
+  } catch (error) {
+    const metadata = (error as { $metadata?: AwsResponseMetadata }).$metadata;
+    if (metadata) recordResponse(span, metadata);
+    if (isThrottlingError(error) || metadata?.httpStatusCode === 429)
+      span.setAttribute('aws.throttled', true);
+    failed(span, error);
+    throw error;
+  } finally {
+    span.end();
   }
+}
 
-  /** Adds the spans to an SDK v3 client: one per command (its retries included). */
-  instrument<Client>(client: Client): Client {
-    const sdkClient = client as unknown as SdkClient;
-    const headersOf = new WeakMap<object, Record<string, string>>();
-    sdkClient.middlewareStack.add(
-      (next, context) => async (args) => {
-        const call = {
-          service: sdkClient.config.serviceId ?? String(context.clientName).replace(/Client$/, ''),
-          operation: String(context.commandName).replace(/Command$/, ''),
-          region: await sdkClient.config.region(),
-        };
-        // The call's result is `{ output, response }`; the span reads the output's `$metadata`.
-        const traced = await this.awsCall(call, async (headers = {}) => {
-          headersOf.set(context, headers);
-          const result = (await next(args)) as { output: { $metadata: AwsResponseMetadata } };
-          return { $metadata: result.output.$metadata, result };
-        });
-        return traced.result;
-      },
-      { step: 'initialize', name: 'marketflowTracingSpan' },
-    );
-    sdkClient.middlewareStack.add(
-      (next, context) => async (args) => {
-        const request = args.request as { headers?: Record<string, string> } | undefined;
-        if (request?.headers) Object.assign(request.headers, headersOf.get(context));
-        return next(args);
-      },
-      { step: 'build', name: 'marketflowTraceHeader' },
-    );
-    return client;
-  }
+/** Adds the spans to an SDK v3 client: one per command (its retries included). */
+function instrument<Client>(client: Client): Client {
+  const sdkClient = client as unknown as SdkClient;
+  const headersOf = new WeakMap<object, Record<string, string>>();
+  sdkClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      const call = {
+        service: sdkClient.config.serviceId ?? String(context.clientName).replace(/Client$/, ''),
+        operation: String(context.commandName).replace(/Command$/, ''),
+        region: await sdkClient.config.region(),
+      };
+      // The call's result is `{ output, response }`; the span reads the output's `$metadata`.
+      const traced = await traceAwsCall(call, async (headers = {}) => {
+        headersOf.set(context, headers);
+        const result = (await next(args)) as { output: { $metadata: AwsResponseMetadata } };
+        return { $metadata: result.output.$metadata, result };
+      });
+      return traced.result;
+    },
+    { step: 'initialize', name: 'marketflowTracingSpan' },
+  );
+  sdkClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      if (request?.headers) Object.assign(request.headers, headersOf.get(context));
+      return next(args);
+    },
+    { step: 'build', name: 'marketflowTraceHeader' },
+  );
+  return client;
 }
 
 /** The slice of an SDK v3 client the instrumentation uses. */

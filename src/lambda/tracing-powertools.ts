@@ -19,6 +19,8 @@ export const powertoolsTracing: TracingFactory = (serviceName) => {
     client: (client) => tracer.captureAWSv3Client(client),
     awsCalls: awsCallSubsegments(tracer),
     invocation: (eventId, run) => traceInvocation(tracer, eventId, run),
+    // The X-Ray SDK sends each subsegment to the daemon as it closes.
+    flush: async () => {},
   };
 };
 

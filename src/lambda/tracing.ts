@@ -17,6 +17,8 @@ export interface Tracing {
   readonly awsCalls: AwsCallTrace;
   /** Runs one invocation in its own span (subsegment), annotated with the event id. */
   invocation<T>(eventId: string, run: () => Promise<T>): Promise<T>;
+  /** Sends what is recorded and not sent yet (a local runtime stopping). */
+  flush(): Promise<void>;
 }
 
 export type TracingFactory = (serviceName: string, env: NodeJS.ProcessEnv) => Tracing;

@@ -11,6 +11,7 @@ import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
 import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
 import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
+import { correlationId } from '../domain/correlation.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
@@ -82,6 +83,11 @@ export interface LocalStackOptions {
   queueBatchSize?: number;
   queueBatchingWindowMs?: number;
   /**
+   * Traces each invocation and the functions' DynamoDB calls (the CLI gives it when the tracing
+   * configuration, `MARKETFLOW_TRACING` and an OTLP endpoint, asks for it; default: none).
+   */
+  tracing?: LocalTracing;
+  /**
    * What the operator must know at once (a dead-letter file or archive line that cannot be read, the
    * DynamoDB worker dying, restarted or given up on); default: a line on stderr.
    */
@@ -89,6 +95,14 @@ export interface LocalStackOptions {
 }
 
 export type DeliveryMode = 'direct' | 'queued';
+
+/** Tracing as the local runtime uses it: the functions' tracing (src/lambda/tracing.ts), per stage. */
+export interface LocalTracing {
+  invocation<T>(stage: Stage, eventId: string, run: () => Promise<T>): Promise<T>;
+  /** The functions' DynamoDB client, its calls recorded in the invocation that makes them. */
+  client<Client>(client: Client): Client;
+  flush(): Promise<void>;
+}
 
 export interface LocalEndpoints {
   eventbridge: string;
@@ -202,7 +216,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup.push(() => archiveStore.close());
     // The functions' own client, so that their calls can be counted (and faulted) apart from the stack's reads.
     const functionCalls = new FunctionCalls();
-    const functionsDocumentClient = functionsClient(dynamodb.url, functionCalls, chaos);
+    const functionsDocumentClient = functionsClient(dynamodb.url, functionCalls, chaos, options.tracing);
+    if (options.tracing) cleanup.push(options.tracing.flush);
     cleanup.push(async () => functionsDocumentClient.destroy());
     const notifier = await LocalNotifier.create({
       topicArn: config.alertTopicArn,
@@ -251,7 +266,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const invokers = Object.fromEntries(
       STAGES.map((stage) => {
-        const target = chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage];
+        const handler = traced(stage, handlers[stage], options.tracing);
+        const target = chaos ? crashingHandler(stage, handler, chaos) : handler;
         const settings: Omit<AsyncInvokerOptions, 'target'> = {
           stage,
           reservedConcurrency: options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
@@ -388,11 +404,20 @@ function functionsClient(
   url: string,
   calls: FunctionCalls,
   plan: FaultPlan | undefined,
+  tracing: LocalTracing | undefined,
 ): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(localDynamoDbClientConfig(url));
+  const created = new DynamoDBClient(localDynamoDbClientConfig(url));
+  const client = tracing ? tracing.client(created) : created;
   calls.countDynamoDb(client);
   if (plan) injectDynamoDbFaults(client, plan);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** Each invocation of the stage's function in its span, as in Lambda. */
+function traced(stage: Stage, handler: StageHandler, tracing: LocalTracing | undefined): StageHandler {
+  if (!tracing) return handler;
+  return (event, invocation) =>
+    tracing.invocation(stage, correlationId(event), () => handler(event, invocation));
 }
 
 function countedNotifier(notifier: NotifierPort, calls: FunctionCalls): NotifierPort {
