@@ -52,7 +52,8 @@ export async function memoryWays(
     log(
       `memory: ${name}: peak ${run.memory.peakProcessMb} MB (tree ${run.memory.peakTreeMb} MB), ${ways[name]?.wall_s} s`,
     );
-    if (run.code !== 0 && run.code !== null) log(`memory: ${name} exited ${run.code}: ${run.stderr.slice(-400)}`);
+    if (run.code !== 0 && run.code !== null)
+      log(`memory: ${name} exited ${run.code}: ${run.stderr.slice(-400)}`);
   };
   try {
     const npmDir = join(scratch, 'npm-start');

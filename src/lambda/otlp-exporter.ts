@@ -7,6 +7,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { postRequest } from '../adapters/aws/ssm-api.ts';
 
 /**
  * OTLP/HTTP (JSON) to X-Ray's OTLP traces endpoint, SigV4-signed for the `xray` service (authorized as
@@ -110,19 +111,7 @@ export class OtlpHttpExporter implements SpanExporter {
     const body = JsonTraceSerializer.serializeRequest(spans);
     if (!body) throw new Error('OTLP export: the spans could not be serialized');
     const { endpoint } = this.#target;
-    const unsigned = new HttpRequest({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-      path: endpoint.pathname,
-      headers: {
-        host: endpoint.host,
-        'content-type': 'application/json',
-        'content-length': String(body.byteLength),
-      },
-      body,
-    });
+    const unsigned = postRequest(endpoint, body, { 'content-type': 'application/json' });
     const request = this.#signer ? HttpRequest.clone(await this.#signer.sign(unsigned)) : unsigned;
     const { response } = await this.#http.handle(request);
     const text = Buffer.from(await streamCollector(response.body)).toString('utf8');

@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../src/adapters/aws/document-client.ts';
-import { Parameter } from '../../src/config/parameters.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { type Listening, listenOnLoopback, readBody } from '../support/loopback-server.ts';
 import {
@@ -11,7 +10,7 @@ import {
   flatHeaders,
   type ReceivedRequest,
   type SsmTestServer,
-  startSsmServer,
+  startSsmServerDenyingAlertTopic,
 } from '../support/ssm-server.ts';
 
 const TRACE_ID = '1-67891233-abcdef012345678912345678';
@@ -108,19 +107,7 @@ describe('the OpenTelemetry tracing path (OTLP to X-Ray)', () => {
   before(async () => {
     receiver = await startOtlpReceiver();
     db = await startTestDatabase();
-    ssm = await startSsmServer({
-      parameters: { [`${PREFIX}/${Parameter.eventBusName}`]: 'eventbus-marketflow-test' },
-      reply: (request) =>
-        (request.input.Names as string[] | undefined)?.includes(`${PREFIX}/${Parameter.alertTopicArn}`)
-          ? {
-              status: 400,
-              body: {
-                __type: 'AccessDeniedException',
-                message: 'not authorized to perform: ssm:GetParameters',
-              },
-            }
-          : undefined,
-    });
+    ssm = await startSsmServerDenyingAlertTopic(PREFIX);
     Object.assign(process.env, {
       MARKETFLOW_TRACING: 'opentelemetry',
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',

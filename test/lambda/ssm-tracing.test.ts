@@ -3,8 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Parameter } from '../../src/config/parameters.ts';
-import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
+import { type SsmTestServer, startSsmServerDenyingAlertTopic } from '../support/ssm-server.ts';
 
 const TRACE_ID = '1-67891233-abcdef012345678912345678';
 const FACADE_ID = '53995c3f42cd8ad8';
@@ -48,19 +47,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       if (body) documents.push(JSON.parse(body) as XraySubsegment);
     });
     await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
-    ssm = await startSsmServer({
-      parameters: { [`${PREFIX}/${Parameter.eventBusName}`]: 'eventbus-marketflow-test' },
-      reply: (request) =>
-        (request.input.Names as string[] | undefined)?.includes(`${PREFIX}/${Parameter.alertTopicArn}`)
-          ? {
-              status: 400,
-              body: {
-                __type: 'AccessDeniedException',
-                message: 'not authorized to perform: ssm:GetParameters',
-              },
-            }
-          : undefined,
-    });
+    ssm = await startSsmServerDenyingAlertTopic(PREFIX);
     // Lambda's environment, set before the X-Ray SDK loads: it reads it then.
     Object.assign(process.env, {
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',

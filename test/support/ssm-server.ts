@@ -3,6 +3,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { Parameter } from '../../src/config/parameters.ts';
 import { listenOnLoopback, readBody } from './loopback-server.ts';
 
 /** A request as the stand-in for SSM received it. */
@@ -181,4 +182,24 @@ function answer(request: ReceivedRequest, store: Record<string, string>): [numbe
     default:
       return [400, { __type: 'UnknownOperationException', message: `operation: ${request.operation}` }];
   }
+}
+
+/**
+ * What the tracing tests read: the bus name under the prefix, and the alert topic's parameter refused
+ * (AccessDeniedException), for a failed call.
+ */
+export function startSsmServerDenyingAlertTopic(prefix: string): Promise<SsmTestServer> {
+  return startSsmServer({
+    parameters: { [`${prefix}/${Parameter.eventBusName}`]: 'eventbus-marketflow-test' },
+    reply: (request) =>
+      (request.input.Names as string[] | undefined)?.includes(`${prefix}/${Parameter.alertTopicArn}`)
+        ? {
+            status: 400,
+            body: {
+              __type: 'AccessDeniedException',
+              message: 'not authorized to perform: ssm:GetParameters',
+            },
+          }
+        : undefined,
+  });
 }
