@@ -142,9 +142,14 @@ export const coldStartBenchmark: Benchmark = {
         );
       }
 
-      // Interleaved rounds (bare, then each bundle of each path) so that a burst of load hits them all alike.
+      // The floor of the decisions, timed in the same rounds as the bundles it judges.
+      const floorFile = join(outDir, 'probes', 'floor.cjs');
+      await buildProbe(PROBES[FLOOR_PROBE] as string, floorFile);
+
+      // Interleaved rounds (bare, the floor, then each bundle of each path) so that a burst of load hits them all alike.
       const samples: Record<string, { wall: number[]; import: number[]; cpu: number[] }> = {
         bare: { wall: [], import: [], cpu: [] },
+        floor: { wall: [], import: [], cpu: [] },
       };
       for (const variant of variants) samples[key(variant)] = { wall: [], import: [], cpu: [] };
       const sourceMapped: number[] = [];
@@ -153,6 +158,9 @@ export const coldStartBenchmark: Benchmark = {
         samples.bare?.wall.push(bare.wallMs);
         const bareCpu = await timeFreshImport(null, lambdaEnvironment('ingestion'));
         samples.bare?.cpu.push(bareCpu.cpuMs ?? 0);
+        const floorTiming = await timeFreshImport(floorFile, lambdaEnvironment('ingestion'));
+        samples.floor?.wall.push(floorTiming.wallMs);
+        samples.floor?.cpu.push(floorTiming.cpuMs ?? 0);
         for (const variant of variants) {
           // The handler file, as Lambda loads it: it picks the path's bundle from MARKETFLOW_TRACING.
           const file = bundles.get(variant.stage)?.file as string;
@@ -214,7 +222,10 @@ export const coldStartBenchmark: Benchmark = {
         };
         log(`cold-start probe: ${name} ${round(bytes / 1024, 1)} KB, import ${round(median(imports), 1)} ms`);
       }
-      const floor = probes[FLOOR_PROBE]?.above_bare_ms ?? Number.NaN;
+      const floor = {
+        above_bare_ms: round(median(samples.floor?.wall ?? []) - bareWall, 1),
+        cpu_above_bare_ms: round(median(samples.floor?.cpu ?? []) - bareCpu, 1),
+      };
       const targets: TargetCheck[] = [];
       for (const path of TRACING_PATH_NAMES) {
         for (const stage of STAGES) {
@@ -230,10 +241,11 @@ export const coldStartBenchmark: Benchmark = {
                 'ms',
               ),
             );
+          // On CPU time: on a shared machine wall time carries the waiting for a core.
           targets.push(
             atMost(
-              `${label} load above the floor`,
-              round(figures.above_bare_ms - floor, 1),
+              `${label} load above the floor (CPU)`,
+              round(figures.cpu_above_bare_ms - floor.cpu_above_bare_ms, 1),
               COLD_START_TARGET_MS_ABOVE_FLOOR,
               'ms',
             ),
@@ -251,14 +263,14 @@ export const coldStartBenchmark: Benchmark = {
           default_tracing_path: DEFAULT_TRACING_PATH,
           stages,
           tracing_paths: paths,
-          floor_above_bare_ms: floor,
+          floor,
           ingestion_with_source_maps_above_bare_ms: round(median(sourceMapped) - bareWall, 1),
           composition_bytes: composition,
           probes,
         },
         notes: [
           `stages: the default tracing path (${DEFAULT_TRACING_PATH}); tracing_paths: each stage with each path, the handler file loading the path's bundle as MARKETFLOW_TRACING selects it.`,
-          `The floor (DECISIONS.md): the probe "${FLOOR_PROBE}"; each bundle of each path is judged within ${COLD_START_TARGET_MS_ABOVE_FLOOR} ms of it.`,
+          `The floor (DECISIONS.md): the probe "${FLOOR_PROBE}", timed in the same rounds as the bundles; each bundle of each path is judged within ${COLD_START_TARGET_MS_ABOVE_FLOOR} ms of it on CPU time above bare (wall time beside it in the figures).`,
           `Median of ${runs} fresh processes per bundle, interleaved with a bare \`node -e ''\` of the same run; "above bare" is the difference of the medians of spawn-to-exit time.`,
           "Bundles built by scripts/build-lambdas.ts into a temporary directory (CommonJS `index.cjs`), loaded with `require` as Lambda's Node runtime loads a `.cjs` handler, with the deployed function's environment (Powertools tracing, logging and metrics on; `NODE_OPTIONS` empty, the default of `enable_source_maps`).",
           'ingestion_with_source_maps_above_bare_ms: the ingestion bundle with `NODE_OPTIONS=--enable-source-maps` (`enable_source_maps = true`), same rounds.',

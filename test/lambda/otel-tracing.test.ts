@@ -5,6 +5,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../src/adapters/aws/document-client.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { type Listening, listenOnLoopback, readBody } from '../support/loopback-server.ts';
+import { busEvent } from '../support/pipeline.ts';
 import {
   expectedAuthorization,
   flatHeaders,
@@ -147,7 +148,10 @@ describe('the OpenTelemetry tracing path (OTLP to X-Ray)', () => {
 
   function invokeAs(header: string, run: () => Promise<void>, eventId = 'trade-1') {
     process.env._X_AMZN_TRACE_ID = header;
-    return lambdaHandler(observability, run)(rawEvent(eventId));
+    return lambdaHandler(
+      observability,
+      run,
+    )(busEvent('MarketData.Raw', 'exchange.test', { trade_id: eventId }));
   }
 
   it('runs with tracing on, as in Lambda', () => {
@@ -257,20 +261,6 @@ describe('the OpenTelemetry tracing path (OTLP to X-Ray)', () => {
     );
   });
 });
-
-function rawEvent(tradeId: string) {
-  return {
-    version: '0',
-    id: `eb-${tradeId}`,
-    'detail-type': 'MarketData.Raw',
-    source: 'exchange.test',
-    account: '123456789012',
-    time: '2024-01-01T00:00:00Z',
-    region: 'us-east-1',
-    resources: [],
-    detail: { trade_id: tradeId },
-  };
-}
 
 describe('where the OpenTelemetry path sends spans, and which path runs', () => {
   it('follows the OpenTelemetry variables, then the AWS endpoint settings, else X-Ray in the region', async () => {
