@@ -195,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const dynamodb = await startLocalDynamoDb({
       dataDir: storeDir,
+      throwaway: inMemory,
       ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
       tableNames: { events: config.eventsTable, audit: config.auditTable },
       onFailure: (notice) => warn(notice.message),
