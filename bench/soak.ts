@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChild } from './lib/fresh-process.ts';
 import { atMost, type Benchmark } from './lib/result.ts';
+import { memoryWays } from './memory-ways.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,6 +18,9 @@ export const START_NODE_FLAGS = (
 ).scripts.start
   .split(/\s+/)
   .filter((word) => word.startsWith('--'));
+
+const WAYS_NOTE =
+  'ways (bench/memory-ways.ts, also `node bench/memory-ways.ts [CHECKOUT]` alone): npm start and npx marketflow start replaying the bundled files at --speed max into a fresh data directory, an archive replay of that whole run against the same stack until idle, and npx marketflow run --speed max of both files; peak RSS of the largest process of each tree, sampled from /proc every 200 ms (what /usr/bin/time -v reports), the whole tree beside it.';
 
 interface Sample {
   t: number;
@@ -46,6 +50,13 @@ export const soakBenchmark: Benchmark = {
   name: 'soak',
   title: 'Soak: the persisted local stack with its dashboard over 100,000 events, then idle',
   async run({ quick, log }) {
+    // SOAK_PARTS=ways measures the four ways of starting the local runtime alone (issue 22, item 6).
+    const parts = (process.env.SOAK_PARTS ?? 'soak,ways').split(',');
+    const ways = parts.includes('ways') ? await memoryWays(log) : undefined;
+    const wayTargets = Object.entries(ways ?? {}).map(([name, way]) =>
+      atMost(`${name}: peak RSS`, way.peak_rss_mb, SOAK_TARGET_RSS_MB, 'MB'),
+    );
+    if (!parts.includes('soak')) return { targets: wayTargets, figures: { ways }, notes: [WAYS_NOTE] };
     // SOAK_EVENTS=30000 for a shorter comparable run while tuning; the recorded figures use the default.
     const events = Number(process.env.SOAK_EVENTS) || (quick ? 10_000 : SOAK_EVENTS);
     log(
@@ -85,6 +96,7 @@ export const soakBenchmark: Benchmark = {
     const every = Math.max(1, Math.floor(samples.length / 24));
     return {
       targets: [
+        ...wayTargets,
         atMost('peak RSS', mb(peakRss), SOAK_TARGET_RSS_MB, 'MB'),
         atMost(
           'RSS growth after warm-up (last vs second quarter)',
@@ -95,6 +107,7 @@ export const soakBenchmark: Benchmark = {
         atMost('data directory / data held', ratio, SOAK_TARGET_DATA_DIR_RATIO, 'x'),
       ],
       figures: {
+        ways,
         events: done.events,
         replay_ms: done.replayedMs,
         events_per_min: Math.round(done.events / (done.replayedMs / 60_000)),
@@ -124,6 +137,7 @@ export const soakBenchmark: Benchmark = {
           })),
       },
       notes: [
+        WAYS_NOTE,
         'A child process (bench/soak-child.ts) runs a persisted local stack with its dashboard, as `npm start` does and with its Node flags, and replays the two bundled files again and again (each pass shifted by their time span, so every event has a fresh id) with producer back-pressure at 2,000 invocations in flight, then stays idle 30 s.',
         'RSS and the data directory are sampled every 5 s; "data held" is the stored items as JSON plus the archive, alerts and dead letters.',
         'Before: the default replay (20,160 events) left 2.4 GB RSS and a 970 MB LevelDB folder. Causes: dynalite never closed its LevelDB iterators (pinning replaced table files on disk and mapped in memory), and V8 sized the worker heap for throughput.',

@@ -1,6 +1,13 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --max-old-space-size=384
 // The `marketflow` command. The CLI is TypeScript run by Node's type stripping; on an older Node (the
 // machine's own may be 20) this re-executes itself with the Node 24 the project pins as a devDependency.
+//
+// Memory: the first line gives Node the heap flags of `npm start` (package.json; a test holds the two
+// equal) and two malloc arenas, whichever `node` runs the file, so `npx marketflow` (the project's Node
+// 24 first on PATH) is bounded like `npm start` without a second process. Without them V8 sized the
+// main thread's young generation for a 24 GB machine (128 MB, issue 22). Run any other way (`node
+// bin/marketflow.mjs`, a platform that ignores the line's arguments), the file re-executes itself with
+// them, as it does on an older Node.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,14 +30,21 @@ function stopWhenWrapperDies(wrapperPid) {
   timer.unref();
 }
 
-if (stripsTypes) {
+// The heap bounded with the flags of `npm start` (package.json), which the soak benchmark measures.
+const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const startFlags = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+const bounded = startFlags.every((flag) => process.execArgv.includes(flag));
+
+if (stripsTypes && (bounded || process.env.MARKETFLOW_REEXEC === '1')) {
   const wrapperPid = Number(process.env.MARKETFLOW_WRAPPER_PID);
   delete process.env.MARKETFLOW_WRAPPER_PID;
   if (Number.isSafeInteger(wrapperPid) && wrapperPid > 0) stopWhenWrapperDies(wrapperPid);
   const { runFromProcess } = await import('../src/cli/main.ts');
   process.exitCode = await runFromProcess(process.argv.slice(2));
 } else {
-  const pinnedNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  const pinnedNode = stripsTypes
+    ? process.execPath
+    : fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (process.env.MARKETFLOW_REEXEC === '1' || !existsSync(pinnedNode)) {
     process.stderr.write(
       `marketflow needs Node.js 24 (this is ${process.version}) and did not find the project's pinned one at\n` +
@@ -38,9 +52,6 @@ if (stripsTypes) {
     );
     process.exit(1);
   }
-  // The heap bounded with the flags of `npm start` (package.json), which the soak benchmark measures.
-  const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  const startFlags = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
   const child = spawn(pinnedNode, [...startFlags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     // Two malloc arenas instead of glibc's 8 per core: LevelDB's and libuv's threads each filled one

@@ -20,6 +20,7 @@ module "stage" {
   log_level              = var.log_level
   log_sample_rate        = var.log_sample_rate
   enable_source_maps     = var.enable_source_maps
+  tracing_path           = var.tracing_path
   parameter_prefix       = local.parameter_prefix
   parameters_max_age_sec = var.parameters_cache_seconds
   metrics_namespace      = local.metrics_namespace

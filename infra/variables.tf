@@ -241,6 +241,17 @@ variable "enable_source_maps" {
   default     = false
 }
 
+variable "tracing_path" {
+  description = "How the functions trace (MARKETFLOW_TRACING): opentelemetry (default) exports OTLP, SigV4-signed, to X-Ray's OTLP endpoint, which needs CloudWatch Transaction Search enabled in the account; powertools uses Powertools Tracer on the X-Ray SDK (end of support 2027-02-25) through Lambda's X-Ray daemon. Both give the same handler span, annotations and AWS call spans; docs/infra.md, Tracing, says why the default."
+  type        = string
+  default     = "opentelemetry"
+
+  validation {
+    condition     = contains(["opentelemetry", "powertools"], var.tracing_path)
+    error_message = "tracing_path must be \"opentelemetry\" or \"powertools\"."
+  }
+}
+
 variable "latency_alarm_threshold_ms" {
   description = "p99 of LatencyFromIngestion (milliseconds) above which the end-to-end latency alarm fires."
   type        = number

@@ -3,10 +3,9 @@
  * what this machine has (AWS provider 5.100.0 from a filesystem mirror, moto, no archive provider). The
  * real `infra/` stays what users apply with provider 6. Each adaptation says why.
  */
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STAGES } from '../../src/domain/event-types.ts';
-import { HANDLER_FILE } from '../build-lambdas.ts';
 import { zip } from './zip.ts';
 
 /** The provider the machine's filesystem mirror holds (infra/ itself asks for `~> 6.0, >= 6.19`). */
@@ -188,8 +187,9 @@ export async function prepareWorkspace(options: {
   await mkdir(join(infraDir, 'build'), { recursive: true });
   for (const stage of STAGES) {
     const bundle = join(bundlesDir, stage);
+    // The whole folder, as archive_file's source_dir: the handler file and each tracing path's bundle.
     const entries = await Promise.all(
-      [HANDLER_FILE, `${HANDLER_FILE}.map`].map(async (name) => ({
+      (await readdir(bundle)).sort().map(async (name) => ({
         name,
         data: await readFile(join(bundle, name)),
       })),

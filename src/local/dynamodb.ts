@@ -111,9 +111,17 @@ export async function startLocalDynamoDb(options: {
   /** Write shards of the event_type index (infra's `event_type_index_shards`), 1 by default. */
   eventTypeShards?: number;
   onFailure?: (notice: StoreFailureNotice) => void;
+  /**
+   * A store removed at stop (a throwaway stack's): its disk footprint does not matter, so the full
+   * compactions that keep a kept store near the size of its data are left out (their CPU time too).
+   */
+  throwaway?: boolean;
 }): Promise<LocalDynamoDb> {
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   const onFailure = options.onFailure ?? (() => {});
+  const compactEveryBytes = options.throwaway ? 0 : COMPACT_EVERY_BYTES;
+  const spawnWorker = (at: string | undefined, port: number) =>
+    spawnDynaliteWorker(at, port, compactEveryBytes);
   let { worker, port } = await spawnWorker(path, options.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient(localDynamoDbClientConfig(url));
@@ -194,15 +202,16 @@ export async function startLocalDynamoDb(options: {
   };
 }
 
-async function spawnWorker(
+async function spawnDynaliteWorker(
   path: string | undefined,
   port: number,
+  compactEveryBytes: number,
 ): Promise<{ worker: Worker; port: number }> {
   const workerData: DynaliteWorkerData = {
     ...(path === undefined ? {} : { path }),
     port,
     levelOptions: LEVEL_OPTIONS,
-    compactEveryBytes: COMPACT_EVERY_BYTES,
+    compactEveryBytes,
   };
   const worker = new Worker(new URL('./dynalite-worker.ts', import.meta.url), {
     workerData,

@@ -111,13 +111,14 @@ export interface ReplayResult {
  */
 export class EventArchive {
   readonly #store: ArchiveStore;
-  readonly #redispatch: (record: ArchivedEvent, replayName: string) => void;
+  readonly #redispatch: (record: ArchivedEvent, replayName: string) => void | Promise<void>;
   readonly #now: () => number;
   readonly #events: RuntimeEventEmitter | undefined;
 
   constructor(
     store: ArchiveStore,
-    redispatch: (record: ArchivedEvent, replayName: string) => void,
+    /** Dispatches one archived event; a replay waits for what it returns (back-pressure). */
+    redispatch: (record: ArchivedEvent, replayName: string) => void | Promise<void>,
     options: { events?: RuntimeEventEmitter; now?: () => number } = {},
   ) {
     this.#store = store;
@@ -151,7 +152,7 @@ export class EventArchive {
       skippedLines += 1;
     })) {
       if (record.putAt < since || record.putAt >= until) continue;
-      this.#redispatch(record, replayName);
+      await this.#redispatch(record, replayName);
       replayed += 1;
     }
     this.#events?.emit({ type: 'replay.finished', at: this.#now(), replayed, skippedLines });

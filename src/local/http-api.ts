@@ -164,7 +164,7 @@ async function handleAdmin(
           ...(input.until === undefined ? {} : { until: input.until as number }),
         };
         validateRange(range);
-        sendJson(response, 200, await deps.archive.replay(range));
+        await answerWhenDone(response, deps.archive.replay(range));
         return;
       }
       default:
@@ -235,6 +235,27 @@ function sendAmzJson(
     ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
   });
   response.end(text);
+}
+
+/** What a replay's answer sends while the replay runs, so that no idle timeout on the way closes it. */
+const KEEP_ALIVE_EVERY_MS = 5_000;
+
+/**
+ * A replay dispatches no faster than the functions take the events, so a whole run's replay outlasts
+ * the sockets' idle timeouts (the server's, the client's): the answer's head goes out at once, then a
+ * space every few seconds (JSON allows leading whitespace), then the result. A replay that fails after
+ * the head went out can no longer change the status: the connection is cut, which the CLI reports.
+ */
+async function answerWhenDone(response: ServerResponse, work: Promise<unknown>): Promise<void> {
+  response.writeHead(200, { 'content-type': 'application/json' });
+  const keepAlive = setInterval(() => response.write(' '), KEEP_ALIVE_EVERY_MS);
+  try {
+    response.end(JSON.stringify(await work));
+  } catch (error) {
+    response.destroy(error instanceof Error ? error : new Error(String(error)));
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

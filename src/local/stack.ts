@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
@@ -10,6 +13,7 @@ import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
 import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
 import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
 import type { AlertRulesConfig } from '../domain/alert-rules.ts';
+import { correlationId } from '../domain/correlation.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
@@ -24,7 +28,7 @@ import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile 
 import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
-import { EventArchive, FileArchiveStore, MemoryArchiveStore } from './event-archive.ts';
+import { EventArchive, FileArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { EXPIRY_SWEEP_INTERVAL_MS, ExpirySweeper } from './expiry-sweeper.ts';
 import { startHttpApi } from './http-api.ts';
@@ -41,9 +45,10 @@ export interface LocalStackOptions {
   /** Default `.marketflow`, relative to the working directory. */
   dataDir?: string;
   /**
-   * A throwaway run: DynamoDB, dead letters, archive and alerts live in memory. Only the lock and
-   * `endpoints.json` are written to the data directory (so the CLI can find the stack), and both are
-   * removed on stop.
+   * A throwaway run: nothing is kept. DynamoDB and the archive live in a temporary directory of their
+   * own (bounded memory whatever the input), dead letters and alerts in memory, and it is all removed
+   * on stop. Only the lock and `endpoints.json` are written to the data directory (so the CLI can find
+   * the stack), and both are removed on stop too.
    */
   inMemory?: boolean;
   /** 0 or absent: a free port on 127.0.0.1. */
@@ -92,6 +97,11 @@ export interface LocalStackOptions {
   queueBatchSize?: number;
   queueBatchingWindowMs?: number;
   /**
+   * Traces each invocation and the functions' DynamoDB calls (the CLI gives it when the tracing
+   * configuration, `MARKETFLOW_TRACING` and an OTLP endpoint, asks for it; default: none).
+   */
+  tracing?: LocalTracing;
+  /**
    * What the operator must know at once (a dead-letter file or archive line that cannot be read, the
    * DynamoDB worker dying, restarted or given up on); default: a line on stderr.
    */
@@ -99,6 +109,14 @@ export interface LocalStackOptions {
 }
 
 export type DeliveryMode = 'direct' | 'queued';
+
+/** Tracing as the local runtime uses it: the functions' tracing (src/lambda/tracing.ts), per stage. */
+export interface LocalTracing {
+  invocation<T>(stage: Stage, eventId: string, run: () => Promise<T>): Promise<T>;
+  /** The functions' DynamoDB client, its calls recorded in the invocation that makes them. */
+  client<Client>(client: Client): Client;
+  flush(): Promise<void>;
+}
 
 export interface LocalEndpoints {
   eventbridge: string;
@@ -147,6 +165,16 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/**
+ * A replay dispatches archived events no faster than the functions take them: with every event of a
+ * run queued at once, an archive replay took the stack from 463 to 620 MB (issue 22).
+ */
+const REPLAY_MAX_WAITING = 1_000;
+
+async function untilFewerWaiting(waiting: () => number): Promise<void> {
+  while (waiting() > REPLAY_MAX_WAITING) await sleep(10);
+}
+
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000];
 /** Wake-ups of a waiting event: after 100 ms, then twice as long each time up to 2 s (AWS: 1 s to 60 s). */
 const LOCAL_WAKE_UP_BACKOFF_MS = [100, 2_000] as const;
@@ -188,8 +216,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const work = new WorkTracker();
     const statistics = new RuntimeStatistics(events);
 
+    // A throwaway stack keeps its tables and archive in a directory of its own, removed at stop, not in
+    // the heap: held in memory they grew with every event (145 MB of buffers in the DynamoDB worker
+    // and the archive on the main heap for the two bundled files), on disk LevelDB's caches bound them.
+    const storeDir = inMemory ? await mkdtemp(join(tmpdir(), 'marketflow-throwaway-')) : dataDir;
+    if (inMemory) cleanup.push(() => rm(storeDir, { recursive: true, force: true }));
+
     const dynamodb = await startLocalDynamoDb({
-      ...(inMemory ? {} : { dataDir }),
+      dataDir: storeDir,
+      throwaway: inMemory,
       ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
       tableNames: { events: config.eventsTable, audit: config.auditTable },
       onFailure: (notice) => warn(notice.message),
@@ -213,17 +248,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         `the dead-letter file ${file} is ${problem}. It is kept and listed apart (GET /admin/dead-letters "unreadable"); the other messages are served. Inspect it, then remove it (rm ${file}) or fix it and restart.`,
       );
     }
-    const fileArchive = inMemory ? undefined : await FileArchiveStore.open(dataDir);
-    const archiveStore = fileArchive ?? new MemoryArchiveStore();
-    if (fileArchive?.tornLineFound) {
+    const archiveStore = await FileArchiveStore.open(storeDir);
+    if (archiveStore.tornLineFound) {
       warn(
-        `the archive ${fileArchive.path} ended in a line torn by a crash; it was closed so later lines stay whole, and replays skip it and count it in skippedLines (marketflow archive replay prints them).`,
+        `the archive ${archiveStore.path} ended in a line torn by a crash; it was closed so later lines stay whole, and replays skip it and count it in skippedLines (marketflow archive replay prints them).`,
       );
     }
     cleanup.push(() => archiveStore.close());
     // The functions' own client, so that their calls can be counted (and faulted) apart from the stack's reads.
     const functionCalls = new FunctionCalls();
-    const functionsDocumentClient = functionsClient(dynamodb.url, functionCalls, chaos);
+    const functionsDocumentClient = functionsClient(dynamodb.url, functionCalls, chaos, options.tracing);
+    if (options.tracing) cleanup.push(options.tracing.flush);
     cleanup.push(async () => functionsDocumentClient.destroy());
     const notifier = await LocalNotifier.create({
       topicArn: config.alertTopicArn,
@@ -277,7 +312,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const invokers = Object.fromEntries(
       STAGES.map((stage) => {
-        const target = chaos ? crashingHandler(stage, handlers[stage], chaos) : handlers[stage];
+        const handler = traced(stage, handlers[stage], options.tracing);
+        const target = chaos ? crashingHandler(stage, handler, chaos) : handler;
         const settings: Omit<AsyncInvokerOptions, 'target'> = {
           stage,
           reservedConcurrency: options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
@@ -309,12 +345,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     ) as Record<Stage, AsyncInvoker | QueuedInvoker>;
 
+    const waiting = () => STAGES.reduce((sum, stage) => sum + invokers[stage].queued, 0);
     const archive = new EventArchive(
       archiveStore,
-      (record, replayName) => bus?.redispatch(record, replayName),
-      {
-        events,
+      async (record, replayName) => {
+        bus?.redispatch(record, replayName);
+        await untilFewerWaiting(waiting);
       },
+      { events },
     );
     bus = new LocalEventBus({
       busName: config.eventBusName,
@@ -420,11 +458,20 @@ function functionsClient(
   url: string,
   calls: FunctionCalls,
   plan: FaultPlan | undefined,
+  tracing: LocalTracing | undefined,
 ): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(localDynamoDbClientConfig(url));
+  const created = new DynamoDBClient(localDynamoDbClientConfig(url));
+  const client = tracing ? tracing.client(created) : created;
   calls.countDynamoDb(client);
   if (plan) injectDynamoDbFaults(client, plan);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** Each invocation of the stage's function in its span, as in Lambda. */
+function traced(stage: Stage, handler: StageHandler, tracing: LocalTracing | undefined): StageHandler {
+  if (!tracing) return handler;
+  return (event, invocation) =>
+    tracing.invocation(stage, correlationId(event), () => handler(event, invocation));
 }
 
 function countedNotifier(notifier: NotifierPort, calls: FunctionCalls): NotifierPort {

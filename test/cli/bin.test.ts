@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -88,6 +88,77 @@ describe('bin/marketflow.mjs on the machine node', () => {
     run.child.kill('SIGINT');
     assert.deepEqual(await run.done, { code: 0, signal: null });
     assert.match(run.stdout(), /Stopping: letting accepted work finish\.\.\.\nStopped\.\n$/);
+  });
+});
+
+describe('bin/marketflow.mjs memory settings, however it is started', () => {
+  const startFlags = (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      scripts: { start: string };
+    }
+  ).scripts.start
+    .split(/\s+/)
+    .filter((word) => word.startsWith('--'));
+  let directory: string;
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'marketflow-bin-memory-'));
+  });
+  after(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('its first line gives the flags of npm start and two malloc arenas', () => {
+    const [shebang] = readFileSync(BIN, 'utf8').split('\n');
+    assert.equal(shebang, `#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node ${startFlags.join(' ')}`);
+  });
+
+  /** The stack's own process: its command line and environment, read from /proc while it serves. */
+  async function servingProcess(command: string, args: string[]) {
+    const child = spawn(command, args, {
+      env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const done = new Promise((resolve) => child.on('close', resolve));
+    await waitFor(() => stdout, /Serving\. Press Ctrl-C to stop\./, child);
+    const endpoints = JSON.parse(readFileSync(join(directory, 'stack', 'endpoints.json'), 'utf8')) as {
+      pid: number;
+    };
+    const argv = readFileSync(`/proc/${endpoints.pid}/cmdline`, 'utf8').split('\0');
+    const environ = readFileSync(`/proc/${endpoints.pid}/environ`, 'utf8').split('\0');
+    child.kill('SIGINT');
+    await done;
+    return { stackPid: endpoints.pid, childPid: child.pid, argv, environ };
+  }
+
+  it('run as a command (npx, PATH), the stack runs in that one process with the flags and the arenas', async () => {
+    const found = await servingProcess(BIN, [
+      'start',
+      '--no-replay',
+      '--in-memory',
+      '--data-dir',
+      join(directory, 'stack'),
+    ]);
+    assert.equal(found.stackPid, found.childPid, 'no second process');
+    for (const flag of startFlags) assert.ok(found.argv.includes(flag), `${flag} in ${found.argv.join(' ')}`);
+    assert.ok(found.environ.includes('MALLOC_ARENA_MAX=2'));
+  });
+
+  it('run by a node given no flags, it re-executes itself with them', async () => {
+    const found = await servingProcess(process.execPath, [
+      BIN,
+      'start',
+      '--no-replay',
+      '--in-memory',
+      '--data-dir',
+      join(directory, 'stack'),
+    ]);
+    assert.notEqual(found.stackPid, found.childPid, 'the re-executed process runs the stack');
+    for (const flag of startFlags) assert.ok(found.argv.includes(flag), `${flag} in ${found.argv.join(' ')}`);
+    assert.ok(found.environ.includes('MALLOC_ARENA_MAX=2'));
   });
 });
 

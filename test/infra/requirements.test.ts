@@ -7,6 +7,7 @@ import { lambdaEnvironment } from '../../bench/cold-start.ts';
 import { HANDLER_FILE } from '../../scripts/build-lambdas.ts';
 import { parameterPrefix } from '../../src/config/parameters.ts';
 import { STAGES } from '../../src/domain/event-types.ts';
+import { DEFAULT_TRACING_PATH } from '../../src/lambda/tracing-path.ts';
 import { METRICS_NAMESPACE } from '../../src/telemetry/metric-names.ts';
 import { INFRA_DIR, type InfraView, infraView } from './infra-config.ts';
 import { blocksOf, firstBlock, type HclObject, isObject, stringsIn } from './validator/hcl.ts';
@@ -223,6 +224,7 @@ describe('per stage', () => {
     assert.deepEqual(Object.keys(variables).sort(), [
       'MARKETFLOW_EVENT_TYPE_SHARDS',
       'MARKETFLOW_PARAMETER_PREFIX',
+      'MARKETFLOW_TRACING',
       'NODE_OPTIONS',
       'POWERTOOLS_LOGGER_SAMPLE_RATE',
       'POWERTOOLS_LOG_LEVEL',
@@ -241,10 +243,16 @@ describe('per stage', () => {
     assert.equal(variables.NODE_OPTIONS, '${var.enable_source_maps ? "--enable-source-maps" : ""}');
     assert.equal(variable('enable_source_maps').default, false);
     assert.equal(infra.block('module.stage').body.enable_source_maps, '${var.enable_source_maps}');
+    // The tracing path: a validated variable whose default is the code's.
+    assert.equal(variables.MARKETFLOW_TRACING, '${var.tracing_path}');
+    assert.equal(infra.block('module.stage').body.tracing_path, '${var.tracing_path}');
+    assert.equal(variable('tracing_path').default, DEFAULT_TRACING_PATH);
+    assert.match(JSON.stringify(variable('tracing_path').validation), /opentelemetry.*powertools/);
     // The cold-start benchmark loads the bundles with the same variables.
     const benchmarked = lambdaEnvironment('ingestion');
     for (const name of Object.keys(variables)) assert.ok(name in benchmarked, `bench lacks ${name}`);
     assert.equal(benchmarked.NODE_OPTIONS, '');
+    assert.equal(benchmarked.MARKETFLOW_TRACING, DEFAULT_TRACING_PATH);
     assert.equal(benchmarked.POWERTOOLS_LOG_LEVEL, variable('log_level').default);
     assert.equal(benchmarked.POWERTOOLS_LOGGER_SAMPLE_RATE, String(variable('log_sample_rate').default));
     assert.equal(

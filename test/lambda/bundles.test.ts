@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { lambdaEnvironment } from '../../bench/cold-start.ts';
 import { type BundleReport, buildLambdas, HANDLER_FILE } from '../../scripts/build-lambdas.ts';
 import { captureAWS, captureAWSClient } from '../../src/lambda/aws-sdk-v2-patcher.ts';
+import { DEFAULT_TRACING_PATH, TRACING_PATH_NAMES } from '../../src/lambda/tracing-path.ts';
 
 const run = promisify(execFile);
 
@@ -20,49 +21,62 @@ describe('the Lambda bundles (npm run build)', () => {
   });
   after(() => rm(outDir, { recursive: true, force: true }));
 
-  it('builds one CommonJS bundle with its source map per stage folder, and nothing else in it', async () => {
+  it('builds per stage folder the handler file and one CommonJS bundle per tracing path, each with its source map, and nothing else', async () => {
     assert.deepEqual(
       reports.map((report) => report.stage),
       ['ingestion', 'processing', 'notification'],
     );
     for (const report of reports) {
-      assert.ok(report.bytes > 0);
-      // The folder is what Terraform zips: the handler file and its map, the metafile stays outside.
+      // The folder is what Terraform zips: the handler file, the bundles and their maps; the metafiles stay outside.
       assert.deepEqual((await readdir(join(outDir, report.stage))).sort(), [
         HANDLER_FILE,
-        `${HANDLER_FILE}.map`,
+        'opentelemetry.cjs',
+        'opentelemetry.cjs.map',
+        'powertools.cjs',
+        'powertools.cjs.map',
       ]);
       assert.equal(report.file, join(outDir, report.stage, HANDLER_FILE));
-      const map = JSON.parse(await readFile(`${report.file}.map`, 'utf8')) as { version: number };
-      assert.equal(map.version, 3);
-      const meta = JSON.parse(await readFile(report.metafile, 'utf8')) as { outputs: object };
-      assert.ok(Object.keys(meta.outputs).some((output) => output.endsWith(HANDLER_FILE)));
-      // CommonJS: no ESM syntax at the top level (Lambda would not `require` it).
-      const code = await readFile(report.file, 'utf8');
-      assert.doesNotMatch(code, /^import[\s{*]|\bimport\.meta\b|^export /m);
+      for (const [path, bundle] of Object.entries(report.paths)) {
+        assert.ok(bundle.bytes > 0);
+        assert.equal(bundle.file, join(outDir, report.stage, `${path}.cjs`));
+        const map = JSON.parse(await readFile(`${bundle.file}.map`, 'utf8')) as { version: number };
+        assert.equal(map.version, 3);
+        const meta = JSON.parse(await readFile(bundle.metafile, 'utf8')) as { outputs: object };
+        assert.ok(Object.keys(meta.outputs).some((output) => output.endsWith(`${path}.cjs`)));
+        // CommonJS: no ESM syntax at the top level (Lambda would not `require` it).
+        const code = await readFile(bundle.file, 'utf8');
+        assert.doesNotMatch(code, /^import[\s{*]|\bimport\.meta\b|^export /m);
+      }
     }
   });
 
-  it('carries only what each handler imports', () => {
-    const inputs = Object.fromEntries(reports.map((report) => [report.stage, report.inputs.join('\n')]));
-    assert.match(inputs.ingestion ?? '', /src\/stages\/ingestion\.ts/);
-    assert.doesNotMatch(inputs.ingestion ?? '', /src\/stages\/(processing|notification)\.ts|client-sns/);
-    assert.doesNotMatch(inputs.processing ?? '', /src\/stages\/(ingestion|notification)\.ts|client-sns/);
-    assert.doesNotMatch(
-      inputs.notification ?? '',
-      /src\/stages\/(ingestion|processing)\.ts|client-eventbridge/,
-    );
-    for (const stage of ['ingestion', 'processing', 'notification']) {
-      // The local runtime, the CLI and the classic zod API stay out of the functions.
-      assert.doesNotMatch(
-        inputs[stage] ?? '',
-        /src\/(local|cli)\/|zod\/v4\/classic|credential-provider-node/,
-        stage,
+  it('carries only what each handler imports, and one tracer per bundle', () => {
+    for (const path of TRACING_PATH_NAMES) {
+      const inputs = Object.fromEntries(
+        reports.map((report) => [report.stage, report.paths[path].inputs.join('\n')]),
       );
-      // The X-Ray SDK's AWS SDK v2 patcher is replaced by its stand-in, and semver leaves with it.
-      assert.match(inputs[stage] ?? '', /src\/lambda\/aws-sdk-v2-patcher\.ts/, stage);
-      assert.doesNotMatch(inputs[stage] ?? '', /aws-xray-sdk-core\/dist\/lib\/patchers\/aws_p\.js/, stage);
-      assert.doesNotMatch(inputs[stage] ?? '', /(^|\n)node_modules\/semver\//, stage);
+      assert.match(inputs.ingestion ?? '', /src\/stages\/ingestion\.ts/);
+      assert.doesNotMatch(inputs.ingestion ?? '', /src\/stages\/(processing|notification)\.ts|client-sns/);
+      assert.doesNotMatch(inputs.processing ?? '', /src\/stages\/(ingestion|notification)\.ts|client-sns/);
+      assert.doesNotMatch(
+        inputs.notification ?? '',
+        /src\/stages\/(ingestion|processing)\.ts|client-eventbridge/,
+      );
+      for (const stage of ['ingestion', 'processing', 'notification']) {
+        const bundled = inputs[stage] ?? '';
+        // The local runtime, the CLI and the classic zod API stay out of the functions.
+        assert.doesNotMatch(bundled, /src\/(local|cli)\/|zod\/v4\/classic|credential-provider-node/, stage);
+        assert.doesNotMatch(bundled, /(^|\n)node_modules\/semver\//, stage);
+        if (path === 'powertools') {
+          // The X-Ray SDK's AWS SDK v2 patcher is replaced by its stand-in, and semver leaves with it.
+          assert.match(bundled, /src\/lambda\/aws-sdk-v2-patcher\.ts/, stage);
+          assert.doesNotMatch(bundled, /aws-xray-sdk-core\/dist\/lib\/patchers\/aws_p\.js/, stage);
+          assert.doesNotMatch(bundled, /@opentelemetry\//, stage);
+        } else {
+          assert.match(bundled, /src\/lambda\/tracing-opentelemetry\.ts/, stage);
+          assert.doesNotMatch(bundled, /aws-xray-sdk-core|@aws-lambda-powertools\/tracer|cls-hooked/, stage);
+        }
+      }
     }
   });
 
@@ -71,22 +85,43 @@ describe('the Lambda bundles (npm run build)', () => {
     assert.throws(() => captureAWSClient(), /captureAWSClient: AWS SDK v2 tracing is left out/);
   });
 
-  it('loads with require in a fresh Node process as Lambda loads it, and exports a handler, with tracing on', async () => {
-    for (const report of reports) {
+  it('loads with require in a fresh Node process as Lambda loads it, the path MARKETFLOW_TRACING names, with tracing on', async () => {
+    const load = async (file: string, env: Record<string, string>) => {
       // The X-Ray SDK patches https.request when the Tracer captures outgoing requests: proof that
-      // tracing was set up at load, as in Lambda.
+      // its tracing was set up at load, as in Lambda; the OpenTelemetry path patches nothing.
       const { stdout } = await run(
         process.execPath,
         [
           '--input-type=commonjs',
           '-e',
           `const https = require('node:https'); const before = https.request;
-           const m = require(${JSON.stringify(report.file)});
-           console.log(JSON.stringify({ handler: typeof m.handler, traced: https.request !== before }));`,
+           const m = require(${JSON.stringify(file)});
+           const loaded = Object.keys(require.cache).map((name) => require('node:path').basename(name)).sort();
+           console.log(JSON.stringify({ handler: typeof m.handler, patched: https.request !== before, loaded }));`,
         ],
-        { env: { PATH: process.env.PATH ?? '', ...lambdaEnvironment(report.stage) } },
+        { env: { PATH: process.env.PATH ?? '', ...env } },
       );
-      assert.deepEqual(JSON.parse(stdout.trim()), { handler: 'function', traced: true }, report.stage);
+      return JSON.parse(stdout.trim()) as { handler: string; patched: boolean; loaded: string[] };
+    };
+    for (const report of reports) {
+      for (const path of TRACING_PATH_NAMES) {
+        const loaded = await load(report.file, lambdaEnvironment(report.stage, { tracing: path }));
+        assert.deepEqual(
+          loaded,
+          { handler: 'function', patched: path === 'powertools', loaded: [HANDLER_FILE, `${path}.cjs`] },
+          `${report.stage} ${path}`,
+        );
+      }
+      const unset = { ...lambdaEnvironment(report.stage) };
+      delete unset.MARKETFLOW_TRACING;
+      assert.deepEqual((await load(report.file, unset)).loaded, [
+        HANDLER_FILE,
+        `${DEFAULT_TRACING_PATH}.cjs`,
+      ]);
+      await assert.rejects(
+        load(report.file, { ...unset, MARKETFLOW_TRACING: 'xray' }),
+        /MARKETFLOW_TRACING: must be one of opentelemetry, powertools, got "xray"/,
+      );
     }
   });
 });

@@ -3,8 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Parameter } from '../../src/config/parameters.ts';
-import { type SsmTestServer, startSsmServer } from '../support/ssm-server.ts';
+import { type SsmTestServer, startSsmServerDenyingAlertTopic } from '../support/ssm-server.ts';
 
 const TRACE_ID = '1-67891233-abcdef012345678912345678';
 const FACADE_ID = '53995c3f42cd8ad8';
@@ -28,7 +27,8 @@ interface XraySubsegment {
 }
 
 /**
- * The SSM reads of src/lambda/ssm.ts as X-Ray receives them: the function runs as in Lambda
+ * The SSM reads of src/lambda/ssm.ts as X-Ray receives them on the Powertools Tracer path (the
+ * OpenTelemetry path: otel-tracing.test.ts): the function runs as in Lambda
  * (Lambda's environment, a facade segment from `_X_AMZN_TRACE_ID`, Powertools Tracer on), and a UDP
  * socket stands in for the X-Ray daemon, to which the X-Ray SDK sends each closed subsegment.
  */
@@ -47,19 +47,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       if (body) documents.push(JSON.parse(body) as XraySubsegment);
     });
     await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
-    ssm = await startSsmServer({
-      parameters: { [`${PREFIX}/${Parameter.eventBusName}`]: 'eventbus-marketflow-test' },
-      reply: (request) =>
-        (request.input.Names as string[] | undefined)?.includes(`${PREFIX}/${Parameter.alertTopicArn}`)
-          ? {
-              status: 400,
-              body: {
-                __type: 'AccessDeniedException',
-                message: 'not authorized to perform: ssm:GetParameters',
-              },
-            }
-          : undefined,
-    });
+    ssm = await startSsmServerDenyingAlertTopic(PREFIX);
     // Lambda's environment, set before the X-Ray SDK loads: it reads it then.
     Object.assign(process.env, {
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
@@ -67,6 +55,7 @@ describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
       AWS_LAMBDA_FUNCTION_NAME: 'lambda-ingestion-test',
       _X_AMZN_TRACE_ID: `Root=${TRACE_ID};Parent=${FACADE_ID};Sampled=1`,
       _HANDLER: 'index.handler',
+      MARKETFLOW_TRACING: 'powertools',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       MARKETFLOW_PARAMETER_PREFIX: PREFIX,
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,

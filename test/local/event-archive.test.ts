@@ -38,9 +38,9 @@ async function withArchive(run: (dataDir: string) => Promise<void>): Promise<voi
 test('replays the events put within [since, until), in order, marked with a replay name', async () => {
   await withArchive(async (dataDir) => {
     const replayed: { id: string; replayName: string }[] = [];
-    const archive = new EventArchive(await FileArchiveStore.open(dataDir), (archived, replayName) =>
-      replayed.push({ id: archived.event.id, replayName }),
-    );
+    const archive = new EventArchive(await FileArchiveStore.open(dataDir), (archived, replayName) => {
+      replayed.push({ id: archived.event.id, replayName });
+    });
     await archive.append([record(1000, 'a'), record(2000, 'b')]);
     await archive.append([record(3000, 'c'), record(4000, 'd')]);
 
@@ -73,9 +73,9 @@ test('the archive survives a restart, and a line torn by a crash is skipped with
     await appendFile(archivePath(dataDir), '{"putAt":2000,"busName":"eventbridge-mark');
 
     const ids: string[] = [];
-    const second = new EventArchive(await FileArchiveStore.open(dataDir), (archived) =>
-      ids.push(archived.event.id),
-    );
+    const second = new EventArchive(await FileArchiveStore.open(dataDir), (archived) => {
+      ids.push(archived.event.id);
+    });
     await second.append([record(3000, 'c')]);
     assert.deepEqual(await second.replay(), { replayed: 2, skippedLines: 1 });
     assert.deepEqual(ids, ['a', 'c']);
@@ -96,6 +96,27 @@ test('concurrent appends are all written, each resolving once its lines are in t
     assert.equal(lines.length, 500);
     const ids = new Set(lines.map((line) => JSON.parse(line).event.id));
     assert.equal(ids.size, 500);
+    await archive.close();
+  });
+});
+
+test('a replay dispatches the next event only once the dispatch of the last one let it (back-pressure)', async () => {
+  await withArchive(async (dataDir) => {
+    const dispatched: string[] = [];
+    const releases: (() => void)[] = [];
+    const archive = new EventArchive(await FileArchiveStore.open(dataDir), (archived) => {
+      dispatched.push(archived.event.id);
+      return new Promise<void>((resolve) => releases.push(resolve));
+    });
+    await archive.append([record(1000, 'a'), record(2000, 'b')]);
+    const replay = archive.replay();
+    while (releases.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(dispatched, ['a'], 'b waits while a holds the replay back');
+    releases.shift()?.();
+    while (releases.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(dispatched, ['a', 'b']);
+    releases.shift()?.();
+    assert.deepEqual(await replay, { replayed: 2, skippedLines: 0 });
     await archive.close();
   });
 });

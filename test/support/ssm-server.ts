@@ -3,6 +3,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { Parameter } from '../../src/config/parameters.ts';
 import { listenOnLoopback, readBody } from './loopback-server.ts';
 
 /** A request as the stand-in for SSM received it. */
@@ -97,12 +98,14 @@ export async function startSsmServer(options: SsmServerOptions = {}): Promise<Ss
 
 /**
  * The `Authorization` header SigV4 gives the request with the headers it says it signed, at the
- * time of its `X-Amz-Date`: what it must carry if it was signed with these credentials.
+ * time of its `X-Amz-Date`: what it must carry if it was signed with these credentials (for SSM unless
+ * another service is named).
  */
 export async function expectedAuthorization(
   request: ReceivedRequest,
   credentials: AwsCredentialIdentity,
   region: string,
+  service = 'ssm',
 ): Promise<string | undefined> {
   const signedHeaders = /SignedHeaders=([^,\s]+)/.exec(request.headers.authorization ?? '')?.[1]?.split(';');
   const amzDate = request.headers['x-amz-date'];
@@ -111,7 +114,7 @@ export async function expectedAuthorization(
     /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate) ?? [];
   const signingDate = new Date(`${year}-${month}-${day}T${hours}:${minutes}:${seconds}Z`);
   const [path, query] = request.path.split('?');
-  const signer = new SignatureV4({ service: 'ssm', region, credentials, sha256: Sha256 });
+  const signer = new SignatureV4({ service, region, credentials, sha256: Sha256 });
   const signed = await signer.sign(
     new HttpRequest({
       method: request.method,
@@ -127,7 +130,7 @@ export async function expectedAuthorization(
   return signed.headers.authorization;
 }
 
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+export function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [
       name,
@@ -179,4 +182,24 @@ function answer(request: ReceivedRequest, store: Record<string, string>): [numbe
     default:
       return [400, { __type: 'UnknownOperationException', message: `operation: ${request.operation}` }];
   }
+}
+
+/**
+ * What the tracing tests read: the bus name under the prefix, and the alert topic's parameter refused
+ * (AccessDeniedException), for a failed call.
+ */
+export function startSsmServerDenyingAlertTopic(prefix: string): Promise<SsmTestServer> {
+  return startSsmServer({
+    parameters: { [`${prefix}/${Parameter.eventBusName}`]: 'eventbus-marketflow-test' },
+    reply: (request) =>
+      (request.input.Names as string[] | undefined)?.includes(`${prefix}/${Parameter.alertTopicArn}`)
+        ? {
+            status: 400,
+            body: {
+              __type: 'AccessDeniedException',
+              message: 'not authorized to perform: ssm:GetParameters',
+            },
+          }
+        : undefined,
+  });
 }

@@ -33,6 +33,7 @@ resource "aws_lambda_function" "this" {
       POWERTOOLS_PARAMETERS_MAX_AGE = tostring(var.parameters_max_age_sec)
       NODE_OPTIONS                  = var.enable_source_maps ? "--enable-source-maps" : ""
       MARKETFLOW_EVENT_TYPE_SHARDS  = tostring(var.event_type_shards)
+      MARKETFLOW_TRACING            = var.tracing_path
     }
   }
 

@@ -123,6 +123,11 @@ variable "enable_source_maps" {
   type        = bool
 }
 
+variable "tracing_path" {
+  description = "opentelemetry or powertools: the bundle the function's index.cjs loads (MARKETFLOW_TRACING)."
+  type        = string
+}
+
 variable "parameter_prefix" {
   description = "SSM path the function reads its configuration from (MARKETFLOW_PARAMETER_PREFIX)."
   type        = string

@@ -384,7 +384,8 @@ export class DynamoEventStore implements EventStorePort {
       const existing = await this.#get(key);
       if (!existing) return { kind: 'missing' };
       // Alerts go on the bus just before their event's result is stored: the page waits for that.
-      if (typeof existing.processed_at !== 'number') throw new EventNotProcessedYetError(String(existing.event_id));
+      if (typeof existing.processed_at !== 'number')
+        throw new EventNotProcessedYetError(String(existing.event_id));
       const delivery = (
         existing.alerts as
           | Record<string, { status?: string; sent_at?: number; message_id?: string }>

@@ -73,6 +73,27 @@ export type AwsCallTrace = <Result extends { $metadata: AwsResponseMetadata }>(
   run: (headers?: Record<string, string>) => Promise<Result>,
 ) => Promise<Result>;
 
+/** A POST of `body` to the endpoint, with its host and length headers, ready to be signed and sent. */
+export function postRequest(
+  endpoint: URL,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+): HttpRequest {
+  return new HttpRequest({
+    method: 'POST',
+    protocol: endpoint.protocol,
+    hostname: endpoint.hostname,
+    ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
+    path: endpoint.pathname,
+    headers: {
+      host: endpoint.host,
+      'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
+      ...headers,
+    },
+    body,
+  });
+}
+
 /** An SSM error response, a transport failure after the last attempt, or a response that is not JSON. */
 export class SsmError extends Error {
   readonly $metadata: AwsResponseMetadata;
@@ -307,21 +328,10 @@ export class SsmApi {
     body: string,
     extraHeaders: Record<string, string>,
   ): Promise<HttpRequest> {
-    const { endpoint } = target;
-    const request = new HttpRequest({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-      path: endpoint.pathname,
-      headers: {
-        host: endpoint.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'content-length': String(Buffer.byteLength(body)),
-        'x-amz-target': `AmazonSSM.${operation}`,
-        ...extraHeaders,
-      },
-      body,
+    const request = postRequest(target.endpoint, body, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AmazonSSM.${operation}`,
+      ...extraHeaders,
     });
     const signingDate = this.#options.now?.() ?? new Date();
     // The signer is typed with the interface; the handler wants the class, which `clone` gives.

@@ -50,7 +50,11 @@ export const startCommand: Command = {
     'duplicates (stored once, alerted once); --fresh starts from an empty store.',
   options: [
     { name: 'no-replay', type: 'boolean', description: 'Start the stack alone.' },
-    { name: 'in-memory', type: 'boolean', description: 'Keep nothing on disk (a throwaway run).' },
+    {
+      name: 'in-memory',
+      type: 'boolean',
+      description: 'Keep nothing (a throwaway run, its store in a temporary directory removed at stop).',
+    },
     { name: 'data-dir', type: 'string', value: 'DIR', description: 'Data directory (default .marketflow).' },
     {
       name: 'speed',
