@@ -291,10 +291,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const wakeUps = new LocalWakeUps(work);
     const dependencies: StageDependencies = {
       dynamodb: functionsDocumentClient,
-      wakeUps,
+      wakeUps: wakeUps.port,
       wakeUpBackoffMs: LOCAL_WAKE_UP_BACKOFF_MS,
       ...(options.seriesStartWaitMs === undefined ? {} : { seriesStartWaitMs: options.seriesStartWaitMs }),
-      onProcessed: (rawEventId) => statistics.recordProcessed(rawEventId),
+      onProcessed: (rawEventId) => {
+        statistics.recordProcessed(rawEventId);
+        wakeUps.processed(rawEventId);
+      },
       // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
       bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
       ...(queued ? { batched: true } : {}),

@@ -2,18 +2,27 @@ import type { BusEvent } from '../domain/event-types.ts';
 import type { WakeUpPort } from '../stages/ports.ts';
 import type { WorkTracker } from './work-tracker.ts';
 
+type Timer = ReturnType<typeof setTimeout>;
+
 /**
  * Wake-ups of the local runtime: a timer per waiting event, which hands the event back to the
  * processing function's invoker (as the wake-up queue's event source mapping does in AWS). A pending
  * wake-up is work the runtime has accepted, so the stack is not idle while an event waits.
  */
-export class LocalWakeUps implements WakeUpPort {
+export class LocalWakeUps {
   readonly #work: WorkTracker;
-  readonly #pending = new Map<ReturnType<typeof setTimeout>, BusEvent>();
+  readonly #pending = new Map<Timer, BusEvent>();
+  /** Pending timers by the raw event id of their event. */
+  readonly #byRawEvent = new Map<string, Set<Timer>>();
   #deliver: ((event: BusEvent) => void) | undefined;
 
   constructor(work: WorkTracker) {
     this.#work = work;
+  }
+
+  /** The port the processing function is given. */
+  get port(): WakeUpPort {
+    return { wakeAt: async (event, at) => this.#schedule(event, at) };
   }
 
   /** Where wake-ups go: the processing invoker's enqueue. */
@@ -25,10 +34,28 @@ export class LocalWakeUps implements WakeUpPort {
     return this.#pending.size;
   }
 
-  async wakeAt(event: BusEvent, at: number): Promise<void> {
+  #schedule(event: BusEvent, at: number): void {
     this.#work.begin();
     const timer = setTimeout(() => this.#fire(timer), Math.max(0, at - Date.now()));
     this.#pending.set(timer, event);
+    const raw = rawEventIdOf(event);
+    if (raw !== undefined) {
+      const timers = this.#byRawEvent.get(raw);
+      if (timers === undefined) this.#byRawEvent.set(raw, new Set([timer]));
+      else timers.add(timer);
+    }
+  }
+
+  /**
+   * Drops the pending wake-ups of an event that got processed (the runtime is told at once; in AWS the
+   * delayed message comes and finds it processed). What they would have done is done.
+   */
+  processed(rawEventId: string): void {
+    for (const timer of this.#byRawEvent.get(rawEventId) ?? []) {
+      clearTimeout(timer);
+      this.#forget(timer);
+      this.#work.end();
+    }
   }
 
   /** Every pending wake-up now (a run that ends lets the waits end). */
@@ -39,17 +66,31 @@ export class LocalWakeUps implements WakeUpPort {
     }
   }
 
-  #fire(timer: ReturnType<typeof setTimeout>): void {
+  #forget(timer: Timer): BusEvent | undefined {
     const event = this.#pending.get(timer);
-    if (event === undefined) return;
+    if (event === undefined) return undefined;
     this.#pending.delete(timer);
+    const raw = rawEventIdOf(event);
+    const timers = raw === undefined ? undefined : this.#byRawEvent.get(raw);
+    timers?.delete(timer);
+    if (raw !== undefined && timers?.size === 0) this.#byRawEvent.delete(raw);
+    return event;
+  }
+
+  #fire(timer: Timer): void {
+    const event = this.#forget(timer);
+    if (event === undefined) return;
     try {
-      if (this.#deliver === undefined)
-        throw new Error('local wake-ups are not bound to the processing function');
+      if (this.#deliver === undefined) throw new Error('local wake-ups are not bound to the processing function');
       this.#deliver(event);
     } finally {
       // Ended after the delivery began its own work, so the stack never looks idle in between.
       this.#work.end();
     }
   }
+}
+
+function rawEventIdOf(event: BusEvent): string | undefined {
+  const raw = (event.detail as { raw_event_id?: unknown } | null)?.raw_event_id;
+  return typeof raw === 'string' ? raw : undefined;
 }

@@ -91,6 +91,8 @@ export interface SeriesEffects {
   record(taken: Exclude<Taken, { kind: 'waiting' }>): Promise<void>;
 }
 
+/** A predecessor ingested less than this ago is read consistently at once (it is likely unprocessed). */
+const RECENT_MS = 5_000;
 /** Events a drain reads from the index at a time. */
 const DRAIN_BATCH = 50;
 /** Events a revision goes through at most in one attempt. */
@@ -433,7 +435,9 @@ export class SeriesProcessor {
   async #predecessor(point: SeriesPoint): Promise<Known | 'unprocessed' | undefined> {
     const known = this.#known.get(positionKey(point));
     if (known !== undefined) return known;
-    let stored = await this.#events.seriesEvent(point, false);
+    // A predecessor ingested a moment ago is likely still being processed: the consistent read at once.
+    const recent = this.#clock.now() - point.ingested_at < RECENT_MS;
+    let stored = recent ? undefined : await this.#events.seriesEvent(point, false);
     if (stored?.processed === undefined) stored = await this.#events.seriesEvent(point, true);
     if (stored === undefined) return undefined;
     if (stored.processed === undefined) {
