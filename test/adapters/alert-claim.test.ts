@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { AlertDelivery, AlertInFlightError, DynamoEventStore } from '../../src/adapters/aws/event-store.ts';
+import {
+  AlertDelivery,
+  AlertInFlightError,
+  DynamoEventStore,
+  EventNotProcessedYetError,
+} from '../../src/adapters/aws/event-store.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 
 const LEASE_MS = 30_000;
@@ -27,7 +32,12 @@ describe('claiming an alert on dynalite', () => {
     await db.client.send(
       new PutCommand({
         TableName: db.eventsTable,
-        Item: { ...key, status: 'PROCESSED', alerts: state === undefined ? {} : { [alert.rule_id]: state } },
+        Item: {
+          ...key,
+          status: 'PROCESSED',
+          processed_at: NOW - 2_000,
+          alerts: state === undefined ? {} : { [alert.rule_id]: state },
+        },
       }),
     );
     return key;
@@ -70,10 +80,26 @@ describe('claiming an alert on dynalite', () => {
     });
   }
 
+  it('waits while the event is not processed yet (its alerts go on the bus just before its result is stored)', async () => {
+    const key = { event_id: `claim-${++events}`, timestamp: NOW };
+    await db.client.send(new PutCommand({ TableName: db.eventsTable, Item: { ...key, status: 'INGESTED' } }));
+    await assert.rejects(store.claimAlert(key, alert, NOW), EventNotProcessedYetError);
+    assert.equal(await claimOf(key), undefined);
+  });
+
   it('reports a sent alert as sent and a missing event as missing, changing nothing', async () => {
-    const sent = { status: AlertDelivery.Sent, claimed_at: NOW - 1_000, sent_at: NOW - 500 };
+    const sent = {
+      status: AlertDelivery.Sent,
+      claimed_at: NOW - 1_000,
+      sent_at: NOW - 500,
+      message_id: 'm-1',
+    };
     const key = await eventWith(sent);
-    assert.deepEqual(await store.claimAlert(key, alert, NOW), { kind: 'already-sent' });
+    assert.deepEqual(await store.claimAlert(key, alert, NOW), {
+      kind: 'already-sent',
+      sentAt: NOW - 500,
+      messageId: 'm-1',
+    });
     assert.deepEqual(await claimOf(key), sent);
     assert.deepEqual(await store.claimAlert({ event_id: 'claim-none', timestamp: NOW }, alert, NOW), {
       kind: 'missing',

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DELIVERY_MODES } from '../../bench/end-to-end.ts';
+import { backtest } from '../../src/backtest/engine.ts';
+import { type StoredResult, verifyAgainstBacktest } from '../../src/backtest/verify.ts';
+import { scanTable } from '../../src/cli/backends/table-reads.ts';
 import { BAR_SOURCE } from '../../src/cli/input.ts';
 import { collectBooks, readPublishedAlerts } from '../../src/local/books.ts';
 import type { EndpointsFile } from '../../src/local/data-dir.ts';
@@ -255,6 +258,24 @@ async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<
     assert.equal(books.in, phase1.accepted.length + phase2.accepted.length);
     // Each bar is accounted once, whether the killed run or the restarted one took it.
     assert.equal(books.stored.total + books.deadLettered.total, 2 * BARS_PER_FILE);
+    // Right answers, not only all answers: the indicators and pages are the backtest's of the same bars.
+    const expected = backtest(
+      entries.map((entry) => ({
+        id: 'unused',
+        source: String(entry.Source),
+        detail: JSON.parse(String(entry.Detail)),
+      })),
+      { alertRules: reopened.config.alertRules, indicatorWindow: reopened.config.indicatorWindow },
+    );
+    const stored = new Map<string, StoredResult>();
+    for await (const item of scanTable(reopened.documentClient, reopened.config.eventsTable))
+      stored.set(String(item.event_id), item as unknown as StoredResult);
+    const verification = verifyAgainstBacktest(
+      expected.events,
+      stored,
+      new Set(await readPublishedAlerts(dataDir)),
+    );
+    assert.equal(verification.exact, true, JSON.stringify(verification));
   } finally {
     await reopened.stop();
   }

@@ -1,7 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isIdentityClaim } from '../../../src/adapters/aws/event-store.ts';
+import { LOCAL_LATENESS_BOUND_MS } from '../../../src/adapters/local/config.ts';
+import type { Verification } from '../../../src/backtest/verify.ts';
+import type { StoredEventItem } from '../../../src/cli/backends/backend.ts';
+import { scanTable } from '../../../src/cli/backends/table-reads.ts';
 import { replayFiles } from '../../../src/cli/replayer.ts';
+import { settleRun, verifyRun } from '../../../src/cli/run-verify.ts';
+import { MAX_LATENESS_BOUND_SECONDS } from '../../../src/config/parameters.ts';
 import { type Books, collectBooks, PublishedLedger } from '../../../src/local/books.ts';
 import type { ChaosOptions, ChaosReport } from '../../../src/local/chaos/fault-plan.ts';
 import { chaosReport } from '../../../src/local/chaos/fault-plan.ts';
@@ -13,13 +20,13 @@ export const DATA_FILES = ['btc-usdt-1m-2021-02-19.json', 'dash-usdt-1m-2020-09-
 export const CHAOS_RETRY_DELAYS_MS = [25, 2_500] as const;
 export const CHAOS_CLAIM_LEASE_MS = 2_000;
 
-const REDRIVE_ROUNDS = 3;
-
 export interface ChaosReplayResult {
   deadLetteredBeforeRedrive: number;
-  /** Dead letters left after up to three redrive rounds: permanent failures. */
+  /** Dead letters left after the redrive rounds: permanent failures. */
   deadLettersAfterRedrive: number;
   books: Books;
+  /** The stored indicators and the pages sent against the backtest of the same events. */
+  verification: Verification;
   chaos: ChaosReport | undefined;
   stats: LocalStackStats;
   events: number;
@@ -57,6 +64,11 @@ export async function chaosReplay(options: {
   claimLeaseMs?: number;
   /** Default: the stack's default (direct). */
   delivery?: DeliveryMode;
+  /**
+   * Redrive the dead letters before the waits end, as a run with --verify does (default true); without,
+   * the books are balanced with the dead letters where they are.
+   */
+  recover?: boolean;
 }): Promise<ChaosReplayResult> {
   const directory = await mkdtemp(join(tmpdir(), 'marketflow-chaos-'));
   try {
@@ -69,6 +81,9 @@ export async function chaosReplay(options: {
       claimLeaseMs: options.claimLeaseMs ?? CHAOS_CLAIM_LEASE_MS,
       ...(options.chaos ? { chaos: options.chaos } : {}),
       ...(options.delivery ? { delivery: options.delivery } : {}),
+      // As a run: nothing sent is given up on before the recovery, a series' first bar waits 10 s.
+      latenessBoundMs: MAX_LATENESS_BOUND_SECONDS * 1000,
+      seriesStartWaitMs: LOCAL_LATENESS_BOUND_MS,
     });
     const ledger = new PublishedLedger(stack.events);
     const ingested = new Set<string>();
@@ -90,7 +105,11 @@ export async function chaosReplay(options: {
         inFlight: () => rawPut - ingested.size,
         maxInFlight: 400,
       });
-      await stack.bus.idle();
+      await stack.quiet();
+      const deadLetteredBeforeRedrive = (await stack.deadLetters.list()).length;
+      // The documented recovery: redrive what was dead-lettered, in rounds (the faults stay on, so a
+      // redrive may fail again); then the waits end and the stack runs until idle.
+      await settleRun(stack, options.recover ?? true);
       const books = await collectBooks(stack, {
         acceptedEventIds: report.sent.map((sent) => sent.eventId),
         rejectedAtPut: report.failures.map((failure) => ({
@@ -100,15 +119,13 @@ export async function chaosReplay(options: {
         })),
         published: ledger.dedupIds,
       });
-      // The documented recovery: redrive what was dead-lettered. Faults are transient, so what a redrive
-      // round still fails (the faults stay on) gets another round; what is left after three is permanent.
-      const deadLetteredBeforeRedrive = (await stack.deadLetters.list()).length;
-      for (let round = 0; round < REDRIVE_ROUNDS && (await stack.deadLetters.list()).length > 0; round += 1) {
-        await stack.deadLetters.redrive();
-        await stack.bus.idle();
-      }
+      const items: StoredEventItem[] = [];
+      for await (const item of scanTable(stack.documentClient, stack.config.eventsTable))
+        if (!isIdentityClaim(item)) items.push(item as StoredEventItem);
+      const verification = await verifyRun(stack, files, report, items, ledger.dedupIds);
       return {
         books,
+        verification,
         deadLetteredBeforeRedrive,
         deadLettersAfterRedrive: (await stack.deadLetters.list()).length,
         chaos: stack.chaos ? chaosReport(stack.chaos) : undefined,
