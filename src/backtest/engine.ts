@@ -58,7 +58,6 @@ export interface BacktestOptions {
 interface Pending extends SeriesEvent {
   source: string;
   exchange: string;
-  priceText: string;
   volumeText: string;
 }
 
@@ -97,10 +96,10 @@ export class Backtest {
       symbol: market.symbol,
       timestamp: market.timestamp,
       price: decimalToNumber(market.price),
+      priceDecimal: market.price,
       volume: decimalToNumber(market.volume),
       source: input.source,
       exchange: market.exchange,
-      priceText: market.price,
       volumeText: market.volume,
     };
     this.valid += 1;
@@ -123,7 +122,7 @@ export class Backtest {
           symbol,
           exchange: pending.exchange,
           timestamp: pending.timestamp,
-          price: pending.priceText,
+          price: pending.priceDecimal,
           volume: pending.volumeText,
           ...step,
         });

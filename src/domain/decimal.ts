@@ -107,3 +107,100 @@ export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1 {
   const magnitude = Math.sign(compareMagnitudes(a, aSign < 0 ? 1 : 0, b, bSign < 0 ? 1 : 0));
   return (aSign > 0 ? magnitude : -magnitude || 0) as -1 | 0 | 1;
 }
+
+/**
+ * A decimal as an integer count of `10^-scale` units, for exact arithmetic where a rule compares
+ * against a threshold (`"57000.10"` is 5700010 units at scale 2). No rounding anywhere.
+ */
+export interface ScaledDecimal {
+  units: bigint;
+  scale: number;
+}
+
+/** The exact value of a plain decimal (see {@link PLAIN_DECIMAL_PATTERN}; not checked here). */
+export function toScaled(d: Decimal): ScaledDecimal {
+  const point = d.indexOf('.');
+  if (point === -1) return { units: BigInt(d), scale: 0 };
+  return { units: BigInt(d.slice(0, point) + d.slice(point + 1)), scale: d.length - point - 1 };
+}
+
+function atScale(value: ScaledDecimal, scale: number): bigint {
+  return value.units * 10n ** BigInt(scale - value.scale);
+}
+
+export function multiplyScaled(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  return { units: a.units * b.units, scale: a.scale + b.scale };
+}
+
+export function subtractScaled(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: atScale(a, scale) - atScale(b, scale), scale };
+}
+
+export function addScaled(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: atScale(a, scale) + atScale(b, scale), scale };
+}
+
+export function compareScaled(a: ScaledDecimal, b: ScaledDecimal): -1 | 0 | 1 {
+  const scale = Math.max(a.scale, b.scale);
+  const difference = atScale(a, scale) - atScale(b, scale);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+export function absScaled(a: ScaledDecimal): ScaledDecimal {
+  return a.units < 0n ? { units: -a.units, scale: a.scale } : a;
+}
+
+/** The plain decimal of an exact value, without trailing fraction zeros (`5700010`/2 -> `"57000.1"`). */
+export function scaledToDecimal(value: ScaledDecimal): Decimal {
+  const negative = value.units < 0n;
+  let digits = (negative ? -value.units : value.units).toString();
+  let scale = value.scale;
+  while (scale > 0 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    scale -= 1;
+  }
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  }
+  return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+/**
+ * Compares two values given both as a double and as the decimal the double was read from (or the
+ * shortest decimal of the double), exactly. Rounding to the nearest double never reverses an order, so
+ * two different doubles already decide; only equal doubles need the decimals' digits.
+ */
+export function compareExact(a: number, aDecimal: Decimal, b: number, bDecimal: Decimal): -1 | 0 | 1 {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return compareDecimals(aDecimal, bDecimal);
+}
+
+/**
+ * Whether `|value - base| * 100 > percent * base` (a move of more than `percent` percent of `base`),
+ * exactly on the decimals. The doubles decide when they are clearly apart (their rounding error is
+ * far below the margin); a near tie is settled on the decimals' digits.
+ */
+export function movesMoreThanPercent(
+  value: number,
+  valueDecimal: Decimal,
+  base: number,
+  baseDecimal: Decimal,
+  percent: number,
+  percentDecimal: Decimal,
+): boolean {
+  const move = Math.abs(value - base) * 100;
+  const limit = percent * base;
+  const margin = 1e-12 * (100 * (Math.abs(value) + Math.abs(base)) + Math.abs(limit));
+  if (move > limit + margin) return true;
+  if (move < limit - margin) return false;
+  const exactBase = toScaled(baseDecimal);
+  const exactMove = multiplyScaled(absScaled(subtractScaled(toScaled(valueDecimal), exactBase)), {
+    units: 100n,
+    scale: 0,
+  });
+  return compareScaled(exactMove, multiplyScaled(toScaled(percentDecimal), exactBase)) > 0;
+}

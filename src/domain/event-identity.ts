@@ -69,3 +69,12 @@ export function idempotencyKey(event: { id: string; source: string; detail: unkn
 export function alertId(eventId: string, ruleId: string): string {
   return bounded(`${eventId}#alert:${ruleId}`, MAX_ALERT_ID_LENGTH);
 }
+
+/**
+ * The id of the "resolved" notification a rule sends on the event where its paged firing ended:
+ * `<eventId>#resolved:<ruleId>` (hashed like {@link alertId}). A rule id has no `#`, so the text after
+ * the last `#` tells the two forms apart: it never equals an alert id.
+ */
+export function resolvedAlertId(eventId: string, ruleId: string): string {
+  return bounded(`${eventId}#resolved:${ruleId}`, MAX_ALERT_ID_LENGTH);
+}
