@@ -92,7 +92,8 @@ export interface RulesOutcome {
 }
 
 const EMPTY_STATE: RulesState = Object.freeze({});
-const NONE: never[] = [];
+/** Shared by every outcome without alerts (frozen: a caller cannot add to another's). */
+const NONE = Object.freeze([]) as unknown as never[];
 
 const Decision = { None: 0, Candidate: 1, Pending: 2, Resolved: 3 } as const;
 type Decision = (typeof Decision)[keyof typeof Decision];
@@ -277,6 +278,10 @@ export function applyAlertRules(
   if (!Number.isFinite(input.price) || rules.length === 0) {
     return { alerts: NONE, held: NONE, state: state ?? EMPTY_STATE };
   }
+  // Most events: no rule remembers anything and no condition holds, so nothing changes.
+  if (state !== undefined && isEmpty(state) && !anyHolds(rules, input)) {
+    return { alerts: NONE, held: NONE, state: EMPTY_STATE };
+  }
   const before: (RuleMemory | undefined)[] = [];
   const works: Working[] = [];
   for (const rule of rules) {
@@ -315,6 +320,15 @@ export function applyAlertRules(
     }
   }
   return { alerts, held: heldAlerts, state: nextState(rules, works, before, state, t) };
+}
+
+function isEmpty(state: RulesState): boolean {
+  return state === EMPTY_STATE || Object.keys(state).length === 0;
+}
+
+function anyHolds(rules: readonly CompiledRule[], input: RuleInput): boolean {
+  for (const rule of rules) if (conditionOf(rule, input) === Condition.Holds) return true;
+  return false;
 }
 
 function nextState(

@@ -87,6 +87,9 @@ function compareMagnitudes(a: Decimal, aFrom: number, b: Decimal, bFrom: number)
  * negative when a < b, zero when equal, positive when a > b. No checks, for the per-event path.
  */
 export function compareUnsignedDecimals(a: Decimal, b: Decimal): number {
+  // Same length and the point at the same place (a bar's four prices usually): the digits line up,
+  // so comparing the strings compares the values.
+  if (a.length === b.length && a.indexOf('.') === b.indexOf('.')) return a < b ? -1 : a > b ? 1 : 0;
   return compareMagnitudes(a, 0, b, 0);
 }
 
@@ -169,26 +172,32 @@ export function scaledToDecimal(value: ScaledDecimal): Decimal {
 }
 
 /**
- * Compares two values given both as a double and as the decimal the double was read from (or the
- * shortest decimal of the double), exactly. Rounding to the nearest double never reverses an order, so
- * two different doubles already decide; only equal doubles need the decimals' digits.
+ * Compares two values given as a double and the decimal the double was read from, exactly; a decimal
+ * left out is the shortest decimal of its double. Rounding to the nearest double never reverses an
+ * order, so two different doubles already decide; only equal ones need the decimals' digits.
  */
-export function compareExact(a: number, aDecimal: Decimal, b: number, bDecimal: Decimal): -1 | 0 | 1 {
+export function compareExact(
+  a: number,
+  aDecimal: Decimal | undefined,
+  b: number,
+  bDecimal: Decimal | undefined,
+): -1 | 0 | 1 {
   if (a < b) return -1;
   if (a > b) return 1;
-  return compareDecimals(aDecimal, bDecimal);
+  return compareDecimals(aDecimal ?? numberToDecimal(a), bDecimal ?? numberToDecimal(b));
 }
 
 /**
  * Whether `|value - base| * 100 > percent * base` (a move of more than `percent` percent of `base`),
- * exactly on the decimals. The doubles decide when they are clearly apart (their rounding error is
- * far below the margin); a near tie is settled on the decimals' digits.
+ * exactly on the decimals (as in {@link compareExact}, a decimal left out is that of its double). The
+ * doubles decide when they are clearly apart (their rounding error is far below the margin); a near
+ * tie is settled on the decimals' digits.
  */
 export function movesMoreThanPercent(
   value: number,
-  valueDecimal: Decimal,
+  valueDecimal: Decimal | undefined,
   base: number,
-  baseDecimal: Decimal,
+  baseDecimal: Decimal | undefined,
   percent: number,
   percentDecimal: Decimal,
 ): boolean {
@@ -197,8 +206,9 @@ export function movesMoreThanPercent(
   const margin = 1e-12 * (100 * (Math.abs(value) + Math.abs(base)) + Math.abs(limit));
   if (move > limit + margin) return true;
   if (move < limit - margin) return false;
-  const exactBase = toScaled(baseDecimal);
-  const exactMove = multiplyScaled(absScaled(subtractScaled(toScaled(valueDecimal), exactBase)), {
+  const exactBase = toScaled(baseDecimal ?? numberToDecimal(base));
+  const exactValue = toScaled(valueDecimal ?? numberToDecimal(value));
+  const exactMove = multiplyScaled(absScaled(subtractScaled(exactValue, exactBase)), {
     units: 100n,
     scale: 0,
   });

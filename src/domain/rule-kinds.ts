@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { compareExact, type Decimal, movesMoreThanPercent, numberToDecimal } from './decimal.ts';
+import { compareExact, type Decimal, movesMoreThanPercent } from './decimal.ts';
 import type { Indicators } from './indicators.ts';
 import { withMeta } from './lazy-schema.ts';
 import { getSymbolSchema } from './market-event.ts';
@@ -82,15 +82,6 @@ export interface Thresholds {
 export interface Firing {
   message: string;
   values: Record<string, number>;
-}
-
-/** The inputs' exact decimals, defaulting to the shortest decimal of the number. */
-export function priceDecimalOf(input: RuleInput): Decimal {
-  return input.priceDecimal ?? numberToDecimal(input.price);
-}
-
-function previousDecimalOf(input: RuleInput, previous: number): Decimal {
-  return input.previousPriceDecimal ?? numberToDecimal(previous);
 }
 
 interface KindDefinition<K extends RuleKind> {
@@ -186,7 +177,7 @@ function priceLevel(side: 'above' | 'below'): KindDefinition<'price_above' | 'pr
     threshold: (rule) => rule.threshold,
     looksAt: (rule) => (rule.trigger === 'level' ? 'event' : 'previous'),
     condition(_rule, thresholds, input) {
-      const price = priceDecimalOf(input);
+      const price = input.priceDecimal;
       if (sign * compareExact(input.price, price, thresholds.value, thresholds.decimal) > 0)
         return Condition.Holds;
       return sign * compareExact(input.price, price, thresholds.rearmLevel, thresholds.rearmDecimal) > 0
@@ -239,15 +230,14 @@ export const KINDS: { readonly [K in RuleKind]: KindDefinition<K> } = {
     condition(rule, thresholds, input) {
       const sma = input.indicators.sma;
       if (sma === undefined || !(sma > 0)) return Condition.Unknown;
-      const price = priceDecimalOf(input);
-      const side = compareExact(input.price, price, sma, numberToDecimal(sma));
+      const side = compareExact(input.price, input.priceDecimal, sma, undefined);
       if (side === 0 || (rule.direction === 'above' && side < 0) || (rule.direction === 'below' && side > 0))
         return Condition.Clear;
       const moved = movesMoreThanPercent(
         input.price,
-        price,
+        input.priceDecimal,
         sma,
-        numberToDecimal(sma),
+        undefined,
         thresholds.value,
         thresholds.decimal,
       );
@@ -310,9 +300,9 @@ export const KINDS: { readonly [K in RuleKind]: KindDefinition<K> } = {
       if (previous === undefined || !(previous > 0)) return Condition.Unknown;
       const moved = movesMoreThanPercent(
         input.price,
-        priceDecimalOf(input),
+        input.priceDecimal,
         previous,
-        previousDecimalOf(input, previous),
+        input.previousPriceDecimal,
         thresholds.value,
         thresholds.decimal,
       );
