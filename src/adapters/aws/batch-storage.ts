@@ -2,7 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Storage } from '../../stages/context.ts';
 import type { PipelineConfig } from '../../stages/ports.ts';
 import { BatchAuditLog } from './batch-audit-log.ts';
-import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
+import { silencesOf } from './dynamo-storage.ts';
+import type { EventStoreOptions } from './event-store.ts';
+import { type DynamoSilences, SilenceAwareEventStore } from './silences.ts';
 
 /**
  * Storage for the records of a batch: every write to the events table conditional and per event, as
@@ -11,12 +13,19 @@ import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
  * requests. One store per table, so that all records share its gathering.
  */
 export function batchedStorage(client: DynamoDBDocumentClient, options: EventStoreOptions = {}) {
-  const stores = new Map<string, DynamoEventStore>();
+  const stores = new Map<string, SilenceAwareEventStore>();
+  const silencesByTable = new Map<string, DynamoSilences>();
   const audits = new Map<string, BatchAuditLog>();
   return (tables: Pick<PipelineConfig, 'eventsTable' | 'auditTable'>): Storage => {
+    const silences = silencesOf(silencesByTable, client, tables.eventsTable);
     let events = stores.get(tables.eventsTable);
     if (!events) {
-      events = new DynamoEventStore(client, tables.eventsTable, { ...options, batchHistory: true });
+      events = new SilenceAwareEventStore(
+        client,
+        tables.eventsTable,
+        { ...options, batchHistory: true },
+        silences,
+      );
       stores.set(tables.eventsTable, events);
     }
     let audit = audits.get(tables.auditTable);
@@ -24,6 +33,6 @@ export function batchedStorage(client: DynamoDBDocumentClient, options: EventSto
       audit = new BatchAuditLog(client, tables.auditTable);
       audits.set(tables.auditTable, audit);
     }
-    return { events, audit };
+    return { events, audit, silences };
   };
 }
