@@ -11,21 +11,15 @@ import { Condition, formatPrice, KINDS, type RuleInput } from './rule-kinds.ts';
  */
 
 export {
-  type AlertRule,
   type AlertRulesConfig,
-  CONFIG_PATH,
   DEFAULT_ALERT_RULES,
   DEFAULT_BAR_INTERVAL_MS,
-  DEFAULT_MAX_GAP_BARS,
-  getAlertRulesSchema,
-  MAX_RULES,
-  maxGapMs,
   parseAlertRules,
   SEVERITIES,
   type Severity,
   windowMaxGapMs,
 } from './rule-document.ts';
-export { MAX_SYMBOLS_PER_RULE, RULE_KINDS, type RuleInput, type RuleKind } from './rule-kinds.ts';
+export type { RuleInput } from './rule-kinds.ts';
 
 export interface Alert {
   alert_id: string;

@@ -117,7 +117,7 @@ describe('notification with silences (dynalite + mocked SNS/SSM)', () => {
     const { Item } = await db.client.send(
       new GetCommand({ TableName: db.eventsTable, Key: { event_id: eventId, timestamp: TIMESTAMP } }),
     );
-    return (Item?.alerts as Record<string, Record<string, unknown>>)[ruleId];
+    return (Item?.alerts as Record<string, Record<string, unknown>> | undefined)?.[ruleId];
   };
   const published = () => pipeline.sns.commandCalls(PublishCommand).length;
 

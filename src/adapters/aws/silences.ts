@@ -19,10 +19,6 @@ export const SILENCED = 'SILENCED';
 /** How long notification reuses the silences it read: a new or removed silence counts within a second. */
 export const SILENCES_CACHE_MS = 1_000;
 
-export function isSilencesItem(item: Record<string, unknown>): boolean {
-  return item.event_id === SILENCES_KEY.event_id && item.timestamp === SILENCES_KEY.timestamp;
-}
-
 export class DynamoSilences implements SilencesPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
