@@ -1,7 +1,7 @@
 import { alertId, resolvedAlertId } from './event-identity.ts';
 import type { AlertRulesConfig } from './rule-document.ts';
 import { type CompiledRule, rulesFor, type Severity } from './rule-document.ts';
-import { Condition, formatPrice, KINDS, type RuleInput } from './rule-kinds.ts';
+import { Condition, type Firing, formatPrice, KINDS, type RuleInput } from './rule-kinds.ts';
 
 /**
  * The alert rules applied to one event of a symbol's series, with what they remember from the
@@ -185,27 +185,29 @@ function isActive(rule: CompiledRule, work: Working, timestamp: number, lastPage
   return work.firing || (lastPageBefore !== undefined && timestamp - lastPageBefore < rule.cooldownMs);
 }
 
-function firingAlert(rule: CompiledRule, input: RuleInput): Alert {
-  const firing = (
-    KINDS[rule.rule.kind].firing as (
-      params: CompiledRule['rule'],
-      input: RuleInput,
-    ) => {
-      message: string;
-      values: Record<string, number>;
-    }
-  )(rule.rule, input);
+/** The alert a rule raises on an event: its id, the rule's fields, the event's, and what it says. */
+function alertOf(
+  rule: CompiledRule,
+  input: RuleInput,
+  id: string,
+  text: { message: string; values: Record<string, number> },
+): Alert {
   return {
-    alert_id: alertId(input.eventId, rule.rule.id),
+    alert_id: id,
     event_id: input.eventId,
     rule_id: rule.rule.id,
     kind: rule.rule.kind,
     severity: rule.rule.severity,
     symbol: input.symbol,
     timestamp: input.timestamp,
-    message: firing.message,
-    values: firing.values,
+    message: text.message,
+    values: text.values,
   };
+}
+
+function firingAlert(rule: CompiledRule, input: RuleInput): Alert {
+  const firing = KINDS[rule.rule.kind].firing as (params: CompiledRule['rule'], input: RuleInput) => Firing;
+  return alertOf(rule, input, alertId(input.eventId, rule.rule.id), firing(rule.rule, input));
 }
 
 function resolvedAlert(rule: CompiledRule, input: RuleInput, pagedAt: number): Alert {
@@ -214,16 +216,12 @@ function resolvedAlert(rule: CompiledRule, input: RuleInput, pagedAt: number): A
     rule.thresholds.rearmDecimal === rule.thresholds.decimal
       ? ''
       : `, back past the re-arm level ${rule.thresholds.rearmDecimal}`;
+  const message = `${input.symbol} resolved: ${describe(rule.rule)} no longer holds (price ${formatPrice(input.price)}${band}); it paged at ${new Date(pagedAt).toISOString()}`;
   return {
-    alert_id: resolvedAlertId(input.eventId, rule.rule.id),
-    event_id: input.eventId,
-    rule_id: rule.rule.id,
-    kind: rule.rule.kind,
-    severity: rule.rule.severity,
-    symbol: input.symbol,
-    timestamp: input.timestamp,
-    message: `${input.symbol} resolved: ${describe(rule.rule)} no longer holds (price ${formatPrice(input.price)}${band}); it paged at ${new Date(pagedAt).toISOString()}`,
-    values: { price: input.price, paged_at: pagedAt },
+    ...alertOf(rule, input, resolvedAlertId(input.eventId, rule.rule.id), {
+      message,
+      values: { price: input.price, paged_at: pagedAt },
+    }),
     resolved: true,
   };
 }
