@@ -114,8 +114,8 @@ class SymbolColumns {
     this.originIndexes = origins;
   }
 
-  /** Positions in market-time order (then event id): usually already so. */
-  order(): Iterable<number> {
+  /** Positions in market-time order (then event id); undefined when they already are (the usual case). */
+  order(): number[] | undefined {
     const { timestamps, eventIds } = this;
     let sorted = true;
     for (let i = 1; i < this.length && sorted; i++) {
@@ -125,16 +125,13 @@ class SymbolColumns {
         previous < current ||
         (previous === current && (eventIds[i - 1] as string) <= (eventIds[i] as string));
     }
-    const positions = Array.from({ length: this.length }, (_, i) => i);
-    if (!sorted) {
-      positions.sort((a, b) =>
-        compareSeriesOrder(
-          { timestamp: timestamps[a] as number, eventId: eventIds[a] as string },
-          { timestamp: timestamps[b] as number, eventId: eventIds[b] as string },
-        ),
-      );
-    }
-    return positions;
+    if (sorted) return undefined;
+    return Array.from({ length: this.length }, (_, i) => i).sort((a, b) =>
+      compareSeriesOrder(
+        { timestamp: timestamps[a] as number, eventId: eventIds[a] as string },
+        { timestamp: timestamps[b] as number, eventId: eventIds[b] as string },
+      ),
+    );
   }
 }
 
@@ -189,7 +186,9 @@ export class Backtest {
     for (const symbol of [...this.#bySymbol.keys()].sort()) {
       const series = this.#bySymbol.get(symbol) as SymbolColumns;
       const sequential = new SequentialSeries(settings);
-      for (const at of series.order()) {
+      const order = series.order();
+      for (let next = 0; next < series.length; next++) {
+        const at = order === undefined ? next : (order[next] as number);
         const eventId = series.eventIds[at] as string;
         const timestamp = series.timestamps[at] as number;
         const priceDecimal = series.priceDecimals[at] as string;
