@@ -67,8 +67,9 @@ export class DynamoSilences implements SilencesPort {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // Someone created the item meanwhile: add to it.
-      if (!(await this.#addToMap(silence.id, entry)))
-        throw new Error('the silences item could not be written; retry');
+      if (!(await this.#addToMap(silence.id, entry))) {
+        throw new Error('the silences item could not be written; retry', { cause: error });
+      }
     }
   }
 
@@ -137,7 +138,12 @@ export class DynamoSilences implements SilencesPort {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      throw new AlertInFlightError(`${key.event_id}#alert:${ruleId}`);
+      throw new Error(
+        `the ${ruleId} alert of ${key.event_id} is no longer this attempt's to silence; retry`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
