@@ -10,7 +10,7 @@ import {
 import { numberToDecimal } from '../../src/domain/decimal.ts';
 import { alertId, resolvedAlertId } from '../../src/domain/event-identity.ts';
 import { computeIndicators } from '../../src/domain/indicators.ts';
-import { SequentialSeries } from '../../src/domain/series.ts';
+import { SequentialSeries, type SeriesStep } from '../../src/domain/series.ts';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2021, 1, 19);
@@ -37,6 +37,23 @@ interface Tick {
   volume?: string;
 }
 
+/** The steps of a BTC-USDT series of prices one minute apart (events `e0`, `e1`, ...). */
+function steps(rules: AlertRulesConfig, prices: readonly string[]): SeriesStep[] {
+  const series = new SequentialSeries({ alertRules: rules, indicatorWindow: 20 });
+  return prices.map((price, index) => series.next(seriesEvent(index, START + index * MINUTE, price, '1')));
+}
+
+function seriesEvent(index: number, timestamp: number, price: string, volume: string) {
+  return {
+    eventId: `e${index}`,
+    symbol: 'BTC-USDT',
+    timestamp,
+    price: Number(price),
+    priceDecimal: price,
+    volume: Number(volume),
+  };
+}
+
 /** What each event of a series gives, compactly: pages as `rule` (`rule/resolved`), held as `rule:reason`. */
 function run(rules: AlertRulesConfig, ticks: readonly (Tick | string)[], window = 20): string[][] {
   const series = new SequentialSeries({ alertRules: rules, indicatorWindow: window });
@@ -44,14 +61,7 @@ function run(rules: AlertRulesConfig, ticks: readonly (Tick | string)[], window 
   return ticks.map((tick, index) => {
     const { price, after = 1, volume = '1' } = typeof tick === 'string' ? { price: tick } : tick;
     if (index > 0) timestamp += after * MINUTE;
-    const step = series.next({
-      eventId: `e${index}`,
-      symbol: 'BTC-USDT',
-      timestamp,
-      price: Number(price),
-      priceDecimal: price,
-      volume: Number(volume),
-    });
+    const step = series.next(seriesEvent(index, timestamp, price, volume));
     return [
       ...step.alerts.map((alert) => (alert.resolved ? `${alert.rule_id}/resolved` : alert.rule_id)),
       ...step.held.map((held) => `${held.rule_id}:${held.reason}`),
@@ -216,25 +226,14 @@ describe('inhibits', () => {
       above({ id: 'a', inhibits: ['b'], for_bars: 2 }),
       above({ id: 'b', severity: 'LOW' }),
     );
-    const series = new SequentialSeries({ alertRules: rules, indicatorWindow: 20 });
-    const step = (price: string, index: number) =>
-      series.next({
-        eventId: `e${index}`,
-        symbol: 'BTC-USDT',
-        timestamp: START + index * MINUTE,
-        price: Number(price),
-        priceDecimal: price,
-        volume: 1,
-      });
-    const first = step('101', 0);
+    const [first, second] = steps(rules, ['101', '101']);
     assert.deepEqual(
-      first.alerts.map((alert) => alert.rule_id),
+      first?.alerts.map((alert) => alert.rule_id),
       ['b'],
       'a pending rule is not active',
     );
-    const second = step('101', 1);
     assert.deepEqual(
-      second.alerts.map((alert) => alert.rule_id),
+      second?.alerts.map((alert) => alert.rule_id),
       ['a'],
     );
   });
@@ -270,22 +269,12 @@ describe('inhibits', () => {
 describe('resolved notifications', () => {
   it('tells when a firing that paged ends, with its own id', () => {
     const rules = config(above({ rearm: { absolute: 1 }, resolved: true }));
-    const series = new SequentialSeries({ alertRules: rules, indicatorWindow: 20 });
-    const steps = ['101', '99.5', '101', '99', '101'].map((price, index) =>
-      series.next({
-        eventId: `e${index}`,
-        symbol: 'BTC-USDT',
-        timestamp: START + index * MINUTE,
-        price: Number(price),
-        priceDecimal: price,
-        volume: 1,
-      }),
-    );
+    const stepped = steps(rules, ['101', '99.5', '101', '99', '101']);
     assert.deepEqual(
-      steps.map((step) => step.alerts.map((alert) => alert.alert_id)),
+      stepped.map((step) => step.alerts.map((alert) => alert.alert_id)),
       [[alertId('e0', 'above')], [], [], [resolvedAlertId('e3', 'above')], [alertId('e4', 'above')]],
     );
-    const resolved = steps[3]?.alerts[0];
+    const resolved = stepped[3]?.alerts[0];
     assert.equal(resolved?.resolved, true);
     assert.equal(resolved?.values.paged_at, START);
     assert.equal(
@@ -416,20 +405,7 @@ describe('rules state', () => {
 
   it('is {} for a quiet symbol, and says what each rule remembers', () => {
     const rules = config(above({ cooldown_ms: 10 * MINUTE, resolved: true }));
-    const states: RulesState[] = [];
-    const series = new SequentialSeries({ alertRules: rules, indicatorWindow: 20 });
-    ['99', '101', '99', '99'].forEach((price, index) => {
-      states.push(
-        series.next({
-          eventId: `e${index}`,
-          symbol: 'BTC-USDT',
-          timestamp: START + index * MINUTE,
-          price: Number(price),
-          priceDecimal: price,
-          volume: 1,
-        }).state,
-      );
-    });
+    const states: RulesState[] = steps(rules, ['99', '101', '99', '99']).map((step) => step.state);
     assert.deepEqual(states, [
       {},
       { above: { f: 1, p: START + MINUTE, l: START + MINUTE } },
