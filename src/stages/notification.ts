@@ -4,6 +4,7 @@ import { Metric } from '../telemetry/metric-names.ts';
 import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
 import { type AlertDetail, parseAlertDetail } from './messages.ts';
 import type { Notification, NotifierPort } from './ports.ts';
+import { silenceAlert } from './silencing.ts';
 
 export interface NotificationDependencies extends StageContext {
   notifier: NotifierPort;
@@ -29,7 +30,8 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
   return async (event: BusEvent, invocation?: Invocation) => {
     const detail = parseAlertDetail(event.detail);
     const { alert } = detail;
-    const { events, audit } = storage(await config.load(STAGE_PARAMETERS.notification));
+    const stored = storage(await config.load(STAGE_PARAMETERS.notification));
+    const { events, audit } = stored;
     const key = { event_id: detail.event_id, timestamp: alert.timestamp };
     const trail = {
       event_id: detail.event_id,
@@ -54,6 +56,9 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
       });
       return;
     }
+
+    // Operator silences: a silenced alert is recorded and audited SILENCED instead of published.
+    if (await silenceAlert({ clock, storage: stored }, detail, trail)) return;
 
     let messageId: string;
     try {

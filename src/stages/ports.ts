@@ -1,5 +1,6 @@
 import type { AlertRulesConfig } from '../domain/alert-rules.ts';
 import type { Stage } from '../domain/event-types.ts';
+import type { Silence } from '../domain/silences.ts';
 import type { MetricName } from '../telemetry/metric-names.ts';
 
 /**
@@ -170,6 +171,19 @@ export interface EventStorePort {
   ): Promise<void>;
 }
 
+/** Operator silences (docs/domain.md): alerts that are recorded and audited, not published. */
+export interface SilencesPort {
+  /** Every stored silence, ended ones too (read at most a second ago). */
+  current(): Promise<Silence[]>;
+  /** Records on the event item that its claimed alert was silenced (`SILENCED`) instead of sent. */
+  markSilenced(
+    key: { event_id: string; timestamp: number },
+    ruleId: string,
+    silence: Silence,
+    silencedAt: number,
+  ): Promise<void>;
+}
+
 export type AuditStatus =
   | 'INGESTED'
   | 'REJECTED'
@@ -178,6 +192,7 @@ export type AuditStatus =
   | 'PROCESSED'
   | 'ALERT_RAISED'
   | 'NOTIFIED'
+  | 'SILENCED'
   | 'FAILED';
 
 export interface AuditEntry {
