@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { backtestBenchmark } from './backtest.ts';
 import { coldStartBenchmark } from './cold-start.ts';
 import { domainCoreBenchmark } from './domain-core.ts';
 import { endToEndBenchmark } from './end-to-end.ts';
@@ -18,6 +19,7 @@ import { stagesWarmBenchmark } from './stages-warm.ts';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   domainCoreBenchmark,
+  backtestBenchmark,
   coldStartBenchmark,
   stagesWarmBenchmark,
   endToEndBenchmark,

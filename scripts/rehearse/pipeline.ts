@@ -17,6 +17,7 @@ import {
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
+import { backtest } from '../../src/backtest/engine.ts';
 import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
 import { parseAlertRules } from '../../src/domain/alert-rules.ts';
 import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
@@ -28,6 +29,7 @@ import {
   STAGES,
   type Stage,
 } from '../../src/domain/event-types.ts';
+import { DEFAULT_INDICATOR_WINDOW } from '../../src/domain/indicators.ts';
 import { validateMarketDetail } from '../../src/domain/market-event.ts';
 import type { ValidatedDetail } from '../../src/stages/messages.ts';
 import type { BundleReport } from '../build-lambdas.ts';
@@ -202,20 +204,27 @@ async function roleCredentials(clients: AwsClients, outputs: Outputs, stage: Sta
   };
 }
 
-/** Price-jump alerts the data must raise: each consecutive pair that moves more than a rule's percent. */
+/**
+ * The price-jump alerts the data must page: what the backtest (the sequential reference) pages for
+ * these bars under the rules, of the price_jump kind. (A more severe jump outranks a lesser one on
+ * the same bar, so the lesser one is held, not paged.)
+ */
 export function expectedPriceJumps(bars: readonly Bar[], rulesJson: string): Map<number, string[]> {
   const parsed = parseAlertRules(rulesJson);
   if (!parsed.ok) throw new Error(`infra/config/alert-rules.json: ${JSON.stringify(parsed.issues)}`);
-  const rules = parsed.value.rules.filter((rule) => rule.kind === 'price_jump');
+  const inputs = bars.map((bar, index) => ({
+    id: `bar-${index}`,
+    source: BAR_SOURCE,
+    detail: barDetail(bar),
+  }));
+  const { events } = backtest(inputs, {
+    alertRules: parsed.value,
+    indicatorWindow: DEFAULT_INDICATOR_WINDOW,
+  });
   const expected = new Map<number, string[]>();
-  for (let index = 1; index < bars.length; index += 1) {
-    const previous = Number((bars[index - 1] as Bar).close);
-    const current = bars[index] as Bar;
-    const move = (Math.abs(Number(current.close) - previous) / previous) * 100;
-    const raised = rules
-      .filter((rule) => move > (rule as { percent: number }).percent)
-      .map((rule) => rule.id);
-    if (raised.length > 0) expected.set(current.openTimeInMillis, raised);
+  for (const event of events) {
+    const jumps = event.alerts.filter((alert) => alert.kind === 'price_jump').map((alert) => alert.rule_id);
+    if (jumps.length > 0) expected.set(event.timestamp, jumps);
   }
   return expected;
 }
@@ -356,7 +365,7 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
 
   const rulesJson = await readFile(join(repositoryRoot, 'infra', 'config', 'alert-rules.json'), 'utf8');
   await list.check(
-    'pipeline: the 4.3 % fall raises the price-jump alerts of infra/config/alert-rules.json',
+    'pipeline: the 4.3 % fall raises the price-jump alerts the backtest pages under infra/config/alert-rules.json',
     () => {
       const expected = expectedPriceJumps(bars, rulesJson);
       assert.ok(expected.size > 0, 'the chosen bars hold a price jump');

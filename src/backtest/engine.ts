@@ -1,15 +1,11 @@
-import type { Alert, RulesState } from '../domain/alert-rules.ts';
-import { idempotencyKey } from '../domain/event-identity.ts';
+import type { Alert, HeldAlert, RulesState } from '../domain/alert-rules.ts';
+import { envelopeKey, producerKey } from '../domain/event-identity.ts';
 import { DetailType } from '../domain/event-types.ts';
 import type { Indicators } from '../domain/indicators.ts';
-import { decimalToNumber, validateMarketDetail } from '../domain/market-event.ts';
-import {
-  compareSeriesOrder,
-  SequentialSeries,
-  type SeriesEvent,
-  type SeriesSettings,
-} from '../domain/series.ts';
+import { decimalToNumber, type MarketDetail, validateMarketDetail } from '../domain/market-event.ts';
+import { compareSeriesOrder, SequentialSeries, type SeriesSettings } from '../domain/series.ts';
 import type { ValidationIssue } from '../domain/validation.ts';
+import { KeySet } from './key-set.ts';
 
 /**
  * `marketflow backtest`: the domain code that processing runs, applied to input events sequentially,
@@ -38,7 +34,10 @@ export interface BacktestEvent {
   price: string;
   volume: string;
   indicators: Indicators;
+  /** What pages: firing alerts and resolved notifications. */
   alerts: Alert[];
+  /** What fired but is held back, or holds but not yet for `for_bars` events. */
+  held: HeldAlert[];
   /** The rules' state after this event. */
   state: RulesState;
 }
@@ -54,12 +53,86 @@ export interface BacktestOptions {
   now?: number;
 }
 
-/** A stored event waiting for its turn in its symbol's series: only what the step and the export need. */
-interface Pending extends SeriesEvent {
-  source: string;
-  exchange: string;
-  priceText: string;
-  volumeText: string;
+/**
+ * The stored events of one symbol waiting for their turn, in columns: the numbers in typed arrays and
+ * the texts in arrays, so that a year of one-minute bars is a few arrays rather than half a million
+ * objects for the garbage collector to copy and trace.
+ */
+class SymbolColumns {
+  readonly symbol: string;
+  length = 0;
+  timestamps = new Float64Array(1024);
+  prices = new Float64Array(1024);
+  volumes = new Float64Array(1024);
+  readonly eventIds: string[] = [];
+  readonly priceDecimals: string[] = [];
+  readonly volumeDecimals: string[] = [];
+  /** Source and exchange, which rarely vary, as indexes into `origins`. */
+  originIndexes = new Uint32Array(1024);
+  readonly origins: { source: string; exchange: string }[] = [];
+
+  constructor(symbol: string) {
+    this.symbol = symbol;
+  }
+
+  push(eventId: string, market: MarketDetail, source: string): void {
+    if (this.length === this.timestamps.length) this.#grow();
+    const at = this.length;
+    this.timestamps[at] = market.timestamp;
+    this.prices[at] = decimalToNumber(market.price);
+    this.volumes[at] = decimalToNumber(market.volume);
+    this.eventIds.push(eventId);
+    this.priceDecimals.push(market.price);
+    this.volumeDecimals.push(market.volume);
+    this.originIndexes[at] = this.#originIndex(source, market.exchange);
+    this.length = at + 1;
+  }
+
+  #originIndex(source: string, exchange: string): number {
+    const last = this.origins.length - 1;
+    const latest = this.origins[last];
+    if (latest !== undefined && latest.source === source && latest.exchange === exchange) return last;
+    const known = this.origins.findIndex(
+      (origin) => origin.source === source && origin.exchange === exchange,
+    );
+    if (known !== -1) return known;
+    this.origins.push({ source, exchange });
+    return this.origins.length - 1;
+  }
+
+  #grow(): void {
+    const grown = (array: Float64Array) => {
+      const larger = new Float64Array(array.length * 2);
+      larger.set(array);
+      return larger;
+    };
+    this.timestamps = grown(this.timestamps);
+    this.prices = grown(this.prices);
+    this.volumes = grown(this.volumes);
+    const origins = new Uint32Array(this.originIndexes.length * 2);
+    origins.set(this.originIndexes);
+    this.originIndexes = origins;
+  }
+
+  /** Positions in market-time order (then event id); undefined when they already are (the usual case). */
+  order(): number[] | undefined {
+    const { timestamps, eventIds } = this;
+    let sorted = true;
+    for (let i = 1; i < this.length && sorted; i++) {
+      const previous = timestamps[i - 1] as number;
+      const current = timestamps[i] as number;
+      sorted =
+        previous < current ||
+        (previous === current && (eventIds[i - 1] as string) <= (eventIds[i] as string));
+    }
+    if (sorted) return undefined;
+    return Array.from({ length: this.length }, (_, i) => i).sort((a, b) =>
+      compareSeriesOrder(
+        { timestamp: timestamps[a] as number, eventId: eventIds[a] as string },
+        { timestamp: timestamps[b] as number, eventId: eventIds[b] as string },
+      ),
+    );
+  }
 }
 
 /**
@@ -68,75 +141,85 @@ interface Pending extends SeriesEvent {
  * record of each valid event is kept in between, so a year of one-minute bars fits easily.
  */
 export class Backtest {
-  readonly #now: number;
-  readonly #seen = new Set<string>();
-  readonly #bySymbol = new Map<string, Pending[]>();
+  readonly #validation: { now: number };
+  readonly #seen = new KeySet();
+  readonly #bySymbol = new Map<string, SymbolColumns>();
   readonly rejected: BacktestRejection[] = [];
   duplicates = 0;
   valid = 0;
 
   constructor(options: BacktestOptions = {}) {
-    this.#now = options.now ?? Date.now();
+    this.#validation = { now: options.now ?? Date.now() };
   }
 
   add(input: BacktestInput): void {
-    const eventId = idempotencyKey(input);
-    if (this.#seen.has(eventId)) {
+    this.addDetail(input.source, input.detail, () => input.id, 0);
+  }
+
+  /**
+   * One input, as {@link add}; `idOf(index)` gives its EventBridge id, only asked for when the detail
+   * has no producer id (a file's items would otherwise each build one for nothing).
+   */
+  addDetail(source: string, detail: unknown, idOf: (index: number) => string, index: number): void {
+    const eventId = producerKey(source, detail) ?? envelopeKey(idOf(index));
+    if (!this.#seen.add(eventId)) {
       this.duplicates += 1;
       return;
     }
-    this.#seen.add(eventId);
-    const validation = validateMarketDetail(input.detail, { now: this.#now });
+    const validation = validateMarketDetail(detail, this.#validation);
     if (!validation.ok) {
-      this.rejected.push({ eventId, source: input.source, issues: validation.issues });
+      this.rejected.push({ eventId, source, issues: validation.issues });
       return;
     }
     const market = validation.value;
-    const pending: Pending = {
-      eventId,
-      symbol: market.symbol,
-      timestamp: market.timestamp,
-      price: decimalToNumber(market.price),
-      volume: decimalToNumber(market.volume),
-      source: input.source,
-      exchange: market.exchange,
-      priceText: market.price,
-      volumeText: market.volume,
-    };
+    let series = this.#bySymbol.get(market.symbol);
+    if (series === undefined) {
+      series = new SymbolColumns(market.symbol);
+      this.#bySymbol.set(market.symbol, series);
+    }
+    series.push(eventId, market, source);
     this.valid += 1;
-    const series = this.#bySymbol.get(market.symbol);
-    if (series === undefined) this.#bySymbol.set(market.symbol, [pending]);
-    else series.push(pending);
   }
 
   /** Steps every symbol's series (symbols in sorted order), handing each event to `sink`. */
   run(settings: SeriesSettings, sink: (event: BacktestEvent) => void): void {
     for (const symbol of [...this.#bySymbol.keys()].sort()) {
-      const series = this.#bySymbol.get(symbol) as Pending[];
-      if (!isSorted(series)) series.sort(compareSeriesOrder);
+      const series = this.#bySymbol.get(symbol) as SymbolColumns;
       const sequential = new SequentialSeries(settings);
-      for (const pending of series) {
-        const step = sequential.next(pending);
-        sink({
-          eventId: pending.eventId,
-          source: pending.source,
+      const order = series.order();
+      for (let next = 0; next < series.length; next++) {
+        const at = order === undefined ? next : (order[next] as number);
+        const eventId = series.eventIds[at] as string;
+        const timestamp = series.timestamps[at] as number;
+        const priceDecimal = series.priceDecimals[at] as string;
+        const step = sequential.next({
+          eventId,
           symbol,
-          exchange: pending.exchange,
-          timestamp: pending.timestamp,
-          price: pending.priceText,
-          volume: pending.volumeText,
-          ...step,
+          timestamp,
+          price: series.prices[at] as number,
+          priceDecimal,
+          volume: series.volumes[at] as number,
+        });
+        const origin = series.origins[series.originIndexes[at] as number] as {
+          source: string;
+          exchange: string;
+        };
+        sink({
+          eventId,
+          source: origin.source,
+          symbol,
+          exchange: origin.exchange,
+          timestamp,
+          price: priceDecimal,
+          volume: series.volumeDecimals[at] as string,
+          indicators: step.indicators,
+          alerts: step.alerts,
+          held: step.held,
+          state: step.state,
         });
       }
     }
   }
-}
-
-function isSorted(series: readonly Pending[]): boolean {
-  for (let i = 1; i < series.length; i++) {
-    if (compareSeriesOrder(series[i - 1] as Pending, series[i] as Pending) > 0) return false;
-  }
-  return true;
 }
 
 export interface BacktestResult {
@@ -169,6 +252,26 @@ export function exportedItem(event: BacktestEvent): Record<string, unknown> {
   for (const alert of event.alerts) {
     alerts[alert.rule_id] = { alert_id: alert.alert_id, severity: alert.severity, message: alert.message };
   }
+  return {
+    ...storedFields(event, alerts),
+    ...(event.held.length === 0 ? {} : { held: heldByRule(event.held) }),
+    rules_state: event.state,
+  };
+}
+
+/**
+ * The alerts that fired but were held back, by rule id, as an event item keeps them: the reason and
+ * what goes with it (the outranking rule, the end of the cooldown, the events held so far).
+ */
+export function heldByRule(
+  held: readonly HeldAlert[],
+): Record<string, Omit<HeldAlert, 'rule_id' | 'message'>> {
+  const byRule: Record<string, Omit<HeldAlert, 'rule_id' | 'message'>> = {};
+  for (const { rule_id, message: _message, ...rest } of held) byRule[rule_id] = rest;
+  return byRule;
+}
+
+function storedFields(event: BacktestEvent, alerts: Record<string, unknown>): Record<string, unknown> {
   return {
     event_id: event.eventId,
     event_type: DetailType.Raw,

@@ -206,6 +206,14 @@ export function parseTime(flag: string, text: string, now: number = Date.now()):
   );
 }
 
+/** A length of time: `90s`, `30m`, `2h`, `1.5d`; in milliseconds. */
+export function parseDuration(flag: string, text: string): number {
+  const match = RELATIVE_TIME.exec(text.trim());
+  const ms = match ? Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 1_000) : Number.NaN;
+  if (!(ms > 0)) throw new UsageError(`--${flag} must be a duration such as 30m, 2h or 1d, got '${text}'`);
+  return Math.round(ms);
+}
+
 export function parsePositiveInteger(flag: string, text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value <= 0) {

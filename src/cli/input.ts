@@ -35,31 +35,47 @@ export function recognize(
   file: string,
   line: number,
 ): Omit<InputItem, 'index'> {
-  if (isRecord(value)) {
-    if (typeof value.base === 'string' && typeof value.counter === 'string')
-      return barItem(value, file, line);
-    if ('symbol' in value) {
-      const source = typeof value.source === 'string' && value.source !== '' ? value.source : DETAIL_SOURCE;
-      return withOptional(
-        { file, line, kind: 'detail', source, detail: value },
-        marketTime(value.timestamp),
-        symbolOf(value.symbol),
-      );
-    }
+  if (!isRecord(value)) {
+    return {
+      file,
+      line,
+      kind: 'unparseable',
+      source: DETAIL_SOURCE,
+      detail: unparseableDetail(text, file, line),
+    };
+  }
+  const item = recognizeRecord(value);
+  if (item.kind === 'bar') {
     return withOptional(
-      { file, line, kind: 'unrecognized', source: DETAIL_SOURCE, detail: value },
-      marketTime(value.timestamp),
-      undefined,
+      { file, line, ...item },
+      marketTime(value.openTimeInMillis),
+      String(item.detail.symbol),
     );
   }
+  const symbol = item.kind === 'detail' ? symbolOf(value.symbol) : undefined;
+  return withOptional({ file, line, ...item }, marketTime(value.timestamp), symbol);
+}
+
+/** What a JSON object of an input file is published as: a bar's detail, a detail as given, or as is. */
+export function recognizeRecord(value: Record<string, unknown>): {
+  kind: InputItemKind;
+  source: string;
+  detail: Record<string, unknown>;
+} {
+  if (typeof value.base === 'string' && typeof value.counter === 'string') {
+    return { kind: 'bar', source: BAR_SOURCE, detail: barDetail(value) };
+  }
+  if ('symbol' in value) {
+    const source = typeof value.source === 'string' && value.source !== '' ? value.source : DETAIL_SOURCE;
+    return { kind: 'detail', source, detail: value };
+  }
+  return { kind: 'unrecognized', source: DETAIL_SOURCE, detail: value };
+}
+
+/** The detail of an item that is not a JSON object, published so that ingestion rejects it with a reason. */
+export function unparseableDetail(text: string, file: string, line: number): Record<string, unknown> {
   const shown = text.length > MAX_UNPARSED_CHARACTERS ? `${text.slice(0, MAX_UNPARSED_CHARACTERS)}…` : text;
-  return {
-    file,
-    line,
-    kind: 'unparseable',
-    source: DETAIL_SOURCE,
-    detail: { unparsed_input: shown, input_file: file, input_line: line },
-  };
+  return { unparsed_input: shown, input_file: file, input_line: line };
 }
 
 /**
@@ -68,29 +84,31 @@ export function recognize(
  */
 export function barDetail(bar: Record<string, unknown>): Record<string, unknown> {
   const symbol = `${String(bar.base)}-${String(bar.counter)}`;
+  const { close, volume, openTimeInMillis: timestamp, open, high, low } = bar;
   const detail: Record<string, unknown> = {
     symbol,
     exchange: 'binance',
-    price: bar.close,
-    volume: bar.volume,
-    timestamp: bar.openTimeInMillis,
-    open: bar.open,
-    high: bar.high,
-    low: bar.low,
-    close: bar.close,
-    event_id: `${symbol}:${String(bar.openTimeInMillis)}`,
+    price: close,
+    volume,
+    timestamp,
+    open,
+    high,
+    low,
+    close,
+    event_id: `${symbol}:${String(timestamp)}`,
   };
-  for (const key of Object.keys(detail)) if (detail[key] === undefined) delete detail[key];
+  // A field the bar lacks is left out, not sent as undefined, so that ingestion reports it missing.
+  if (
+    close === undefined ||
+    volume === undefined ||
+    timestamp === undefined ||
+    open === undefined ||
+    high === undefined ||
+    low === undefined
+  ) {
+    for (const key of Object.keys(detail)) if (detail[key] === undefined) delete detail[key];
+  }
   return detail;
-}
-
-function barItem(bar: Record<string, unknown>, file: string, line: number): Omit<InputItem, 'index'> {
-  const detail = barDetail(bar);
-  return withOptional(
-    { file, line, kind: 'bar', source: BAR_SOURCE, detail },
-    marketTime(bar.openTimeInMillis),
-    String(detail.symbol),
-  );
 }
 
 function withOptional<T extends object>(

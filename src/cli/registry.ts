@@ -9,6 +9,7 @@ import { queryCommand } from './commands/query.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
 import { sendCommand } from './commands/send.ts';
+import { silenceAddCommand, silenceListCommand, silenceRemoveCommand } from './commands/silence.ts';
 import { startCommand } from './commands/start.ts';
 import { testPatternCommand } from './commands/test-pattern.ts';
 
@@ -24,6 +25,9 @@ export const COMMANDS: readonly Command[] = [
   dlqListCommand,
   dlqRedriveCommand,
   archiveReplayCommand,
+  silenceAddCommand,
+  silenceListCommand,
+  silenceRemoveCommand,
   testPatternCommand,
   costCommand,
 ];

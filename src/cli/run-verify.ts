@@ -54,9 +54,9 @@ export async function verifyRun(
   const sentIds = new Map(report.sent.map((sent) => [`${sent.file}\u0000${sent.index}`, sent.eventId]));
   const backtest = new Backtest();
   for (const file of files) {
-    await forEachInputItem(file, (item, index) => {
+    await forEachInputItem(file, (source, detail, index) => {
       const id = sentIds.get(`${file}\u0000${index}`);
-      if (id !== undefined) backtest.add({ id, source: item.source, detail: item.detail });
+      if (id !== undefined) backtest.add({ id, source, detail });
     });
   }
   const expected: BacktestEvent[] = [];

@@ -1,285 +1,25 @@
-import * as z from 'zod/mini';
-import defaultRulesDocument from '../../infra/config/alert-rules.json' with { type: 'json' };
-import { alertId } from './event-identity.ts';
-import type { Indicators } from './indicators.ts';
-import { memoize, withMeta } from './lazy-schema.ts';
-import { getSymbolSchema } from './market-event.ts';
-import { describeValue, expected, toValidationIssues, type ValidationResult } from './validation.ts';
+import { alertId, resolvedAlertId } from './event-identity.ts';
+import type { AlertRulesConfig } from './rule-document.ts';
+import { type CompiledRule, rulesFor, type Severity } from './rule-document.ts';
+import { Condition, type Firing, formatPrice, KINDS, type RuleInput } from './rule-kinds.ts';
 
 /**
- * Alert rules are configuration: a JSON document (SSM parameter `<prefix>/alert-rules`, defaults in
- * `infra/config/alert-rules.json`) validated here, and evaluated against each processed event.
+ * The alert rules applied to one event of a symbol's series, with what they remember from the
+ * symbol's earlier events (re-arm, cooldown, "for", inhibition, resolved): docs/domain.md states every
+ * step. The state is a function of the symbol's events in market-time order only, so the pipeline and
+ * `marketflow backtest` decide the same pages.
  */
 
-export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export const RULE_KINDS = [
-  'price_above',
-  'price_below',
-  'sma_deviation',
-  'volatility_above',
-  'volume_zscore_above',
-  'price_jump',
-] as const;
-export type RuleKind = (typeof RULE_KINDS)[number];
-
-/** Market-time spacing of the events when the document does not say (the one-minute bars of `data/`). */
-export const DEFAULT_BAR_INTERVAL_MS = 60_000;
-/** A look-back rule accepts, unless it says otherwise, gaps of up to this many bar intervals (a few missing bars). */
-export const DEFAULT_MAX_GAP_BARS = 5;
-
-export const MAX_RULES = 100;
-export const MAX_SYMBOLS_PER_RULE = 100;
-const RULE_ID_PATTERN = /^[a-z0-9-]{1,64}$/;
-/** Path of problems with the document as a whole. */
-export const CONFIG_PATH = 'config';
-
-const ruleIdSchema = () =>
-  z.string({ error: expected('a string of 1-64 lower-case letters, digits and hyphens') }).check(
-    z.regex(RULE_ID_PATTERN, {
-      error: (issue) =>
-        `must be 1-64 lower-case letters, digits and hyphens, got ${describeValue(issue.input)}`,
-    }),
-  );
-
-const severitySchema = () => z.enum(SEVERITIES, { error: expected(`one of ${SEVERITIES.join(', ')}`) });
-
-function positiveNumber(what: string) {
-  return z
-    .number({ error: expected(`a number (${what})`) })
-    .check(z.positive({ error: (issue) => `must be greater than 0, got ${describeValue(issue.input)}` }));
-}
-
-function symbolList(whenMissing: string) {
-  return z
-    .array(getSymbolSchema(), {
-      error: (issue) =>
-        issue.input === undefined ? whenMissing : expected('a list of symbols such as ["BTC-USDT"]')(issue),
-    })
-    .check(
-      z.minLength(1, {
-        error: 'must list at least one symbol (leave the field out to apply the rule to every symbol)',
-      }),
-    )
-    .check(z.maxLength(MAX_SYMBOLS_PER_RULE, { error: `must list at most ${MAX_SYMBOLS_PER_RULE} symbols` }));
-}
-
-function commonFields() {
-  return {
-    id: withMeta(ruleIdSchema(), { description: 'Unique id, also part of every alert id.' }),
-    severity: severitySchema(),
-    symbols: withMeta(z.optional(symbolList('is required')), {
-      description: 'Symbols the rule applies to; absent = all.',
-    }),
-    enabled: z._default(z.boolean({ error: expected('true or false') }), true),
-    max_gap_ms: withMeta(z.optional(positiveNumber('milliseconds of market time')), {
-      description: `Largest market-time gap the rule looks back across; across a larger one it does not fire. Default ${DEFAULT_MAX_GAP_BARS} × bar_interval_ms.`,
-    }),
-    description: z.optional(
-      z
-        .string({ error: expected('a string') })
-        .check(z.maxLength(200, { error: 'must be at most 200 characters' })),
-    ),
-  };
-}
-type CommonFields = ReturnType<typeof commonFields>;
-
-function ruleObject<const Kind extends RuleKind, Shape extends z.core.$ZodLooseShape>(
-  common: CommonFields,
-  kind: Kind,
-  shape: Shape,
-) {
-  const fields = { ...common, kind: z.literal(kind), ...shape };
-  const known = Object.keys(fields).join(', ');
-  return z.strictObject(fields, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `a ${kind} rule has the fields ${known}`
-        : `must be a rule object, got ${describeValue(issue.input)}`,
-  });
-}
-
-function buildAlertRuleSchema() {
-  const common = commonFields();
-  const priceLevelSymbols = withMeta(
-    symbolList(
-      'is required: a price level is per symbol, so list the symbols it applies to, e.g. ["BTC-USDT"]',
-    ),
-    { description: 'Price levels are per symbol: the symbols this level applies to.' },
-  );
-  const trigger = () =>
-    z._default(z.enum(['cross', 'level'], { error: expected('"cross" or "level"') }), 'cross');
-  return z.discriminatedUnion(
-    'kind',
-    [
-      ruleObject(common, 'price_above', {
-        threshold: positiveNumber('the price level'),
-        symbols: priceLevelSymbols,
-        trigger: trigger(),
-      }),
-      ruleObject(common, 'price_below', {
-        threshold: positiveNumber('the price level'),
-        symbols: priceLevelSymbols,
-        trigger: trigger(),
-      }),
-      ruleObject(common, 'sma_deviation', {
-        percent: positiveNumber('percent of the SMA'),
-        direction: z._default(
-          z.enum(['above', 'below', 'both'], { error: expected('"above", "below" or "both"') }),
-          'both',
-        ),
-      }),
-      ruleObject(common, 'volatility_above', {
-        level: positiveNumber('standard deviation of one-period log returns, e.g. 0.003'),
-      }),
-      ruleObject(common, 'volume_zscore_above', {
-        level: positiveNumber('standard deviations, e.g. 5'),
-      }),
-      ruleObject(common, 'price_jump', {
-        percent: positiveNumber('percent move from the previous price'),
-      }),
-    ],
-    {
-      error: (issue) => {
-        const input = issue.input;
-        if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-          return `must be a rule object, got ${describeValue(input)}`;
-        }
-        const kind = (input as Record<string, unknown>).kind;
-        return kind === undefined
-          ? `is required: one of ${RULE_KINDS.join(', ')}`
-          : `must be one of ${RULE_KINDS.join(', ')}, got ${describeValue(kind)}`;
-      },
-    },
-  );
-}
-
-export type AlertRule = z.output<ReturnType<typeof buildAlertRuleSchema>>;
-export interface AlertRulesConfig {
-  bar_interval_ms?: number;
-  rules: AlertRule[];
-}
-
-/** Reports every rule id used more than once, at the later occurrences. */
-function checkUniqueIds(config: { rules?: unknown }, ctx: z.core.$RefinementCtx): void {
-  if (typeof config !== 'object' || config === null || !Array.isArray(config.rules)) return;
-  const firstIndex = new Map<string, number>();
-  config.rules.forEach((rule: unknown, index: number) => {
-    const id = typeof rule === 'object' && rule !== null ? (rule as { id?: unknown }).id : undefined;
-    if (typeof id !== 'string') return;
-    const first = firstIndex.get(id);
-    if (first === undefined) {
-      firstIndex.set(id, index);
-      return;
-    }
-    ctx.issues.push({
-      code: 'custom',
-      input: id,
-      path: ['rules', index, 'id'],
-      message: `duplicates the id of rules.${first}: rule ids must be unique, got ${JSON.stringify(id)}`,
-    });
-  });
-}
-
-function buildAlertRulesSchema() {
-  return z
-    .strictObject(
-      {
-        bar_interval_ms: withMeta(z.optional(positiveNumber('milliseconds between events, e.g. 60000')), {
-          description: `Market-time spacing of the events, from which the rules' default max_gap_ms comes (default ${DEFAULT_BAR_INTERVAL_MS}).`,
-        }),
-        rules: z
-          .array(buildAlertRuleSchema(), { error: expected('a list of rules') })
-          .check(z.maxLength(MAX_RULES, { error: `must hold at most ${MAX_RULES} rules` })),
-      },
-      {
-        error: (issue) =>
-          issue.code === 'unrecognized_keys'
-            ? 'the document has the fields bar_interval_ms and rules'
-            : `must be a JSON object {"rules": [...]}, got ${describeValue(issue.input)}`,
-      },
-    )
-    .check(z.superRefine(checkUniqueIds, { when: () => true }));
-}
-
-/** The rule document schema, built on first use (the ingestion function only imports this module). */
-export const getAlertRulesSchema = memoize(buildAlertRulesSchema);
-
-// The declared config type must stay what the schema produces.
-const schemaMatchesConfig: (value: z.output<ReturnType<typeof buildAlertRulesSchema>>) => AlertRulesConfig = (
-  value,
-) => value;
-void schemaMatchesConfig;
-
-/**
- * Validates an alert rule document: the parsed object, or its JSON text (as read from SSM). Never
- * throws; every problem comes back with its path (`rules.2.threshold`) and the reason.
- */
-export function parseAlertRules(input: unknown): ValidationResult<AlertRulesConfig> {
-  let document = input;
-  if (typeof input === 'string') {
-    try {
-      document = JSON.parse(input);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return { ok: false, issues: [{ path: CONFIG_PATH, message: `is not valid JSON: ${reason}` }] };
-    }
-  }
-  try {
-    const result = getAlertRulesSchema().safeParse(document);
-    if (result.success) return { ok: true, value: result.data };
-    return { ok: false, issues: toValidationIssues(result.error.issues, CONFIG_PATH) };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, issues: [{ path: CONFIG_PATH, message: `could not be read: ${reason}` }] };
-  }
-}
-
-function loadDefaultRules(): AlertRulesConfig {
-  const parsed = parseAlertRules(defaultRulesDocument);
-  if (!parsed.ok) {
-    const problems = parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-    throw new Error(`infra/config/alert-rules.json is invalid: ${problems}`);
-  }
-  return parsed.value;
-}
-
-/**
- * An object whose fields are validated on first read, then kept as plain data properties: the same
- * object (so per-config caches keyed on it keep working) at no cost for a function that never reads it.
- */
-function validatedOnFirstRead(load: () => AlertRulesConfig): AlertRulesConfig {
-  const config = {} as AlertRulesConfig;
-  const fields = ['bar_interval_ms', 'rules'] as const;
-  const settle = (field: (typeof fields)[number], value: unknown) =>
-    Object.defineProperty(config, field, { value, writable: true, enumerable: true, configurable: true });
-  const settleAll = () => {
-    const loaded = load();
-    for (const field of fields) {
-      if (loaded[field] === undefined) delete (config as Partial<AlertRulesConfig>)[field];
-      else settle(field, loaded[field]);
-    }
-  };
-  for (const field of fields) {
-    Object.defineProperty(config, field, {
-      get() {
-        settleAll();
-        return config[field];
-      },
-      set: (value: unknown) => settle(field, value),
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  return config;
-}
-
-/**
- * The committed defaults (`infra/config/alert-rules.json`). They are validated on the first read of
- * `rules` (an invalid file throws there), not when this module loads.
- */
-export const DEFAULT_ALERT_RULES: AlertRulesConfig = validatedOnFirstRead(loadDefaultRules);
+export {
+  type AlertRulesConfig,
+  DEFAULT_ALERT_RULES,
+  DEFAULT_BAR_INTERVAL_MS,
+  parseAlertRules,
+  SEVERITIES,
+  type Severity,
+  windowMaxGapMs,
+} from './rule-document.ts';
+export type { RuleInput } from './rule-kinds.ts';
 
 export interface Alert {
   alert_id: string;
@@ -291,260 +31,329 @@ export interface Alert {
   timestamp: number;
   message: string;
   values: Record<string, number>;
+  /**
+   * Present on a "resolved" notification: the rule's firing that paged has ended on this event
+   * (`values.paged_at` is the market time of that page). Its id is `resolvedAlertId`, never the id
+   * of a firing alert.
+   */
+  resolved?: true;
 }
 
-export interface RuleInput {
-  eventId: string;
-  /** Normalized (trimmed, upper-case) symbol, as validation produces it. */
-  symbol: string;
-  timestamp: number;
-  price: number;
-  /** Price of the symbol's previous event (by market time); `price_jump` and crossings need it. */
-  previousPrice?: number;
-  /** Market time of that previous event: a rule does not compare across a gap larger than its `max_gap_ms`. */
-  previousTimestamp?: number;
-  /** Largest market-time gap between consecutive points of the window the indicators come from. */
-  windowGapMs?: number;
-  /** Volume of the current event; only used in messages. */
-  volume?: number;
-  /** Window size the indicators were computed over; only used in messages. */
-  indicatorWindow?: number;
-  indicators: Indicators;
+/**
+ * What one rule remembers about one symbol. Only fields that can still change a decision are kept,
+ * so the state of a quiet symbol is `{}`.
+ */
+export interface RuleMemory {
+  /** 1 while the rule is firing (from the event it fired on until its condition clears). */
+  f?: 1;
+  /** Consecutive events the condition has held so far, while fewer than `for_bars` (not firing yet). */
+  n?: number;
+  /** Market time of the page of the current firing; kept only by rules with `resolved`. */
+  p?: number;
+  /** Market time of the rule's last page; kept while its cooldown runs. */
+  l?: number;
 }
 
-interface CompiledRules {
-  /** Enabled rules without a symbol filter. */
-  forEverySymbol: AlertRule[];
-  /** For each symbol named in a filter: the enabled rules that apply to it, in document order. */
-  bySymbol: Map<string, AlertRule[]>;
-  /** The largest gap any enabled look-back rule accepts: where the indicator window restarts. */
-  windowMaxGapMs: number;
+/** What the rules remember per symbol, by rule id: plain JSON, stored with each processed event. */
+export type RulesState = { readonly [ruleId: string]: RuleMemory };
+
+/** Why a rule that fired (or whose condition holds) did not page. */
+export type HoldReason = 'pending' | 'cooldown' | 'inhibited';
+
+/** A rule that fired but was held back, or whose condition holds but not yet for `for_bars` events. */
+export interface HeldAlert {
+  rule_id: string;
+  severity: Severity;
+  reason: HoldReason;
+  /** `inhibited`: the rule that outranks this one and was active. */
+  by?: string;
+  /** `cooldown`: market time from which the rule may page again. */
+  until?: number;
+  /** `pending`: consecutive events the condition has held, out of `for_bars`. */
+  bars?: number;
+  /** The message the page would have had. */
+  message: string;
 }
 
-const compiledConfigs = new WeakMap<AlertRulesConfig, CompiledRules>();
+/** What the rules decide for one event. */
+export interface RulesOutcome {
+  /** What pages: one `MarketData.Alert` each (firing alerts and resolved notifications). */
+  alerts: Alert[];
+  /** What fired but does not page, for the event item and the audit trail. */
+  held: HeldAlert[];
+  /** Where the symbol's next event starts from. */
+  state: RulesState;
+}
 
-function compile(config: AlertRulesConfig): CompiledRules {
-  const enabled = config.rules.filter((rule) => rule.enabled !== false);
-  const named = new Set<string>();
-  for (const rule of enabled) for (const symbol of rule.symbols ?? []) named.add(symbol);
-  const bySymbol = new Map<string, AlertRule[]>();
-  for (const symbol of named) {
-    bySymbol.set(
-      symbol,
-      enabled.filter((rule) => rule.symbols === undefined || rule.symbols.includes(symbol)),
-    );
-  }
-  const lookingBack = enabled.filter(looksBack);
+const EMPTY_STATE: RulesState = Object.freeze({});
+/** Shared by every outcome without alerts (frozen: a caller cannot add to another's). */
+const NONE = Object.freeze([]) as unknown as never[];
+
+const Decision = { None: 0, Candidate: 1, Pending: 2, Resolved: 3 } as const;
+type Decision = (typeof Decision)[keyof typeof Decision];
+
+/** The mutable working copy of one rule's memory during an event. */
+interface Working {
+  firing: boolean;
+  held: number;
+  pagedAt: number | undefined;
+  lastPage: number | undefined;
+  decision: Decision;
+}
+
+function conditionOf(rule: CompiledRule, input: RuleInput): Condition {
+  const condition = KINDS[rule.rule.kind].condition as (
+    params: CompiledRule['rule'],
+    thresholds: CompiledRule['thresholds'],
+    input: RuleInput,
+  ) => Condition;
+  return condition(rule.rule, rule.thresholds, input);
+}
+
+/** A larger gap to the previous event than the rule accepts: its firing and "for" count restart. */
+function afterGap(rule: CompiledRule, input: RuleInput): boolean {
+  return input.previousTimestamp !== undefined && input.timestamp - input.previousTimestamp > rule.maxGapMs;
+}
+
+/**
+ * Memory when the caller has none (the start of a series): a `cross` price level takes the previous
+ * event, if there is one within its gap, as already beyond the level or not.
+ */
+function startingMemory(rule: CompiledRule, input: RuleInput): RuleMemory | undefined {
+  if (!rule.crossLevel || input.previousPrice === undefined || afterGap(rule, input)) return undefined;
+  const previous: RuleInput = {
+    ...input,
+    price: input.previousPrice,
+    ...(input.previousPriceDecimal === undefined ? {} : { priceDecimal: input.previousPriceDecimal }),
+  };
+  return conditionOf(rule, previous) === Condition.Holds ? { f: 1 } : undefined;
+}
+
+function working(memory: RuleMemory | undefined): Working {
   return {
-    forEverySymbol: enabled.filter((rule) => rule.symbols === undefined),
-    bySymbol,
-    windowMaxGapMs:
-      lookingBack.length === 0
-        ? defaultMaxGapMs(config)
-        : Math.max(...lookingBack.map((rule) => maxGapMs(rule, config))),
+    firing: memory?.f === 1,
+    held: memory?.n ?? 0,
+    pagedAt: memory?.p,
+    lastPage: memory?.l,
+    decision: Decision.None,
   };
 }
 
-function compiled(config: AlertRulesConfig): CompiledRules {
-  let rules = compiledConfigs.get(config);
-  if (rules === undefined) {
-    rules = compile(config);
-    compiledConfigs.set(config, rules);
+/** Step 1 for one rule: its condition on the event, and what that does to its firing. */
+function advance(rule: CompiledRule, input: RuleInput, memory: RuleMemory | undefined): Working {
+  const work = working(memory);
+  let condition: Condition;
+  if (afterGap(rule, input)) {
+    work.firing = false;
+    work.held = 0;
+    work.pagedAt = undefined;
+    if (rule.looksAt !== 'event') {
+      // Across the gap nothing can be compared; a cross level that is beyond cannot tell whether it
+      // crossed, so it counts as firing already, without a page.
+      work.firing = rule.crossLevel && conditionOf(rule, input) === Condition.Holds;
+      return work;
+    }
+    condition = conditionOf(rule, input);
+  } else if (rule.looksAt === 'window' && (input.windowGapMs ?? 0) > rule.maxGapMs) {
+    condition = Condition.Unknown;
+  } else {
+    condition = conditionOf(rule, input);
   }
-  return rules;
-}
-
-function rulesFor(symbol: string, config: AlertRulesConfig): AlertRule[] {
-  const rules = compiled(config);
-  return rules.bySymbol.get(symbol) ?? rules.forEverySymbol;
-}
-
-function defaultMaxGapMs(config: AlertRulesConfig): number {
-  return DEFAULT_MAX_GAP_BARS * (config.bar_interval_ms ?? DEFAULT_BAR_INTERVAL_MS);
-}
-
-/** The largest market-time gap a rule compares across: its `max_gap_ms`, or the document's default. */
-export function maxGapMs(rule: AlertRule, config: AlertRulesConfig): number {
-  return rule.max_gap_ms ?? defaultMaxGapMs(config);
-}
-
-/**
- * Where the indicator window restarts: after a gap larger than every enabled look-back rule accepts.
- * (A rule that accepts less also checks the window's largest gap itself.)
- */
-export function windowMaxGapMs(config: AlertRulesConfig): number {
-  return compiled(config).windowMaxGapMs;
-}
-
-/** Prices keep two decimals when large and four significant digits when small (0.0001234). */
-function formatPrice(value: number): string {
-  return Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(4);
-}
-
-function formatPercent(value: number): string {
-  return `${Number(value.toFixed(2))}%`;
-}
-
-function periods(input: RuleInput): string {
-  return input.indicatorWindow === undefined ? '' : `${input.indicatorWindow}-period `;
-}
-
-interface Firing {
-  message: string;
-  values: Record<string, number>;
-}
-
-function crossed(
-  rule: { trigger: 'cross' | 'level' },
-  isBeyond: boolean,
-  wasBeyond: boolean | undefined,
-): boolean {
-  return isBeyond && (rule.trigger === 'level' || wasBeyond !== true);
-}
-
-/** Every rule compares with earlier events, except a price level that fires on the level alone. */
-function looksBack(rule: AlertRule): boolean {
-  return !('trigger' in rule && rule.trigger === 'level');
-}
-
-/** Whether the rule would compare across a gap larger than it accepts (then it does not fire). */
-function acrossGap(rule: AlertRule, input: RuleInput, maxGap: number): boolean {
-  if (!looksBack(rule)) return false;
-  if (rule.kind === 'price_above' || rule.kind === 'price_below' || rule.kind === 'price_jump') {
-    return input.previousTimestamp !== undefined && input.timestamp - input.previousTimestamp > maxGap;
-  }
-  return input.windowGapMs !== undefined && input.windowGapMs > maxGap;
-}
-
-function evaluateRule(rule: AlertRule, input: RuleInput): Firing | undefined {
-  const { price, previousPrice, symbol, indicators } = input;
-  switch (rule.kind) {
-    case 'price_above': {
-      const was = previousPrice === undefined ? undefined : previousPrice > rule.threshold;
-      if (!crossed(rule, price > rule.threshold, was)) return undefined;
-      const verb = rule.trigger === 'cross' && previousPrice !== undefined ? 'crossed above' : 'is above';
-      return {
-        message: `${symbol} price ${formatPrice(price)} ${verb} ${rule.threshold}`,
-        values:
-          previousPrice === undefined
-            ? { price, threshold: rule.threshold }
-            : { price, previous_price: previousPrice, threshold: rule.threshold },
-      };
+  if (condition === Condition.Holds) {
+    if (work.firing) {
+      work.decision = rule.crossLevel ? Decision.None : Decision.Candidate;
+    } else if (work.held + 1 >= rule.forBars) {
+      work.firing = true;
+      work.held = 0;
+      work.decision = Decision.Candidate;
+    } else {
+      work.held += 1;
+      work.decision = Decision.Pending;
     }
-    case 'price_below': {
-      const was = previousPrice === undefined ? undefined : previousPrice < rule.threshold;
-      if (!crossed(rule, price < rule.threshold, was)) return undefined;
-      const verb = rule.trigger === 'cross' && previousPrice !== undefined ? 'crossed below' : 'is below';
-      return {
-        message: `${symbol} price ${formatPrice(price)} ${verb} ${rule.threshold}`,
-        values:
-          previousPrice === undefined
-            ? { price, threshold: rule.threshold }
-            : { price, previous_price: previousPrice, threshold: rule.threshold },
-      };
-    }
-    case 'sma_deviation': {
-      const sma = indicators.sma;
-      if (sma === undefined || !(sma > 0)) return undefined;
-      const deviation = ((price - sma) / sma) * 100;
-      const size = Math.abs(deviation);
-      if (!(size > rule.percent)) return undefined;
-      const side = deviation > 0 ? 'above' : 'below';
-      if (rule.direction !== 'both' && rule.direction !== side) return undefined;
-      return {
-        message: `${symbol} price ${formatPrice(price)} moved ${formatPercent(size)} ${side} its ${periods(input)}SMA ${formatPrice(sma)} (threshold ${rule.percent}%)`,
-        values: { price, sma, deviation_percent: deviation, threshold_percent: rule.percent },
-      };
-    }
-    case 'volatility_above': {
-      const volatility = indicators.volatility;
-      if (volatility === undefined || !(volatility > rule.level)) return undefined;
-      return {
-        message: `${symbol} volatility ${volatility.toPrecision(3)} (${formatPercent(volatility * 100)} per period over the ${periods(input)}window) is above ${rule.level}`,
-        values: { price, volatility, threshold: rule.level },
-      };
-    }
-    case 'volume_zscore_above': {
-      const zscore = indicators.volume_zscore;
-      if (zscore === undefined || !(zscore > rule.level)) return undefined;
-      const volume = input.volume === undefined ? '' : ` ${input.volume}`;
-      const previous =
-        input.indicatorWindow === undefined
-          ? 'the previous events'
-          : `the previous ${input.indicatorWindow} events`;
-      return {
-        message: `${symbol} unusual trading: volume${volume} is ${zscore.toFixed(1)} standard deviations above the mean of ${previous} (threshold ${rule.level})`,
-        values:
-          input.volume === undefined
-            ? { price, volume_zscore: zscore, threshold: rule.level }
-            : { price, volume: input.volume, volume_zscore: zscore, threshold: rule.level },
-      };
-    }
-    case 'price_jump': {
-      if (previousPrice === undefined || !(previousPrice > 0)) return undefined;
-      const change = ((price - previousPrice) / previousPrice) * 100;
-      if (!(Math.abs(change) > rule.percent)) return undefined;
-      return {
-        message: `${symbol} price ${change > 0 ? 'jumped' : 'dropped'} ${formatPercent(Math.abs(change))} from ${formatPrice(previousPrice)} to ${formatPrice(price)} (threshold ${rule.percent}%)`,
-        values: {
-          price,
-          previous_price: previousPrice,
-          change_percent: change,
-          threshold_percent: rule.percent,
-        },
-      };
+  } else {
+    work.held = 0;
+    if (condition !== Condition.Quiet && work.firing) {
+      work.firing = false;
+      if (work.pagedAt !== undefined) work.decision = Decision.Resolved;
     }
   }
+  return work;
 }
 
-/**
- * What the rules remember about one symbol from one event to the next (re-arm, cooldown, "for",
- * episodes): plain JSON, small, stored with each processed event so that the next one continues from
- * it. A function of the symbol's events in market-time order, like everything else the rules decide.
- */
-export type RulesState = { readonly [ruleId: string]: unknown };
+/** Whether a rule is active for inhibition: firing now, or within the cooldown of its last page. */
+function isActive(rule: CompiledRule, work: Working, timestamp: number, lastPageBefore: number | undefined) {
+  return work.firing || (lastPageBefore !== undefined && timestamp - lastPageBefore < rule.cooldownMs);
+}
 
-/** What the rules decide for one event: the alerts to send and the state the next event starts from. */
-export interface RulesOutcome {
-  alerts: Alert[];
-  state: RulesState;
+/** The alert a rule raises on an event: its id, the rule's fields, the event's, and what it says. */
+function alertOf(
+  rule: CompiledRule,
+  input: RuleInput,
+  id: string,
+  text: { message: string; values: Record<string, number> },
+): Alert {
+  return {
+    alert_id: id,
+    event_id: input.eventId,
+    rule_id: rule.rule.id,
+    kind: rule.rule.kind,
+    severity: rule.rule.severity,
+    symbol: input.symbol,
+    timestamp: input.timestamp,
+    message: text.message,
+    values: text.values,
+  };
+}
+
+function firingAlert(rule: CompiledRule, input: RuleInput): Alert {
+  const firing = KINDS[rule.rule.kind].firing as (params: CompiledRule['rule'], input: RuleInput) => Firing;
+  return alertOf(rule, input, alertId(input.eventId, rule.rule.id), firing(rule.rule, input));
+}
+
+function resolvedAlert(rule: CompiledRule, input: RuleInput, pagedAt: number): Alert {
+  const describe = KINDS[rule.rule.kind].describe as (params: CompiledRule['rule']) => string;
+  const band =
+    rule.thresholds.rearmDecimal === rule.thresholds.decimal
+      ? ''
+      : `, back past the re-arm level ${rule.thresholds.rearmDecimal}`;
+  const message = `${input.symbol} resolved: ${describe(rule.rule)} no longer holds (price ${formatPrice(input.price)}${band}); it paged at ${new Date(pagedAt).toISOString()}`;
+  return {
+    ...alertOf(rule, input, resolvedAlertId(input.eventId, rule.rule.id), {
+      message,
+      values: { price: input.price, paged_at: pagedAt },
+    }),
+    resolved: true,
+  };
+}
+
+function held(
+  rule: CompiledRule,
+  input: RuleInput,
+  fields: Omit<HeldAlert, 'rule_id' | 'severity' | 'message'>,
+): HeldAlert {
+  return {
+    rule_id: rule.rule.id,
+    severity: rule.rule.severity,
+    ...fields,
+    message: firingAlert(rule, input).message,
+  };
+}
+
+function remembered(rule: CompiledRule, work: Working, timestamp: number): RuleMemory | undefined {
+  const lastPage =
+    work.lastPage !== undefined && timestamp - work.lastPage < rule.cooldownMs ? work.lastPage : undefined;
+  if (!work.firing && work.held === 0 && work.pagedAt === undefined && lastPage === undefined)
+    return undefined;
+  const memory: RuleMemory = {};
+  if (work.firing) memory.f = 1;
+  if (work.held > 0) memory.n = work.held;
+  if (work.pagedAt !== undefined) memory.p = work.pagedAt;
+  if (lastPage !== undefined) memory.l = lastPage;
+  return memory;
+}
+
+function sameMemory(a: RuleMemory | undefined, b: RuleMemory | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.f === b.f && a.n === b.n && a.p === b.p && a.l === b.l;
 }
 
 /**
  * The rules applied to one event of a symbol's series, given the state after the symbol's previous
- * event (`undefined` at the start of a series).
+ * event (`undefined` at the start of a series). Alerts and held alerts come in document order.
  */
 export function applyAlertRules(
   input: RuleInput,
   config: AlertRulesConfig,
-  _state: RulesState | undefined,
+  state: RulesState | undefined,
 ): RulesOutcome {
-  return { alerts: evaluateAlertRules(input, config), state: {} };
+  const rules = rulesFor(input.symbol, config);
+  if (!Number.isFinite(input.price) || rules.length === 0) {
+    return { alerts: NONE, held: NONE, state: state ?? EMPTY_STATE };
+  }
+  // Most events: no rule remembers anything and no condition holds, so nothing changes.
+  if (state !== undefined && isEmpty(state) && !anyHolds(rules, input)) {
+    return { alerts: NONE, held: NONE, state: EMPTY_STATE };
+  }
+  const before: (RuleMemory | undefined)[] = [];
+  const works: Working[] = [];
+  for (const rule of rules) {
+    const memory = state === undefined ? startingMemory(rule, input) : state[rule.rule.id];
+    before.push(memory);
+    works.push(advance(rule, input, memory));
+  }
+  let alerts: Alert[] = NONE;
+  let heldAlerts: HeldAlert[] = NONE;
+  const t = input.timestamp;
+  for (const rule of rules) {
+    const work = works[rule.position] as Working;
+    if (work.decision === Decision.Resolved) {
+      if (alerts === NONE) alerts = [];
+      alerts.push(resolvedAlert(rule, input, work.pagedAt as number));
+      work.pagedAt = undefined;
+    } else if (work.decision === Decision.Pending) {
+      if (heldAlerts === NONE) heldAlerts = [];
+      heldAlerts.push(held(rule, input, { reason: 'pending', bars: work.held }));
+    } else if (work.decision === Decision.Candidate) {
+      const inhibitor = rule.inhibitedBy.find((other) =>
+        isActive(other, works[other.position] as Working, t, before[other.position]?.l),
+      );
+      if (inhibitor !== undefined) {
+        if (heldAlerts === NONE) heldAlerts = [];
+        heldAlerts.push(held(rule, input, { reason: 'inhibited', by: inhibitor.rule.id }));
+      } else if (work.lastPage !== undefined && t - work.lastPage < rule.cooldownMs) {
+        if (heldAlerts === NONE) heldAlerts = [];
+        heldAlerts.push(held(rule, input, { reason: 'cooldown', until: work.lastPage + rule.cooldownMs }));
+      } else {
+        if (alerts === NONE) alerts = [];
+        alerts.push(firingAlert(rule, input));
+        work.lastPage = t;
+        if (rule.rule.resolved === true && work.pagedAt === undefined) work.pagedAt = t;
+      }
+    }
+  }
+  return { alerts, held: heldAlerts, state: nextState(rules, works, before, state, t) };
+}
+
+function isEmpty(state: RulesState): boolean {
+  return state === EMPTY_STATE || Object.keys(state).length === 0;
+}
+
+function anyHolds(rules: readonly CompiledRule[], input: RuleInput): boolean {
+  for (const rule of rules) if (conditionOf(rule, input) === Condition.Holds) return true;
+  return false;
+}
+
+function nextState(
+  rules: readonly CompiledRule[],
+  works: readonly Working[],
+  before: readonly (RuleMemory | undefined)[],
+  state: RulesState | undefined,
+  timestamp: number,
+): RulesState {
+  let next: Record<string, RuleMemory> | undefined;
+  let unchanged = state !== undefined;
+  let kept = 0;
+  for (const rule of rules) {
+    const previous = before[rule.position];
+    let memory = remembered(rule, works[rule.position] as Working, timestamp);
+    if (sameMemory(memory, previous)) memory = previous;
+    else unchanged = false;
+    if (memory === undefined) continue;
+    next ??= {};
+    next[rule.rule.id] = memory;
+    kept += 1;
+  }
+  if (next === undefined) return EMPTY_STATE;
+  // The same memories, and no entry of a rule that no longer applies: the state object itself.
+  if (unchanged && state !== undefined && Object.keys(state).length === kept) return state;
+  return next;
 }
 
 /**
- * The alerts the enabled rules raise for one processed event, in document order. A rule whose
- * indicator (or previous price) is absent does not fire. Alert ids are deterministic per event and rule.
+ * The alerts the enabled rules raise for one event with no memory of earlier events (the start of a
+ * series; a `cross` level still compares with `previousPrice`). Alert ids are deterministic per event
+ * and rule.
  */
 export function evaluateAlertRules(input: RuleInput, config: AlertRulesConfig): Alert[] {
-  const rules = rulesFor(input.symbol, config);
-  const alerts: Alert[] = [];
-  if (!Number.isFinite(input.price)) return alerts;
-  for (const rule of rules) {
-    if (acrossGap(rule, input, maxGapMs(rule, config))) continue;
-    const firing = evaluateRule(rule, input);
-    if (firing === undefined) continue;
-    alerts.push({
-      alert_id: alertId(input.eventId, rule.id),
-      event_id: input.eventId,
-      rule_id: rule.id,
-      kind: rule.kind,
-      severity: rule.severity,
-      symbol: input.symbol,
-      timestamp: input.timestamp,
-      message: firing.message,
-      values: firing.values,
-    });
-  }
-  return alerts;
+  return applyAlertRules(input, config, undefined).alerts;
 }

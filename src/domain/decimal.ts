@@ -87,6 +87,9 @@ function compareMagnitudes(a: Decimal, aFrom: number, b: Decimal, bFrom: number)
  * negative when a < b, zero when equal, positive when a > b. No checks, for the per-event path.
  */
 export function compareUnsignedDecimals(a: Decimal, b: Decimal): number {
+  // Same length and the point at the same place (a bar's four prices usually): the digits line up,
+  // so comparing the strings compares the values.
+  if (a.length === b.length && a.indexOf('.') === b.indexOf('.')) return a < b ? -1 : a > b ? 1 : 0;
   return compareMagnitudes(a, 0, b, 0);
 }
 
@@ -106,4 +109,108 @@ export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1 {
   if (aSign === 0) return 0;
   const magnitude = Math.sign(compareMagnitudes(a, aSign < 0 ? 1 : 0, b, bSign < 0 ? 1 : 0));
   return (aSign > 0 ? magnitude : -magnitude || 0) as -1 | 0 | 1;
+}
+
+/**
+ * A decimal as an integer count of `10^-scale` units, for exact arithmetic where a rule compares
+ * against a threshold (`"57000.10"` is 5700010 units at scale 2). No rounding anywhere.
+ */
+export interface ScaledDecimal {
+  units: bigint;
+  scale: number;
+}
+
+/** The exact value of a plain decimal (see {@link PLAIN_DECIMAL_PATTERN}; not checked here). */
+export function toScaled(d: Decimal): ScaledDecimal {
+  const point = d.indexOf('.');
+  if (point === -1) return { units: BigInt(d), scale: 0 };
+  return { units: BigInt(d.slice(0, point) + d.slice(point + 1)), scale: d.length - point - 1 };
+}
+
+function atScale(value: ScaledDecimal, scale: number): bigint {
+  return value.units * 10n ** BigInt(scale - value.scale);
+}
+
+export function multiplyScaled(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  return { units: a.units * b.units, scale: a.scale + b.scale };
+}
+
+export function subtractScaled(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: atScale(a, scale) - atScale(b, scale), scale };
+}
+
+export function addScaled(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: atScale(a, scale) + atScale(b, scale), scale };
+}
+
+export function compareScaled(a: ScaledDecimal, b: ScaledDecimal): -1 | 0 | 1 {
+  const scale = Math.max(a.scale, b.scale);
+  const difference = atScale(a, scale) - atScale(b, scale);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+export function absScaled(a: ScaledDecimal): ScaledDecimal {
+  return a.units < 0n ? { units: -a.units, scale: a.scale } : a;
+}
+
+/** The plain decimal of an exact value, without trailing fraction zeros (`5700010`/2 -> `"57000.1"`). */
+export function scaledToDecimal(value: ScaledDecimal): Decimal {
+  const negative = value.units < 0n;
+  let digits = (negative ? -value.units : value.units).toString();
+  let scale = value.scale;
+  while (scale > 0 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    scale -= 1;
+  }
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  }
+  return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+/**
+ * Compares two values given as a double and the decimal the double was read from, exactly; a decimal
+ * left out is the shortest decimal of its double. Rounding to the nearest double never reverses an
+ * order, so two different doubles already decide; only equal ones need the decimals' digits.
+ */
+export function compareExact(
+  a: number,
+  aDecimal: Decimal | undefined,
+  b: number,
+  bDecimal: Decimal | undefined,
+): -1 | 0 | 1 {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return compareDecimals(aDecimal ?? numberToDecimal(a), bDecimal ?? numberToDecimal(b));
+}
+
+/**
+ * Whether `|value - base| * 100 > percent * base` (a move of more than `percent` percent of `base`),
+ * exactly on the decimals (as in {@link compareExact}, a decimal left out is that of its double). The
+ * doubles decide when they are clearly apart (their rounding error is far below the margin); a near
+ * tie is settled on the decimals' digits.
+ */
+export function movesMoreThanPercent(
+  value: number,
+  valueDecimal: Decimal | undefined,
+  base: number,
+  baseDecimal: Decimal | undefined,
+  percent: number,
+  percentDecimal: Decimal,
+): boolean {
+  const move = Math.abs(value - base) * 100;
+  const limit = percent * base;
+  const margin = 1e-12 * (100 * (Math.abs(value) + Math.abs(base)) + Math.abs(limit));
+  if (move > limit + margin) return true;
+  if (move < limit - margin) return false;
+  const exactBase = toScaled(baseDecimal ?? numberToDecimal(base));
+  const exactValue = toScaled(valueDecimal ?? numberToDecimal(value));
+  const exactMove = multiplyScaled(absScaled(subtractScaled(exactValue, exactBase)), {
+    units: 100n,
+    scale: 0,
+  });
+  return compareScaled(exactMove, multiplyScaled(toScaled(percentDecimal), exactBase)) > 0;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PRODUCER_ID_MAX_LENGTH, PRODUCER_ID_PATTERN } from './market-fields.ts';
+import { isProducerIdText } from './market-fields.ts';
 
 /**
  * Identity of an event across redeliveries. EventBridge gives a new `id` to an event a producer
@@ -35,7 +35,7 @@ function bounded(text: string, maxLength: number): string {
 /** A producer id exactly as the market event schema accepts it, as a string; otherwise undefined. */
 function producerId(value: unknown): string | undefined {
   if (typeof value === 'string') {
-    return value.length <= PRODUCER_ID_MAX_LENGTH && PRODUCER_ID_PATTERN.test(value) ? value : undefined;
+    return isProducerIdText(value) ? value : undefined;
   }
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
   return undefined;
@@ -50,15 +50,24 @@ function producerId(value: unknown): string | undefined {
  * - `sha256:<64 hex digits>` of the candidate when the candidate is too long or not printable ASCII.
  */
 export function idempotencyKey(event: { id: string; source: string; detail: unknown }): string {
-  const detail = event.detail;
+  return producerKey(event.source, event.detail) ?? envelopeKey(event.id);
+}
+
+/** The key of an event by its producer's id (the first two forms of {@link idempotencyKey}), if it has one. */
+export function producerKey(source: string, detail: unknown): string | undefined {
   if (typeof detail === 'object' && detail !== null && !Array.isArray(detail)) {
     const fields = detail as Record<string, unknown>;
     const tradeId = producerId(fields.trade_id);
-    if (tradeId !== undefined) return bounded(`${event.source}#trade:${tradeId}`, MAX_KEY_LENGTH);
+    if (tradeId !== undefined) return bounded(`${source}#trade:${tradeId}`, MAX_KEY_LENGTH);
     const eventId = producerId(fields.event_id);
-    if (eventId !== undefined) return bounded(`${event.source}#event:${eventId}`, MAX_KEY_LENGTH);
+    if (eventId !== undefined) return bounded(`${source}#event:${eventId}`, MAX_KEY_LENGTH);
   }
-  return bounded(event.id, MAX_KEY_LENGTH);
+  return undefined;
+}
+
+/** The key of an event without a producer id: its EventBridge `id` (the last forms of {@link idempotencyKey}). */
+export function envelopeKey(id: string): string {
+  return bounded(id, MAX_KEY_LENGTH);
 }
 
 /**
@@ -68,4 +77,13 @@ export function idempotencyKey(event: { id: string; source: string; detail: unkn
  */
 export function alertId(eventId: string, ruleId: string): string {
   return bounded(`${eventId}#alert:${ruleId}`, MAX_ALERT_ID_LENGTH);
+}
+
+/**
+ * The id of the "resolved" notification a rule sends on the event where its paged firing ended:
+ * `<eventId>#resolved:<ruleId>` (hashed like {@link alertId}). A rule id has no `#`, so the text after
+ * the last `#` tells the two forms apart: it never equals an alert id.
+ */
+export function resolvedAlertId(eventId: string, ruleId: string): string {
+  return bounded(`${eventId}#resolved:${ruleId}`, MAX_ALERT_ID_LENGTH);
 }

@@ -4,15 +4,14 @@ import {
   CANONICAL_EXCHANGE_PATTERN,
   CANONICAL_SYMBOL_PATTERN,
   canonicalDecimalString,
-  checkCrossFields,
+  crossFieldsHold,
   EXCHANGE_INPUT_PATTERN,
+  isProducerIdText,
   isTimestampInRange,
   MAX_RAW_TEXT_LENGTH,
   MAX_TIMESTAMP_STRING_LENGTH,
   NON_NEGATIVE_DECIMAL_PATTERN,
   POSITIVE_DECIMAL_PATTERN,
-  PRODUCER_ID_MAX_LENGTH,
-  PRODUCER_ID_PATTERN,
   parseTimestampString,
   SYMBOL_INPUT_PATTERN,
   TIMESTAMP_STRING_PATTERN,
@@ -94,9 +93,26 @@ function timestampOf(value: unknown, now: number): number | undefined {
 
 function producerIdOf(value: unknown): string | undefined {
   if (typeof value === 'string') {
-    return value.length <= PRODUCER_ID_MAX_LENGTH && PRODUCER_ID_PATTERN.test(value) ? value : undefined;
+    return isProducerIdText(value) ? value : undefined;
   }
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
+}
+
+const OPTIONAL_FIELDS = ['trade_id', 'event_id', 'open', 'high', 'low', 'close', 'bid', 'ask'] as const;
+
+function oneByOne(
+  symbol: string,
+  exchange: string,
+  price: Decimal,
+  volume: Decimal,
+  timestamp: number,
+  optional: readonly (string | undefined)[],
+): MarketDetail {
+  const detail: MarketDetail = { symbol, exchange, price, volume, timestamp };
+  optional.forEach((value, index) => {
+    if (value !== undefined) detail[OPTIONAL_FIELDS[index] as string] = value;
+  });
+  return detail;
 }
 
 /** The validated detail, or `undefined` when the full schema has to look at it. */
@@ -129,9 +145,12 @@ export function acceptWellFormedDetail(input: unknown, now: number): MarketDetai
   let bid: Decimal | undefined;
   let ask: Decimal | undefined;
   let hasExtraFields = false;
-  for (const key in raw) {
+  // Own keys only (a `for in` would also walk anything enumerable added to Object.prototype).
+  const keys = Object.keys(raw);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const value = raw[key];
-    if (value === undefined || key === '__proto__' || !Object.hasOwn(raw, key)) return undefined;
+    if (value === undefined || key === '__proto__') return undefined;
     switch (key) {
       case 'symbol':
       case 'exchange':
@@ -175,35 +194,28 @@ export function acceptWellFormedDetail(input: unknown, now: number): MarketDetai
         hasExtraFields = true;
     }
   }
-  // Key order as the schema produces it: declared fields in declaration order, then the others.
-  const detail: MarketDetail = { symbol, exchange, price, volume, timestamp };
-  if (tradeId !== undefined) detail.trade_id = tradeId;
-  if (eventId !== undefined) detail.event_id = eventId;
-  if (open !== undefined) detail.open = open;
-  if (high !== undefined) detail.high = high;
-  if (low !== undefined) detail.low = low;
-  if (close !== undefined) detail.close = close;
-  if (bid !== undefined) detail.bid = bid;
-  if (ask !== undefined) detail.ask = ask;
-  if (
-    open !== undefined ||
-    high !== undefined ||
-    low !== undefined ||
-    close !== undefined ||
-    bid !== undefined
-  ) {
-    let consistent = true;
-    checkCrossFields(
-      (field) => detail[field] !== undefined,
-      (field) => detail[field] as Decimal | undefined,
-      () => {
-        consistent = false;
-      },
-    );
-    if (!consistent) return undefined;
-  }
+  if (!crossFieldsHold(open, high, low, close, bid, ask)) return undefined;
+  // Key order as the schema produces it: declared fields in declaration order, then the others. A
+  // bar with an event id, the usual shape, is built in one go.
+  const detail: MarketDetail =
+    eventId !== undefined &&
+    tradeId === undefined &&
+    open !== undefined &&
+    bid === undefined &&
+    ask === undefined
+      ? { symbol, exchange, price, volume, timestamp, event_id: eventId, open, high, low, close }
+      : oneByOne(symbol, exchange, price, volume, timestamp, [
+          tradeId,
+          eventId,
+          open,
+          high,
+          low,
+          close,
+          bid,
+          ask,
+        ]);
   if (hasExtraFields) {
-    for (const key in raw) if (!KNOWN_FIELDS.has(key)) detail[key] = raw[key];
+    for (const key of keys) if (!KNOWN_FIELDS.has(key)) detail[key] = raw[key];
   }
   return detail;
 }

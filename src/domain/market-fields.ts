@@ -31,6 +31,21 @@ export const CANONICAL_SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9./_:-]{0,31}$/;
 export const EXCHANGE_INPUT_PATTERN = /^\s*[\x21-\x7E](?:[\x20-\x7E]{0,62}[\x21-\x7E])?\s*$/;
 export const CANONICAL_EXCHANGE_PATTERN = /^[\x21-\x7E](?:[\x20-\x7E]{0,62}[\x21-\x7E])?$/;
 export const PRODUCER_ID_PATTERN = /^(?! *$)[\x20-\x7E]{1,128}$/;
+
+/**
+ * Whether a string matches {@link PRODUCER_ID_PATTERN} (1-128 printable ASCII characters, not all
+ * spaces): the same test without the regular expression, which checks every event id twice.
+ */
+export function isProducerIdText(value: string): boolean {
+  if (value.length === 0 || value.length > PRODUCER_ID_MAX_LENGTH) return false;
+  let blank = true;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return false;
+    if (code !== 0x20) blank = false;
+  }
+  return !blank;
+}
 /** Greater than zero: some digit is not zero. */
 export const POSITIVE_DECIMAL_PATTERN = /^(?:0*[1-9]\d*(?:\.\d+)?|0+\.\d*[1-9]\d*)$/;
 /** Zero or more; a negative zero (`-0.00`) is accepted and loses its sign. */
@@ -214,6 +229,34 @@ export function explainTimestampString(value: string): string {
     return `must carry a time zone (Z or an offset such as +02:00), got ${describeValue(value)}`;
   }
   return `must be epoch milliseconds or an ISO 8601 date-time with a time zone (2021-02-19T00:00:00Z), got ${describeValue(value)}`;
+}
+
+/**
+ * Whether the rules across fields hold, for valid fields (the fast path's form of
+ * {@link checkCrossFields}, which names what is wrong): a bar has all of open/high/low/close or none,
+ * with low <= open, close <= high; a quote has bid <= ask.
+ */
+export function crossFieldsHold(
+  open: Decimal | undefined,
+  high: Decimal | undefined,
+  low: Decimal | undefined,
+  close: Decimal | undefined,
+  bid: Decimal | undefined,
+  ask: Decimal | undefined,
+): boolean {
+  if (open !== undefined || high !== undefined || low !== undefined || close !== undefined) {
+    if (open === undefined || high === undefined || low === undefined || close === undefined) return false;
+    if (
+      compareUnsignedDecimals(low, high) > 0 ||
+      compareUnsignedDecimals(open, low) < 0 ||
+      compareUnsignedDecimals(open, high) > 0 ||
+      compareUnsignedDecimals(close, low) < 0 ||
+      compareUnsignedDecimals(close, high) > 0
+    ) {
+      return false;
+    }
+  }
+  return bid === undefined || ask === undefined || compareUnsignedDecimals(bid, ask) <= 0;
 }
 
 /**

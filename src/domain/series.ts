@@ -2,9 +2,12 @@ import {
   type Alert,
   type AlertRulesConfig,
   applyAlertRules,
+  type HeldAlert,
+  type RuleInput,
   type RulesState,
   windowMaxGapMs,
 } from './alert-rules.ts';
+import type { Decimal } from './decimal.ts';
 import {
   computeIndicators,
   type Indicators,
@@ -26,8 +29,16 @@ export interface SeriesSettings {
   indicatorWindow: number;
 }
 
+/**
+ * A point of a symbol's history: market time, price and volume as numbers (for the indicators), and
+ * the price exactly as stored, which the rules compare with their thresholds.
+ */
+export interface SeriesPoint extends WindowPoint {
+  priceDecimal: Decimal;
+}
+
 /** One stored event of a symbol, as the series sees it. */
-export interface SeriesEvent extends WindowPoint {
+export interface SeriesEvent extends SeriesPoint {
   eventId: string;
   /** Normalized (trimmed, upper-case) symbol. */
   symbol: string;
@@ -36,7 +47,10 @@ export interface SeriesEvent extends WindowPoint {
 /** What one event of a series gives. */
 export interface SeriesStep {
   indicators: Indicators;
+  /** What pages (firing alerts and resolved notifications). */
   alerts: Alert[];
+  /** What fired but is held back (cooldown, inhibition) or holds but not yet for `for_bars` events. */
+  held: HeldAlert[];
   /** The rules' state after this event: where the symbol's next event starts from. */
   state: RulesState;
 }
@@ -59,7 +73,7 @@ export function compareSeriesOrder(
  * rules' state after the previous event, `undefined` at the start of the series.
  */
 export function stepSeries(
-  points: readonly WindowPoint[],
+  points: readonly SeriesPoint[],
   state: RulesState | undefined,
   event: SeriesEvent,
   settings: SeriesSettings,
@@ -69,25 +83,25 @@ export function stepSeries(
   // bars followed by a live event): its indicators stay absent until it fills again.
   const window = sinceLastGap(points, windowMaxGapMs(alertRules));
   const indicators = computeIndicators(window, indicatorWindow);
-  const previous = points.length > 1 ? (points[points.length - 2] as WindowPoint) : undefined;
-  const outcome = applyAlertRules(
-    {
-      eventId: event.eventId,
-      symbol: event.symbol,
-      timestamp: event.timestamp,
-      price: event.price,
-      volume: event.volume,
-      indicatorWindow,
-      ...(previous === undefined
-        ? {}
-        : { previousPrice: previous.price, previousTimestamp: previous.timestamp }),
-      windowGapMs: largestGap(window),
-      indicators,
-    },
-    alertRules,
-    state,
-  );
-  return { indicators, alerts: outcome.alerts, state: outcome.state };
+  const input: RuleInput = {
+    eventId: event.eventId,
+    symbol: event.symbol,
+    timestamp: event.timestamp,
+    price: event.price,
+    priceDecimal: event.priceDecimal,
+    volume: event.volume,
+    indicatorWindow,
+    windowGapMs: largestGap(window),
+    indicators,
+  };
+  if (points.length > 1) {
+    const previous = points[points.length - 2] as SeriesPoint;
+    input.previousPrice = previous.price;
+    input.previousPriceDecimal = previous.priceDecimal;
+    input.previousTimestamp = previous.timestamp;
+  }
+  const outcome = applyAlertRules(input, alertRules, state);
+  return { indicators, alerts: outcome.alerts, held: outcome.held, state: outcome.state };
 }
 
 /**
@@ -96,7 +110,7 @@ export function stepSeries(
  */
 export class SequentialSeries {
   readonly #settings: SeriesSettings;
-  readonly #points: WindowPoint[] = [];
+  readonly #points: SeriesPoint[] = [];
   #state: RulesState | undefined;
 
   constructor(settings: SeriesSettings) {
@@ -106,7 +120,12 @@ export class SequentialSeries {
   /** The next event, which must come after every event given so far in {@link compareSeriesOrder}. */
   next(event: SeriesEvent): SeriesStep {
     const points = this.#points;
-    points.push({ timestamp: event.timestamp, price: event.price, volume: event.volume });
+    points.push({
+      timestamp: event.timestamp,
+      price: event.price,
+      volume: event.volume,
+      priceDecimal: event.priceDecimal,
+    });
     if (points.length > this.#settings.indicatorWindow + 1) points.shift();
     const step = stepSeries(points, this.#state, event, this.#settings);
     this.#state = step.state;

@@ -66,6 +66,8 @@ export interface Books {
   alerts: {
     expected: number;
     sent: number;
+    /** Silenced by an operator: recorded and audited SILENCED, never published. */
+    silenced: number;
     sentTwice: { alertId: string; times: number }[];
     pendingInDlq: number;
     missing: string[];
@@ -206,6 +208,8 @@ export function balanceBooks(data: BooksData): Books {
 
 function balanceAlerts(data: BooksData, itemsByKey: Map<string, Record<string, unknown>[]>): Books['alerts'] {
   const expected = new Set<string>();
+  // Silenced by an operator: recorded on the item and audited, never published.
+  const silenced = new Set<string>();
   for (const detail of data.alertEvents) {
     const alertId = detail.alert?.alert_id;
     if (typeof alertId === 'string') expected.add(alertId);
@@ -214,7 +218,9 @@ function balanceAlerts(data: BooksData, itemsByKey: Map<string, Record<string, u
     for (const item of items) {
       for (const alert of Object.values(asRecord(item.alerts))) {
         const alertId = asRecord(alert).alert_id;
-        if (typeof alertId === 'string') expected.add(alertId);
+        if (typeof alertId !== 'string') continue;
+        expected.add(alertId);
+        if (asRecord(alert).status === 'SILENCED') silenced.add(alertId);
       }
     }
   }
@@ -230,15 +236,25 @@ function balanceAlerts(data: BooksData, itemsByKey: Map<string, Record<string, u
   const missing: string[] = [];
   let sent = 0;
   let pendingInDlq = 0;
+  let silencedCount = 0;
   for (const alertId of expected) {
     const times = publishedTimes.get(alertId) ?? 0;
-    if (times === 1) sent += 1;
+    if (times === 0 && silenced.has(alertId)) silencedCount += 1;
+    else if (times === 1) sent += 1;
     else if (times > 1) sentTwice.push({ alertId, times });
     else if (pending.has(alertId)) pendingInDlq += 1;
     else missing.push(alertId);
   }
   const unexplained = [...publishedTimes.keys()].filter((alertId) => !expected.has(alertId));
-  return { expected: expected.size, sent, sentTwice, pendingInDlq, missing, unexplained };
+  return {
+    expected: expected.size,
+    sent,
+    silenced: silencedCount,
+    sentTwice,
+    pendingInDlq,
+    missing,
+    unexplained,
+  };
 }
 
 /** The inputs of a replay, from the archive by EventBridge id, and the `MarketData.Alert` details it holds. */
@@ -338,7 +354,7 @@ export function booksText(books: Books, limit = 20): string {
       .map(([status, count]) => `${status} ${count}`)
       .join(', ')}`,
     `  dead letters ${STAGES.map((stage) => `${stage} ${books.deadLettered.byStage[stage]}`).join(', ')} (${books.deadLettered.alreadyCompleted} more whose event completed anyway)`,
-    `  alerts       ${books.alerts.expected} raised: ${books.alerts.sent} sent once, ${books.alerts.pendingInDlq} waiting in the notification DLQ, ${books.alerts.sentTwice.length} sent more than once, ${books.alerts.missing.length} never sent`,
+    `  alerts       ${books.alerts.expected} raised: ${books.alerts.sent} sent once, ${books.alerts.silenced} silenced, ${books.alerts.pendingInDlq} waiting in the notification DLQ, ${books.alerts.sentTwice.length} sent more than once, ${books.alerts.missing.length} never sent`,
   ];
   for (const event of books.missing.slice(0, limit))
     lines.push(`  MISSING      ${event.key} (${event.eventIds.join(', ')}): ${event.reason}`);

@@ -81,7 +81,8 @@ export class LocalWakeUps {
     const event = this.#forget(timer);
     if (event === undefined) return;
     try {
-      if (this.#deliver === undefined) throw new Error('local wake-ups are not bound to the processing function');
+      if (this.#deliver === undefined)
+        throw new Error('local wake-ups are not bound to the processing function');
       this.#deliver(event);
     } finally {
       // Ended after the delivery began its own work, so the stack never looks idle in between.

@@ -7,6 +7,7 @@ import type {
   LoggerPort,
   MetricsPort,
   PipelineConfig,
+  SilencesPort,
 } from './ports.ts';
 
 /** What a stage knows of the invocation it runs in. */
@@ -33,6 +34,8 @@ export type StageHandler = (event: BusEvent, invocation?: Invocation) => Promise
 export interface Storage {
   events: EventStorePort;
   audit: AuditPort;
+  /** Operator silences, read by notification; absent where nothing is ever silenced. */
+  silences?: SilencesPort;
 }
 
 /** What every stage needs, whatever it runs on. */

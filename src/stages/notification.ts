@@ -5,6 +5,7 @@ import { AttemptTrail } from './attempt-trail.ts';
 import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
 import { type AlertDetail, parseAlertDetail } from './messages.ts';
 import type { Notification, NotifierPort } from './ports.ts';
+import { silenceAlert } from './silencing.ts';
 
 export interface NotificationDependencies extends StageContext {
   notifier: NotifierPort;
@@ -30,7 +31,8 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
   return async (event: BusEvent, invocation: Invocation = {}) => {
     const detail = parseAlertDetail(event.detail);
     const { alert } = detail;
-    const { events, audit } = storage(await config.load(STAGE_PARAMETERS.notification));
+    const stored = storage(await config.load(STAGE_PARAMETERS.notification));
+    const { events, audit } = stored;
     const key = { event_id: detail.event_id, timestamp: alert.timestamp };
     const trail = {
       event_id: detail.event_id,
@@ -60,6 +62,18 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
         invocation.deadline === undefined ? undefined : invocation.deadline + CLOCK_SKEW_MARGIN_MS;
       const claim = await events.claimAlert(key, alert, clock.now(), leaseUntil);
       if (claim.kind === 'missing') throw new Error(`event ${detail.event_id} is not in the events table`);
+      if (claim.kind === 'silenced') {
+        // Silenced before: its record again (the silencing attempt may have stopped first), never a page.
+        await audit.record({
+          ...trail,
+          status: 'SILENCED',
+          timestamp: claim.silencedAt,
+          occurrence: alert.rule_id,
+          details: { alert_id: alert.alert_id, rule_id: alert.rule_id, silence_id: claim.silenceId },
+        });
+        await attempts.redelivered({ alert_id: alert.alert_id });
+        return;
+      }
       if (claim.kind === 'already-sent') {
         // Sent before: its record again (the sending attempt may have stopped first), never a second page.
         metrics.count(Metric.DuplicatesSkipped);
@@ -67,6 +81,9 @@ export function createNotificationHandler(deps: NotificationDependencies): Stage
         await attempts.redelivered({ alert_id: alert.alert_id });
         return;
       }
+
+      // Operator silences: a silenced alert is recorded and audited SILENCED instead of published.
+      if (await silenceAlert({ clock, storage: stored }, detail, trail)) return;
 
       let messageId: string;
       try {
@@ -93,9 +110,10 @@ const SUBJECT_LIMIT = 100;
 
 export function notificationFor(detail: AlertDetail, deployment?: Deployment): Notification {
   const { alert } = detail;
-  const subject = `[${alert.severity}] ${alert.symbol}: ${alert.rule_id}${detail.late ? ' (late)' : ''}`
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, SUBJECT_LIMIT);
+  const subject =
+    `[${alert.resolved ? 'RESOLVED' : alert.severity}] ${alert.symbol}: ${alert.rule_id}${detail.late ? ' (late)' : ''}`
+      .replace(/[^\x20-\x7e]/g, '?')
+      .slice(0, SUBJECT_LIMIT);
   return {
     subject,
     summary: detail.late ? `${alert.message} (late)` : alert.message,

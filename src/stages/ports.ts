@@ -1,5 +1,6 @@
 import type { AlertRulesConfig, RulesState } from '../domain/alert-rules.ts';
 import type { BusEvent, Stage } from '../domain/event-types.ts';
+import type { Silence } from '../domain/silences.ts';
 import type { MetricName } from '../telemetry/metric-names.ts';
 
 /**
@@ -128,10 +129,12 @@ export interface NewEventItem {
 export type PutOutcome = { kind: 'stored' } | { kind: 'duplicate'; existing: StoredEventState };
 
 /** A point of a symbol's series as the symbol index holds it. */
-export interface SeriesPoint {
+export interface StoredPoint {
   event_id: string;
   timestamp: number;
   price: number;
+  /** The price exactly as stored (the rules compare it with their thresholds). */
+  priceDecimal: string;
   volume: number;
   /** The raw event's EventBridge id and when it was ingested (the index holds them too). */
   raw_event_id: string;
@@ -153,6 +156,8 @@ export interface ProcessedResult {
   previous_timestamp?: number;
   /** The rules whose alerts this event raised, in document order. */
   alert_rules: string[];
+  /** Rules that fired (or held) but did not page, and why: `cooldown`, `inhibited`, `pending`. */
+  held?: Record<string, string>;
   /**
    * The event arrived after later events of its series were processed: its processing revises them
    * (a repeated attempt goes through them again, so a revision cut short is finished).
@@ -189,6 +194,8 @@ export type ProcessOutcome =
 /** Claiming an alert before sending it is what makes "never sent twice" hold across retries. */
 export type ClaimOutcome =
   | { kind: 'claimed' }
+  /** Silenced by an operator when an earlier attempt claimed it: recorded, never published. */
+  | { kind: 'silenced'; silencedAt: number; silenceId: string }
   /** Sent by an earlier attempt: when, and the provider's message id. */
   | { kind: 'already-sent'; sentAt: number; messageId: string }
   | { kind: 'missing' };
@@ -201,9 +208,9 @@ export interface EventStorePort {
    */
   put(item: NewEventItem, options?: { claimIdentity?: boolean }): Promise<PutOutcome>;
   /** The `count` latest points of `symbol` ordered before `position`, oldest first (the symbol index). */
-  history(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]>;
+  history(symbol: string, position: SeriesPosition, count: number): Promise<StoredPoint[]>;
   /** The `count` earliest points of `symbol` ordered after `position`, oldest first (the symbol index). */
-  following(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]>;
+  following(symbol: string, position: SeriesPosition, count: number): Promise<StoredPoint[]>;
   /**
    * A stored valid event as processing needs it; undefined when there is none. An eventually
    * consistent read may lag a write by a moment: a processed event is processed for good, so only an
@@ -265,6 +272,19 @@ export interface EventStorePort {
   ): Promise<void>;
 }
 
+/** Operator silences (docs/domain.md): alerts that are recorded and audited, not published. */
+export interface SilencesPort {
+  /** Every stored silence, ended ones too (read at most a second ago). */
+  current(): Promise<Silence[]>;
+  /** Records on the event item that its claimed alert was silenced (`SILENCED`) instead of sent. */
+  markSilenced(
+    key: { event_id: string; timestamp: number },
+    ruleId: string,
+    silence: Silence,
+    silencedAt: number,
+  ): Promise<void>;
+}
+
 export type AuditStatus =
   | 'INGESTED'
   | 'REJECTED'
@@ -276,6 +296,7 @@ export type AuditStatus =
   | 'RETRIED'
   | 'ALERT_RAISED'
   | 'NOTIFIED'
+  | 'SILENCED'
   | 'FAILED';
 
 export interface AuditEntry {

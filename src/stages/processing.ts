@@ -109,6 +109,7 @@ function candidateOf(detail: ValidatedDetail): SeriesCandidate {
     symbol: market.symbol,
     raw_event_id: detail.raw_event_id,
     price: decimalToNumber(market.price),
+    priceDecimal: market.price,
     volume: decimalToNumber(market.volume),
     ingested_at: detail.ingested_at,
   };
@@ -147,6 +148,7 @@ function auditEntryOf(taken: Exclude<Taken, { kind: 'waiting' }>, functionName: 
         details: {
           indicators: taken.result.indicators,
           alerts: taken.result.alert_rules,
+          ...(taken.held.length === 0 ? {} : { held: taken.held }),
           ...(taken.result.previous_timestamp === undefined
             ? {}
             : { previous_timestamp: taken.result.previous_timestamp }),

@@ -1,14 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type Alert, DEFAULT_BAR_INTERVAL_MS, type RulesState } from '../domain/alert-rules.ts';
-import type { WindowPoint } from '../domain/indicators.ts';
+import {
+  type Alert,
+  DEFAULT_BAR_INTERVAL_MS,
+  type HeldAlert,
+  type RulesState,
+} from '../domain/alert-rules.ts';
 import { compareSeriesOrder, type SeriesSettings, type SeriesStep, stepSeries } from '../domain/series.ts';
 import type {
   Clock,
   EventStorePort,
   ProcessedResult,
   SeriesEventState,
-  SeriesPoint,
   SeriesPosition,
+  StoredPoint,
 } from './ports.ts';
 
 /**
@@ -45,6 +49,8 @@ export interface SeriesCandidate extends SeriesPosition {
   symbol: string;
   raw_event_id: string;
   price: number;
+  /** The price exactly as stored. */
+  priceDecimal: string;
   volume: number;
   ingested_at: number;
 }
@@ -55,6 +61,8 @@ export type Taken =
       candidate: SeriesCandidate;
       result: ProcessedResult;
       alerts: Alert[];
+      /** What fired but does not page (cooldown, inhibition) or holds, not yet for long enough. */
+      held: HeldAlert[];
       processedAt: number;
       /** The event arrived after events following it were processed. */
       late: boolean;
@@ -111,7 +119,7 @@ export interface SeriesProcessorOptions {
 
 /** A processed event as this attempt knows it: its point of the window and its stored result. */
 interface Known {
-  point: SeriesPoint;
+  point: StoredPoint;
   processed: ProcessedResult & { revision: number };
   /** Word left by an event that waits across a gap after this one. */
   waiting_successor?: SeriesPosition;
@@ -130,7 +138,7 @@ export class SeriesProcessor {
   /** Processed events this attempt wrote or read, so it never reads them twice or trusts a lagging index. */
   readonly #known = new Map<string, Known>();
   /** The points of `#known`, by market time (two events at one market time: neither is used). */
-  readonly #byTime = new Map<number, SeriesPoint | 'ambiguous'>();
+  readonly #byTime = new Map<number, StoredPoint | 'ambiguous'>();
   /** Predecessors read unprocessed, as read (the catch-up looks at when they were ingested). */
   readonly #unprocessed = new Map<string, SeriesEventState>();
   readonly #taken: Taken[] = [];
@@ -253,7 +261,7 @@ export class SeriesProcessor {
   }
 
   /** How long an event waits for the events before it: the bound, or less for a series' first event. */
-  #waitLimit(previous: SeriesPoint | undefined): number {
+  #waitLimit(previous: StoredPoint | undefined): number {
     const { latenessBoundMs, seriesStartWaitMs } = this.#settings;
     return previous === undefined
       ? Math.min(latenessBoundMs, seriesStartWaitMs ?? latenessBoundMs)
@@ -267,7 +275,7 @@ export class SeriesProcessor {
    * the window (or the start of the series) on. Further back than the window it waits: the earlier
    * events' own wake-ups come first.
    */
-  async #catchUp(history: readonly SeriesPoint[], depth: number): Promise<'caught-up' | 'not-yet'> {
+  async #catchUp(history: readonly StoredPoint[], depth: number): Promise<'caught-up' | 'not-yet'> {
     const latest = history.at(-1);
     if (depth > 0 || latest === undefined) return 'not-yet';
     // The usual case: the predecessor was ingested a moment ago and its processing is under way.
@@ -290,12 +298,12 @@ export class SeriesProcessor {
    * Where the unprocessed events at the end of the window begin. A series is processed in order, so
    * its processed events come first: a binary search finds the boundary in a few reads.
    */
-  async #firstUnprocessed(history: readonly SeriesPoint[]): Promise<number> {
+  async #firstUnprocessed(history: readonly StoredPoint[]): Promise<number> {
     let low = 0;
     let high = history.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if ((await this.#predecessor(history[middle] as SeriesPoint)) === 'unprocessed') high = middle;
+      if ((await this.#predecessor(history[middle] as StoredPoint)) === 'unprocessed') high = middle;
       else low = middle + 1;
     }
     return low;
@@ -303,8 +311,8 @@ export class SeriesProcessor {
 
   async #process(
     candidate: SeriesCandidate,
-    history: readonly SeriesPoint[],
-    previous: SeriesPoint | undefined,
+    history: readonly StoredPoint[],
+    previous: StoredPoint | undefined,
     before: Known | undefined,
   ): Promise<SeriesPosition[]> {
     const step = this.#step(candidate, history, before?.processed.rule_state);
@@ -326,7 +334,15 @@ export class SeriesProcessor {
     }
     this.#remember(candidate, { ...result, revision: 0 });
     const late = later !== undefined;
-    this.#record({ kind: 'processed', candidate, result, alerts: step.alerts, processedAt, late });
+    this.#record({
+      kind: 'processed',
+      candidate,
+      result,
+      alerts: step.alerts,
+      held: step.held,
+      processedAt,
+      late,
+    });
     const waiters = outcome.waiter === undefined ? [] : [outcome.waiter];
     // An event after a gap may have left word on the predecessor: this one may be what it waited for.
     const across = before?.waiting_successor;
@@ -354,7 +370,7 @@ export class SeriesProcessor {
    */
   async #laterProcessed(
     candidate: SeriesCandidate,
-    previous: SeriesPoint | undefined,
+    previous: StoredPoint | undefined,
     before: Known | undefined,
   ): Promise<SeriesEventState | undefined> {
     if (previous !== undefined) {
@@ -368,23 +384,18 @@ export class SeriesProcessor {
 
   #step(
     candidate: SeriesCandidate,
-    history: readonly SeriesPoint[],
+    history: readonly StoredPoint[],
     state: RulesState | undefined,
   ): SeriesStep {
-    const points: WindowPoint[] = history.map(({ timestamp, price, volume }) => ({
-      timestamp,
-      price,
-      volume,
-    }));
-    points.push({ timestamp: candidate.timestamp, price: candidate.price, volume: candidate.volume });
     return stepSeries(
-      points,
+      [...history, candidatePoint(candidate)],
       state,
       {
         eventId: candidate.event_id,
         symbol: candidate.symbol,
         timestamp: candidate.timestamp,
         price: candidate.price,
+        priceDecimal: candidate.priceDecimal,
         volume: candidate.volume,
       },
       this.#settings,
@@ -396,7 +407,7 @@ export class SeriesProcessor {
    * else the symbol index with what this attempt processed itself (the index may not show a write of
    * a moment ago).
    */
-  async #history(candidate: SeriesCandidate): Promise<SeriesPoint[]> {
+  async #history(candidate: SeriesCandidate): Promise<StoredPoint[]> {
     const count = this.#settings.indicatorWindow;
     const held = this.#heldWindow(candidate, count);
     if (held !== undefined) return held;
@@ -415,8 +426,8 @@ export class SeriesProcessor {
    * bar interval apart, the last one bar before the candidate. Bars a whole interval apart leave no
    * room for another event between them, so the index would add nothing.
    */
-  #heldWindow(candidate: SeriesCandidate, count: number): SeriesPoint[] | undefined {
-    const window: SeriesPoint[] = [];
+  #heldWindow(candidate: SeriesCandidate, count: number): StoredPoint[] | undefined {
+    const window: StoredPoint[] = [];
     let timestamp = candidate.timestamp;
     for (let i = 0; i < count; i++) {
       timestamp -= this.#interval;
@@ -432,7 +443,7 @@ export class SeriesProcessor {
    * processed, so a possibly stale read that says so is enough; only an unprocessed answer is read
    * again consistently. Undefined when the item is gone.
    */
-  async #predecessor(point: SeriesPoint): Promise<Known | 'unprocessed' | undefined> {
+  async #predecessor(point: StoredPoint): Promise<Known | 'unprocessed' | undefined> {
     const known = this.#known.get(positionKey(point));
     if (known !== undefined) return known;
     // A predecessor ingested a moment ago is likely still being processed: the consistent read at once.
@@ -451,6 +462,7 @@ export class SeriesProcessor {
     event: SeriesPosition &
       Pick<SeriesCandidate, 'raw_event_id' | 'ingested_at'> & {
         price: number | string;
+        priceDecimal?: string;
         volume: number | string;
       },
     processed: ProcessedResult & { revision: number },
@@ -461,6 +473,7 @@ export class SeriesProcessor {
         event_id: event.event_id,
         timestamp: event.timestamp,
         price: Number(event.price),
+        priceDecimal: String(event.priceDecimal ?? event.price),
         volume: Number(event.volume),
         raw_event_id: event.raw_event_id,
         ingested_at: event.ingested_at,
@@ -532,13 +545,27 @@ export class SeriesProcessor {
   }
 }
 
-function resultOf(step: SeriesStep, previous: SeriesPoint | undefined): ProcessedResult {
+function resultOf(step: SeriesStep, previous: StoredPoint | undefined): ProcessedResult {
   // arrived_late is not part of the result a revision compares: it says how the event came, not what it gives.
+  const held = Object.fromEntries(step.held.map((alert) => [alert.rule_id, alert.reason]));
   return {
     indicators: step.indicators as Record<string, number>,
     rule_state: step.state,
     alert_rules: step.alerts.map((alert) => alert.rule_id),
+    ...(step.held.length === 0 ? {} : { held }),
     ...(previous === undefined ? {} : { previous_timestamp: previous.timestamp }),
+  };
+}
+
+function candidatePoint(candidate: SeriesCandidate): StoredPoint {
+  return {
+    event_id: candidate.event_id,
+    timestamp: candidate.timestamp,
+    price: candidate.price,
+    priceDecimal: candidate.priceDecimal,
+    volume: candidate.volume,
+    raw_event_id: candidate.raw_event_id,
+    ingested_at: candidate.ingested_at,
   };
 }
 
@@ -550,6 +577,7 @@ function sameResult(a: ProcessedResult, b: ProcessedResult): boolean {
         indicators: result.indicators,
         rule_state: result.rule_state,
         alert_rules: result.alert_rules,
+        held: result.held ?? {},
         previous_timestamp: result.previous_timestamp ?? null,
       }),
     ) as unknown;
@@ -568,13 +596,14 @@ function positionKey(position: SeriesPosition): string {
   return `${position.timestamp}\u0000${position.event_id}`;
 }
 
-function candidateOfPoint(point: SeriesPoint, symbol: string): SeriesCandidate {
+function candidateOfPoint(point: StoredPoint, symbol: string): SeriesCandidate {
   return {
     event_id: point.event_id,
     timestamp: point.timestamp,
     symbol,
     raw_event_id: point.raw_event_id,
     price: point.price,
+    priceDecimal: point.priceDecimal,
     volume: point.volume,
     ingested_at: point.ingested_at,
   };
@@ -587,6 +616,7 @@ export function candidateOf(state: SeriesEventState): SeriesCandidate {
     symbol: state.symbol,
     raw_event_id: state.raw_event_id,
     price: Number(state.price),
+    priceDecimal: state.price,
     volume: Number(state.volume),
     ingested_at: state.ingested_at,
   };

@@ -15,7 +15,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsBackend } from '../../src/cli/backends/aws.ts';
 import { main } from '../../src/cli/main.ts';
@@ -133,6 +133,29 @@ describe('the --aws backend', () => {
       '/marketflow/test/event-bus-name',
     ]);
     assert.equal(ssm.commandCalls(GetParametersCommand).length, 1, 'names are read once');
+  });
+
+  it('keeps silences in the events table SSM names (dynalite through the real SDK)', async () => {
+    deployedParameters();
+    const silences = await backend().silences();
+    const now = Date.now();
+    await silences.add({
+      id: 's-aws',
+      rule: 'jump',
+      starts_at: now,
+      ends_at: now + 60_000,
+      reason: 'r',
+      created_at: now,
+    });
+    assert.deepEqual(
+      (await silences.list()).map((silence) => silence.id),
+      ['s-aws'],
+    );
+    const { Item } = await DynamoDBDocumentClient.from(dynamoClient).send(
+      new GetCommand({ TableName: TABLES.events, Key: { event_id: 'marketflow#silences', timestamp: 0 } }),
+    );
+    assert.ok(Item?.silences?.['s-aws'], 'in the events table of the environment');
+    assert.equal((await silences.remove('s-aws'))?.id, 's-aws');
   });
 
   it('names the missing SSM parameters and the environment', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/ensure-chromium.ts';
+import { DynamoSilences } from '../../src/adapters/aws/silences.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
@@ -158,6 +159,26 @@ test('the dashboard shows a replay of real bars live', async (t) => {
     assert.deepEqual(stages.slice(0, 2), ['ingestion', 'processing']);
     assert.equal(await page.locator('#event-id').inputValue(), eventId);
     assert.match((await page.locator('#stored-item').textContent()) ?? '', /"status": "NOTIFIED"/);
+  });
+
+  await t.test('the silences in force are listed, and a new one shows up without a reload', async () => {
+    await page.waitForFunction(() =>
+      document.querySelector('#silence-list')?.textContent?.startsWith('None'),
+    );
+    const now = Date.now();
+    await new DynamoSilences(stack.documentClient, stack.config.eventsTable).add({
+      id: 's-browser',
+      symbol: 'DASH-USDT',
+      starts_at: now,
+      ends_at: now + 3_600_000,
+      reason: 'delisting',
+      created_at: now,
+    });
+    await page.waitForFunction(() => document.querySelector('[data-silence-id="s-browser"]') !== null);
+    const entry = await page.locator('[data-silence-id="s-browser"]').textContent();
+    assert.match(entry ?? '', /every rule on DASH-USDT/);
+    assert.match(entry ?? '', /delisting/);
+    assert.equal(await page.locator('#silence-count').textContent(), '(1)');
   });
 
   await t.test('typing an event id and pressing Enter shows its trail and stored item', async () => {

@@ -5,10 +5,12 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { DynamoSilences } from '../../src/adapters/aws/silences.ts';
 import type {
   ChartPoint,
   EventResponse,
   SeriesResponse,
+  SilenceView,
   StatsView,
 } from '../../src/local/dashboard/api-types.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
@@ -157,6 +159,37 @@ test('the API serves the series, alerts, an event with its audit trail, and says
     /no stored event or audit record has the id 'nope'/,
   );
   assert.equal((await get('nowhere')).status, 404);
+});
+
+test('the API lists the silences that have not ended, soonest end first', async () => {
+  const silences = new DynamoSilences(stack.documentClient, stack.config.eventsTable);
+  const now = Date.now();
+  const base = { reason: 'maintenance', created_at: now };
+  await silences.add({
+    ...base,
+    id: 's-later',
+    rule: 'btc-above-51500',
+    starts_at: now,
+    ends_at: now + 7_200_000,
+  });
+  await silences.add({
+    ...base,
+    id: 's-sooner',
+    symbol: 'BTC-USDT',
+    starts_at: now,
+    ends_at: now + 3_600_000,
+  });
+  await silences.add({ ...base, id: 's-ended', symbol: 'BTC-USDT', starts_at: now - 20, ends_at: now - 10 });
+  const response = await fetch(new URL('api/silences', dashboard.url));
+  const shown = (await response.json()) as SilenceView[];
+  assert.deepEqual(
+    shown.map((silence) => [silence.id, silence.rule, silence.symbol]),
+    [
+      ['s-sooner', null, 'BTC-USDT'],
+      ['s-later', 'btc-above-51500', null],
+    ],
+  );
+  for (const { id } of await silences.list()) await silences.remove(id);
 });
 
 test('the page and its bundled assets are served with a strict content security policy', async () => {

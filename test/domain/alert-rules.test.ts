@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { Backtest } from '../../src/backtest/engine.ts';
+import { BacktestTally } from '../../src/backtest/report.ts';
+import { barDetail } from '../../src/cli/input.ts';
 import {
   type AlertRulesConfig,
   DEFAULT_ALERT_RULES,
@@ -9,8 +12,7 @@ import {
   type RuleInput,
 } from '../../src/domain/alert-rules.ts';
 import { alertId } from '../../src/domain/event-identity.ts';
-import { computeIndicators } from '../../src/domain/indicators.ts';
-import { DATA_FILES, loadBars, toPoints } from './market-data.ts';
+import { DATA_FILES, loadBars } from './market-data.ts';
 
 const DEFAULTS_FILE = new URL('../../infra/config/alert-rules.json', import.meta.url);
 
@@ -381,38 +383,35 @@ describe('evaluateAlertRules', () => {
 
 describe('the default rules on the real data', () => {
   for (const { file, symbol } of DATA_FILES) {
-    it(`raise a handful of alerts per thousand bars of ${file}`, () => {
-      const series = toPoints(loadBars(file));
-      const byRule = new Map<string, number>();
-      let total = 0;
-      for (let end = 1; end <= series.length; end++) {
-        const current = series[end - 1] as (typeof series)[number];
-        const alerts = evaluateAlertRules(
-          {
-            eventId: `${symbol}#${end}`,
-            symbol,
-            timestamp: current.timestamp,
-            price: current.price,
-            previousPrice: series[end - 2]?.price,
-            volume: current.volume,
-            indicatorWindow: 20,
-            indicators: computeIndicators(series.slice(Math.max(0, end - 21), end), 20),
-          },
-          DEFAULT_ALERT_RULES,
-        );
-        for (const alert of alerts) byRule.set(alert.rule_id, (byRule.get(alert.rule_id) ?? 0) + 1);
-        total += alerts.length;
-      }
-      const perThousand = (total / series.length) * 1000;
-      assert.ok(
-        perThousand >= 1 && perThousand <= 10,
-        `${perThousand.toFixed(1)} alerts per 1000 bars: ${JSON.stringify([...byRule])}`,
+    it(`page ${symbol} at most 2 times a day and 3 times an hour, and every episode pages`, () => {
+      const inputs = loadBars(file).map((bar, index) => ({
+        id: `${file}:${index}`,
+        source: 'exchange.binance',
+        detail: barDetail({ ...bar, base: symbol.split('-')[0], counter: symbol.split('-')[1] }),
+      }));
+      const tally = new BacktestTally(60_000);
+      const run = new Backtest();
+      for (const input of inputs) run.add(input);
+      run.run({ alertRules: DEFAULT_ALERT_RULES, indicatorWindow: 20 }, (event) => tally.add(event));
+      const [report] = tally.report({ rejected: 0, duplicates: 0 }).symbols;
+      assert.ok(report !== undefined);
+      const summary = JSON.stringify({
+        pages: report.pages,
+        rules: report.rules.map((rule) => [rule.ruleId, rule.pages]),
+      });
+      assert.ok(report.pagesPerDay <= 2, summary);
+      assert.ok(report.maxPagesPerHour <= 3, summary);
+      assert.ok(report.episodes.length > 0, summary);
+      assert.deepEqual(
+        report.episodes.filter((episode) => episode.pages === 0),
+        [],
+        'an episode that does not page',
       );
       if (symbol === 'BTC-USDT') {
         // The week BTC crossed 57,000 and crashed below 46,000 (with one minute down more than 3%).
-        assert.ok((byRule.get('btc-usdt-above-57000') ?? 0) > 0);
-        assert.ok((byRule.get('btc-usdt-below-46000') ?? 0) > 0);
-        assert.ok((byRule.get('price-jump-3pct') ?? 0) > 0);
+        const pages = new Map(report.rules.map((rule) => [rule.ruleId, rule.pages]));
+        for (const rule of ['btc-usdt-above-57000', 'btc-usdt-below-46000', 'price-jump-3pct'])
+          assert.ok((pages.get(rule) ?? 0) > 0, `${rule} never pages: ${summary}`);
       }
     });
   }

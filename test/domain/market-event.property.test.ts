@@ -7,6 +7,7 @@ import {
   validateMarketDetail,
 } from '../../src/domain/market-event.ts';
 import { acceptWellFormedDetail } from '../../src/domain/market-event-fast-path.ts';
+import { isProducerIdText, PRODUCER_ID_PATTERN } from '../../src/domain/market-fields.ts';
 import { fewFieldsChanged, NOW, nearlyValidDetail, validDetail } from './market-detail-arbitraries.ts';
 
 const REQUIRED = ['symbol', 'exchange', 'price', 'volume', 'timestamp'];
@@ -132,6 +133,21 @@ describe('the fast path', () => {
         assert.notEqual(acceptWellFormedDetail(input, Date.now()), undefined, JSON.stringify(input));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('isProducerIdText', () => {
+  it('accepts exactly what PRODUCER_ID_PATTERN accepts', () => {
+    const printable = fc.string({
+      unit: fc.constantFrom(' ', 'a', '~', '\x1f', '\x7f', 'é', '#'),
+      maxLength: 140,
+    });
+    fc.assert(
+      fc.property(fc.oneof(printable, fc.string({ maxLength: 130 }), fc.constant(' '.repeat(5))), (value) => {
+        assert.equal(isProducerIdText(value), PRODUCER_ID_PATTERN.test(value));
+      }),
+      { numRuns: 5000 },
     );
   });
 });

@@ -1,8 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Storage } from '../../stages/context.ts';
 import { BatchAuditLog } from './batch-audit-log.ts';
-import type { StorageSettings } from './dynamo-storage.ts';
+import { type StorageSettings, silencesOf } from './dynamo-storage.ts';
 import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
+import type { DynamoSilences } from './silences.ts';
 
 /**
  * Storage for the records of a batch: every write to the events table conditional and per event, as
@@ -13,8 +14,10 @@ import { DynamoEventStore, type EventStoreOptions } from './event-store.ts';
  */
 export function batchedStorage(client: DynamoDBDocumentClient, options: EventStoreOptions = {}) {
   const stores = new Map<string, DynamoEventStore>();
+  const silencesByTable = new Map<string, DynamoSilences>();
   const audits = new Map<string, BatchAuditLog>();
   return (settings: StorageSettings): Storage => {
+    const silences = silencesOf(silencesByTable, client, settings.eventsTable);
     const eventsKey = `${settings.eventsTable}\u0000${settings.eventsRetentionDays}`;
     let events = stores.get(eventsKey);
     if (!events) {
@@ -30,6 +33,6 @@ export function batchedStorage(client: DynamoDBDocumentClient, options: EventSto
       audit = new BatchAuditLog(client, settings.auditTable, { retentionDays: settings.auditRetentionDays });
       audits.set(auditKey, audit);
     }
-    return { events, audit };
+    return { events, audit, silences };
   };
 }

@@ -17,9 +17,9 @@ import type {
   ProcessOutcome,
   PutOutcome,
   SeriesEventState,
-  SeriesPoint,
   SeriesPosition,
   StoredEventState,
+  StoredPoint,
 } from '../../stages/ports.ts';
 import { getItems } from './batch-get.ts';
 import { withExpiry } from './expiry.ts';
@@ -75,7 +75,12 @@ const CLAIM_ALERT_CONDITION = [
 ].join(' OR ');
 
 /** Alert claim states kept under `alerts.<rule id>.status` on the event item. */
-export const AlertDelivery = { Sending: 'SENDING', Failed: 'FAILED', Sent: 'SENT' } as const;
+export const AlertDelivery = {
+  Sending: 'SENDING',
+  Failed: 'FAILED',
+  Sent: 'SENT',
+  Silenced: 'SILENCED',
+} as const;
 
 /**
  * The events table through the DynamoDB Document client. Every write is conditional, so that
@@ -167,13 +172,13 @@ export class DynamoEventStore implements EventStorePort {
     return stored ? toState(stored) : { ...key, status: CLAIMED };
   }
 
-  async history(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]> {
+  async history(symbol: string, position: SeriesPosition, count: number): Promise<StoredPoint[]> {
     if (count <= 0) return [];
     const newestFirst = await this.#seriesQuery(symbol, position, count, 'before');
     return newestFirst.reverse();
   }
 
-  following(symbol: string, position: SeriesPosition, count: number): Promise<SeriesPoint[]> {
+  following(symbol: string, position: SeriesPosition, count: number): Promise<StoredPoint[]> {
     if (count <= 0) return Promise.resolve([]);
     return this.#seriesQuery(symbol, position, count, 'after');
   }
@@ -189,9 +194,9 @@ export class DynamoEventStore implements EventStorePort {
     position: SeriesPosition,
     count: number,
     side: 'before' | 'after',
-  ): Promise<SeriesPoint[]> {
+  ): Promise<StoredPoint[]> {
     const before = side === 'before';
-    const points: SeriesPoint[] = [];
+    const points: StoredPoint[] = [];
     await queryWhile(
       this.#client,
       {
@@ -206,10 +211,11 @@ export class DynamoEventStore implements EventStorePort {
       },
       count + 1,
       (item) => {
-        const point: SeriesPoint = {
+        const point: StoredPoint = {
           event_id: String(item.event_id),
           timestamp: Number(item.timestamp),
           price: Number(item.price),
+          priceDecimal: String(item.price),
           volume: Number(item.volume),
           raw_event_id: String(item.raw_event_id),
           ingested_at: Number(item.ingested_at),
@@ -231,7 +237,7 @@ export class DynamoEventStore implements EventStorePort {
         Key: { event_id: key.event_id, timestamp: key.timestamp },
         ConsistentRead: consistent,
         ProjectionExpression:
-          'event_id, #ts, #status, symbol, #source, raw_event_id, ingested_at, price, volume, indicators, rule_state, previous_timestamp, alert_rules, processed_at, revision, waiting_successor, gap_after, arrived_late',
+          'event_id, #ts, #status, symbol, #source, raw_event_id, ingested_at, price, volume, indicators, rule_state, previous_timestamp, alert_rules, held, processed_at, revision, waiting_successor, gap_after, arrived_late',
         ExpressionAttributeNames: { '#ts': 'timestamp', '#status': 'status', '#source': 'source' },
       }),
     );
@@ -398,6 +404,15 @@ export class DynamoEventStore implements EventStorePort {
           messageId: String(delivery.message_id),
         };
       }
+      // An operator's silence held it when it was claimed: recorded, never sent, whenever the silence ends.
+      if (delivery?.status === AlertDelivery.Silenced) {
+        const silenced = delivery as { silenced_at?: number; silence_id?: string };
+        return {
+          kind: 'silenced',
+          silencedAt: Number(silenced.silenced_at),
+          silenceId: String(silenced.silence_id),
+        };
+      }
       throw new AlertInFlightError(alert.alert_id);
     }
   }
@@ -528,7 +543,7 @@ function missingAfterConflict(key: Key): never {
 
 /** The fields of a processing result, written by the first processing and by every revision alike. */
 const RESULT_UPDATE =
-  'indicators = :indicators, rule_state = :state, alert_rules = :rules, previous_timestamp = :previous';
+  'indicators = :indicators, rule_state = :state, alert_rules = :rules, previous_timestamp = :previous, held = :held';
 
 function resultValues(result: ProcessedResult): Record<string, unknown> {
   return {
@@ -537,6 +552,7 @@ function resultValues(result: ProcessedResult): Record<string, unknown> {
     ':rules': result.alert_rules,
     // DynamoDB has no undefined: a series start stores null (the series has no previous event).
     ':previous': result.previous_timestamp ?? null,
+    ':held': result.held ?? {},
   };
 }
 
@@ -563,6 +579,9 @@ function toSeriesState(item: Item): SeriesEventState {
       indicators: (item.indicators ?? {}) as Record<string, number>,
       rule_state: item.rule_state as ProcessedResult['rule_state'],
       alert_rules: (item.alert_rules ?? []) as string[],
+      ...(item.held !== undefined && Object.keys(item.held as object).length > 0
+        ? { held: item.held as Record<string, string> }
+        : {}),
       ...(typeof item.previous_timestamp === 'number' ? { previous_timestamp: item.previous_timestamp } : {}),
       ...(item.arrived_late === true ? { arrived_late: true } : {}),
       processed_at: item.processed_at,

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { Parameter, parameterPrefix } from '../../config/parameters.ts';
 import { STAGES, type Stage } from '../../domain/event-types.ts';
 import { CommandError } from '../errors.ts';
@@ -26,6 +27,7 @@ import type {
   DeadLetterView,
   OperatorBackend,
   RedriveOutcome,
+  SilenceStore,
   StoredEventItem,
 } from './backend.ts';
 import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
@@ -218,6 +220,10 @@ export class AwsBackend implements OperatorBackend {
       );
     }
     return outcome;
+  }
+
+  async silences(): Promise<SilenceStore> {
+    return new DynamoSilences(this.#documents, (await this.names()).eventsTable);
   }
 
   async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {

@@ -1,5 +1,6 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import type { Stage } from '../../domain/event-types.ts';
+import type { Silence } from '../../domain/silences.ts';
 
 /**
  * What the operator commands need from a deployment. Three implementations: an embedded local stack
@@ -27,10 +28,20 @@ export interface OperatorBackend {
   listDeadLetters(stage?: Stage): Promise<DeadLetterView[]>;
   redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome>;
   replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome>;
+  /** The operator silences of the deployment (in its events table). */
+  silences(): Promise<SilenceStore>;
   /** What to tell the operator instead of a raw error from this backend, when there is something to say. */
   explainError?(error: unknown): Error | undefined;
   /** Lets work the command started finish (embedded stack), then releases everything. */
   close(): Promise<void>;
+}
+
+export interface SilenceStore {
+  /** Every stored silence, ended ones too, oldest first. */
+  list(): Promise<Silence[]>;
+  add(silence: Silence): Promise<void>;
+  /** The removed silence, or undefined when there was none with that id. */
+  remove(id: string): Promise<Silence | undefined>;
 }
 
 /** An item of the events table as stored (plain JSON). */

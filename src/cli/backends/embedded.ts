@@ -1,4 +1,5 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import type { Stage } from '../../domain/event-types.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
 import type { LocalStack } from '../../local/stack.ts';
@@ -8,6 +9,7 @@ import type {
   DeadLetterView,
   OperatorBackend,
   RedriveOutcome,
+  SilenceStore,
   StoredEventItem,
 } from './backend.ts';
 import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
@@ -64,6 +66,10 @@ export class EmbeddedBackend implements OperatorBackend {
     const outcome = await this.#stack.deadLetters.redrive(selection);
     await this.#stack.bus.idle();
     return outcome;
+  }
+
+  async silences(): Promise<SilenceStore> {
+    return new DynamoSilences(this.#stack.documentClient, this.#tables.eventsTable);
   }
 
   async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {

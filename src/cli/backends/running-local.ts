@@ -6,6 +6,7 @@ import {
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { tableName } from '../../adapters/aws/tables.ts';
 import type { Stage } from '../../domain/event-types.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
@@ -17,6 +18,7 @@ import type {
   DeadLetterView,
   OperatorBackend,
   RedriveOutcome,
+  SilenceStore,
   StoredEventItem,
 } from './backend.ts';
 import { deadLetterView } from './embedded.ts';
@@ -100,6 +102,10 @@ export class RunningLocalBackend implements OperatorBackend {
 
   async redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome> {
     return (await this.#admin('POST', '/admin/dead-letters/redrive', selection)) as RedriveOutcome;
+  }
+
+  async silences(): Promise<SilenceStore> {
+    return new DynamoSilences(this.#documents, this.#tables.eventsTable);
   }
 
   async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {

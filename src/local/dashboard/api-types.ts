@@ -33,6 +33,19 @@ export interface AlertView {
   sentAt: number;
 }
 
+/** A silence that has not ended: its alerts are recorded and audited, not published. */
+export interface SilenceView {
+  id: string;
+  /** The rule it silences; null = every rule. */
+  rule: string | null;
+  /** The symbol it silences; null = every symbol. */
+  symbol: string | null;
+  /** Wall-clock ms. */
+  startsAt: number;
+  endsAt: number;
+  reason: string;
+}
+
 /** The runtime's counters of a stage, with what the page adds to them. */
 export interface StageView extends StageStats {
   /** Completed invocations (success or failure) per second, over the last few seconds. */

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditRecord, DynamoAuditLog } from '../../adapters/aws/audit-log.ts';
 import type { DynamoEventStore } from '../../adapters/aws/event-store.ts';
+import type { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { newestFirst, sentAlerts, toChartPoint } from './aggregation.ts';
-import type { AuditStep, EventResponse, SeriesResponse } from './api-types.ts';
+import type { AuditStep, EventResponse, SeriesResponse, SilenceView } from './api-types.ts';
 import type { Asset } from './assets.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { SseHub } from './sse-hub.ts';
@@ -13,6 +14,7 @@ export interface RouteContext {
   feed: LiveFeed;
   store: DynamoEventStore;
   audit: DynamoAuditLog;
+  silences: DynamoSilences;
 }
 
 export const DEFAULT_SERIES_LIMIT = 2000;
@@ -32,6 +34,22 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
+
+/** The silences that have not ended, soonest end first. */
+async function silencesInForce(context: RouteContext): Promise<SilenceView[]> {
+  const now = Date.now();
+  return (await context.silences.list())
+    .filter((silence) => silence.ends_at > now)
+    .sort((a, b) => a.ends_at - b.ends_at)
+    .map((silence) => ({
+      id: silence.id,
+      rule: silence.rule ?? null,
+      symbol: silence.symbol ?? null,
+      startsAt: silence.starts_at,
+      endsAt: silence.ends_at,
+      reason: silence.reason,
+    }));
+}
 
 export async function route(
   context: RouteContext,
@@ -58,6 +76,7 @@ export async function route(
     if (path === '/api/latency') return sendJson(response, 200, context.feed.latency());
     if (path === '/api/stats') return sendJson(response, 200, context.feed.stats());
     if (path === '/api/series') return sendJson(response, 200, await series(context, url));
+    if (path === '/api/silences') return sendJson(response, 200, await silencesInForce(context));
     if (path.startsWith('/api/events/')) {
       return sendJson(response, 200, await eventDetails(context, path.slice('/api/events/'.length)));
     }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoAuditLog } from '../../adapters/aws/audit-log.ts';
+import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import {
   applyServerTimeouts,
   closeServerPromptly,
@@ -46,6 +47,7 @@ export async function startDashboardServer(
     feed,
     store: follower.store,
     audit: new DynamoAuditLog(stack.documentClient, stack.config.auditTable),
+    silences: new DynamoSilences(stack.documentClient, stack.config.eventsTable),
   };
   let port = 0;
   const server = createServer((request, response) => {

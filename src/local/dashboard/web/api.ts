@@ -1,4 +1,4 @@
-import type { EventResponse, SeriesResponse } from '../api-types.ts';
+import type { EventResponse, SeriesResponse, SilenceView } from '../api-types.ts';
 
 async function getJson<T>(path: string): Promise<T> {
   const response = await fetch(path, { headers: { accept: 'application/json' } });
@@ -23,4 +23,8 @@ export function fetchEvent(eventId: string): Promise<EventResponse> {
 
 export function fetchAlerts(): Promise<import('../api-types.ts').AlertView[]> {
   return getJson('/api/alerts');
+}
+
+export function fetchSilences(): Promise<SilenceView[]> {
+  return getJson('/api/silences');
 }

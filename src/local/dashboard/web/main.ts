@@ -1,11 +1,12 @@
 import type { AlertView, ChartPoint, LatencyView, StatsView, StreamMessages } from '../api-types.ts';
 import { AlertsPanel } from './alerts-panel.ts';
-import { fetchAlerts, fetchSeries } from './api.ts';
+import { fetchAlerts, fetchSeries, fetchSilences } from './api.ts';
 import { byId, element } from './dom.ts';
 import { InspectorPanel } from './inspector-panel.ts';
 import { LatencyPanel } from './latency-panel.ts';
 import { PipelinePanel } from './pipeline-panel.ts';
 import { PriceChart } from './price-chart.ts';
+import { SilencesPanel } from './silences-panel.ts';
 
 const connection = byId('connection', HTMLParagraphElement);
 const picker = byId('symbol-picker', HTMLSelectElement);
@@ -16,6 +17,17 @@ const latency = new LatencyPanel();
 const inspector = new InspectorPanel();
 const chart = new PriceChart(byId('price-chart', HTMLDivElement));
 const alerts = new AlertsPanel((eventId) => void inspector.open(eventId, { reveal: true }));
+const silences = new SilencesPanel();
+
+/** Silences come and go with the CLI (and end on the clock): the page asks every few seconds. */
+const SILENCES_REFRESH_MS = 5_000;
+async function refreshSilences(): Promise<void> {
+  try {
+    silences.update(await fetchSilences(), Date.now());
+  } catch {
+    // Shown again on the next refresh; the connection status says when the server is away.
+  }
+}
 
 /** `symbols` comes busiest first: the chart opens on the busiest; the picker lists them by name. */
 function setSymbols(symbols: readonly string[]): void {
@@ -82,3 +94,5 @@ function connect(): void {
 }
 
 connect();
+void refreshSilences();
+setInterval(() => void refreshSilences(), SILENCES_REFRESH_MS);
