@@ -1,8 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Silence, storedSilences } from '../../domain/silences.ts';
-import type { ClaimOutcome, SilencesPort } from '../../stages/ports.ts';
-import { AlertInFlightError, DynamoEventStore } from './event-store.ts';
+import type { SilencesPort } from '../../stages/ports.ts';
 
 /**
  * Silences live in the events table, in one item under a reserved key: every function that may
@@ -145,19 +144,5 @@ export class DynamoSilences implements SilencesPort {
         },
       );
     }
-  }
-
-  /** The delivery status of an alert on its event item (strongly consistent). */
-  async deliveryStatus(key: { event_id: string; timestamp: number }, ruleId: string): Promise<unknown> {
-    const { Item } = await this.#client.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: key,
-        ConsistentRead: true,
-        ProjectionExpression: 'alerts.#rule.#delivery',
-        ExpressionAttributeNames: { '#rule': ruleId, '#delivery': 'status' },
-      }),
-    );
-    return (Item?.alerts as Record<string, { status?: unknown }> | undefined)?.[ruleId]?.status;
   }
 }
