@@ -3,6 +3,12 @@ import { isIdentityClaim } from '../adapters/aws/event-store.ts';
 import { alertsPath } from '../adapters/local/notifier.ts';
 import { idempotencyKey } from '../domain/event-identity.ts';
 import { DetailType, EventStatus, STAGES, type Stage } from '../domain/event-types.ts';
+import {
+  type AuditBooks,
+  type AuditRecordView,
+  auditBooksBalanced,
+  balanceAuditTrail,
+} from './audit-books.ts';
 import type { DeadLetterMessage, DeadLetterQueues } from './dead-letter-queues.ts';
 import type { EventArchive } from './event-archive.ts';
 import { readJsonLines } from './jsonl-appender.ts';
@@ -42,6 +48,8 @@ export interface BooksData {
   alertEvents: readonly { event_id?: unknown; alert?: { alert_id?: unknown } }[];
   /** The deduplication id (alert id) of every notification published, once per publish. */
   published: readonly string[];
+  /** Every record of the audit table: when given, the books balance the audit trail too. */
+  auditRecords?: readonly AuditRecordView[];
 }
 
 export interface MissingEvent {
@@ -53,6 +61,8 @@ export interface MissingEvent {
 
 export interface Books {
   balanced: boolean;
+  /** The audit trail: one record per step and outcome each item shows, none repeated, none orphaned. */
+  audit?: AuditBooks;
   /** Input events: accepted by PutEvents plus refused by it. */
   in: number;
   stored: { total: number; byStatus: Record<string, number> };
@@ -182,6 +192,8 @@ export function balanceBooks(data: BooksData): Books {
   }
 
   const alerts = balanceAlerts(data, itemsByKey);
+  const audit =
+    data.auditRecords === undefined ? undefined : balanceAuditTrail(data.items, data.auditRecords);
   const atPut = data.rejectedAtPut?.length ?? 0;
   const inCount = data.accepted.length + atPut;
   const balanced =
@@ -191,9 +203,11 @@ export function balanceBooks(data: BooksData): Books {
     alerts.sentTwice.length === 0 &&
     alerts.missing.length === 0 &&
     alerts.unexplained.length === 0 &&
+    (audit === undefined || auditBooksBalanced(audit)) &&
     storedFinal + rejectedByIngestion + atPut + deadLettered + duplicatesInInput === inCount;
   return {
     balanced,
+    ...(audit === undefined ? {} : { audit }),
     in: inCount,
     stored: { total: storedFinal + rejectedByIngestion, byStatus },
     rejected: { byIngestion: rejectedByIngestion, atPut, withoutReason },
@@ -285,9 +299,21 @@ export async function readArchive(
 /** What the books are read from: a running (or reopened) local stack. */
 export interface BooksSource {
   documentClient: DynamoDBDocumentClient;
-  config: { eventsTable: string };
+  config: { eventsTable: string; auditTable: string };
   deadLetters: DeadLetterQueues;
   archive: EventArchive;
+}
+
+async function* scanItems(
+  client: DynamoDBDocumentClient,
+  table: string,
+): AsyncGenerator<Record<string, unknown>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) yield item;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
 
 /** Reads everything the stack holds and balances it against what was put. */
@@ -309,7 +335,11 @@ export async function collectBooks(
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   const archived = await readArchive(stack.archive, put.acceptedEventIds);
+  const auditRecords: Record<string, unknown>[] = [];
+  for await (const record of scanItems(stack.documentClient, stack.config.auditTable))
+    auditRecords.push(record);
   return balanceBooks({
+    auditRecords,
     accepted: archived.accepted,
     notArchived: archived.notArchived,
     alertEvents: archived.alertEvents,
@@ -356,6 +386,16 @@ export function booksText(books: Books, limit = 20): string {
     `  dead letters ${STAGES.map((stage) => `${stage} ${books.deadLettered.byStage[stage]}`).join(', ')} (${books.deadLettered.alreadyCompleted} more whose event completed anyway)`,
     `  alerts       ${books.alerts.expected} raised: ${books.alerts.sent} sent once, ${books.alerts.silenced} silenced, ${books.alerts.pendingInDlq} waiting in the notification DLQ, ${books.alerts.sentTwice.length} sent more than once, ${books.alerts.missing.length} never sent`,
   ];
+  const { audit } = books;
+  if (audit !== undefined) {
+    lines.push(
+      `  audit trail  ${audit.records} records: ${audit.missing.length} steps without their record, ${audit.repeated.length} records repeated, ${audit.orphans.length} for events that do not exist`,
+    );
+    for (const record of audit.missing.slice(0, limit)) lines.push(`  NO RECORD    ${record}`);
+    for (const { record, times } of audit.repeated.slice(0, limit))
+      lines.push(`  REPEATED     ${record}: ${times} records`);
+    for (const record of audit.orphans.slice(0, limit)) lines.push(`  ORPHAN       ${record}: no such event`);
+  }
   for (const event of books.missing.slice(0, limit))
     lines.push(`  MISSING      ${event.key} (${event.eventIds.join(', ')}): ${event.reason}`);
   for (const key of books.doubled.slice(0, limit)) lines.push(`  DOUBLED      ${key}: stored more than once`);

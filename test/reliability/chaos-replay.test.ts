@@ -230,6 +230,10 @@ describe('chaos replay of real market data', { concurrency: DELIVERY_MODES.lengt
         assert.deepEqual(books.doubled, []);
         assert.deepEqual(books.alerts.sentTwice, []);
         assert.deepEqual(books.alerts.missing, []);
+        // The audit trail: one record per step and outcome, whatever the retries and redeliveries.
+        assert.deepEqual(books.audit?.missing, []);
+        assert.deepEqual(books.audit?.repeated, []);
+        assert.deepEqual(books.audit?.orphans, []);
         assert.equal(books.balanced, true, books.equation);
         // Right answers, not only all answers: every stored indicator and every page is the backtest's.
         assert.equal(result.verification.exact, true, JSON.stringify(result.verification));

@@ -254,6 +254,9 @@ async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<
     assert.deepEqual(books.doubled, []);
     assert.deepEqual(books.alerts.sentTwice, []);
     assert.deepEqual(books.alerts.missing, []);
+    assert.deepEqual(books.audit?.missing, []);
+    assert.deepEqual(books.audit?.repeated, []);
+    assert.deepEqual(books.audit?.orphans, []);
     assert.equal(books.balanced, true, books.equation);
     assert.equal(books.in, phase1.accepted.length + phase2.accepted.length);
     // Each bar is accounted once, whether the killed run or the restarted one took it.
