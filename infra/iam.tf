@@ -48,9 +48,27 @@ locals {
         queued = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
       }
     }
+    # Direct mode: an event delivered by its rule writes with PutItem; a batch of wake-ups with
+    # BatchWriteItem, as every queued batch does.
     WriteAuditRecords = {
       resources = [aws_dynamodb_table.audit.arn]
-      actions   = { direct = ["dynamodb:PutItem"], queued = ["dynamodb:BatchWriteItem"] }
+      actions = {
+        direct = ["dynamodb:PutItem", "dynamodb:BatchWriteItem"]
+        queued = ["dynamodb:BatchWriteItem"]
+      }
+    }
+    # An event that waits sends its wake-up (infra/wake-ups.tf).
+    SendWakeUps = {
+      resources = [aws_sqs_queue.wake_ups.arn]
+      actions   = { direct = ["sqs:SendMessage"], queued = ["sqs:SendMessage"] }
+    }
+    # The wake-ups' event source mapping reads and deletes with the function's role.
+    ConsumeWakeUps = {
+      resources = [aws_sqs_queue.wake_ups.arn]
+      actions = {
+        direct = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+        queued = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      }
     }
     EmitAlertEvents = {
       resources = [aws_cloudwatch_event_bus.market_data.arn]
@@ -63,6 +81,8 @@ locals {
         aws_ssm_parameter.config["event-bus-name"].arn,
         aws_ssm_parameter.config["alert-rules"].arn,
         aws_ssm_parameter.config["indicator-window"].arn,
+        aws_ssm_parameter.config["lateness-bound-seconds"].arn,
+        aws_ssm_parameter.config["wake-up-queue-url"].arn,
         aws_ssm_parameter.config["audit-retention-days"].arn,
       ]
       actions = { direct = ["ssm:GetParameters"], queued = ["ssm:GetParameters"] }

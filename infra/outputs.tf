@@ -138,6 +138,17 @@ output "sqs_notification_dlq_arn" {
   value       = module.stage["notification"].queue_arn
 }
 
+output "sqs_processing_wake_up_queue_url" {
+  description = "URL of the queue processing sends a waiting event's wake-up to (SSM parameter wake-up-queue-url)."
+  value       = aws_sqs_queue.wake_ups.url
+  sensitive   = true
+}
+
+output "sqs_processing_wake_up_queue_arn" {
+  description = "ARN of the wake-up queue, whose event source mapping hands wake-ups back to the processing function."
+  value       = aws_sqs_queue.wake_ups.arn
+}
+
 # ---------------------------------------------------------------------------------------------------
 # SNS
 # ---------------------------------------------------------------------------------------------------

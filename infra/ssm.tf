@@ -26,6 +26,14 @@ locals {
       value       = tostring(var.indicator_window)
       description = "Number of events of a symbol the indicators are computed over."
     }
+    "lateness-bound-seconds" = {
+      value       = tostring(local.lateness_bound_seconds)
+      description = "Whole seconds an event waits for a missing or unprocessed earlier event of its symbol."
+    }
+    "wake-up-queue-url" = {
+      value       = aws_sqs_queue.wake_ups.url
+      description = "URL of the queue a waiting event's wake-up is sent to."
+    }
     "events-retention-days" = {
       value       = tostring(var.events_retention_days)
       description = "Days an event and its identity claim are kept (time to live from ingestion)."

@@ -202,6 +202,17 @@ variable "indicator_window" {
   }
 }
 
+variable "lateness_bound_seconds" {
+  description = "Whole seconds, from its ingestion, that processing lets an event wait for a missing or unprocessed earlier event of its symbol (SSM parameter lateness-bound-seconds); past it the series goes on across the gap. null (default): derived from delivery_mode so that it covers the retries of the earlier event's ingestion: direct 240 (Lambda retries a failed invocation after about 1 and 2 more minutes), queued 2 x the delivery queue's visibility timeout (6 x lambda_timeout_seconds) + 60, at most 3600."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.lateness_bound_seconds == null ? true : var.lateness_bound_seconds >= 0 && var.lateness_bound_seconds <= 3600 && floor(var.lateness_bound_seconds) == var.lateness_bound_seconds
+    error_message = "lateness_bound_seconds must be null (derived from delivery_mode) or a whole number of seconds from 0 to 3600."
+  }
+}
+
 variable "parameters_cache_seconds" {
   description = "Seconds the functions cache SSM parameters before reading them again (POWERTOOLS_PARAMETERS_MAX_AGE)."
   type        = number

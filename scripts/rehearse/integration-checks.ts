@@ -47,6 +47,7 @@ import {
   type StateResource,
   stageOf,
 } from './state.ts';
+import { REHEARSAL_LATENESS_BOUND_SECONDS } from './wake-ups.ts';
 import { REHEARSAL_RUNTIME, UNDEPLOYED_OUTPUTS } from './workspace.ts';
 
 export interface DeployedStack {
@@ -421,6 +422,9 @@ async function checkParameters(list: Checklist, stack: DeployedStack): Promise<v
     'alert-topic-arn': async () => outputString(outputs, 'sns_topic_arn'),
     'alert-rules': () => readFile(join(stack.infraDir, 'config', 'alert-rules.json'), 'utf8'),
     // The rehearsal deploys the defaults, which the local runtime shares (src/config/retention.ts).
+    'wake-up-queue-url': async () => outputString(outputs, 'sqs_processing_wake_up_queue_url'),
+    // The rehearsal deploys its own bound (-var lateness_bound_seconds).
+    'lateness-bound-seconds': async () => String(REHEARSAL_LATENESS_BOUND_SECONDS),
     'events-retention-days': async () => String(DEFAULT_RETENTION_DAYS),
     'audit-retention-days': async () => String(DEFAULT_RETENTION_DAYS),
   };

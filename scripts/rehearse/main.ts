@@ -36,6 +36,7 @@ import {
   unexplainedChanges,
 } from './state.ts';
 import { terraformRunner } from './terraform-runner.ts';
+import { checkWakeUps, REHEARSAL_LATENESS_BOUND_SECONDS } from './wake-ups.ts';
 import {
   prepareWorkspace,
   REHEARSAL_PROVIDER_VERSION,
@@ -69,7 +70,9 @@ function requireTools(): string {
 }
 
 type Terraform = ReturnType<typeof terraformRunner>;
-const QUEUED = ['-var', 'delivery_mode=queued'];
+/** A small lateness bound, so that the first event of a series, which waits it out, is soon released. */
+const DIRECT = ['-var', `lateness_bound_seconds=${REHEARSAL_LATENESS_BOUND_SECONDS}`];
+const QUEUED = [...DIRECT, '-var', 'delivery_mode=queued'];
 
 /** A plan right after an apply: it must change nothing but what moto leaves out of its answers. */
 async function secondPlan(tf: Terraform, vars: string[]): Promise<Report['secondPlan']> {
@@ -156,7 +159,7 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
   await timed(report, 'terraform init', () => tf.run(['init', '-input=false']));
   await timed(report, 'terraform validate', () => tf.run(['validate']));
   await timed(report, 'terraform plan', async () => {
-    await tf.run(['plan', '-input=false', '-out=apply.tfplan']);
+    await tf.run(['plan', '-input=false', ...DIRECT, '-out=apply.tfplan']);
     const changes = plannedChanges(await tf.json(['show', '-json', 'apply.tfplan']));
     report.resources.planned = changes.filter((change) => change.actions.includes('create')).length;
   });
@@ -166,7 +169,7 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
   const state = await tf.json<ShowState>(['show', '-json']);
   report.resources.applied = managedResources(state).length;
   await timed(report, 'second plan', async () => {
-    report.secondPlan = await secondPlan(tf, []);
+    report.secondPlan = await secondPlan(tf, DIRECT);
   });
 
   const outputs = await tf.json<Outputs>(['output', '-json']);
@@ -176,9 +179,11 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
     (block) => block.name,
   );
   try {
-    await timed(report, 'integration checks', () =>
-      checkDeployedStack(list, { clients, outputs, state, infraDir: join(ROOT, 'infra'), declaredOutputs }),
-    );
+    const stack = { clients, outputs, state, infraDir: join(ROOT, 'infra'), declaredOutputs };
+    await timed(report, 'integration checks', async () => {
+      await checkDeployedStack(list, stack);
+      await checkWakeUps(list, stack, 'direct');
+    });
     const run = await timed(report, 'pipeline on the deployed stack', () =>
       runPipeline(list, { clients, outputs, state, moto, bundles, repositoryRoot: ROOT, region: REGION }),
     );
@@ -213,7 +218,10 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
       infraDir: join(ROOT, 'infra'),
       declaredOutputs,
     };
-    await timed(report, 'integration checks (queued)', () => checkQueuedDelivery(list, queuedStack));
+    await timed(report, 'integration checks (queued)', async () => {
+      await checkQueuedDelivery(list, queuedStack);
+      await checkWakeUps(list, queuedStack, 'queued');
+    });
     const queuedRun = await timed(report, 'pipeline (queued)', () =>
       runQueuedPipeline(list, {
         clients,

@@ -32,12 +32,21 @@ import {
 import { DEFAULT_INDICATOR_WINDOW } from '../../src/domain/indicators.ts';
 import { validateMarketDetail } from '../../src/domain/market-event.ts';
 import type { ValidatedDetail } from '../../src/stages/messages.ts';
+import { WAKE_UP_FIELD } from '../../src/stages/processing.ts';
 import type { BundleReport } from '../build-lambdas.ts';
 import { invokeBundle } from '../invoke-bundle.ts';
-import type { AwsClients, Credentials } from './aws-clients.ts';
+import { type AwsClients, awsClients, type Credentials } from './aws-clients.ts';
+import { checkAgainstBacktest, deployedParameter } from './backtest-check.ts';
 import type { Checklist } from './checklist.ts';
 import type { Moto } from './moto.ts';
 import { type Outputs, outputString, resourcesOfType, type ShowState, stageOf } from './state.ts';
+import {
+  messagesIn,
+  REHEARSAL_LATENESS_BOUND_SECONDS,
+  releaseWakeUps,
+  type WakeUpBatch,
+  wakeUpQueue,
+} from './wake-ups.ts';
 import { TAP_OUTPUTS } from './workspace.ts';
 
 /**
@@ -61,11 +70,15 @@ export interface Bar {
 /** The event id of a MarketData.Validated event whose item is not in the events table. */
 export const GONE_EVENT_ID = 'rehearsal-item-gone';
 
+/** How long before the rehearsal the event whose item is gone was ingested: far past the lateness bound. */
+const REPLAYED_AGE_MS = 3_600_000;
+
 /**
  * A MarketData.Validated event of a bar whose item is not in the table, as an archive replay hands
  * processing one after a point-in-time restore to before the item was stored, or after an operator
- * deleted it. Processing's PROCESSED update then finds no item (AWS returns no old item), its GetItem
- * says so, and the function fails and is retried rather than guess: the run that makes that GetItem.
+ * deleted it: ingested long ago, so it waits for nothing. Processing's PROCESSED update then finds no
+ * item (AWS returns no old item), and the function fails and is retried rather than guess. The bar is
+ * one before the rehearsal's series, so that the event touches no item of it.
  */
 export function validatedWithoutItem(bar: Bar, region: string): BusEvent {
   const market = validateMarketDetail(barDetail(bar));
@@ -75,7 +88,7 @@ export function validatedWithoutItem(bar: Bar, region: string): BusEvent {
     event_id: GONE_EVENT_ID,
     raw_event_id: `${GONE_EVENT_ID}-raw`,
     producer: BAR_SOURCE,
-    ingested_at: Date.now(),
+    ingested_at: Date.now() - REPLAYED_AGE_MS,
     market: market.value,
   };
   return {
@@ -93,11 +106,7 @@ export function validatedWithoutItem(bar: Bar, region: string): BusEvent {
 
 /** Days the deployed stack keeps the items of a table: its SSM parameter, as the state holds it. */
 export function retentionDaysOf(state: ShowState, table: 'events' | 'audit'): number {
-  const parameter = resourcesOfType(state, 'aws_ssm_parameter').find((candidate) =>
-    String(candidate.values.name).endsWith(`/${table}-retention-days`),
-  );
-  assert.ok(parameter, `the state has no ${table}-retention-days parameter`);
-  return Number(parameter.values.value);
+  return Number(deployedParameter(state, `${table}-retention-days`));
 }
 
 /**
@@ -261,22 +270,78 @@ export async function readBars(repositoryRoot: string): Promise<Bar[]> {
   return JSON.parse(await readFile(join(repositoryRoot, 'data', BARS.file), 'utf8')) as Bar[];
 }
 
-export async function runPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
-  const { clients, outputs, state, moto, repositoryRoot } = input;
-  const taps = outputs[TAP_OUTPUTS.stages]?.value as Record<Stage, string>;
-  const alertsTap = outputString(outputs, TAP_OUTPUTS.alerts);
-  const busName = outputString(outputs, 'eventbridge_bus_name');
-  const allBars = await readBars(repositoryRoot);
+/** The bar before the rehearsal's series: never sent, so no item of the series is its neighbour. */
+export function barBeforeSeries(allBars: readonly Bar[]): Bar {
+  return allBars[BARS.from - 1] as Bar;
+}
+
+/**
+ * What the direct run puts on the bus: the bars, then the falling bar again as a producer resends it
+ * (a retry, re-stamped one minute later, re-priced), and one invalid event. `put`: every detail, in order.
+ */
+export function directRunDetails(allBars: readonly Bar[]) {
   const bars = allBars.slice(BARS.from, BARS.to);
   const duplicate = allBars[BARS.duplicate] as Bar;
-  const rejectedDetail = { ...barDetail(bars.at(-1) as Bar), event_id: 'rehearsal-rejected', price: '-1' };
+  const rejected = { ...barDetail(bars.at(-1) as Bar), event_id: 'rehearsal-rejected', price: '-1' };
   const restamped = {
     ...barDetail(duplicate),
     timestamp: duplicate.openTimeInMillis + RESEND.timestampShiftMs,
   };
   const repriced = { ...barDetail(duplicate), price: RESEND.price, close: RESEND.price };
+  const resends = [barDetail(duplicate), restamped, repriced, rejected];
+  return {
+    bars,
+    duplicate,
+    rejected,
+    restamped,
+    repriced,
+    resends,
+    put: [...bars.map(barDetail), ...resends],
+  };
+}
 
-  const { stageOfAccessKey, run } = await stageProcesses(input);
+/** The market time of a MarketData.Validated event. */
+export function marketTimeOf(event: BusEvent): number {
+  return (event.detail as { market: { timestamp: number } }).market.timestamp;
+}
+
+/**
+ * Each event's first delivery, latest market time first (each then waits for the one before it),
+ * and the deliveries after the first of an event (the retry re-emitted while still INGESTED).
+ */
+export function outOfOrder(delivered: readonly BusEvent[]): { first: BusEvent[]; again: BusEvent[] } {
+  const seen = new Set<string>();
+  const first: BusEvent[] = [];
+  const again: BusEvent[] = [];
+  for (const event of delivered) {
+    const eventId = (event.detail as { event_id: string }).event_id;
+    (seen.has(eventId) ? again : first).push(event);
+    seen.add(eventId);
+  }
+  first.sort((a, b) => marketTimeOf(b) - marketTimeOf(a));
+  return { first, again };
+}
+
+/** When the lateness bound has passed for every one of these events, from its ingestion. */
+export function boundPassedAt(events: readonly BusEvent[]): number {
+  const ingested = events.map((event) => (event.detail as { ingested_at: number }).ingested_at);
+  return Math.max(...ingested) + REHEARSAL_LATENESS_BOUND_SECONDS * 1000;
+}
+
+export async function runPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
+  const { clients, outputs, state, moto, repositoryRoot, region } = input;
+  const taps = outputs[TAP_OUTPUTS.stages]?.value as Record<Stage, string>;
+  const alertsTap = outputString(outputs, TAP_OUTPUTS.alerts);
+  const busName = outputString(outputs, 'eventbridge_bus_name');
+  const allBars = await readBars(repositoryRoot);
+  const sent = directRunDetails(allBars);
+  const { bars, duplicate, restamped, repriced } = sent;
+  const rejectedDetail = sent.rejected;
+
+  const { stageOfAccessKey, credentialsOf, run } = await stageProcesses(input);
+  const wakeUps = wakeUpQueue(state);
+  // The wake-ups' event source mapping polls with the function's role.
+  const mappingSqs = awsClients(moto.endpoint, region, credentialsOf.get('processing')).sqs;
 
   const raw = (detail: unknown): PutEventsRequestEntry => ({
     EventBusName: busName,
@@ -288,24 +353,46 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
   let recording: string;
   let goneFailure: unknown;
   const delivered: Record<Stage, BusEvent[]> = { ingestion: [], processing: [], notification: [] };
+  const deliveries: { first: BusEvent[]; again: BusEvent[] } = { first: [], again: [] };
+  let wakeUpBatches: WakeUpBatch[] = [];
+  let waitedFromIngestionMs = 0;
+  let redeliveredAlert: BusEvent | undefined;
   try {
     // The bars, then in a second PutEvents, once ingestion has stored them: a producer's retry (the
     // same event again), its re-stamped and re-priced resends, and one invalid event.
-    for (const entries of [
-      bars.map((bar) => raw(barDetail(bar))),
-      [raw(barDetail(duplicate)), raw(restamped), raw(repriced), raw(rejectedDetail)],
-    ]) {
+    for (const entries of [bars.map((bar) => raw(barDetail(bar))), sent.resends.map(raw)]) {
       const put = await clients.events.send(new PutEventsCommand({ Entries: entries }));
       assert.equal(put.FailedEntryCount, 0, `PutEvents failed: ${JSON.stringify(put.Entries)}`);
       const arrived = (await drain(clients, taps.ingestion)).map((body) => JSON.parse(body) as BusEvent);
       delivered.ingestion.push(...arrived);
       await run('ingestion', arrived);
     }
-    for (const stage of ['processing', 'notification'] as const) {
-      delivered[stage] = (await drain(clients, taps[stage])).map((body) => JSON.parse(body) as BusEvent);
-      await run(stage, delivered[stage]);
-    }
-    goneFailure = await run('processing', [validatedWithoutItem(bars[0] as Bar, input.region)]).then(
+    // Out of order: each event waits for the one before it and sends a wake-up; the first of the
+    // series, with nothing before it, waits out the lateness bound.
+    delivered.processing = (await drain(clients, taps.processing)).map(
+      (body) => JSON.parse(body) as BusEvent,
+    );
+    Object.assign(deliveries, outOfOrder(delivered.processing));
+    await run('processing', deliveries.first);
+    const ingestedAt = deliveries.first.map((event) => (event.detail as { ingested_at: number }).ingested_at);
+    waitedFromIngestionMs = Date.now() - Math.min(...ingestedAt);
+    wakeUpBatches = await releaseWakeUps({
+      sqs: clients.sqs,
+      mappingSqs,
+      queue: wakeUps,
+      region,
+      notBefore: boundPassedAt(deliveries.first),
+      run: async (batch) => (await run('processing', [batch])).results[0],
+    });
+    // The retry's re-emitted event comes after its event was processed: nothing to do but the record.
+    await run('processing', deliveries.again);
+    // Each alert, then the first once more, as EventBridge may deliver an event twice.
+    delivered.notification = (await drain(clients, taps.notification)).map(
+      (body) => JSON.parse(body) as BusEvent,
+    );
+    redeliveredAlert = delivered.notification[0];
+    await run('notification', [...delivered.notification, ...(redeliveredAlert ? [redeliveredAlert] : [])]);
+    goneFailure = await run('processing', [validatedWithoutItem(barBeforeSeries(allBars), region)]).then(
       () => new Error('processing succeeded on an event whose item is gone'),
       (error: unknown) => error,
     );
@@ -358,10 +445,46 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
 
   await list.check('pipeline: rule-processing delivers one MarketData.Validated per valid event', () => {
     const ids = delivered.processing.map((event) => (event.detail as { event_id: string }).event_id).sort();
-    // Ingestion puts the retried event on the bus again while it is still INGESTED (processing is idempotent).
-    assert.deepEqual(ids, [...validIds, ...(reemitted ? [duplicateId] : [])].sort());
-    return `${ids.length} events${reemitted ? ' (the retry re-emitted while still INGESTED)' : ''}`;
+    // Ingestion puts the retried event on the bus again while it is still INGESTED (processing is
+    // idempotent): processing runs after both PutEvents, so it always is.
+    assert.ok(reemitted, 'the retry was re-emitted');
+    assert.deepEqual(ids, [...validIds, duplicateId].sort());
+    return `${ids.length} events (the retry re-emitted while still INGESTED)`;
   });
+
+  await list.check(
+    'pipeline: delivered latest market time first, each event waits and sends a wake-up; after the lateness bound the wake-ups are handed back and the first of the series goes on with the rest',
+    () => {
+      assert.deepEqual(
+        deliveries.first.map(marketTimeOf),
+        bars.map((bar) => bar.openTimeInMillis).reverse(),
+        'delivered latest first',
+      );
+      assert.ok(
+        waitedFromIngestionMs < REHEARSAL_LATENESS_BOUND_SECONDS * 1000,
+        `processing finished ${waitedFromIngestionMs} ms after the first ingestion, past the bound: the events could not wait (raise REHEARSAL_LATENESS_BOUND_SECONDS)`,
+      );
+      const woken = wakeUpBatches.flatMap((batch) => batch.records.map((record) => JSON.parse(record.body)));
+      assert.deepEqual(
+        woken.map((event: BusEvent) => (event.detail as { event_id: string }).event_id).sort(),
+        [...validIds].sort(),
+        'one wake-up per event delivered',
+      );
+      for (const event of woken)
+        assert.equal((event.detail as Record<string, unknown>)[WAKE_UP_FIELD], 1, 'its first wake-up');
+      assert.deepEqual(
+        deliveries.again.map((event) => (event.detail as { event_id: string }).event_id),
+        [duplicateId],
+        'the re-emitted retry delivered after the wake-ups',
+      );
+      return `${woken.length} wake-ups in ${wakeUpBatches.length} batch(es), handed back ${REHEARSAL_LATENESS_BOUND_SECONDS} s after ingestion (processing waited ${waitedFromIngestionMs} ms in)`;
+    },
+  );
+  await checkAgainstBacktest(
+    list,
+    'pipeline: every event processed, indicators and alerts as the backtest gives them for the same events',
+    { clients, outputs, state, details: sent.put },
+  );
 
   const rulesJson = await readFile(join(repositoryRoot, 'infra', 'config', 'alert-rules.json'), 'utf8');
   await list.check(
@@ -385,7 +508,8 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
     const alertKey = (detail: { event_id: string; alert: { rule_id: string } }) =>
       `${detail.event_id} ${detail.alert.rule_id}`;
     const deliveredAlerts = delivered.notification.map((event) => alertKey(event.detail as never));
-    assert.deepEqual([...new Set(deliveredAlerts)].sort(), expectedAlerts, 'alerts on the bus');
+    // Processing puts an event's alerts once, whatever the order and the repeated deliveries.
+    assert.deepEqual(deliveredAlerts.sort(), expectedAlerts, 'alerts on the bus, each once');
     const topicArn = outputString(outputs, 'sns_topic_arn');
     const published = notifications
       .map((message) => {
@@ -400,7 +524,8 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
       })
       .sort();
     assert.deepEqual(published, expectedAlerts, 'messages on the topic, none twice');
-    return `${published.length} alerts published, ${deliveredAlerts.length - published.length} redelivered alert(s) not sent again`;
+    assert.ok(redeliveredAlert, 'an alert to deliver again');
+    return `${published.length} alerts published; ${alertKey(redeliveredAlert.detail as never)} delivered again, not sent again`;
   });
 
   const eventsTable = outputString(outputs, 'dynamodb_events_table_name');
@@ -457,17 +582,20 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
           );
         }
         const retried = eventId === duplicateId;
+        const alertAgain =
+          (redeliveredAlert?.detail as { event_id?: string } | undefined)?.event_id === eventId;
+        // One record per step and outcome, whatever the deliveries: the waits, the wake-ups, the
+        // re-emitted retry and the alert delivered again repeat none; the second delivery of an alert
+        // that was sent adds its attempt line.
         const expectedTrail = [
           'ingestion:INGESTED',
           'processing:PROCESSED',
           ...alerts.map(() => 'notification:NOTIFIED'),
           ...(retried ? ['ingestion:DUPLICATE', 'ingestion:DUPLICATE', 'ingestion:DUPLICATE'] : []),
-          ...(retried && reemitted
-            ? ['processing:DUPLICATE', ...alerts.map(() => 'notification:DUPLICATE')]
-            : []),
+          ...(alertAgain ? ['notification:REDELIVERED'] : []),
         ].sort();
         assert.deepEqual(trail(eventId), expectedTrail, 'audit trail');
-        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records; expiring in ${retention.events} / ${retention.audit} days${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}`;
+        return `${item.status}${alerts.length > 0 ? ` (${alerts.join(', ')})` : ''}; claim for ${claim.claim_for}; audit ${trail(eventId).length} records; expiring in ${retention.events} / ${retention.audit} days${retried ? ', retry and 2 resends recorded as DUPLICATE' : ''}${alertAgain ? ', an alert delivered again REDELIVERED' : ''}`;
       },
     );
   }
@@ -526,28 +654,32 @@ export async function runPipeline(list: Checklist, input: PipelineInput): Promis
       return 'failed: not in the events table (Lambda retries it, then dead-letters it)';
     },
   );
-  await list.check('pipeline: nothing else in the tables, nothing dead-lettered', async () => {
-    const known = new Set([...validIds, rejectedId]);
-    assert.deepEqual(
-      audit.filter((record) => !known.has(String(record.event_id))),
-      [],
-      'audit records of unknown events',
-    );
-    const { Count } = await clients.documents.send(
-      new ScanCommand({ TableName: eventsTable, Select: 'COUNT' }),
-    );
-    // Each valid event: its item and its identity claim; the rejected one is its own claim.
-    assert.equal(Count, 2 * validIds.length + 1, 'items in the events table');
-    for (const queue of resourcesOfType(state, 'aws_sqs_queue').filter((q) => q.name === 'dead_letter')) {
-      const { Attributes } = await clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: String(queue.values.url),
-          AttributeNames: ['ApproximateNumberOfMessages'],
-        }),
+  await list.check(
+    'pipeline: nothing else in the tables, nothing dead-lettered, no wake-up left',
+    async () => {
+      const known = new Set([...validIds, rejectedId]);
+      assert.deepEqual(
+        audit.filter((record) => !known.has(String(record.event_id))),
+        [],
+        'audit records of unknown events',
       );
-      assert.equal(Attributes?.ApproximateNumberOfMessages, '0', String(queue.values.name));
-    }
-    return `${Count} items, ${audit.length} audit records`;
-  });
+      const { Count } = await clients.documents.send(
+        new ScanCommand({ TableName: eventsTable, Select: 'COUNT' }),
+      );
+      // Each valid event: its item and its identity claim; the rejected one is its own claim.
+      assert.equal(Count, 2 * validIds.length + 1, 'items in the events table');
+      for (const queue of resourcesOfType(state, 'aws_sqs_queue').filter((q) => q.name === 'dead_letter')) {
+        const { Attributes } = await clients.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: String(queue.values.url),
+            AttributeNames: ['ApproximateNumberOfMessages'],
+          }),
+        );
+        assert.equal(Attributes?.ApproximateNumberOfMessages, '0', String(queue.values.name));
+      }
+      assert.equal(await messagesIn(clients.sqs, wakeUps.url), 0, 'wake-ups left');
+      return `${Count} items, ${audit.length} audit records`;
+    },
+  );
   return { recording, stageOfAccessKey };
 }

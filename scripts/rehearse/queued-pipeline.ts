@@ -10,24 +10,27 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  ChangeMessageVisibilityCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { AlertDelivery } from '../../src/adapters/aws/event-store.ts';
 import { BAR_SOURCE, barDetail } from '../../src/cli/input.ts';
 import { IDENTITY_CLAIM_TIMESTAMP, idempotencyKey } from '../../src/domain/event-identity.ts';
 import { type BusEvent, DetailType, EventStatus, STAGES, type Stage } from '../../src/domain/event-types.ts';
+import { WAKE_UP_FIELD } from '../../src/stages/processing.ts';
 import { awsClients } from './aws-clients.ts';
+import { checkAgainstBacktest } from './backtest-check.ts';
 import type { Checklist } from './checklist.ts';
 import {
   assertExpiries,
   type Bar,
+  barBeforeSeries,
+  boundPassedAt,
+  directRunDetails,
   drain,
   expectedPriceJumps,
   GONE_EVENT_ID,
+  marketTimeOf,
   type PipelineInput,
   type PipelineRun,
   readBars,
@@ -37,6 +40,13 @@ import {
 } from './pipeline.ts';
 import { type DeliveryQueue, receiveBatch, settleBatch } from './sqs-batches.ts';
 import { outputString, resourcesOfType, type ShowState, stageOf } from './state.ts';
+import {
+  messagesIn,
+  REHEARSAL_LATENESS_BOUND_SECONDS,
+  releaseWakeUps,
+  type WakeUpBatch,
+  wakeUpQueue,
+} from './wake-ups.ts';
 import { TAP_OUTPUTS } from './workspace.ts';
 
 /** The bars after the direct run's (BTC-USDT, 2021-02-22 14:18 to 14:25 UTC), with a 2.1 % move at 5182. */
@@ -62,23 +72,13 @@ export function deliveryQueues(state: ShowState): Record<Stage, DeliveryQueue & 
   return { ingestion: of('ingestion'), processing: of('processing'), notification: of('notification') };
 }
 
-async function queueDepth(input: PipelineInput, url: string): Promise<number> {
-  const { Attributes = {} } = await input.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
 export async function runQueuedPipeline(list: Checklist, input: PipelineInput): Promise<PipelineRun> {
   const { clients, outputs, state, moto, repositoryRoot, region } = input;
   const queues = deliveryQueues(state);
-  const bars = (await readBars(repositoryRoot)).slice(QUEUED_BARS.from, QUEUED_BARS.to);
+  const allBars = await readBars(repositoryRoot);
+  const bars = allBars.slice(QUEUED_BARS.from, QUEUED_BARS.to);
   const { stageOfAccessKey, credentialsOf, run } = await stageProcesses(input);
+  const wakeUps = wakeUpQueue(state);
   // The mapping polls with the function's role: its calls are checked against that role's policy.
   const sqsOf = new Map(
     STAGES.map((stage) => [stage, awsClients(moto.endpoint, region, credentialsOf.get(stage)).sqs]),
@@ -94,28 +94,59 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
     processing: [],
     notification: [],
   };
-  /** Receipt handles of the records the last batch reported failed, still in flight. */
+  /** What each stage was handed, record by record. */
+  const handed: Record<Stage, SQSRecord[]> = { ingestion: [], processing: [], notification: [] };
+  /** Receipt handles of the records the last batches reported failed, still in flight. */
   let inFlight: string[] = [];
+  const handOver = async (stage: Stage, given: SQSEvent[]) => {
+    const { results } = await run(stage, given);
+    inFlight = [];
+    for (const [index, batch] of given.entries()) {
+      const failed = await settleBatch(mappingSqs(stage), queues[stage], batch, results[index]);
+      batches[stage].push({ records: batch.Records.length, failed });
+      handed[stage].push(...batch.Records);
+      inFlight.push(
+        ...batch.Records.filter((record) => failed.includes(record.messageId)).map(
+          (record) => record.receiptHandle,
+        ),
+      );
+    }
+  };
   const consume = async (stage: Stage) => {
     for (;;) {
       const batch = await receiveBatch(mappingSqs(stage), queues[stage], region);
       if (batch.Records.length === 0) return;
-      const { results } = await run(stage, [batch]);
-      const failed = await settleBatch(mappingSqs(stage), queues[stage], batch, results[0]);
-      batches[stage].push({ records: batch.Records.length, failed });
-      inFlight = batch.Records.filter((record) => failed.includes(record.messageId)).map(
-        (record) => record.receiptHandle,
-      );
-      if (failed.length > 0) return; // the failed records come back after the visibility timeout
+      await handOver(stage, [batch]);
+      if (inFlight.length > 0) return; // the failed records come back after the visibility timeout
     }
+  };
+  /**
+   * Processing out of order: all the queue holds, received as the mapping polls, handed over one
+   * record a batch, latest market time first (SQS keeps no order, and batches run side by side): each
+   * event waits for the one before it and sends a wake-up.
+   */
+  const consumeLatestFirst = async (stage: Stage) => {
+    const received: SQSRecord[] = [];
+    for (;;) {
+      const batch = await receiveBatch(mappingSqs(stage), queues[stage], region);
+      if (batch.Records.length === 0) break;
+      received.push(...batch.Records);
+    }
+    const marketTime = (record: SQSRecord) => marketTimeOf(JSON.parse(record.body) as BusEvent);
+    received.sort((a, b) => marketTime(b) - marketTime(a));
+    if (received.length > 0)
+      await handOver(
+        stage,
+        received.map((record) => ({ Records: [record] })),
+      );
   };
   /**
    * Every record of the stage's queue handed over until none is left: a failed one comes back when
    * its visibility timeout ends (the rehearsal ends it at once) and the mapping polls again, until the
    * queue's redrive moves it to the dead-letter queue on the receive after maxReceiveCount.
    */
-  const consumeAll = async (stage: Stage) => {
-    await consume(stage);
+  const consumeAll = async (stage: Stage, take = consume) => {
+    await take(stage);
     for (let round = 1; inFlight.length > 0; round++) {
       assert.ok(round <= queues[stage].maxReceiveCount, `${stage}: a failed record came back ${round} times`);
       for (const handle of inFlight.splice(0)) {
@@ -127,7 +158,7 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
           }),
         );
       }
-      await consume(stage);
+      await take(stage);
     }
   };
 
@@ -152,6 +183,9 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
   let goneId = '';
   let ingestionBatches: (typeof batches)['ingestion'] = [];
   let processingFailures: string[] = [];
+  let wakeUpBatches: WakeUpBatch[] = [];
+  let waitedFromIngestionMs = 0;
+  let redeliveredAlert: BusEvent | undefined;
   try {
     const put = await clients.events.send(
       new PutEventsCommand({ Entries: bars.map((bar) => raw(barDetail(bar))) }),
@@ -175,12 +209,33 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
     const gone = await clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: queues.processing.url,
-        MessageBody: JSON.stringify(validatedWithoutItem(resent, region)),
+        MessageBody: JSON.stringify(validatedWithoutItem(barBeforeSeries(allBars), region)),
       }),
     );
     goneId = gone.MessageId ?? '';
-    await consumeAll('processing');
+    await consumeAll('processing', consumeLatestFirst);
     processingFailures = batches.processing.flatMap((batch) => batch.failed);
+    const validated = handed.processing
+      .map((record) => JSON.parse(record.body) as BusEvent)
+      .filter((event) => (event.detail as { event_id?: string }).event_id !== GONE_EVENT_ID);
+    const ingestedAt = validated.map((event) => (event.detail as { ingested_at: number }).ingested_at);
+    waitedFromIngestionMs = Date.now() - Math.min(...ingestedAt);
+    wakeUpBatches = await releaseWakeUps({
+      sqs: clients.sqs,
+      mappingSqs: mappingSqs('processing'),
+      queue: wakeUps,
+      region,
+      notBefore: boundPassedAt(validated),
+      run: async (batch) => (await run('processing', [batch])).results[0],
+    });
+    await consumeAll('notification');
+    // An alert delivered a second time (EventBridge and SQS deliver at least once): sent once.
+    const [firstAlert] = handed.notification;
+    assert.ok(firstAlert, 'notification was handed an alert');
+    redeliveredAlert = JSON.parse(firstAlert.body) as BusEvent;
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queues.notification.url, MessageBody: firstAlert.body }),
+    );
     await consumeAll('notification');
   } finally {
     await moto.stopRecording();
@@ -232,19 +287,24 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
       return `${processingFailures.length} deliveries, then ${processingDlq.slice(processingDlq.lastIndexOf('/') + 1)}`;
     },
   );
-  await list.check('queued: notification batches have no failure; every queue is empty', async () => {
-    for (const stage of ['processing', 'notification'] as const)
-      assert.ok(batches[stage].length > 0, `${stage} got a batch`);
-    assert.deepEqual(
-      batches.notification.flatMap((batch) => batch.failed),
-      [],
-      'notification failures',
-    );
-    for (const stage of STAGES) assert.equal(await queueDepth(input, queues[stage].url), 0, `${stage} queue`);
-    return STAGES.map((stage) => `${stage} ${batches[stage].map((batch) => batch.records).join('+')}`).join(
-      ', ',
-    );
-  });
+  await list.check(
+    'queued: notification batches have no failure; every queue is empty, wake-ups too',
+    async () => {
+      for (const stage of ['processing', 'notification'] as const)
+        assert.ok(batches[stage].length > 0, `${stage} got a batch`);
+      assert.deepEqual(
+        batches.notification.flatMap((batch) => batch.failed),
+        [],
+        'notification failures',
+      );
+      for (const stage of STAGES)
+        assert.equal(await messagesIn(clients.sqs, queues[stage].url), 0, `${stage} queue`);
+      assert.equal(await messagesIn(clients.sqs, wakeUps.url), 0, 'wake-up queue');
+      return STAGES.map((stage) => `${stage} ${batches[stage].map((batch) => batch.records).join('+')}`).join(
+        ', ',
+      );
+    },
+  );
 
   const ids = bars.map((bar) => idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(bar) }));
   const { Items: audit = [] } = await clients.documents.send(
@@ -255,6 +315,52 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
       []) as string[];
   const retention = { events: retentionDaysOf(state, 'events'), audit: retentionDaysOf(state, 'audit') };
   const resentId = idempotencyKey({ id: '', source: BAR_SOURCE, detail: barDetail(resent) });
+  await list.check(
+    "queued: processing handed one record a batch, latest market time first: each event waits and sends a wake-up but the first, whose predecessor (the direct run's last) is processed and goes on with the rest; the wake-ups, handed back after the lateness bound, find their events processed",
+    () => {
+      // The first round: every bar, the re-emitted retry and the event whose item is gone (the bar
+      // before the series), one record a batch.
+      const firstRound = handed.processing.slice(0, bars.length + 2);
+      assert.ok(
+        batches.processing.slice(0, firstRound.length).every((batch) => batch.records === 1),
+        'one record a batch',
+      );
+      const latestFirst = [...ids].reverse().flatMap((id) => (id === resentId ? [id, id] : [id]));
+      assert.deepEqual(
+        firstRound.map(
+          (record) => ((JSON.parse(record.body) as BusEvent).detail as { event_id: string }).event_id,
+        ),
+        [...latestFirst, GONE_EVENT_ID],
+        'handed latest first, the re-emitted retry beside its event, the event whose item is gone last',
+      );
+      assert.ok(
+        waitedFromIngestionMs < REHEARSAL_LATENESS_BOUND_SECONDS * 1000,
+        `processing finished ${waitedFromIngestionMs} ms after the first ingestion, past the bound: the events could not wait (raise REHEARSAL_LATENESS_BOUND_SECONDS)`,
+      );
+      const woken = wakeUpBatches.flatMap((batch) =>
+        batch.records.map(
+          (record) => (JSON.parse(record.body) as BusEvent).detail as Record<string, unknown>,
+        ),
+      );
+      assert.deepEqual(
+        woken.map((detail) => String(detail.event_id)).sort(),
+        [...ids.slice(1), resentId].sort(),
+        'a wake-up for each record but the first of the run',
+      );
+      for (const detail of woken) assert.equal(detail[WAKE_UP_FIELD], 1, 'its first wake-up');
+      return `${woken.length} wake-ups in ${wakeUpBatches.length} batch(es) of at most ${wakeUps.batchSize} (processing waited ${waitedFromIngestionMs} ms after the first ingestion, bound ${REHEARSAL_LATENESS_BOUND_SECONDS} s)`;
+    },
+  );
+  await checkAgainstBacktest(
+    list,
+    'queued: every event of both runs processed, indicators and alerts as the backtest gives them',
+    {
+      clients,
+      outputs,
+      state,
+      details: [...directRunDetails(allBars).put, ...bars.map(barDetail), barDetail(resent), restamped],
+    },
+  );
   await list.check(
     'queued: each event stored once with its claim, processed, audited; alerts sent once',
     async () => {
@@ -295,20 +401,16 @@ export async function runQueuedPipeline(list: Checklist, input: PipelineInput): 
           .filter((record) => record.event_id === eventId)
           .map((record) => `${record.stage}:${record.status}`)
           .sort();
-        const resends =
-          eventId === resentId
-            ? [
-                'ingestion:DUPLICATE',
-                'ingestion:DUPLICATE',
-                'processing:DUPLICATE',
-                ...alerts.map(() => 'notification:DUPLICATE'),
-              ]
-            : [];
-        const expectedTrail = [
+        // One record per step and outcome: the re-emitted retry, the wake-ups and the alert delivered
+        // again repeat none; that second delivery of a sent alert adds its attempt line.
+        const alertAgain: boolean =
+          (redeliveredAlert?.detail as { event_id?: string } | undefined)?.event_id === eventId;
+        const expectedTrail: string[] = [
           'ingestion:INGESTED',
           'processing:PROCESSED',
           ...alerts.map(() => 'notification:NOTIFIED'),
-          ...resends,
+          ...(eventId === resentId ? ['ingestion:DUPLICATE', 'ingestion:DUPLICATE'] : []),
+          ...(alertAgain ? ['notification:REDELIVERED'] : []),
         ].sort();
         assert.deepEqual(trail, expectedTrail, `${eventId} audit trail`);
       }

@@ -108,7 +108,7 @@ interface KnownOmission {
  *   again on each function;
  * - GetQueueAttributes returns a RedrivePolicy written by Python's json.dumps (a space after each `:`
  *   and `,`), which provider 5.100 takes for a change of the delivery queue's redrive_policy
- *   (queued mode), though it means the same JSON;
+ *   (queued mode) and of the wake-up queue's, though it means the same JSON;
  * - so the delivery queue has a change pending, and its policy, computed by a data source that reads
  *   the queue's ARN, is only known at apply: Terraform plans to set it again.
  */
@@ -120,6 +120,12 @@ export const MOTO_KNOWN_OMISSIONS: readonly KnownOmission[] = [
   },
   {
     addressPattern: /^module\.stage\["[a-z]+"\]\.aws_sqs_queue\.delivery\[0\]$/,
+    attributes: ['redrive_policy'],
+    sameJsonOnly: true,
+    why: "moto's GetQueueAttributes formats RedrivePolicy with json.dumps spaces; the same JSON",
+  },
+  {
+    addressPattern: /^aws_sqs_queue\.wake_ups$/,
     attributes: ['redrive_policy'],
     sameJsonOnly: true,
     why: "moto's GetQueueAttributes formats RedrivePolicy with json.dumps spaces; the same JSON",

@@ -67,6 +67,12 @@ resource "aws_cloudwatch_log_delivery_source" "bus" {
   for_each = toset([])
 }
 
+# moto would run its own mapping of the wake-up queue on each SendMessage (in Docker, absent here): the
+# rehearsal plays it (scripts/rehearse/wake-ups.ts), so moto's is created disabled.
+resource "aws_lambda_event_source_mapping" "wake_ups" {
+  enabled = false
+}
+
 ${BUS_LOG_DELIVERIES.map((name) => `resource "aws_cloudwatch_log_delivery" "${name}" {\n  count = 0\n}\n`).join('\n')}
 ${Object.keys(UNDEPLOYED_OUTPUTS)
   .map((name) => `output "${name}" {\n  value = null\n}\n`)

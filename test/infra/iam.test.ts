@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { Parameter, STAGE_PARAMETERS } from '../../src/config/parameters.ts';
+import { Parameter, STAGE_PARAMETERS, WAKE_UP_PARAMETERS } from '../../src/config/parameters.ts';
 import { STAGES, type Stage } from '../../src/domain/event-types.ts';
 import { type InfraView, infraView } from './infra-config.ts';
 import { isObject } from './validator/hcl.ts';
@@ -10,6 +10,7 @@ import { policyStatements, XRAY_PUT_ACTIONS } from './validator/security.ts';
 const EVENTS_TABLE = '${aws_dynamodb_table.events.arn}';
 const AUDIT_TABLE = '${aws_dynamodb_table.audit.arn}';
 const BUS = '${aws_cloudwatch_event_bus.market_data.arn}';
+const WAKE_UPS = '${aws_sqs_queue.wake_ups.arn}';
 /** The one SSM action the functions call (`SsmApi`'s only operation). */
 const SSM_READS = ['ssm:GetParameters'];
 
@@ -17,14 +18,35 @@ type Mode = 'direct' | 'queued';
 const MODES: readonly Mode[] = ['direct', 'queued'];
 
 /** One PutItem per audit record in direct mode; a queued batch's records in BatchWriteItem. */
-const AUDIT_WRITE: Record<Mode, string> = { direct: 'dynamodb:PutItem', queued: 'dynamodb:BatchWriteItem' };
+const AUDIT_WRITE: Record<Mode, string[]> = {
+  direct: ['dynamodb:PutItem'],
+  queued: ['dynamodb:BatchWriteItem'],
+};
+
+/**
+ * Processing also gets batches in direct mode: its wake-ups, handed back by an event source mapping,
+ * whose audit records go out in BatchWriteItem as a queued batch's do.
+ */
+const PROCESSING_AUDIT_WRITE: Record<Mode, string[]> = {
+  direct: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  queued: ['dynamodb:BatchWriteItem'],
+};
+
+/** What processing may do on its wake-up queue, in both modes: send, and what the mapping does. */
+const WAKE_UP_GRANTS: Record<string, string[]> = {
+  'sqs:SendMessage': [WAKE_UPS],
+  'sqs:ReceiveMessage': [WAKE_UPS],
+  'sqs:DeleteMessage': [WAKE_UPS],
+  'sqs:GetQueueAttributes': [WAKE_UPS],
+};
 
 /**
  * Grants each stage needs besides its queue, logs, X-Ray and SSM, per delivery mode: action ->
  * resources (the contract). Each one is made by a run of the deploy rehearsal in that mode.
  */
 function stageGrants(stage: Stage, mode: Mode): Record<string, string[]> {
-  const audit = { [AUDIT_WRITE[mode]]: [AUDIT_TABLE] };
+  const auditWrites = (stage === 'processing' ? PROCESSING_AUDIT_WRITE : AUDIT_WRITE)[mode];
+  const audit = Object.fromEntries(auditWrites.map((action) => [action, [AUDIT_TABLE]]));
   const merge = (grants: Record<string, string[]>) => {
     const merged = { ...grants };
     for (const [action, resources] of Object.entries(audit))
@@ -44,6 +66,7 @@ function stageGrants(stage: Stage, mode: Mode): Record<string, string[]> {
         'dynamodb:GetItem': [EVENTS_TABLE],
         'dynamodb:UpdateItem': [EVENTS_TABLE],
         'events:PutEvents': [BUS],
+        ...WAKE_UP_GRANTS,
       });
     case 'notification':
       return merge({
@@ -151,7 +174,7 @@ describe('least-privilege IAM per stage', () => {
       });
     }
 
-    it(`lets ${stage} read exactly the SSM parameters of STAGE_PARAMETERS, in both modes`, () => {
+    it(`lets ${stage} read exactly the SSM parameters it loads, in both modes`, () => {
       for (const mode of MODES) {
         const ssm = Object.values(stageStatements(stage, mode)).filter((s) =>
           s.actions.some((a) => a.startsWith('ssm:')),
@@ -163,10 +186,36 @@ describe('least-privilege IAM per stage', () => {
           assert.ok(match?.[1], `${resource} is one parameter's ARN`);
           return match[1];
         });
-        assert.deepEqual(names.sort(), STAGE_PARAMETERS[stage].map((key) => Parameter[key]).sort());
+        // Processing loads the wake-up queue's URL only when an event waits.
+        const loaded = [...STAGE_PARAMETERS[stage], ...(stage === 'processing' ? WAKE_UP_PARAMETERS : [])];
+        assert.deepEqual(names.sort(), loaded.map((key) => Parameter[key]).sort());
       }
     });
   }
+
+  it('lets processing send only to its wake-up queue (and, as every stage, its own dead-letter queue), and no other stage send wake-ups', () => {
+    const sendsTo = (statements: Statements) =>
+      Object.values(statements)
+        .filter((statement) => statement.actions.some((action) => /^sqs:(\*|Send)/i.test(action)))
+        .flatMap((statement) => statement.resources)
+        .sort();
+    const own = ownStatements(infra.stageContext.module.locals.get('own_policy_statements')?.value);
+    assert.deepEqual(sendsTo(own), ['${aws_sqs_queue.dead_letter.arn}'], "the stage module's own statements");
+    for (const mode of MODES) {
+      for (const stage of STAGES) {
+        const expected = stage === 'processing' ? [WAKE_UPS] : [];
+        assert.deepEqual(sendsTo(stageStatements(stage, mode)), expected, `${stage} in ${mode} mode`);
+      }
+      const send = Object.values(stageStatements('processing', mode)).filter((statement) =>
+        statement.actions.includes('sqs:SendMessage'),
+      );
+      assert.deepEqual(
+        send.map((statement) => statement.actions),
+        [['sqs:SendMessage']],
+        'one statement, SendMessage alone',
+      );
+    }
+  });
 
   it('gives every stage its own queue, log group and the X-Ray put actions', () => {
     const own = ownStatements(infra.stageContext.module.locals.get('own_policy_statements')?.value);

@@ -34,6 +34,28 @@ describe('second plan: only moto known omissions are allowed', () => {
     assert.deepEqual(unexplainedChanges(changes), []);
   });
 
+  it("explains the wake-up queue's redrive_policy only when it is the same JSON, and nothing else of it", () => {
+    const queue = 'aws_sqs_queue.wake_ups';
+    const change = (before: object, after: object) =>
+      unexplainedChanges(plannedChanges(plan(queue, ['update'], before, after)));
+    const planned = '{"deadLetterTargetArn":"arn:dlq","maxReceiveCount":3}';
+    assert.deepEqual(
+      change(
+        { redrive_policy: '{"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 3}' },
+        { redrive_policy: planned },
+      ),
+      [],
+    );
+    assert.equal(
+      change(
+        { redrive_policy: '{"deadLetterTargetArn": "arn:other", "maxReceiveCount": 3}' },
+        { redrive_policy: planned },
+      ).length,
+      1,
+    );
+    assert.equal(change({ visibility_timeout_seconds: 30 }, { visibility_timeout_seconds: 180 }).length, 1);
+  });
+
   it("explains a delivery queue's redrive_policy only when it is the same JSON, and its policy", () => {
     const queue = 'module.stage["ingestion"].aws_sqs_queue.delivery[0]';
     const redrive = (text: string) =>
