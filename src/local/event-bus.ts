@@ -6,7 +6,14 @@ import type {
 import type { Stage } from '../domain/event-types.ts';
 import type { AsyncInvoker, Envelope } from './async-invoker.ts';
 import type { ArchivedEvent, EventArchive } from './event-archive.ts';
-import { type BusDirectory, checkRequestLimits, toEnvelope } from './put-events.ts';
+import {
+  type BusDirectory,
+  checkRequestLimits,
+  type EntryOutcome,
+  type PutEventsCaller,
+  refusedInternalEntry,
+  toEnvelope,
+} from './put-events.ts';
 import type { StageRule } from './rules.ts';
 import type { RuntimeEventEmitter } from './runtime-events.ts';
 import type { WorkTracker } from './work-tracker.ts';
@@ -45,7 +52,11 @@ export class LocalEventBus {
     this.#now = options.now ?? Date.now;
   }
 
-  async putEvents(request: PutEventsRequest): Promise<PutEventsResponse> {
+  /**
+   * `caller`: a client (the HTTP endpoint, the CLI) may not put the pipeline's internal events on its
+   * bus, as the bus policy refuses them on AWS; the functions' own puts say `pipeline`.
+   */
+  async putEvents(request: PutEventsRequest, caller: PutEventsCaller = 'client'): Promise<PutEventsResponse> {
     if (!this.#accepting) throw new Error('the local event bus is stopping and accepts no more events');
     const entries = checkRequestLimits(request?.Entries);
     const { work, events } = this.#options;
@@ -56,7 +67,7 @@ export class LocalEventBus {
       const accepted: ArchivedEvent[] = [];
       let failed = 0;
       for (const entry of entries) {
-        const outcome = toEnvelope(entry, this.#options.buses, new Date(now));
+        const outcome = this.#accept(entry, caller, now);
         if (!outcome.ok) {
           failed += 1;
           results.push(outcome.result);
@@ -83,6 +94,13 @@ export class LocalEventBus {
     } finally {
       work.end();
     }
+  }
+
+  #accept(entry: PutEventsRequestEntry, caller: PutEventsCaller, now: number): EntryOutcome {
+    const outcome = toEnvelope(entry, this.#options.buses, new Date(now));
+    if (!outcome.ok || caller === 'pipeline' || outcome.busName !== this.busName) return outcome;
+    const refusal = refusedInternalEntry(entry);
+    return refusal === null ? outcome : { ok: false, result: refusal };
   }
 
   /** Dispatches an archived event again (replay); it is not archived a second time. */

@@ -201,7 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (bus === undefined) throw new Error('the local event bus is not started');
         functionCalls.add('EventBridge.PutEvents');
         functionCalls.add('EventBridge.PutEvents entries', request.Entries?.length ?? 0);
-        return bus.putEvents(request);
+        return bus.putEvents(request, 'pipeline');
       },
     };
     const busAdapter = new LocalEventBusAdapter(
