@@ -1,4 +1,5 @@
 import type { BusEvent, Stage } from '../domain/event-types.ts';
+import { runAttempt } from './caused-work.ts';
 import {
   type AttemptResult,
   type DeliveryAttempt,
@@ -107,7 +108,7 @@ export class AsyncInvoker {
     let result: AttemptResult;
     try {
       // Each attempt gets its own copy, as each Lambda invocation parses its own payload.
-      await this.#options.target(structuredClone(invocation.event));
+      await runAttempt(invocation, () => this.#options.target(structuredClone(invocation.event)));
       result = { failed: false };
     } catch (error) {
       result = { failed: true, error };

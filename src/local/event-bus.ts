@@ -5,6 +5,7 @@ import type {
 } from '@aws-sdk/client-eventbridge';
 import type { Stage } from '../domain/event-types.ts';
 import type { AsyncInvoker, Envelope } from './async-invoker.ts';
+import { WorkFollowers } from './caused-work.ts';
 import type { ArchivedEvent, EventArchive } from './event-archive.ts';
 import {
   type BusDirectory,
@@ -42,6 +43,8 @@ export interface LocalEventBusOptions {
  */
 export class LocalEventBus {
   readonly busName: string;
+  /** The work of each archive replay and redrive, followed until it settles. */
+  readonly followers: WorkFollowers;
   readonly #options: LocalEventBusOptions;
   readonly #now: () => number;
   #accepting = true;
@@ -50,6 +53,7 @@ export class LocalEventBus {
     this.busName = options.busName;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.followers = new WorkFollowers(this.#now);
   }
 
   /**
@@ -124,6 +128,9 @@ export class LocalEventBus {
     for (const rule of this.#options.rules) {
       if (rule.matches(event)) matched.push(rule.stage);
     }
+    const replay = replayName === undefined ? undefined : this.followers.get(replayName);
+    if (replay !== undefined) this.followers.adopt(replay, event);
+    (replay ?? this.followers.followerOf(event))?.track(event, matched);
     this.#announce(event, this.busName, at, matched, replayName);
     for (const stage of matched) this.#options.invokers[stage].enqueue(event);
   }

@@ -13,6 +13,7 @@ import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
 import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
 import { FunctionCalls } from './call-counter.ts';
+import { countedPerAttempt } from './caused-work.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
 import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
@@ -220,7 +221,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(queued ? { batched: true } : {}),
       notifier: countedNotifier(chaos ? faultyNotifier(notifier, chaos) : notifier, functionCalls),
       config: configSource,
-      metrics: (stage) => metrics[stage],
+      metrics: (stage) => countedPerAttempt(metrics[stage]),
       logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
       clock: { now: () => Date.now() },
       functionName,

@@ -175,7 +175,8 @@ export type AuditStatus =
   | 'PROCESSED'
   | 'ALERT_RAISED'
   | 'NOTIFIED'
-  | 'FAILED';
+  | 'FAILED'
+  | 'DELETED';
 
 export interface AuditEntry {
   event_id: string;

@@ -76,10 +76,10 @@ export const startCommand: Command = {
   ],
   examples: [
     'npm start',
-    'marketflow start --fresh',
-    'marketflow start --no-replay --in-memory',
-    'marketflow start --speed max',
-    'marketflow start --config my-rules.json',
+    'npx marketflow start --fresh',
+    'npx marketflow start --no-replay --in-memory',
+    'npx marketflow start --speed max',
+    'npx marketflow start --config my-rules.json',
   ],
   async run({ values }, io: CliIo) {
     const speed = speedOption(values, DEFAULT_START_SPEED);
