@@ -1,4 +1,4 @@
-import { STAGES, type Stage } from '../domain/event-types.ts';
+import { STAGES } from '../domain/event-types.ts';
 import type { StageOutcome } from '../local/caused-work.ts';
 import type { MetricName } from '../telemetry/metric-names.ts';
 import type { OperatorBackend, WorkStatus } from './backends/backend.ts';
@@ -30,7 +30,10 @@ export async function waitForWork(
   what: string,
 ): Promise<WorkStatus> {
   const line = new StatusLine(io.stderr);
-  writeLine(io.stderr, `waiting until the work of the ${what} has settled (Ctrl-C stops waiting, not the work)`);
+  writeLine(
+    io.stderr,
+    `waiting until the work of the ${what} has settled (Ctrl-C stops waiting, not the work)`,
+  );
   const status = await backend.awaitWork(work, (current) => line.show(current.summary), io.signal);
   line.finish();
   for (const text of describeWork(status)) writeLine(io.stdout, text);
@@ -49,25 +52,24 @@ export function describeWork(status: WorkStatus): string[] {
     }
     if (lines.length === 0) lines.push('  nothing was delivered to the functions');
   }
-  if (status.deadLettered !== undefined) lines.push(`dead-lettered  ${status.deadLettered.toLocaleString('en-US')}`);
+  if (status.deadLettered !== undefined)
+    lines.push(`dead-lettered  ${status.deadLettered.toLocaleString('en-US')}`);
   for (const note of status.notes ?? []) lines.push(`note: ${note}`);
   return [status.settled ? `settled: ${status.summary.replace(/^settled: /, '')}` : status.summary, ...lines];
 }
 
 function describeStage(outcome: StageOutcome): string {
   const counted = Object.entries(outcome.counted)
-    .map(([name, count]) => `${(count as number).toLocaleString('en-US')} ${COUNTED_AS[name as MetricName] ?? name}`)
+    .map(
+      ([name, count]) =>
+        `${(count as number).toLocaleString('en-US')} ${COUNTED_AS[name as MetricName] ?? name}`,
+    )
     .join(', ');
   const ends = [
     outcome.deadLettered > 0 ? `${outcome.deadLettered.toLocaleString('en-US')} dead-lettered` : '',
     outcome.failed > 0 ? `${outcome.failed.toLocaleString('en-US')} failed` : '',
   ].filter((part) => part !== '');
   return `${plural(outcome.deliveries, 'delivery', 'deliveries')}${counted ? `: ${counted}` : ''}${ends.length > 0 ? `; ${ends.join(', ')}` : ''}`;
-}
-
-/** The stages whose deliveries went to a dead-letter queue. */
-export function deadLetteredStages(status: WorkStatus): Stage[] {
-  return STAGES.filter((stage) => (status.stages?.[stage].deadLettered ?? 0) > 0);
 }
 
 class StatusLine {

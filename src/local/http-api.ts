@@ -161,7 +161,8 @@ async function handleAdmin(
       case 'POST /admin/dead-letters/delete': {
         const id = requireString(parseJsonObject(body).id, 'id');
         const deleted = await deps.deadLetters.take(id);
-        if (deleted === undefined) sendJson(response, 404, { message: `no dead-letter message with id ${id}` });
+        if (deleted === undefined)
+          sendJson(response, 404, { message: `no dead-letter message with id ${id}` });
         else sendJson(response, 200, deleted);
         return;
       }

@@ -380,13 +380,19 @@ describe('the --aws backend waits for the work it started', () => {
     const status = await aws.awaitWork(outcome.work as string, (current) => seen.push(current.summary));
     assert.equal(status.settled, true);
     assert.equal(status.deadLettered, 1);
-    assert.match(seen[0] ?? '', /RUNNING, events up to 1970-01-01T00:00:01.500Z replayed \(50 % of the window\)/);
-    assert.ok(seen.some((line) => /40 messages in the stages' delivery queues/.test(line)), seen.join('\n'));
+    assert.match(
+      seen[0] ?? '',
+      /RUNNING, events up to 1970-01-01T00:00:01.500Z replayed \(50 % of the window\)/,
+    );
+    assert.ok(
+      seen.some((line) => /40 messages in the stages' delivery queues/.test(line)),
+      seen.join('\n'),
+    );
     assert.ok(seen.some((line) => /3 messages in the stages' delivery queues/.test(line)));
     assert.doesNotMatch(status.notes?.join(' ') ?? '', /direct delivery/);
   });
 
-  it('direct mode: says that Lambda\'s asynchronous queue cannot be read', async () => {
+  it("direct mode: says that Lambda's asynchronous queue cannot be read", async () => {
     replayThatCompletes();
     queues({});
     const aws = backend();
@@ -417,7 +423,9 @@ describe('the --aws backend waits for the work it started', () => {
     const producerEvent = { ...RAW_EVENT, detail: { ...RAW_EVENT.detail, trade_id: 'T-7' } };
     sqs
       .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [{ MessageId: 'm', ReceiptHandle: 'h', Body: JSON.stringify(producerEvent) }] })
+      .resolvesOnce({
+        Messages: [{ MessageId: 'm', ReceiptHandle: 'h', Body: JSON.stringify(producerEvent) }],
+      })
       .resolves({ Messages: [] });
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'new-id' }] });
     sqs.on(DeleteMessageCommand).resolves({});

@@ -1,6 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EVENT_TYPE_INDEX, EVENT_TYPE_SHARD_ATTRIBUTE, EVENT_TYPE_SHARD_INDEX } from './tables.ts';
-import { type ItemFilter, mergedByTimestamp, queryItems, type TimeWindow, take, windowQuery } from './time-window.ts';
+import {
+  type ItemFilter,
+  mergedByTimestamp,
+  queryItems,
+  type TimeWindow,
+  take,
+  windowQuery,
+} from './time-window.ts';
 
 type Item = Record<string, unknown>;
 
@@ -32,7 +39,9 @@ export function eventTypeItems(
   const streams = keys.map((value) =>
     queryItems(client, windowQuery(base, { name, value }, query, query.filter)),
   );
-  return streams.length === 1 ? (streams[0] as AsyncGenerator<Item>) : mergedByTimestamp(streams, query.oldestFirst === true);
+  return streams.length === 1
+    ? (streams[0] as AsyncGenerator<Item>)
+    : mergedByTimestamp(streams, query.oldestFirst === true);
 }
 
 /** The first `limit` events of a type in the window, newest first unless `oldestFirst`. */

@@ -61,7 +61,9 @@ export async function* queryItems(
 ): AsyncGenerator<Item> {
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey, Limit: pageSize }));
+    const page = await client.send(
+      new QueryCommand({ ...input, ExclusiveStartKey: startKey, Limit: pageSize }),
+    );
     yield* page.Items ?? [];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -80,7 +82,8 @@ export async function* mergedByTimestamp(
     heads.forEach((head, index) => {
       if (head.done) return;
       const current = heads[next];
-      if (next < 0 || (current !== undefined && !current.done && before(head.value, current.value))) next = index;
+      if (next < 0 || (current !== undefined && !current.done && before(head.value, current.value)))
+        next = index;
     });
     if (next < 0) return;
     const head = heads[next] as IteratorYieldResult<Item>;

@@ -52,7 +52,12 @@ async function pause(look: Look): Promise<boolean> {
 export async function awaitAwsReplay(
   watch: Extract<AwsWatch, { kind: 'replay' }>,
   look: Look & {
-    describeReplay: () => Promise<Pick<DescribeReplayCommandOutput, 'State' | 'StateReason' | 'EventStartTime' | 'EventEndTime' | 'EventLastReplayedTime'>>;
+    describeReplay: () => Promise<
+      Pick<
+        DescribeReplayCommandOutput,
+        'State' | 'StateReason' | 'EventStartTime' | 'EventEndTime' | 'EventLastReplayedTime'
+      >
+    >;
     deliveryQueueDepth: () => Promise<number | undefined>;
     deadLetterDepth: () => Promise<number>;
   },
@@ -60,7 +65,10 @@ export async function awaitAwsReplay(
   for (;;) {
     const replay = await look.describeReplay();
     const state = replay.State ?? 'UNKNOWN';
-    const status: WorkStatus = { settled: false, summary: `replay ${watch.replayName} ${state}${replayedShare(replay)}` };
+    const status: WorkStatus = {
+      settled: false,
+      summary: `replay ${watch.replayName} ${state}${replayedShare(replay)}`,
+    };
     if (state === 'FAILED' || state === 'CANCELLED') {
       look.onStatus(status);
       return { ...status, notes: [replay.StateReason ?? `the replay ended ${state}`] };
@@ -89,7 +97,10 @@ export async function awaitAwsReplay(
     settled: true,
     summary: `replay ${watch.replayName} completed`,
     deadLettered,
-    notes: [...notes, 'dead-lettered: the growth of the dead-letter queues since the replay started (approximate)'],
+    notes: [
+      ...notes,
+      'dead-lettered: the growth of the dead-letter queues since the replay started (approximate)',
+    ],
   };
   look.onStatus(final);
   return final;

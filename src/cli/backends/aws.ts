@@ -23,6 +23,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Parameter, parameterPrefix } from '../../config/parameters.ts';
 import { STAGES, type Stage } from '../../domain/event-types.ts';
 import { CommandError } from '../errors.ts';
+import { type AwsRedriven, type AwsWatch, awaitAwsRedrive, awaitAwsReplay } from './aws-work.ts';
 import type {
   ArchiveReplayOutcome,
   DeadLetterView,
@@ -31,7 +32,6 @@ import type {
   TableAccess,
   WorkStatus,
 } from './backend.ts';
-import { type AwsRedriven, type AwsWatch, awaitAwsRedrive, awaitAwsReplay } from './aws-work.ts';
 import { auditKeyOf } from './table-reads.ts';
 
 export interface AwsBackendOptions {
@@ -335,7 +335,8 @@ export class AwsBackend implements OperatorBackend {
         if (QueueUrl === undefined) return undefined;
         depth += await this.#depth(QueueUrl);
       } catch (error) {
-        if (error instanceof QueueDoesNotExist || (error as Error).name === 'QueueDoesNotExist') return undefined;
+        if (error instanceof QueueDoesNotExist || (error as Error).name === 'QueueDoesNotExist')
+          return undefined;
         throw error;
       }
     }

@@ -44,7 +44,11 @@ async function* symbolItems(access: TableAccess, symbol: string, window: TimeWin
   );
   let page: Item[] = [];
   const flush = async () => {
-    const items = await getItems(access.client, access.eventsTable, page as { event_id: unknown; timestamp: unknown }[]);
+    const items = await getItems(
+      access.client,
+      access.eventsTable,
+      page as { event_id: unknown; timestamp: unknown }[],
+    );
     page = [];
     return items;
   };
@@ -64,11 +68,16 @@ export async function queryEvents(
 }
 
 export async function auditTrail(access: TableAccess, eventId: string): Promise<AuditItem[]> {
-  return (await new DynamoAuditLog(access.client, access.auditTable).trail(eventId)) as unknown as AuditItem[];
+  return (await new DynamoAuditLog(access.client, access.auditTable).trail(
+    eventId,
+  )) as unknown as AuditItem[];
 }
 
 /** Writes one audit record (the operator's own steps, such as deleting a dead letter). */
-export async function recordAudit(access: TableAccess, entry: Parameters<DynamoAuditLog['record']>[0]): Promise<void> {
+export async function recordAudit(
+  access: TableAccess,
+  entry: Parameters<DynamoAuditLog['record']>[0],
+): Promise<void> {
   await new DynamoAuditLog(access.client, access.auditTable).record(entry);
 }
 
@@ -198,7 +207,6 @@ export function alertRowsOf(item: Item): AlertRow[] {
     }))
     .sort((a, b) => a.ruleId.localeCompare(b.ruleId));
 }
-
 
 /**
  * The key the audit records of an event carry: the pipeline's own events name it (`event_id`); a

@@ -14,7 +14,8 @@ const STATUSES = Object.values(AlertDelivery);
 
 export const alertsCommand: Command = {
   name: 'alerts',
-  summary: 'List the alerts the rules raised, newest first, filtered by symbol, rule, severity, status and time.',
+  summary:
+    'List the alerts the rules raised, newest first, filtered by symbol, rule, severity, status and time.',
   description:
     'Alerts are kept on the event that raised them (its `alerts`, one per rule, with the delivery status:\n' +
     'SENT, SENDING while being sent, FAILED until the retry sends it). With --symbol the symbol index is\n' +
@@ -63,7 +64,9 @@ export const alertsCommand: Command = {
       shards: shardsOf(values),
     };
     if (query.symbol !== undefined && stringOption(values, 'event-type-shards') !== undefined)
-      throw new UsageError('--event-type-shards applies only without --symbol (the symbol index is not sharded)');
+      throw new UsageError(
+        '--event-type-shards applies only without --symbol (the symbol index is not sharded)',
+      );
     return withBackend(values, io, async (backend) => {
       const alerts = await listAlerts(await backend.tables(), query);
       if (booleanOption(values, 'json')) {
@@ -71,12 +74,21 @@ export const alertsCommand: Command = {
         return ExitCode.Ok;
       }
       if (alerts.length === 0) {
-        writeLine(io.stdout, `no alerts${query.symbol ? ` for ${query.symbol}` : ''}${describeWindow(query)}`);
+        writeLine(
+          io.stdout,
+          `no alerts${query.symbol ? ` for ${query.symbol}` : ''}${describeWindow(query)}`,
+        );
         return ExitCode.Ok;
       }
       writeLine(io.stdout, alertTable(alerts));
-      writeLine(io.stdout, `${plural(alerts.length, 'alert')}${alerts.length === query.limit ? ` (the ${query.oldestFirst ? 'oldest' : 'newest'} ${query.limit}: --limit shows more)` : ''}`);
-      writeLine(io.stderr, `its event's trail: ${nextStep(`audit ${shellQuoted(alerts[0]?.eventId ?? '')}`, values)}`);
+      writeLine(
+        io.stdout,
+        `${plural(alerts.length, 'alert')}${alerts.length === query.limit ? ` (the ${query.oldestFirst ? 'oldest' : 'newest'} ${query.limit}: --limit shows more)` : ''}`,
+      );
+      writeLine(
+        io.stderr,
+        `its event's trail: ${nextStep(`audit ${shellQuoted(alerts[0]?.eventId ?? '')}`, values)}`,
+      );
       return ExitCode.Ok;
     });
   },

@@ -15,7 +15,8 @@ export const NO_WAIT_OPTION = {
 
 export const archiveReplayCommand: Command = {
   name: 'archive replay',
-  summary: 'Replay archived events onto the bus and wait until their work has settled (stages are idempotent).',
+  summary:
+    'Replay archived events onto the bus and wait until their work has settled (stages are idempotent).',
   description:
     'Waits until every replayed event, and every event the functions put because of it, has been\n' +
     'handled (stored, found a duplicate, rejected or dead-lettered), showing progress on stderr, then\n' +

@@ -9,7 +9,15 @@ import { type CliIo, writeLine } from '../io.ts';
 import { CLI } from '../next-steps.ts';
 
 /** Fields the table shows in their own columns; any other field of a record goes to its details. */
-const COLUMNS = new Set(['audit_id', 'event_id', 'timestamp', 'stage', 'status', 'function_name', 'raw_event_id']);
+const COLUMNS = new Set([
+  'audit_id',
+  'event_id',
+  'timestamp',
+  'stage',
+  'status',
+  'function_name',
+  'raw_event_id',
+]);
 
 export const auditCommand: Command = {
   name: 'audit',

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { rawEventIdOf } from '../../local/caused-work.ts';
 import { stringOption, TARGET_OPTIONS } from '../args.ts';
 import { withBackend } from '../backends/open.ts';
 import { auditKeyOf, recordAudit } from '../backends/table-reads.ts';
@@ -8,14 +9,14 @@ import { type CliIo, writeLine } from '../io.ts';
 import { CLI, nextStep, shellQuoted } from '../next-steps.ts';
 import { findDeadLetter } from './dlq-show.ts';
 import { STAGE_OPTION, stageOption } from './stage-option.ts';
-import { rawEventIdOf } from '../../local/caused-work.ts';
 
 /** The `function_name` of the audit records the operator's own steps write. */
 export const OPERATOR_FUNCTION = 'operator (npx marketflow)';
 
 export const dlqDeleteCommand: Command = {
   name: 'dlq delete',
-  summary: 'Delete one dead-lettered message for good, keeping it in the audit trail as deleted by the operator.',
+  summary:
+    'Delete one dead-lettered message for good, keeping it in the audit trail as deleted by the operator.',
   description:
     'For a poison message that no redrive will ever handle (otherwise every archive replay dead-letters it\n' +
     'again). The audit trail of its event gets a DELETED record first (stage, error, attempts, the event\n' +

@@ -40,7 +40,10 @@ export const dlqRedriveCommand: Command = {
         `${plural(outcome.redriven.length, 'message')} redriven, ${plural(outcome.failed.length, 'failure')}`,
       );
       if (outcome.failed.length > 0) {
-        writeLine(io.stderr, `look at one: ${nextStep(`dlq show ${shellQuoted(outcome.failed[0]?.id ?? "")}`, values)}`);
+        writeLine(
+          io.stderr,
+          `look at one: ${nextStep(`dlq show ${shellQuoted(outcome.failed[0]?.id ?? '')}`, values)}`,
+        );
       }
       let settled = true;
       if (!booleanOption(values, 'no-wait') && outcome.work !== undefined && outcome.redriven.length > 0) {

@@ -54,7 +54,11 @@ export const dlqShowCommand: Command = {
 };
 
 /** The listed message with this id, or an error that says where it was looked for. */
-export function findDeadLetter(messages: readonly DeadLetterView[], id: string, stage?: string): DeadLetterView {
+export function findDeadLetter(
+  messages: readonly DeadLetterView[],
+  id: string,
+  stage?: string,
+): DeadLetterView {
   const message = messages.find((candidate) => candidate.id === id);
   if (message === undefined) {
     throw new CommandError(`no dead-letter message with id ${id}${stage ? ` in stage ${stage}` : ''}`);

@@ -45,7 +45,8 @@ export const SHARDS_OPTION: OptionSpec = {
   name: 'event-type-shards',
   type: 'string',
   value: 'N',
-  description: 'Write shards of the event_type index of the deployment (Terraform event_type_index_shards, default 1).',
+  description:
+    'Write shards of the event_type index of the deployment (Terraform event_type_index_shards, default 1).',
 };
 
 export interface WindowValues {
@@ -136,14 +137,18 @@ export const queryCommand: Command = {
         return ExitCode.Ok;
       }
       if (items.length === 0) {
-        const hint = eventType?.startsWith('MarketData.') && eventType !== 'MarketData.Raw'
-          ? ` (the events table holds the producers' MarketData.Raw events; alerts: ${nextStep('alerts', values)})`
-          : '';
+        const hint =
+          eventType?.startsWith('MarketData.') && eventType !== 'MarketData.Raw'
+            ? ` (the events table holds the producers' MarketData.Raw events; alerts: ${nextStep('alerts', values)})`
+            : '';
         writeLine(io.stdout, `no stored events for ${eventType ?? symbol}${describeWindow(window)}${hint}`);
         return ExitCode.Ok;
       }
       writeLine(io.stdout, eventTable(items));
-      writeLine(io.stderr, `follow one: ${nextStep(`audit ${shellQuoted(String(items[0]?.event_id))}`, values)}`);
+      writeLine(
+        io.stderr,
+        `follow one: ${nextStep(`audit ${shellQuoted(String(items[0]?.event_id))}`, values)}`,
+      );
       return ExitCode.Ok;
     });
   },
