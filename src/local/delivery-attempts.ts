@@ -2,7 +2,7 @@ import type { Stage } from '../domain/event-types.ts';
 import type { Envelope } from './async-invoker.ts';
 import { deliveryEnded, type FollowedDelivery } from './caused-work.ts';
 import type { DeadLetterQueues } from './dead-letter-queues.ts';
-import { type RuntimeEventEmitter, summarizeError } from './runtime-events.ts';
+import { type RuntimeEventEmitter, storedItemOf, summarizeError } from './runtime-events.ts';
 
 /** Lambda's default for asynchronous invocation, and the queues' redrive: two retries after the first attempt. */
 const MAXIMUM_RETRY_ATTEMPTS = 2;
@@ -80,7 +80,8 @@ export class DeliveryAttempts {
       durationMs: finishedAt - startedAt,
     };
     if (!result.failed) {
-      events.emit({ type: 'invocation.succeeded', ...reported });
+      const item = storedItemOf(attempt.event);
+      events.emit({ type: 'invocation.succeeded', ...reported, ...(item === undefined ? {} : { item }) });
       try {
         this.#options.onSuccess?.(attempt.event);
       } finally {

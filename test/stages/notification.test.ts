@@ -143,7 +143,9 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
       .callsFake(() => new Promise((resolve) => (release = () => resolve({ MessageId: 'slow' }))));
     const event = busEvent('MarketData.Alert', 'marketflow.processing', alertDetail(eventId));
     const first = pipeline.handlers.notification(event);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first attempt is sending (it claimed the alert) once it called Publish.
+    while (pipeline.sns.commandCalls(PublishCommand).length === 0)
+      await new Promise((resolve) => setImmediate(resolve));
     await assert.rejects(pipeline.handlers.notification(event), /being sent by another attempt/);
     release();
     await first;
