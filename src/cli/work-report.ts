@@ -34,7 +34,14 @@ export async function waitForWork(
     io.stderr,
     `waiting until the work of the ${what} has settled (Ctrl-C stops waiting, not the work)`,
   );
-  const status = await backend.awaitWork(work, (current) => line.show(current.summary), io.signal);
+  // The settled status is the first line of the result below: the status line shows the way there.
+  const status = await backend.awaitWork(
+    work,
+    (current) => {
+      if (!current.settled) line.show(current.summary);
+    },
+    io.signal,
+  );
   line.finish();
   for (const text of describeWork(status)) writeLine(io.stdout, text);
   if (!status.settled) writeLine(io.stderr, `stopped waiting before the ${what}'s work settled; it goes on`);

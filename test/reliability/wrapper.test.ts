@@ -26,7 +26,7 @@ after(async () => {
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
 });
 
-/** This project's machines have Node 20 of their own (DECISIONS.md): the path under test exists there. */
+/** This project's machines have Node 20 of their own (docs/requirements.md): the path under test exists there. */
 function assertWrapsHere(): void {
   assert.ok(
     existsSync(SYSTEM_NODE),
