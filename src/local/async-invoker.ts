@@ -1,5 +1,5 @@
 import type { BusEvent, Stage } from '../domain/event-types.ts';
-import { runAttempt } from './caused-work.ts';
+import { deliveryEnded, runAttempt } from './caused-work.ts';
 import {
   type AttemptResult,
   type DeliveryAttempt,
@@ -83,6 +83,8 @@ export class AsyncInvoker {
       void this.#run(invocation)
         .catch((error: unknown) => {
           this.#options.onInternalError?.(error);
+          // Whoever waits for this delivery (a replay, a redrive) must not wait forever.
+          deliveryEnded(this.stage, invocation, 'failed');
           return true;
         })
         .then((finished) => {

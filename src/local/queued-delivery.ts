@@ -2,7 +2,7 @@ import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from '../stages/context.ts';
 import { processBatch } from '../stages/record-batch.ts';
 import type { AsyncInvokerOptions, Envelope } from './async-invoker.ts';
-import { runAttempt } from './caused-work.ts';
+import { deliveryEnded, runAttempt } from './caused-work.ts';
 import { type DeliveryAttempt, DeliveryAttempts } from './delivery-attempts.ts';
 
 /** The event source mapping's defaults in `infra/`: batches of 10, no batching window. */
@@ -107,6 +107,8 @@ export class QueuedInvoker {
     void this.#runBatch(batch)
       .catch((error: unknown) => {
         this.#options.onInternalError?.(error);
+        // Whoever waits for these deliveries (a replay, a redrive) must not wait forever.
+        for (const message of batch) deliveryEnded(this.stage, message, 'failed');
         return batch.length;
       })
       .then((finished) => {

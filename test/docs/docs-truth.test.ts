@@ -14,6 +14,10 @@ import { findCommand } from '../../src/cli/main.ts';
 import { bash } from '../support/aws-cli.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** Terraform interpolations the alarm names and descriptions hold, written as Terraform writes them. */
+const EACH_KEY = '$' + '{each.key}';
+const VAR_STAGE = '$' + '{var.stage}';
+const VAR_ENVIRONMENT = '$' + '{var.environment}';
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 const DOCS = [
   'README.md',
@@ -197,8 +201,8 @@ describe('the runbook', () => {
       );
       assert.equal(links.length, 1, `${alarm.where} links to the runbook once: ${description}`);
       // `${each.key}` in a link expands to the alarm's kind (errors, throttles), each with its section.
-      const expanded = (links[0] as string).includes('${each.key}')
-        ? ['errors', 'throttles'].map((kind) => (links[0] as string).replace('${each.key}', kind))
+      const expanded = (links[0] as string).includes(EACH_KEY)
+        ? ['errors', 'throttles'].map((kind) => (links[0] as string).replace(EACH_KEY, kind))
         : [links[0] as string];
       for (const anchor of expanded) assert.ok(anchors.has(anchor), `${alarm.where}: no section #${anchor}`);
     }
@@ -218,8 +222,8 @@ describe('the runbook', () => {
     );
     for (const alarm of alarms) {
       const name = (/alarm_name\s*=\s*"(.*)"/.exec(alarm.body)?.[1] ?? '')
-        .replace('${var.stage}', '<stage>')
-        .replace('${var.environment}', '<env>');
+        .replace(VAR_STAGE, '<stage>')
+        .replace(VAR_ENVIRONMENT, '<env>');
       const forEach = /for_each\s*=\s*([\w.]+)/.exec(alarm.body)?.[1];
       const keys = forEach === undefined ? [''] : KEYS[forEach];
       assert.ok(
@@ -227,7 +231,7 @@ describe('the runbook', () => {
         `${alarm.where}: a for_each over ${forEach} the runbook test does not know: add its sections`,
       );
       for (const key of keys) {
-        const pattern = name.replace('${each.key}', key);
+        const pattern = name.replace(EACH_KEY, key);
         assert.ok(headings.has(pattern), `no runbook section \`${pattern}\` (${alarm.where})`);
       }
     }
