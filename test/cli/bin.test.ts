@@ -46,7 +46,8 @@ async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess)
   }
 }
 
-describe('bin/marketflow.mjs on the machine node', () => {
+// The timeout only ends a hang: the waits below are on the child's output, never on the clock.
+describe('bin/marketflow.mjs on the machine node', { timeout: 300_000 }, () => {
   const node = machineNode();
   let directory: string;
   before(async () => {

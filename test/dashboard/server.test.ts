@@ -79,7 +79,9 @@ async function readStream(
   return messages;
 }
 
-test('the stream coalesces: every processed bar arrives as a chart point, in far fewer messages than pipeline events', async () => {
+test('the stream coalesces: every processed bar arrives as a chart point, in far fewer messages than pipeline events', {
+  timeout: 300_000,
+}, async () => {
   const started = Date.now();
   let runtimeEvents = 0;
   const unsubscribe = stack.events.subscribe(() => {

@@ -49,7 +49,8 @@ function parseJsonLines(lines: string[]): Record<string, unknown>[] {
   });
 }
 
-describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', () => {
+// The timeout only ends a hang: the waits below are on what the functions wrote, never on the clock.
+describe('the Lambda entry points (src/lambda/*.ts) as Lambda would call them', { timeout: 300_000 }, () => {
   let db: TestDatabase;
   let pipeline: ReturnType<typeof awsPipeline>;
   let ssm: SsmTestServer;

@@ -32,7 +32,8 @@ interface XraySubsegment {
  * (Lambda's environment, a facade segment from `_X_AMZN_TRACE_ID`, Powertools Tracer on), and a UDP
  * socket stands in for the X-Ray daemon, to which the X-Ray SDK sends each closed subsegment.
  */
-describe('the SSM subsegments of a function (src/lambda/ssm.ts)', () => {
+// The timeout only ends a hang: the waits below are on what arrives, never on the clock.
+describe('the SSM subsegments of a function (src/lambda/ssm.ts)', { timeout: 300_000 }, () => {
   let daemon: Socket;
   const documents: XraySubsegment[] = [];
   let ssm: SsmTestServer;

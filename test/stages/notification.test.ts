@@ -135,7 +135,9 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
     assert.equal(pipeline.sns.commandCalls(PublishCommand).length, 2, 'one failed attempt, one delivery');
   });
 
-  it('makes a concurrent second attempt wait instead of sending in parallel', async () => {
+  it('makes a concurrent second attempt wait instead of sending in parallel', {
+    timeout: 300_000,
+  }, async () => {
     const eventId = await processedEvent();
     let release: () => void = () => {};
     pipeline.sns
