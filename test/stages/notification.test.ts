@@ -203,11 +203,11 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
     const auditLine = (body: string) => body.split('\n').find((line) => line.startsWith('Audit trail:'));
     assert.equal(
       auditLine(notificationFor(detail, { environment: 'prod', region: 'eu-west-1' }).body),
-      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1' --aws --env prod --region eu-west-1",
+      "Audit trail:  npx marketflow audit 'exchange.test#trade:it'\\''s-1' --aws --env prod --region eu-west-1",
     );
     assert.equal(
       auditLine(notificationFor(detail).body),
-      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1'",
+      "Audit trail:  npx marketflow audit 'exchange.test#trade:it'\\''s-1'",
       'locally, the running local stack',
     );
   });
