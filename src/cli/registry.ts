@@ -2,6 +2,7 @@ import type { Command } from './command.ts';
 import { alertsCommand } from './commands/alerts.ts';
 import { archiveReplayCommand } from './commands/archive-replay.ts';
 import { auditCommand } from './commands/audit.ts';
+import { backtestCommand } from './commands/backtest.ts';
 import { costCommand } from './commands/cost.ts';
 import { dlqDeleteCommand } from './commands/dlq-delete.ts';
 import { dlqListCommand } from './commands/dlq-list.ts';
@@ -18,6 +19,7 @@ import { testPatternCommand } from './commands/test-pattern.ts';
 export const COMMANDS: readonly Command[] = [
   startCommand,
   runCommand,
+  backtestCommand,
   sendCommand,
   replayCommand,
   queryCommand,

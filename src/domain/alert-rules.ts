@@ -498,6 +498,31 @@ function evaluateRule(rule: AlertRule, input: RuleInput): Firing | undefined {
 }
 
 /**
+ * What the rules remember about one symbol from one event to the next (re-arm, cooldown, "for",
+ * episodes): plain JSON, small, stored with each processed event so that the next one continues from
+ * it. A function of the symbol's events in market-time order, like everything else the rules decide.
+ */
+export type RulesState = { readonly [ruleId: string]: unknown };
+
+/** What the rules decide for one event: the alerts to send and the state the next event starts from. */
+export interface RulesOutcome {
+  alerts: Alert[];
+  state: RulesState;
+}
+
+/**
+ * The rules applied to one event of a symbol's series, given the state after the symbol's previous
+ * event (`undefined` at the start of a series).
+ */
+export function applyAlertRules(
+  input: RuleInput,
+  config: AlertRulesConfig,
+  _state: RulesState | undefined,
+): RulesOutcome {
+  return { alerts: evaluateAlertRules(input, config), state: {} };
+}
+
+/**
  * The alerts the enabled rules raise for one processed event, in document order. A rule whose
  * indicator (or previous price) is absent does not fire. Alert ids are deterministic per event and rule.
  */
