@@ -432,11 +432,12 @@ describe('the --aws backend waits for the work it started', () => {
     const aws = backend();
     const outcome = await aws.redrive({ stage: 'ingestion' });
     const looks: string[] = [];
+    let written: Promise<unknown> | undefined;
     const waited = aws.awaitWork(outcome.work as string, (status) => {
       looks.push(status.summary);
       // The function's record arrives after the first look.
       if (looks.length === 2) {
-        void dynamo.documentClient.send(
+        written = dynamo.documentClient.send(
           new PutCommand({
             TableName: TABLES.audit,
             Item: {
@@ -451,6 +452,7 @@ describe('the --aws backend waits for the work it started', () => {
       }
     });
     const status = await waited;
+    await written; // nothing of the test outlives it
     assert.equal(status.settled, true);
     assert.match(looks[0] ?? '', /^0 of 1 redriven events/);
     assert.equal(looks.at(-1), '1 of 1 redriven events have a new audit record of their stage');
