@@ -1,4 +1,5 @@
 import type { BusEvent, Stage } from '../domain/event-types.ts';
+import { deliveryEnded, runAttempt } from './caused-work.ts';
 import {
   type AttemptResult,
   type DeliveryAttempt,
@@ -82,6 +83,8 @@ export class AsyncInvoker {
       void this.#run(invocation)
         .catch((error: unknown) => {
           this.#options.onInternalError?.(error);
+          // Whoever waits for this delivery (a replay, a redrive) must not wait forever.
+          deliveryEnded(this.stage, invocation, 'failed');
           return true;
         })
         .then((finished) => {
@@ -107,7 +110,7 @@ export class AsyncInvoker {
     let result: AttemptResult;
     try {
       // Each attempt gets its own copy, as each Lambda invocation parses its own payload.
-      await this.#options.target(structuredClone(invocation.event));
+      await runAttempt(invocation, () => this.#options.target(structuredClone(invocation.event)));
       result = { failed: false };
     } catch (error) {
       result = { failed: true, error };

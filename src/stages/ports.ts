@@ -193,7 +193,8 @@ export type AuditStatus =
   | 'ALERT_RAISED'
   | 'NOTIFIED'
   | 'SILENCED'
-  | 'FAILED';
+  | 'FAILED'
+  | 'DELETED';
 
 export interface AuditEntry {
   event_id: string;
