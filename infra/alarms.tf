@@ -28,7 +28,7 @@ resource "aws_cloudwatch_metric_alarm" "table_capacity" {
   for_each = local.table_capacity_alarms
 
   alarm_name          = "alarm-dynamodb-${each.key}-${var.environment}"
-  alarm_description   = "${each.value.metric} of ${each.value.table_name} per minute (informational: on-demand tables scale)."
+  alarm_description   = "${each.value.metric} of ${each.value.table_name} per minute (informational: on-demand tables scale). Runbook: docs/runbook.md#alarm-dynamodb-table-kind-env"
   namespace           = "AWS/DynamoDB"
   metric_name         = each.value.metric
   dimensions          = { TableName = each.value.table_name }
@@ -46,7 +46,7 @@ resource "aws_cloudwatch_metric_alarm" "failed_invocations" {
   for_each = local.stages
 
   alarm_name          = "alarm-${each.key}-failed-invocations-${var.environment}"
-  alarm_description   = "EventBridge could not invoke the ${each.key} function (events went to its dead-letter queue)."
+  alarm_description   = "EventBridge could not invoke the ${each.key} function (events went to its dead-letter queue). Runbook: docs/runbook.md#alarm-stage-failed-invocations-env"
   namespace           = "AWS/Events"
   metric_name         = "FailedInvocations"
   dimensions          = { EventBusName = aws_cloudwatch_event_bus.market_data.name, RuleName = module.stage[each.key].rule_name }
@@ -64,7 +64,7 @@ resource "aws_cloudwatch_metric_alarm" "end_to_end_latency" {
   for_each = local.latency_alarm_services
 
   alarm_name          = "alarm-${each.key}-latency-${var.environment}"
-  alarm_description   = "p99 of the time from ingestion to the end of the ${each.key} stage is above ${var.latency_alarm_threshold_ms} ms."
+  alarm_description   = "p99 of the time from ingestion to the end of the ${each.key} stage is above ${var.latency_alarm_threshold_ms} ms. Runbook: docs/runbook.md#alarm-stage-latency-env"
   namespace           = local.metrics_namespace
   metric_name         = "LatencyFromIngestion"
   dimensions          = { service = each.key, environment = var.environment }

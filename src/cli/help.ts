@@ -1,7 +1,6 @@
 import { HELP_OPTION } from './args.ts';
 import type { Command } from './command.ts';
-
-const PROGRAM = 'marketflow';
+import { CLI as PROGRAM } from './next-steps.ts';
 
 export function commandHelp(command: Command): string {
   const positionals = (command.positionals ?? [])
@@ -25,7 +24,9 @@ export function commandHelp(command: Command): string {
   }
   if (command.examples && command.examples.length > 0) {
     lines.push('', 'Examples:');
-    for (const example of command.examples) lines.push(`  ${example}`);
+    // Printed to be typed: an example written as `marketflow ...` is shown as the clone runs it.
+    for (const example of command.examples)
+      lines.push(`  ${example.startsWith('marketflow ') ? `npx ${example}` : example}`);
   }
   return `${lines.join('\n')}\n`;
 }

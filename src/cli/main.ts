@@ -4,6 +4,7 @@ import type { Command } from './command.ts';
 import { CommandError, ExitCode, UsageError } from './errors.ts';
 import { commandHelp, programHelp } from './help.ts';
 import { type CliIo, writeLine } from './io.ts';
+import { CLI } from './next-steps.ts';
 import { COMMANDS } from './registry.ts';
 
 /** Finds the command named by the first one or two words (the longest name wins: `dlq list`). */
@@ -49,7 +50,7 @@ export async function main(
       group.length > 0
         ? `'${first}' needs a subcommand: ${group.map((command) => command.name).join(', ')}`
         : `unknown command '${first}'`;
-    writeLine(io.stderr, `marketflow: ${hint}. Run 'marketflow --help' for the list.`);
+    writeLine(io.stderr, `marketflow: ${hint}. Run '${CLI} --help' for the list.`);
     return ExitCode.Usage;
   }
   const { command, rest } = found;
@@ -63,7 +64,7 @@ export async function main(
   } catch (error) {
     if (error instanceof UsageError) {
       writeLine(io.stderr, `marketflow ${command.name}: ${error.message}`);
-      writeLine(io.stderr, `Run 'marketflow ${command.name} --help' for usage.`);
+      writeLine(io.stderr, `Run '${CLI} ${command.name} --help' for usage.`);
       return ExitCode.Usage;
     }
     if (error instanceof CommandError) {

@@ -1,10 +1,13 @@
 import type { Command } from './command.ts';
+import { alertsCommand } from './commands/alerts.ts';
 import { archiveReplayCommand } from './commands/archive-replay.ts';
 import { auditCommand } from './commands/audit.ts';
 import { backtestCommand } from './commands/backtest.ts';
 import { costCommand } from './commands/cost.ts';
+import { dlqDeleteCommand } from './commands/dlq-delete.ts';
 import { dlqListCommand } from './commands/dlq-list.ts';
 import { dlqRedriveCommand } from './commands/dlq-redrive.ts';
+import { dlqShowCommand } from './commands/dlq-show.ts';
 import { queryCommand } from './commands/query.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
@@ -22,8 +25,11 @@ export const COMMANDS: readonly Command[] = [
   replayCommand,
   queryCommand,
   auditCommand,
+  alertsCommand,
   dlqListCommand,
+  dlqShowCommand,
   dlqRedriveCommand,
+  dlqDeleteCommand,
   archiveReplayCommand,
   silenceAddCommand,
   silenceListCommand,

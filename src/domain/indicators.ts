@@ -1,5 +1,5 @@
 /**
- * Technical indicators over the window of one symbol (definitions in docs/domain.md and DECISIONS.md).
+ * Technical indicators over the window of one symbol (definitions in docs/domain.md and docs/requirements.md).
  * The window is the last N points up to and including the current event, so a stateless function
  * gets the same answer whatever order events arrive in.
  *

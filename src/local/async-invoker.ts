@@ -1,5 +1,6 @@
 import type { BusEvent, Stage } from '../domain/event-types.ts';
 import type { Invocation } from '../stages/context.ts';
+import { deliveryEnded, runAttempt } from './caused-work.ts';
 import {
   type AttemptResult,
   type DeliveryAttempt,
@@ -91,6 +92,8 @@ export class AsyncInvoker {
       void this.#run(invocation)
         .catch((error: unknown) => {
           this.#options.onInternalError?.(error);
+          // Whoever waits for this delivery (a replay, a redrive) must not wait forever.
+          deliveryEnded(this.stage, invocation, 'failed');
           return true;
         })
         .then((finished) => {
@@ -116,7 +119,9 @@ export class AsyncInvoker {
     let result: AttemptResult;
     try {
       // Each attempt gets its own copy, as each Lambda invocation parses its own payload.
-      await this.#options.target(structuredClone(invocation.event), invocationOf(invocation));
+      await runAttempt(invocation, () =>
+        this.#options.target(structuredClone(invocation.event), invocationOf(invocation)),
+      );
       result = { failed: false };
     } catch (error) {
       result = { failed: true, error };

@@ -128,6 +128,14 @@ export class DeadLetterQueues {
     return depth;
   }
 
+  /** Removes a message and returns it (undefined when there is none with that id). */
+  async take(id: string): Promise<DeadLetterMessage | undefined> {
+    const message = this.#messages.get(id);
+    if (message === undefined) return undefined;
+    await this.delete(id);
+    return message;
+  }
+
   async delete(id: string): Promise<void> {
     const message = this.#messages.get(id);
     if (message === undefined) return;
@@ -143,7 +151,10 @@ export class DeadLetterQueues {
    * Invokes the stage's function again with each selected message's event (one attempt each); a
    * message is deleted only when its invocation succeeded, a failed one stays as it was.
    */
-  async redrive(selection: { stage?: Stage; id?: string } = {}): Promise<RedriveResult> {
+  async redrive(
+    selection: { stage?: Stage; id?: string } = {},
+    options: { beforeInvoke?: (message: DeadLetterMessage) => void } = {},
+  ): Promise<RedriveResult> {
     const invoke = this.#redriveInvoker;
     if (invoke === undefined) throw new Error('redrive is not available: no function is bound to the queues');
     const selected = (await this.list(selection.stage)).filter(
@@ -158,6 +169,7 @@ export class DeadLetterQueues {
     await Promise.all(
       selected.map(async (message) => {
         try {
+          options.beforeInvoke?.(message);
           await invoke(message.stage, message.event);
         } catch (error) {
           result.failed.push({

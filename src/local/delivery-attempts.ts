@@ -1,13 +1,14 @@
 import type { Stage } from '../domain/event-types.ts';
 import type { Envelope } from './async-invoker.ts';
+import { deliveryEnded, type FollowedDelivery } from './caused-work.ts';
 import type { DeadLetterQueues } from './dead-letter-queues.ts';
-import { type RuntimeEventEmitter, summarizeError } from './runtime-events.ts';
+import { type RuntimeEventEmitter, storedItemOf, summarizeError } from './runtime-events.ts';
 
 /** Lambda's default for asynchronous invocation, and the queues' redrive: two retries after the first attempt. */
 const MAXIMUM_RETRY_ATTEMPTS = 2;
 
 /** One event on its way to a function, in either delivery mode. */
-export interface DeliveryAttempt {
+export interface DeliveryAttempt extends FollowedDelivery {
   event: Envelope;
   /** The attempt running now, from 1 (a queued message: its receive count). */
   attempt: number;
@@ -104,10 +105,12 @@ export class DeliveryAttempts {
       durationMs: finishedAt - startedAt,
     };
     if (!result.failed) {
-      events.emit({ type: 'invocation.succeeded', ...reported });
+      const item = storedItemOf(attempt.event);
+      events.emit({ type: 'invocation.succeeded', ...reported, ...(item === undefined ? {} : { item }) });
       try {
         this.#options.onSuccess?.(attempt.event);
       } finally {
+        deliveryEnded(stage, attempt, 'succeeded');
         attempt.settle?.resolve();
       }
       return true;
@@ -115,6 +118,7 @@ export class DeliveryAttempts {
     const error = summarizeError(result.error);
     events.emit({ type: 'invocation.failed', ...reported, error });
     if (attempt.settle !== undefined) {
+      deliveryEnded(stage, attempt, 'failed');
       attempt.settle.reject(result.error);
       return true;
     }
@@ -122,7 +126,14 @@ export class DeliveryAttempts {
       this.#retryLater(attempt, () => retry(`${error.name}: ${error.message}`));
       return false;
     }
-    await this.#deadLetter(attempt, error);
+    try {
+      await this.#deadLetter(attempt, error);
+    } catch (deadLetterError) {
+      // The runtime could not keep the message: the delivery is over all the same.
+      deliveryEnded(stage, attempt, 'failed');
+      throw deadLetterError;
+    }
+    deliveryEnded(stage, attempt, 'dead-lettered');
     return true;
   }
 

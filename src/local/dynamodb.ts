@@ -246,7 +246,7 @@ function startError(path: string | undefined, detail: string, code: string | und
     : 'cannot be opened; its LevelDB files look damaged or unreadable';
   const recovery = locked
     ? 'stop the other process, or use another --data-dir'
-    : `move it aside (mv ${path} ${path}.damaged), start again and run \`marketflow archive replay\` to rebuild the tables from the archived events; or \`marketflow start --fresh\` to start from an empty data directory`;
+    : `move it aside (mv ${path} ${path}.damaged), start again and run \`npx marketflow archive replay\` to rebuild the tables from the archived events; or \`npx marketflow start --fresh\` to start from an empty data directory`;
   return new DynamoDbStartError(
     `the DynamoDB store ${path} ${what} (${code ?? 'error'}: ${detail}). To recover: ${recovery}.`,
   );

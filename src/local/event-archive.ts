@@ -139,12 +139,13 @@ export class EventArchive {
     }
   }
 
-  async replay(range: TimeRange = {}): Promise<ReplayResult> {
+  /** `replayName`: the name the dispatched events carry (`replay-name`); default `local-replay-<now>`. */
+  async replay(range: TimeRange = {}, replayName?: string): Promise<ReplayResult> {
     validateRange(range);
     const startedAt = this.#now();
     const until = range.until ?? startedAt + 1;
     const since = range.since ?? Number.NEGATIVE_INFINITY;
-    const replayName = `local-replay-${startedAt}`;
+    const name = replayName ?? `local-replay-${startedAt}`;
     this.#events?.emit({ type: 'replay.started', at: startedAt, since: range.since ?? null, until });
     let replayed = 0;
     let skippedLines = 0;
@@ -152,7 +153,7 @@ export class EventArchive {
       skippedLines += 1;
     })) {
       if (record.putAt < since || record.putAt >= until) continue;
-      await this.#redispatch(record, replayName);
+      await this.#redispatch(record, name);
       replayed += 1;
     }
     this.#events?.emit({ type: 'replay.finished', at: this.#now(), replayed, skippedLines });

@@ -5,8 +5,16 @@ import type {
 } from '@aws-sdk/client-eventbridge';
 import type { Stage } from '../domain/event-types.ts';
 import type { AsyncInvoker, Envelope } from './async-invoker.ts';
+import { WorkFollowers } from './caused-work.ts';
 import type { ArchivedEvent, EventArchive } from './event-archive.ts';
-import { type BusDirectory, checkRequestLimits, toEnvelope } from './put-events.ts';
+import {
+  type BusDirectory,
+  checkRequestLimits,
+  type EntryOutcome,
+  type PutEventsCaller,
+  refusedInternalEntry,
+  toEnvelope,
+} from './put-events.ts';
 import type { StageRule } from './rules.ts';
 import type { RuntimeEventEmitter } from './runtime-events.ts';
 import type { WorkTracker } from './work-tracker.ts';
@@ -35,6 +43,8 @@ export interface LocalEventBusOptions {
  */
 export class LocalEventBus {
   readonly busName: string;
+  /** The work of each archive replay and redrive, followed until it settles. */
+  readonly followers: WorkFollowers;
   readonly #options: LocalEventBusOptions;
   readonly #now: () => number;
   #accepting = true;
@@ -43,9 +53,14 @@ export class LocalEventBus {
     this.busName = options.busName;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.followers = new WorkFollowers(this.#now);
   }
 
-  async putEvents(request: PutEventsRequest): Promise<PutEventsResponse> {
+  /**
+   * `caller`: a client (the HTTP endpoint, the CLI) may not put the pipeline's internal events on its
+   * bus, as the bus policy refuses them on AWS; the functions' own puts say `pipeline`.
+   */
+  async putEvents(request: PutEventsRequest, caller: PutEventsCaller = 'client'): Promise<PutEventsResponse> {
     if (!this.#accepting) throw new Error('the local event bus is stopping and accepts no more events');
     const entries = checkRequestLimits(request?.Entries);
     const { work, events } = this.#options;
@@ -56,7 +71,7 @@ export class LocalEventBus {
       const accepted: ArchivedEvent[] = [];
       let failed = 0;
       for (const entry of entries) {
-        const outcome = toEnvelope(entry, this.#options.buses, new Date(now));
+        const outcome = this.#accept(entry, caller, now);
         if (!outcome.ok) {
           failed += 1;
           results.push(outcome.result);
@@ -85,6 +100,13 @@ export class LocalEventBus {
     }
   }
 
+  #accept(entry: PutEventsRequestEntry, caller: PutEventsCaller, now: number): EntryOutcome {
+    const outcome = toEnvelope(entry, this.#options.buses, new Date(now));
+    if (!outcome.ok || caller === 'pipeline' || outcome.busName !== this.busName) return outcome;
+    const refusal = refusedInternalEntry(entry);
+    return refusal === null ? outcome : { ok: false, result: refusal };
+  }
+
   /** Dispatches an archived event again (replay); it is not archived a second time. */
   redispatch(record: ArchivedEvent, replayName: string): void {
     if (record.busName !== this.busName) return;
@@ -106,6 +128,9 @@ export class LocalEventBus {
     for (const rule of this.#options.rules) {
       if (rule.matches(event)) matched.push(rule.stage);
     }
+    const replay = replayName === undefined ? undefined : this.followers.get(replayName);
+    if (replay !== undefined) this.followers.adopt(replay, event);
+    (replay ?? this.followers.followerOf(event))?.track(event, matched);
     this.#announce(event, this.busName, at, matched, replayName);
     for (const stage of matched) this.#options.invokers[stage].enqueue(event);
   }

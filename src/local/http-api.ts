@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { followedRedrive, followedReplay } from './caused-work.ts';
 import type { DeadLetterQueues } from './dead-letter-queues.ts';
 import { parseStage } from './dead-letter-queues.ts';
 import type { EventArchive } from './event-archive.ts';
@@ -154,7 +155,15 @@ async function handleAdmin(
           ...(input.stage === undefined ? {} : { stage: parseStage(input.stage) }),
           ...(input.id === undefined ? {} : { id: requireString(input.id, 'id') }),
         };
-        sendJson(response, 200, await deps.deadLetters.redrive(selection));
+        sendJson(response, 200, await followedRedrive(deps.deadLetters, deps.bus.followers, selection));
+        return;
+      }
+      case 'POST /admin/dead-letters/delete': {
+        const id = requireString(parseJsonObject(body).id, 'id');
+        const deleted = await deps.deadLetters.take(id);
+        if (deleted === undefined)
+          sendJson(response, 404, { message: `no dead-letter message with id ${id}` });
+        else sendJson(response, 200, deleted);
         return;
       }
       case 'POST /admin/archive/replay': {
@@ -164,11 +173,15 @@ async function handleAdmin(
           ...(input.until === undefined ? {} : { until: input.until as number }),
         };
         validateRange(range);
-        await answerWhenDone(response, deps.archive.replay(range));
+        await answerWhenDone(response, followedReplay(deps.archive, deps.bus.followers, range));
         return;
       }
-      default:
-        sendJson(response, 404, { message: `no admin route ${route}` });
+      default: {
+        const work = /^GET \/admin\/work\/([^/]+)$/.exec(route);
+        const follower = work ? deps.bus.followers.get(work[1] as string) : undefined;
+        if (follower !== undefined) sendJson(response, 200, follower.progress());
+        else sendJson(response, 404, { message: `no admin route ${route}` });
+      }
     }
   } catch (error) {
     const status = error instanceof RangeError || error instanceof TypeError ? 400 : 500;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import type { BusEvent } from '../domain/event-types.ts';
+import { type BusEvent, DetailType } from '../domain/event-types.ts';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
 import { jsonNestingDepth } from './json-depth.ts';
 
@@ -77,6 +77,40 @@ function invalidArgument(field: string, reason: string): EntryOutcome {
       ErrorMessage: `Parameter ${field} is not valid. Reason: ${reason}`,
     },
   };
+}
+
+/**
+ * Who calls `PutEvents`: a client of the endpoint (a producer, the CLI) or the pipeline's own functions,
+ * which alone may put its internal events, as the bus policy in `infra/eventbridge.tf` allows on AWS.
+ */
+export type PutEventsCaller = 'client' | 'pipeline';
+
+/** The sources (`marketflow.*`) and detail types the bus policy keeps to the stages' roles. */
+const INTERNAL_SOURCE_PREFIX = 'marketflow.';
+const INTERNAL_DETAIL_TYPES: ReadonlySet<string> = new Set([DetailType.Validated, DetailType.Alert]);
+
+/**
+ * The refusal of an entry a client may not put on the pipeline's bus, in the per-entry codes
+ * EventBridge documents for them (`NotAuthorizedForSourceException`,
+ * `NotAuthorizedForDetailTypeException`); null when the entry is the client's to put. The other
+ * entries of the request are accepted, as with any per-entry failure.
+ */
+export function refusedInternalEntry(
+  entry: PutEventsRequestEntry,
+): Required<Pick<PutEventsResultEntry, 'ErrorCode' | 'ErrorMessage'>> | null {
+  if (entry.Source?.startsWith(INTERNAL_SOURCE_PREFIX)) {
+    return {
+      ErrorCode: 'NotAuthorizedForSourceException',
+      ErrorMessage: `Not authorized for the source ${entry.Source}: only the pipeline's functions put events with a marketflow.* source on this event bus.`,
+    };
+  }
+  if (entry.DetailType !== undefined && INTERNAL_DETAIL_TYPES.has(entry.DetailType)) {
+    return {
+      ErrorCode: 'NotAuthorizedForDetailTypeException',
+      ErrorMessage: `Not authorized for the detail type ${entry.DetailType}: only the pipeline's functions put it on this event bus.`,
+    };
+  }
+  return null;
 }
 
 /** Validates one entry and, when it is acceptable, builds the envelope targets receive. */

@@ -2,6 +2,7 @@ import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from '../stages/context.ts';
 import { type BatchOrder, processBatch } from '../stages/record-batch.ts';
 import type { AsyncInvokerOptions, Envelope } from './async-invoker.ts';
+import { deliveryEnded, runAttempt } from './caused-work.ts';
 import { type DeliveryAttempt, DeliveryAttempts, invocationOf, newDeliveryId } from './delivery-attempts.ts';
 
 /** The event source mapping's defaults in `infra/`: batches of 10, no batching window. */
@@ -114,6 +115,8 @@ export class QueuedInvoker {
     void this.#runBatch(batch)
       .catch((error: unknown) => {
         this.#options.onInternalError?.(error);
+        // Whoever waits for these deliveries (a replay, a redrive) must not wait forever.
+        for (const message of batch) deliveryEnded(this.stage, message, 'failed');
         return batch.length;
       })
       .then((finished) => {
@@ -122,6 +125,26 @@ export class QueuedInvoker {
         for (let i = 0; i < finished; i++) this.#options.work.end();
         this.#pump();
       });
+  }
+
+  /**
+   * The stage's handler, each record's run kept apart as its message's attempt (what it counts is its
+   * own). Records of one event run one after the other in record order, so they take the batch's
+   * messages of that event in order.
+   */
+  #attributed(batch: readonly Message[]): StageHandler {
+    const byEvent = new Map<string, Message[]>();
+    for (const message of batch) {
+      const messages = byEvent.get(message.event.id);
+      if (messages) messages.push(message);
+      else byEvent.set(message.event.id, [message]);
+    }
+    const target = this.#options.target;
+    return (event, invocation) => {
+      const message = byEvent.get(event.id)?.shift();
+      const run = () => target(event, invocation);
+      return message === undefined ? run() : runAttempt(message, run);
+    };
   }
 
   /** Resolves with how many of the batch's messages are done (not waiting for redelivery). */
@@ -146,7 +169,7 @@ export class QueuedInvoker {
     const errors = new Map<string, unknown>();
     const response = await processBatch(
       records,
-      this.#options.target,
+      this.#attributed(batch),
       ({ record, error }) => {
         errors.set(record.messageId, error);
       },

@@ -39,6 +39,8 @@ export type RuntimeEvent =
       eventId: string;
       attempt: number;
       durationMs: number;
+      /** The stored market event the invocation worked on, when its event names one (processing, notification). */
+      item?: StoredItemKey;
     }
   | {
       type: 'invocation.failed';
@@ -95,6 +97,29 @@ export type RuntimeEvent =
     };
 
 export type LatencyKind = 'put-to-processed' | 'put-to-notified';
+
+/** The key of an item of the events table, and its symbol. */
+export interface StoredItemKey {
+  eventId: string;
+  timestamp: number;
+  symbol: string;
+}
+
+/**
+ * The stored market event an event of the pipeline names: a `MarketData.Validated` carries it under
+ * `market`, a `MarketData.Alert` under `alert`; undefined for anything else (a raw event is not
+ * stored yet when its ingestion starts).
+ */
+export function storedItemOf(event: { detail: unknown }): StoredItemKey | undefined {
+  const detail = event.detail as Record<string, unknown> | null | undefined;
+  const eventId = detail?.event_id;
+  const about = (detail?.market ?? detail?.alert) as Record<string, unknown> | undefined;
+  const timestamp = about?.timestamp;
+  const symbol = about?.symbol;
+  if (typeof eventId !== 'string' || typeof timestamp !== 'number' || typeof symbol !== 'string')
+    return undefined;
+  return { eventId, timestamp, symbol };
+}
 export type RuntimeEventType = RuntimeEvent['type'];
 export type RuntimeEventOf<T extends RuntimeEventType> = Extract<RuntimeEvent, { type: T }>;
 

@@ -20,6 +20,7 @@ import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
 import { PROCESSING_BATCH_ORDER } from '../stages/processing.ts';
 import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
 import { FunctionCalls } from './call-counter.ts';
+import { countedPerAttempt } from './caused-work.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
 import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
@@ -276,7 +277,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (bus === undefined) throw new Error('the local event bus is not started');
         functionCalls.add('EventBridge.PutEvents');
         functionCalls.add('EventBridge.PutEvents entries', request.Entries?.length ?? 0);
-        return bus.putEvents(request);
+        return bus.putEvents(request, 'pipeline');
       },
     };
     const busAdapter = new LocalEventBusAdapter(
@@ -303,7 +304,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(queued ? { batched: true } : {}),
       notifier: countedNotifier(chaos ? faultyNotifier(notifier, chaos) : notifier, functionCalls),
       config: configSource,
-      metrics: (stage) => metrics[stage],
+      metrics: (stage) => countedPerAttempt(metrics[stage]),
       logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
       clock: { now: () => Date.now() },
       functionName,

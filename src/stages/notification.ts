@@ -156,7 +156,7 @@ function bodyOf(
 
 /** The operator command that shows the event's trail, runnable as printed. */
 function auditCommand(eventId: string, deployment: Deployment | undefined): string {
-  const command = `marketflow audit ${shellQuoted(eventId)}`;
+  const command = `npx marketflow audit ${shellQuoted(eventId)}`;
   if (deployment === undefined) return command;
   return `${command} --aws --env ${shellQuoted(deployment.environment)} --region ${shellQuoted(deployment.region)}`;
 }

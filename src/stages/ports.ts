@@ -297,7 +297,8 @@ export type AuditStatus =
   | 'ALERT_RAISED'
   | 'NOTIFIED'
   | 'SILENCED'
-  | 'FAILED';
+  | 'FAILED'
+  | 'DELETED';
 
 export interface AuditEntry {
   event_id: string;

@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeArchiveCommand,
+  DescribeReplayCommand,
   EventBridgeClient,
   PutEventsCommand,
   StartReplayCommand,
@@ -10,7 +11,9 @@ import {
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  QueueDoesNotExist,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -18,6 +21,7 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsBackend } from '../../src/cli/backends/aws.ts';
+import { auditTrail, queryEvents } from '../../src/cli/backends/table-reads.ts';
 import { main } from '../../src/cli/main.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb.ts';
 import { captureIo } from './cli-io.ts';
@@ -110,19 +114,49 @@ afterEach(() => {
 });
 
 function backend(): AwsBackend {
-  return new AwsBackend({ environment: 'test', region: 'eu-west-1', clients: { dynamoDb: dynamoClient } });
+  return new AwsBackend({
+    environment: 'test',
+    region: 'eu-west-1',
+    clients: { dynamoDb: dynamoClient },
+    lookEveryMs: 1,
+    redriveWaitMs: 60_000,
+  });
+}
+
+/** Queues by name; `depths` gives each one's messages (visible, in flight, delayed) per look, the last repeating. */
+function queues(depths: Record<string, number[]>): void {
+  sqs.on(GetQueueUrlCommand).callsFake((input: { QueueName: string }) => {
+    if (!(input.QueueName in depths) && input.QueueName.includes('-delivery-'))
+      throw new QueueDoesNotExist({ message: 'no such queue', $metadata: {} });
+    return { QueueUrl: `https://sqs/${input.QueueName}` };
+  });
+  const looks = new Map<string, number>();
+  sqs.on(GetQueueAttributesCommand).callsFake((input: { QueueUrl: string }) => {
+    const name = input.QueueUrl.slice('https://sqs/'.length);
+    const series = depths[name] ?? [0];
+    const look = looks.get(name) ?? 0;
+    looks.set(name, look + 1);
+    const depth = series[Math.min(look, series.length - 1)] ?? 0;
+    return {
+      Attributes: {
+        ApproximateNumberOfMessages: String(depth),
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '0',
+      },
+    };
+  });
 }
 
 describe('the --aws backend', () => {
   it('reads the names from SSM and queries the tables they name (dynalite through the real SDK)', async () => {
     deployedParameters();
     const aws = backend();
-    const items = await aws.querySymbol('BTC-USDT', { limit: 10 });
+    const items = await queryEvents(await aws.tables(), { symbol: 'BTC-USDT' }, { limit: 10 });
     assert.deepEqual(
       items.map((item) => item.event_id),
       ['e1'],
     );
-    const trail = await aws.auditTrail('e1');
+    const trail = await auditTrail(await aws.tables(), 'e1');
     assert.deepEqual(
       trail.map((record) => record.stage),
       ['ingestion', 'processing'],
@@ -163,7 +197,7 @@ describe('the --aws backend', () => {
       .on(GetParametersCommand)
       .resolves({ Parameters: [], InvalidParameters: ['/marketflow/test/events-table'] });
     await assert.rejects(
-      backend().querySymbol('X', { limit: 1 }),
+      backend().tables(),
       /SSM parameters .*\/marketflow\/test\/events-table.* not found: is marketflow deployed in environment 'test'/,
     );
   });
@@ -282,10 +316,15 @@ describe('the --aws backend', () => {
           : { FailedEntryCount: 0, Entries: [{ EventId: 'new-id' }] },
       );
     const outcome = await backend().redrive({ stage: 'ingestion' });
-    assert.deepEqual(outcome, {
-      redriven: ['ok'],
-      failed: [{ id: 'bad', error: 'InternalFailure: try later' }],
-    });
+    assert.match(outcome.work ?? '', /^aws-redrive-\d+$/);
+    assert.deepEqual(
+      { ...outcome, work: undefined },
+      {
+        redriven: ['ok'],
+        failed: [{ id: 'bad', error: 'InternalFailure: try later' }],
+        work: undefined,
+      },
+    );
     const entry = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     assert.deepEqual(entry, {
       EventBusName: BUS,
@@ -312,8 +351,13 @@ describe('the --aws backend', () => {
       .on(DescribeArchiveCommand)
       .resolves({ ArchiveArn: 'arn:archive', EventSourceArn: busArn, CreationTime: new Date(0) });
     eventBridge.on(StartReplayCommand).resolves({ State: 'STARTING' });
+    queues({});
     const outcome = await backend().replayArchive({ since: 1_000, until: 2_000 });
-    assert.deepEqual(outcome, { replayName: 'marketflow-cli-2000', state: 'STARTING' });
+    assert.deepEqual(outcome, {
+      replayName: 'marketflow-cli-2000',
+      state: 'STARTING',
+      work: 'marketflow-cli-2000',
+    });
     assert.equal(
       eventBridge.commandCalls(DescribeArchiveCommand)[0]?.args[0].input.ArchiveName,
       'archive-events-test',
@@ -327,6 +371,160 @@ describe('the --aws backend', () => {
         destination: input?.Destination,
       },
       { source: busArn, start: new Date(1_000), end: new Date(2_000), destination: { Arn: busArn } },
+    );
+  });
+});
+
+describe('the --aws backend waits for the work it started', () => {
+  const busArn = `arn:aws:events:eu-west-1:123456789012:event-bus/${BUS}`;
+  function replayThatCompletes(): void {
+    eventBridge
+      .on(DescribeArchiveCommand)
+      .resolves({ ArchiveArn: 'arn:archive', EventSourceArn: busArn, CreationTime: new Date(0) });
+    eventBridge.on(StartReplayCommand).resolves({ State: 'STARTING' });
+    const window = { EventStartTime: new Date(1_000), EventEndTime: new Date(2_000) };
+    eventBridge
+      .on(DescribeReplayCommand)
+      .resolvesOnce({ State: 'RUNNING', ...window, EventLastReplayedTime: new Date(1_500) })
+      .resolves({ State: 'COMPLETED', ...window, EventLastReplayedTime: new Date(2_000) });
+  }
+
+  it('queued mode: until the replay completed and the delivery queues stayed empty; counts new dead letters', async () => {
+    replayThatCompletes();
+    queues({
+      'sqs-ingestion-delivery-test': [40, 3, 0],
+      'sqs-processing-delivery-test': [0],
+      'sqs-notification-delivery-test': [0],
+      'sqs-processing-dlq-test': [1, 2],
+    });
+    const aws = backend();
+    const outcome = await aws.replayArchive({ since: 1_000, until: 2_000 });
+    const seen: string[] = [];
+    const status = await aws.awaitWork(outcome.work as string, (current) => seen.push(current.summary));
+    assert.equal(status.settled, true);
+    assert.equal(status.deadLettered, 1);
+    assert.match(
+      seen[0] ?? '',
+      /RUNNING, events up to 1970-01-01T00:00:01.500Z replayed \(50 % of the window\)/,
+    );
+    assert.ok(
+      seen.some((line) => /40 messages in the stages' delivery queues/.test(line)),
+      seen.join('\n'),
+    );
+    assert.ok(seen.some((line) => /3 messages in the stages' delivery queues/.test(line)));
+    assert.doesNotMatch(status.notes?.join(' ') ?? '', /direct delivery/);
+  });
+
+  it("direct mode: says that Lambda's asynchronous queue cannot be read", async () => {
+    replayThatCompletes();
+    queues({});
+    const aws = backend();
+    const outcome = await aws.replayArchive({ since: 1_000, until: 2_000 });
+    const status = await aws.awaitWork(outcome.work as string, () => {});
+    assert.equal(status.settled, true);
+    assert.equal(status.deadLettered, 0);
+    assert.match(status.notes?.join(' ') ?? '', /asynchronous queues cannot be read/);
+  });
+
+  it('a failed replay is not settled and says why', async () => {
+    eventBridge
+      .on(DescribeArchiveCommand)
+      .resolves({ ArchiveArn: 'arn:archive', EventSourceArn: busArn, CreationTime: new Date(0) });
+    eventBridge.on(StartReplayCommand).resolves({ State: 'STARTING' });
+    eventBridge.on(DescribeReplayCommand).resolves({ State: 'FAILED', StateReason: 'archive deleted' });
+    queues({});
+    const aws = backend();
+    const outcome = await aws.replayArchive({});
+    const status = await aws.awaitWork(outcome.work as string, () => {});
+    assert.equal(status.settled, false);
+    assert.deepEqual(status.notes, ['archive deleted']);
+  });
+
+  it('a redrive: until each redriven event has a new audit record of its stage', async () => {
+    deployedParameters();
+    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs/q' });
+    const producerEvent = { ...RAW_EVENT, detail: { ...RAW_EVENT.detail, trade_id: 'T-7' } };
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [{ MessageId: 'm', ReceiptHandle: 'h', Body: JSON.stringify(producerEvent) }],
+      })
+      .resolves({ Messages: [] });
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'new-id' }] });
+    sqs.on(DeleteMessageCommand).resolves({});
+    const aws = backend();
+    const outcome = await aws.redrive({ stage: 'ingestion' });
+    const looks: string[] = [];
+    let written: Promise<unknown> | undefined;
+    const waited = aws.awaitWork(outcome.work as string, (status) => {
+      looks.push(status.summary);
+      // The function's record arrives after the first look.
+      if (looks.length === 2) {
+        written = dynamo.documentClient.send(
+          new PutCommand({
+            TableName: TABLES.audit,
+            Item: {
+              audit_id: 'redriven',
+              timestamp: Date.now(),
+              event_id: 'exchange.binance#trade:T-7',
+              stage: 'ingestion',
+              status: 'INGESTED',
+            },
+          }),
+        );
+      }
+    });
+    const status = await waited;
+    await written; // nothing of the test outlives it
+    assert.equal(status.settled, true);
+    assert.match(looks[0] ?? '', /^0 of 1 redriven events/);
+    assert.equal(looks.at(-1), '1 of 1 redriven events have a new audit record of their stage');
+  });
+
+  it('a redrive whose events never show gives up after the wait and names them', async () => {
+    deployedParameters();
+    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs/q' });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'm', ReceiptHandle: 'h', Body: JSON.stringify(RAW_EVENT) }] })
+      .resolves({ Messages: [] });
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'never-seen' }] });
+    sqs.on(DeleteMessageCommand).resolves({});
+    const aws = new AwsBackend({
+      environment: 'test',
+      region: 'eu-west-1',
+      clients: { dynamoDb: dynamoClient },
+      lookEveryMs: 1,
+      redriveWaitMs: 0,
+    });
+    const outcome = await aws.redrive({});
+    const status = await aws.awaitWork(outcome.work as string, () => {});
+    assert.equal(status.settled, false);
+    assert.match(status.notes?.[0] ?? '', /no new audit record yet for never-seen \(ingestion\)/);
+  });
+
+  it('takes one dead letter off its queue and makes the others visible again', async () => {
+    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs/q' });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          { MessageId: 'keep', ReceiptHandle: 'h-keep', Body: JSON.stringify(RAW_EVENT) },
+          { MessageId: 'drop', ReceiptHandle: 'h-drop', Body: JSON.stringify(DESTINATION_RECORD) },
+        ],
+      })
+      .resolves({ Messages: [] });
+    sqs.on(DeleteMessageCommand).resolves({});
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const taken = await backend().takeDeadLetter('drop', 'ingestion');
+    assert.equal(taken?.eventId, 'raw-1');
+    assert.deepEqual(
+      sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input.ReceiptHandle),
+      ['h-drop'],
+    );
+    assert.deepEqual(
+      sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.ReceiptHandle),
+      ['h-keep'],
     );
   });
 });

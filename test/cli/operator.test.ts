@@ -64,7 +64,10 @@ describe('send, query and audit on an embedded stack opened per command', () => 
     assert.match(both.stderr, /give --symbol or --event-type, not both/);
 
     const table = await cli(['query', '--data-dir', dataDir, '--symbol', 'BTC-USDT']);
-    assert.match(table.stdout, /^time +price +volume +status +sma +ema +vwap +volatility +z-score +alerts$/m);
+    assert.match(
+      table.stdout,
+      /^time +price +volume +status +sma +ema +vwap +volatility +z-score +alerts +event_id$/m,
+    );
     assert.match(table.stdout, /2021-02-19T00:00:00.000Z +51613.38000000 +1.5 +PROCESSED/);
 
     const audit = await cli(['audit', '--data-dir', dataDir, eventId, '--json']);

@@ -15,7 +15,7 @@ describe('marketflow --help and usage errors', () => {
     it(`prints the help of '${command.name}' with every option`, async () => {
       const { io, stdout } = captureIo();
       assert.equal(await main([...command.name.split(' '), '--help'], io), 0);
-      assert.ok(stdout().startsWith(`Usage: marketflow ${command.name}`));
+      assert.ok(stdout().startsWith(`Usage: npx marketflow ${command.name}`));
       for (const option of command.options) assert.ok(stdout().includes(`--${option.name}`), option.name);
     });
   }
@@ -23,12 +23,12 @@ describe('marketflow --help and usage errors', () => {
   it('prints the program help on stderr and exits 2 without a command', async () => {
     const { io, stderr } = captureIo();
     assert.equal(await main([], io), 2);
-    assert.match(stderr(), /Usage: marketflow <command>/);
+    assert.match(stderr(), /Usage: npx marketflow <command>/);
   });
 
   const cases: [string[], RegExp][] = [
     [['bogus'], /unknown command 'bogus'/],
-    [['dlq'], /'dlq' needs a subcommand: dlq list, dlq redrive/],
+    [['dlq'], /'dlq' needs a subcommand: dlq list, dlq show, dlq redrive, dlq delete/],
     [['send', '--bogus'], /unknown option --bogus/],
     [['query', '--symbol'], /option --symbol needs a value/],
     [['query', '--json=yes', '--symbol', 'X'], /option --json takes no value/],
@@ -66,7 +66,7 @@ describe('marketflow --help and usage errors', () => {
       ['dlq', 'list', '--stage', 'billing'],
       /--stage must be one of ingestion, processing, notification, got 'billing'/,
     ],
-    [['audit'], /missing argument EVENT_ID/],
+    [['audit'], /missing argument ID/],
     [['audit', 'a', 'b'], /unexpected argument 'b'/],
     [['archive', 'replay', '--since', '1000', '--until', '10'], /--since must be before --until/],
     [['start', '--log-level', 'loud'], /--log-level must be one of silent, info, debug/],

@@ -9,7 +9,8 @@ import {
   toChartPoint,
 } from '../../src/local/dashboard/aggregation.ts';
 import { formatMessage } from '../../src/local/dashboard/sse-hub.ts';
-import { eventIdOfAlert } from '../../src/local/dashboard/store-follower.ts';
+import { eventIdOfAlert, isHistorical } from '../../src/local/dashboard/store-follower.ts';
+import { marketRanges } from '../../src/local/dashboard/web/market-ranges.ts';
 
 const processed = {
   event_id: 'exchange.binance#event:BTC-USDT:1613692800000',
@@ -88,7 +89,7 @@ test('latency samples give log-scale buckets and nearest-rank percentiles over t
   assert.equal(distribution.count, 4);
   assert.deepEqual(
     distribution.buckets.map((bucket) => bucket.count),
-    [0, 1, 1, 1, 0, 0, 0, 0, 1],
+    [0, 1, 1, 1, 0, 0, 0, 1],
   );
   assert.equal(distribution.p50, 500);
   assert.equal(distribution.max, 3 * 365 * 86_400_000);
@@ -107,4 +108,37 @@ test('the event id is read back from an alert id, and not from a digest', () => 
 test('an SSE message is one event name and one line of JSON', () => {
   assert.equal(formatMessage('stats', { a: 'x\ny' }), 'event: stats\ndata: {"a":"x\\ny"}\n\n');
   assert.throws(() => formatMessage('bad name\n', {}), /SSE event name must be a word/);
+});
+
+test('an item is replayed history when its market time is over an hour before its ingestion', () => {
+  const ingested = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(isHistorical({ timestamp: ingested - 61 * 60_000, ingested_at: ingested }), true);
+  assert.equal(isHistorical({ timestamp: ingested - 59 * 60_000, ingested_at: ingested }), false);
+  assert.equal(isHistorical({ timestamp: ingested }), false, 'without an ingestion time it counts as live');
+});
+
+test('the chart cuts market time into ranges at gaps far larger than the usual spacing', () => {
+  const point = (t: number) => ({
+    eventId: String(t),
+    symbol: 'X',
+    t,
+    price: 1,
+    sma: null,
+    ema: null,
+    vwap: null,
+    volatility: null,
+  });
+  const history = Array.from({ length: 300 }, (_, minute) => point(Date.UTC(2021, 1, 19) + minute * 60_000));
+  assert.deepEqual(marketRanges(history), [
+    { start: Date.UTC(2021, 1, 19), end: Date.UTC(2021, 1, 19) + 299 * 60_000, count: 300 },
+  ]);
+  // A few missing bars are no break; a live event five years later is.
+  const gappy = [...history.slice(0, 100), ...history.slice(110)];
+  assert.equal(marketRanges(gappy).length, 1);
+  const live = point(Date.UTC(2026, 4, 1, 12));
+  assert.deepEqual(
+    marketRanges([...history, live]).map((range) => range.count),
+    [300, 1],
+  );
+  assert.deepEqual(marketRanges([]), []);
 });

@@ -78,6 +78,16 @@ test('the dashboard shows a replay of real bars live', async (t) => {
   const btc = rawEntries('btc-usdt-1m-2021-02-19.json', 300);
   const dash = rawEntries('dash-usdt-1m-2020-09-09.json', 60);
 
+  // Whatever goes wrong in the page over the whole run: failed requests, 4xx/5xx answers, console errors.
+  const problems: string[] = [];
+  page.on('requestfailed', (request) => problems.push(`failed: ${request.url()}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+
   await t.test('the page loads from the server alone and connects to the stream', async () => {
     const external: string[] = [];
     page.on('request', (request) => {
@@ -226,21 +236,133 @@ test('the dashboard shows a replay of real bars live', async (t) => {
     await page.locator('#audit-trail li[data-stage="processing"]').first().waitFor();
   });
 
-  await t.test('the latency view shows distributions from market time and from ingestion', async () => {
-    await page.waitForFunction(() =>
-      /360 samples/.test(
-        document.querySelector('[data-series="ingestionToProcessed"] figcaption')?.textContent ?? '',
-      ),
+  await t.test('the alert list shows each rule id and filters by rule, severity and symbol', async () => {
+    const shown = () =>
+      page.locator('#alert-feed button').evaluateAll((buttons) =>
+        buttons.map((button) => ({
+          rule: (button as HTMLElement).dataset.ruleId,
+          severity: button.querySelector('.badge')?.textContent,
+          symbol: button.querySelector('.alert-symbol')?.textContent,
+          ruleText: button.querySelector('.alert-rule')?.textContent,
+        })),
+      );
+    const all = await shown();
+    assert.ok(
+      all.every((alert) => alert.rule !== undefined && alert.rule === alert.ruleText),
+      JSON.stringify(all),
     );
-    const caption = await page.locator('[data-series="marketToProcessed"] figcaption').textContent();
-    assert.match(caption ?? '', /360 samples/);
-    // Bars of 2020-2021 replayed now: their age is years.
-    const years = await page
-      .locator('[data-series="marketToProcessed"] tr', { hasText: '≥ 1 y' })
-      .locator('td.num')
-      .textContent();
-    assert.equal(years, '360');
+    const byRule = all.filter((alert) => alert.rule === 'btc-below-51200').length;
+    assert.ok(byRule > 0 && byRule < all.length, `${byRule} of ${all.length}`);
+
+    await page.locator('#alert-filter-rule').selectOption('btc-below-51200');
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('#alert-feed li').length === count,
+      byRule,
+    );
+    assert.ok((await shown()).every((alert) => alert.rule === 'btc-below-51200'));
+    assert.match(
+      (await page.locator('#alert-shown').textContent()) ?? '',
+      new RegExp(`^${byRule} of the newest`),
+    );
+
+    await page.locator('#alert-filter-rule').selectOption('');
+    await page.locator('#alert-filter-severity').selectOption('MEDIUM');
+    const medium = all.filter((alert) => alert.severity === 'MEDIUM').length;
+    assert.ok(medium > 0 && medium < all.length, `${medium} of ${all.length}`);
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('#alert-feed li').length === count,
+      medium,
+    );
+    assert.ok((await shown()).every((alert) => alert.severity === 'MEDIUM'));
+
+    await page.locator('#alert-filter-severity').selectOption('');
+    await page.locator('#alert-filter-symbol').selectOption('BTC-USDT');
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('#alert-feed li').length === count,
+      all.filter((alert) => alert.symbol === 'BTC-USDT').length,
+    );
+    await page.locator('#alert-filter-symbol').selectOption('');
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('#alert-feed li').length === count,
+      all.length,
+    );
   });
+
+  await t.test(
+    'the latency view stays readable during a replay of history: ages are left out, and said so',
+    async () => {
+      await page.waitForFunction(() =>
+        /360 samples/.test(
+          document.querySelector('[data-series="ingestionToProcessed"] figcaption')?.textContent ?? '',
+        ),
+      );
+      const caption = await page.locator('[data-series="marketToProcessed"] figcaption').textContent();
+      // Bars of 2020-2021 replayed now: their market-time latency would be their age in years.
+      assert.match(caption ?? '', /— 0 samples, .*; 360 replayed historical events left out/);
+      assert.match(
+        (await page.locator('#latency-runtime').textContent()) ?? '',
+        /Market-time latencies count live events only: 360 processed and \d+ notified events of replayed history/,
+      );
+      assert.equal(await page.locator('[data-series="marketToProcessed"] tr', { hasText: ' y' }).count(), 0);
+    },
+  );
+
+  await t.test(
+    'a live event after the replayed history starts a new market-time range, never a flat line',
+    async () => {
+      await putAll(stack, [
+        {
+          Source: 'exchange.live',
+          DetailType: 'MarketData.Raw',
+          Detail: JSON.stringify({
+            symbol: 'BTC-USDT',
+            exchange: 'live',
+            price: '51000',
+            volume: '1',
+            timestamp: Date.now(),
+          }),
+        },
+      ]);
+      await page.waitForFunction(() => {
+        const chart = document.querySelector<HTMLElement>('#price-chart');
+        return chart?.dataset.points === '301' && chart.dataset.ranges === '2';
+      });
+      assert.equal(
+        await page.locator('#price-chart').getAttribute('data-shown'),
+        '1',
+        'the chart follows live',
+      );
+      assert.equal(await page.locator('#range-choice').isVisible(), true);
+      const ranges = await page.locator('#range-picker option').allTextContents();
+      assert.equal(ranges.length, 2);
+      assert.match(ranges[0] ?? '', /UTC, 1 bar \(newest\)$/);
+      assert.match(ranges[1] ?? '', /^2021-02-19 00:00 – 2021-02-19 04:59 UTC, 300 bars$/);
+      await page.locator('#range-picker').selectOption({ index: 1 });
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('#price-chart')?.dataset.shown === '300',
+      );
+      assert.ok((await paintedPixels()) > 5000);
+      // The live event is measured from its market time: one live sample.
+      await page.waitForFunction(() =>
+        /— 1 samples/.test(
+          document.querySelector('[data-series="marketToProcessed"] figcaption')?.textContent ?? '',
+        ),
+      );
+    },
+  );
+
+  await t.test(
+    'nothing the page asked for failed, and its console has no errors (no favicon 404)',
+    async () => {
+      const favicon = await fetch(new URL('favicon.ico', dashboard.url));
+      assert.equal(favicon.status, 204);
+      // The one thing that answered 4xx is the inspector's lookup of an id that does not exist, on purpose.
+      assert.deepEqual(problems, [
+        `404: ${new URL('api/events/exchange.binance%23event%3ANOPE', dashboard.url)}`,
+        'console: Failed to load resource: the server responded with a status of 404 (Not Found)',
+      ]);
+    },
+  );
 
   await t.test('a screenshot of the page is saved as a test artifact', async () => {
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -59,20 +59,50 @@ function entry(name: string, source: string, detailType: string, eventBusName = 
 
 test('routes events to the stage whose infra/patterns rule matches, and nowhere else', async () => {
   const { bus, received } = await busWithRecordingTargets();
-  const response = await bus.putEvents({
-    Entries: [
-      entry('raw', 'exchange.nyse', 'MarketData.Raw'),
-      entry('raw-wrong-source', 'vendor.nyse', 'MarketData.Raw'),
-      entry('validated', 'marketflow.ingestion', 'MarketData.Validated'),
-      entry('validated-forged', 'exchange.nyse', 'MarketData.Validated'),
-      entry('alert', 'marketflow.processing', 'MarketData.Alert'),
-      entry('alert-from-ingestion', 'marketflow.ingestion', 'MarketData.Alert'),
-      entry('raw-on-default-bus', 'exchange.nyse', 'MarketData.Raw', 'default'),
-    ],
-  });
+  const response = await bus.putEvents(
+    {
+      Entries: [
+        entry('raw', 'exchange.nyse', 'MarketData.Raw'),
+        entry('raw-wrong-source', 'vendor.nyse', 'MarketData.Raw'),
+        entry('validated', 'marketflow.ingestion', 'MarketData.Validated'),
+        entry('validated-forged', 'exchange.nyse', 'MarketData.Validated'),
+        entry('alert', 'marketflow.processing', 'MarketData.Alert'),
+        entry('alert-from-ingestion', 'marketflow.ingestion', 'MarketData.Alert'),
+        entry('raw-on-default-bus', 'exchange.nyse', 'MarketData.Raw', 'default'),
+      ],
+    },
+    'pipeline',
+  );
   assert.equal(response.FailedEntryCount, 0);
   await bus.idle();
   assert.deepEqual(received, { ingestion: ['raw'], processing: ['validated'], notification: ['alert'] });
+});
+
+test("a client may not put the pipeline's own sources or detail types on its bus; the rest of the request goes through", async () => {
+  const { bus, received } = await busWithRecordingTargets();
+  const response = await bus.putEvents({
+    Entries: [
+      entry('forged-alert', 'marketflow.processing', 'MarketData.Alert'),
+      entry('raw', 'exchange.nyse', 'MarketData.Raw'),
+      entry('forged-validated', 'exchange.nyse', 'MarketData.Validated'),
+      entry('forged-source', 'marketflow.ingestion', 'MarketData.Raw'),
+      entry('alert-on-default-bus', 'marketflow.processing', 'MarketData.Alert', 'default'),
+    ],
+  });
+  assert.equal(response.FailedEntryCount, 3);
+  assert.deepEqual(
+    response.Entries?.map((result) => result.ErrorCode ?? 'accepted'),
+    [
+      'NotAuthorizedForSourceException',
+      'accepted',
+      'NotAuthorizedForDetailTypeException',
+      'NotAuthorizedForSourceException',
+      'accepted',
+    ],
+  );
+  assert.match(response.Entries?.[0]?.ErrorMessage ?? '', /marketflow\.\* source/);
+  await bus.idle();
+  assert.deepEqual(received, { ingestion: ['raw'], processing: [], notification: [] });
 });
 
 test('a replay dispatches the archived events again to the same rules', async () => {

@@ -273,10 +273,19 @@ describe('local stack', () => {
         body: JSON.stringify({ stage: 'processing', id: message.id }),
       })
     ).json();
-    assert.deepEqual(failedRedrive, {
-      redriven: [],
-      failed: [{ id: message.id, error: 'processing asked to fail' }],
-    });
+    assert.deepEqual(
+      { ...failedRedrive, work: undefined },
+      { redriven: [], failed: [{ id: message.id, error: 'processing asked to fail' }], work: undefined },
+    );
+    // The work the redrive caused, followed until it settled: one failed delivery to processing.
+    const work = await (
+      await fetch(`${stack.endpoints.admin}/work/${failedRedrive.work}`, withToken(stack))
+    ).json();
+    assert.equal(work.settled, true);
+    assert.deepEqual(
+      { deliveries: work.stages.processing.deliveries, failed: work.stages.processing.failed },
+      { deliveries: 1, failed: 1 },
+    );
     assert.equal(stack.deadLetters.depth().processing, 1);
 
     const badStage = await fetch(`${stack.endpoints.admin}/dead-letters?stage=nope`, withToken(stack));
@@ -295,7 +304,9 @@ describe('local stack', () => {
       body: JSON.stringify({ since }),
     });
     // the raw event and the validated one ingestion derived from it: the archive holds every event on the bus
-    assert.deepEqual(await response.json(), { replayed: 2, skippedLines: 0 });
+    const replay = await response.json();
+    assert.deepEqual({ ...replay, work: undefined }, { replayed: 2, skippedLines: 0, work: undefined });
+    assert.match(replay.work, /^local-replay-/);
     await stack.bus.idle();
     assert.equal(stack.stats().stages.ingestion.invocations - invocationsBefore, 1);
     assert.equal(stack.stats().eventsReplayed >= 1, true);

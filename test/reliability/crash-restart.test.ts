@@ -125,7 +125,7 @@ async function produce(
 /** Polls the admin API until no invocation is running, queued or waiting for a retry, twice in a row. */
 async function waitUntilIdle(endpoints: EndpointsFile): Promise<void> {
   let quiet = 0;
-  for (let attempt = 0; attempt < 1200 && quiet < 3; attempt += 1) {
+  while (quiet < 3) {
     const response = await fetch(`${endpoints.admin}/stats`, {
       headers: { [ADMIN_TOKEN_HEADER]: endpoints.adminToken },
     });
@@ -138,7 +138,6 @@ async function waitUntilIdle(endpoints: EndpointsFile): Promise<void> {
     quiet = busy ? 0 : quiet + 1;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  assert.equal(quiet, 3, 'the restarted stack did not become idle');
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -151,13 +150,23 @@ async function cli(dataDir: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** Like {@link cli}, for a command that may exit 1 and still have done its work: its stdout and code. */
+async function cliWithCode(dataDir: string, ...args: string[]): Promise<{ stdout: string; code: number }> {
+  try {
+    return { stdout: await cli(dataDir, ...args), code: 0 };
+  } catch (error) {
+    const failed = error as { stdout?: string; code?: number };
+    return { stdout: failed.stdout ?? '', code: Number(failed.code) };
+  }
+}
+
 // The modes side by side, each on its own data directory: much of a run is waiting for processes.
 describe('crash and restart', { concurrency: DELIVERY_MODES.length }, () => {
   for (const delivery of DELIVERY_MODES)
     test(
       `${delivery} delivery: a stack killed with SIGKILL mid-replay loses nothing once the documented recovery has run`,
       {
-        timeout: 240_000,
+        timeout: 1_800_000,
       },
       (t) => crashAndRecover(t, delivery),
     );
@@ -205,12 +214,13 @@ async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<
     `killed after ${phase1.accepted.length} events acknowledged; ${beforeRecovery.missing.length} in flight (unfinished), ${beforeRecovery.stored.total} stored`,
   );
 
-  // 3. Restart on the same directory and start the recovery, as documented, through the CLI; the
-  // restarted stack is killed too, in the middle of the recovery.
+  // 3. Restart on the same directory and start the recovery through the CLI; the restarted stack is
+  // killed too, in the middle of the recovery (--no-wait: the command returns once the events are
+  // handed out, so there is a middle to kill it in).
   const recovering = await startStackProcess(dataDir, delivery);
   assert.match(
-    await cli(dataDir, 'archive', 'replay', '--since', crashedRun.startedAt),
-    /replayed \d+ events/,
+    await cli(dataDir, 'archive', 'replay', '--since', crashedRun.startedAt, '--no-wait'),
+    /replayed [\d,]+ events/,
   );
   const busy = (await (
     await fetch(`${recovering.endpoints.admin}/stats`, {
@@ -222,10 +232,16 @@ async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<
   const pending = Object.values(busy.stages).reduce((sum, stage) => sum + stage.inFlight + stage.queued, 0);
   t.diagnostic(`killed again during the recovery, with ${pending} invocations in flight or queued`);
 
-  // 4. A third start runs the whole recovery again (safe: every stage is idempotent).
+  // 4. A third start runs the whole recovery again, as documented (safe: every stage is idempotent);
+  // the replay returns once everything it caused has settled.
   const second = await startStackProcess(dataDir, delivery);
-  const replayed = await cli(dataDir, 'archive', 'replay', '--since', crashedRun.startedAt);
-  assert.match(replayed, /replayed \d+ events/);
+  // It exits 1 when some of it was dead-lettered (an alert claim of the killed run still leased, say):
+  // the documented last step below sends that back.
+  const replayed = await cliWithCode(dataDir, 'archive', 'replay', '--since', crashedRun.startedAt);
+  assert.match(replayed.stdout, /replayed [\d,]+ events/);
+  assert.match(replayed.stdout, /^settled: /m);
+  const deadLettered = Number(/^dead-lettered {2}([\d,]+)$/m.exec(replayed.stdout)?.[1]?.replaceAll(',', ''));
+  assert.equal(replayed.code, deadLettered > 0 ? 1 : 0, replayed.stdout);
   await waitUntilIdle(second.endpoints);
   // The producer sends again what it never got an answer for (same producer ids: duplicates are absorbed).
   const phase2 = await produce(second.endpoints.eventbridge, phase1.unacknowledged);

@@ -135,7 +135,9 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
     assert.equal(pipeline.sns.commandCalls(PublishCommand).length, 2, 'one failed attempt, one delivery');
   });
 
-  it('makes a concurrent second attempt wait instead of sending in parallel', async () => {
+  it('makes a concurrent second attempt wait instead of sending in parallel', {
+    timeout: 300_000,
+  }, async () => {
     const eventId = await processedEvent();
     let release: () => void = () => {};
     pipeline.sns
@@ -143,7 +145,9 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
       .callsFake(() => new Promise((resolve) => (release = () => resolve({ MessageId: 'slow' }))));
     const event = busEvent('MarketData.Alert', 'marketflow.processing', alertDetail(eventId));
     const first = pipeline.handlers.notification(event);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first attempt is sending (it claimed the alert) once it called Publish.
+    while (pipeline.sns.commandCalls(PublishCommand).length === 0)
+      await new Promise((resolve) => setImmediate(resolve));
     await assert.rejects(pipeline.handlers.notification(event), /being sent by another attempt/);
     release();
     await first;
@@ -199,11 +203,11 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
     const auditLine = (body: string) => body.split('\n').find((line) => line.startsWith('Audit trail:'));
     assert.equal(
       auditLine(notificationFor(detail, { environment: 'prod', region: 'eu-west-1' }).body),
-      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1' --aws --env prod --region eu-west-1",
+      "Audit trail:  npx marketflow audit 'exchange.test#trade:it'\\''s-1' --aws --env prod --region eu-west-1",
     );
     assert.equal(
       auditLine(notificationFor(detail).body),
-      "Audit trail:  marketflow audit 'exchange.test#trade:it'\\''s-1'",
+      "Audit trail:  npx marketflow audit 'exchange.test#trade:it'\\''s-1'",
       'locally, the running local stack',
     );
   });

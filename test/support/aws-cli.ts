@@ -54,7 +54,8 @@ function shell(
           ...env,
         },
         ...(options.cwd ? { cwd: options.cwd } : {}),
-        timeout: 120_000,
+        // Ends a hang only: the AWS CLI (Python) takes about a minute per command on a loaded machine.
+        timeout: 600_000,
       },
       (error, stdout, stderr) => {
         if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {

@@ -10,7 +10,7 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   for_each = local.function_alarms
 
   alarm_name          = "alarm-${var.stage}-${each.key}-${var.environment}"
-  alarm_description   = "${each.value} of ${local.function_name} in the last minute."
+  alarm_description   = "${each.value} of ${local.function_name} in the last minute. Runbook: docs/runbook.md#alarm-stage-${each.key}-env"
   namespace           = "AWS/Lambda"
   metric_name         = each.value
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
@@ -26,7 +26,7 @@ resource "aws_cloudwatch_metric_alarm" "function" {
 
 resource "aws_cloudwatch_metric_alarm" "dead_letter_depth" {
   alarm_name          = "alarm-${var.stage}-dlq-depth-${var.environment}"
-  alarm_description   = "Messages waiting in the dead-letter queue of ${local.function_name}."
+  alarm_description   = "Messages waiting in the dead-letter queue of ${local.function_name}. Runbook: docs/runbook.md#alarm-stage-dlq-depth-env"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dead_letter.name }

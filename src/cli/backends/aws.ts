@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeArchiveCommand,
+  DescribeReplayCommand,
   EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
@@ -10,8 +11,10 @@ import {
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type Message,
+  QueueDoesNotExist,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -21,22 +24,27 @@ import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { Parameter, parameterPrefix } from '../../config/parameters.ts';
 import { STAGES, type Stage } from '../../domain/event-types.ts';
 import { CommandError } from '../errors.ts';
+import { type AwsRedriven, type AwsWatch, awaitAwsRedrive, awaitAwsReplay } from './aws-work.ts';
 import type {
   ArchiveReplayOutcome,
-  AuditItem,
   DeadLetterView,
   OperatorBackend,
   RedriveOutcome,
   SilenceStore,
-  StoredEventItem,
+  TableAccess,
+  WorkStatus,
 } from './backend.ts';
-import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
+import { auditKeyOf } from './table-reads.ts';
 
 export interface AwsBackendOptions {
   environment: string;
   region?: string;
   /** Clients to use instead of new ones (tests point DynamoDB at dynalite). */
   clients?: Partial<AwsClients>;
+  /** How often a wait looks at the replay, the queues or the audit trail (default 5 s). */
+  lookEveryMs?: number;
+  /** How long a redrive's wait looks for the audit records of what it redrove (default 15 min). */
+  redriveWaitMs?: number;
 }
 
 export interface AwsClients {
@@ -46,7 +54,9 @@ export interface AwsClients {
   dynamoDb: DynamoDBClient;
 }
 
-interface ResolvedNames extends TableNames {
+interface ResolvedNames {
+  eventsTable: string;
+  auditTable: string;
   eventBusName: string;
 }
 
@@ -63,6 +73,14 @@ export function deadLetterQueueName(stage: Stage, environment: string): string {
 export function archiveName(environment: string): string {
   return `archive-events-${environment}`;
 }
+
+/** The queue an EventBridge rule sends to in `delivery_mode = "queued"` (absent in direct mode). */
+export function deliveryQueueName(stage: Stage, environment: string): string {
+  return `sqs-${stage}-delivery-${environment}`;
+}
+
+const DEFAULT_LOOK_MS = 5_000;
+const DEFAULT_REDRIVE_WAIT_MS = 15 * 60_000;
 
 /**
  * The SDK's words for a machine without a region or credentials ("Region is missing", "Could not load
@@ -98,6 +116,10 @@ export class AwsBackend implements OperatorBackend {
   readonly #environment: string;
   readonly #clients: AwsClients;
   readonly #documents: DynamoDBDocumentClient;
+  readonly #lookEveryMs: number;
+  readonly #redriveWaitMs: number;
+  /** What each replay or redrive of this command started, for its wait. */
+  readonly #work = new Map<string, AwsWatch>();
   #names: ResolvedNames | undefined;
 
   constructor(options: AwsBackendOptions) {
@@ -110,6 +132,8 @@ export class AwsBackend implements OperatorBackend {
       dynamoDb: options.clients?.dynamoDb ?? new DynamoDBClient(config),
     };
     this.#documents = DynamoDBDocumentClient.from(this.#clients.dynamoDb);
+    this.#lookEveryMs = options.lookEveryMs ?? DEFAULT_LOOK_MS;
+    this.#redriveWaitMs = options.redriveWaitMs ?? DEFAULT_REDRIVE_WAIT_MS;
     this.description = `AWS environment ${options.environment}${options.region ? ` in ${options.region}` : ''}`;
   }
 
@@ -150,23 +174,9 @@ export class AwsBackend implements OperatorBackend {
     return response.Entries ?? [];
   }
 
-  async querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
-    return querySymbol(this.#documents, await this.names(), symbol, options);
-  }
-
-  async queryEventType(
-    eventType: string,
-    options: { since?: number; limit: number; shards: number },
-  ): Promise<StoredEventItem[]> {
-    return queryEventType(this.#documents, await this.names(), eventType, options);
-  }
-
-  async auditTrail(eventId: string): Promise<AuditItem[]> {
-    return auditTrail(this.#documents, await this.names(), eventId);
-  }
-
-  async findByRawEventId(rawEventId: string): Promise<StoredEventItem[]> {
-    return findByRawEventId(this.#documents, await this.names(), rawEventId);
+  async tables(): Promise<TableAccess> {
+    const { eventsTable, auditTable } = await this.names();
+    return { client: this.#documents, eventsTable, auditTable };
   }
 
   async listDeadLetters(stage?: Stage): Promise<DeadLetterView[]> {
@@ -181,8 +191,29 @@ export class AwsBackend implements OperatorBackend {
     return views;
   }
 
+  async takeDeadLetter(id: string, stage?: Stage): Promise<DeadLetterView | undefined> {
+    for (const queueStage of stage ? [stage] : STAGES) {
+      const queueUrl = await this.#queueUrl(queueStage);
+      const messages = await this.#receiveAll(queueUrl);
+      let taken: DeadLetterView | undefined;
+      for (const message of messages) {
+        if (taken === undefined && message.MessageId === id) {
+          await this.#clients.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+          taken = messageView(queueStage, message);
+        } else {
+          await this.#release(queueUrl, message);
+        }
+      }
+      if (taken !== undefined) return taken;
+    }
+    return undefined;
+  }
+
   async redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome> {
     const outcome: RedriveOutcome = { redriven: [], failed: [] };
+    const redriven: AwsRedriven[] = [];
     const { eventBusName } = await this.names();
     let found = false;
     for (const stage of selection.stage ? [selection.stage] : STAGES) {
@@ -208,6 +239,7 @@ export class AwsBackend implements OperatorBackend {
             new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
           );
           outcome.redriven.push(view.id);
+          redriven.push({ stage, key: auditKeyOf(view.event, result.EventId), putAt: Date.now() });
         } catch (error) {
           outcome.failed.push({ id: view.id, error: error instanceof Error ? error.message : String(error) });
           await this.#release(queueUrl, message);
@@ -219,7 +251,9 @@ export class AwsBackend implements OperatorBackend {
         `no dead-letter message with id ${selection.id}${selection.stage ? ` in stage ${selection.stage}` : ''}`,
       );
     }
-    return outcome;
+    const work = `aws-redrive-${Date.now()}`;
+    this.#work.set(work, { kind: 'redrive', redriven });
+    return { ...outcome, work };
   }
 
   async silences(): Promise<SilenceStore> {
@@ -227,6 +261,7 @@ export class AwsBackend implements OperatorBackend {
   }
 
   async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {
+    const deadLettersBefore = await this.#deadLetterDepth();
     const archive = await this.#clients.eventBridge.send(
       new DescribeArchiveCommand({ ArchiveName: archiveName(this.#environment) }),
     );
@@ -246,7 +281,24 @@ export class AwsBackend implements OperatorBackend {
         Destination: { Arn: archive.EventSourceArn },
       }),
     );
-    return { replayName, ...(response.State ? { state: response.State } : {}) };
+    this.#work.set(replayName, { kind: 'replay', replayName, deadLettersBefore });
+    return { replayName, ...(response.State ? { state: response.State } : {}), work: replayName };
+  }
+
+  awaitWork(work: string, onStatus: (status: WorkStatus) => void, signal?: AbortSignal): Promise<WorkStatus> {
+    const watch = this.#work.get(work);
+    if (watch === undefined) throw new CommandError(`this command started no work named ${work}`);
+    const look = { everyMs: this.#lookEveryMs, onStatus, ...(signal ? { signal } : {}) };
+    if (watch.kind === 'redrive') {
+      return awaitAwsRedrive(watch.redriven, this.tables(), { ...look, waitMs: this.#redriveWaitMs });
+    }
+    return awaitAwsReplay(watch, {
+      ...look,
+      describeReplay: async () =>
+        this.#clients.eventBridge.send(new DescribeReplayCommand({ ReplayName: watch.replayName })),
+      deliveryQueueDepth: () => this.#deliveryQueueDepth(),
+      deadLetterDepth: () => this.#deadLetterDepth(),
+    });
   }
 
   explainError(error: unknown): Error | undefined {
@@ -270,6 +322,45 @@ export class AwsBackend implements OperatorBackend {
     const response = await this.#clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     if (!response.QueueUrl) throw new CommandError(`queue ${name} has no URL`);
     return response.QueueUrl;
+  }
+
+  /** Messages in the stages' dead-letter queues (visible or in flight). */
+  async #deadLetterDepth(): Promise<number> {
+    let depth = 0;
+    for (const stage of STAGES) depth += await this.#depth(await this.#queueUrl(stage));
+    return depth;
+  }
+
+  /** Messages waiting in the delivery queues of queued mode; undefined in direct mode (no such queues). */
+  async #deliveryQueueDepth(): Promise<number | undefined> {
+    let depth = 0;
+    for (const stage of STAGES) {
+      const name = deliveryQueueName(stage, this.#environment);
+      try {
+        const { QueueUrl } = await this.#clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        if (QueueUrl === undefined) return undefined;
+        depth += await this.#depth(QueueUrl);
+      } catch (error) {
+        if (error instanceof QueueDoesNotExist || (error as Error).name === 'QueueDoesNotExist')
+          return undefined;
+        throw error;
+      }
+    }
+    return depth;
+  }
+
+  async #depth(queueUrl: string): Promise<number> {
+    const { Attributes } = await this.#clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    return Object.values(Attributes ?? {}).reduce((sum, value) => sum + (Number(value) || 0), 0);
   }
 
   /** Receives until rounds bring nothing new; the messages stay invisible until released or deleted. */

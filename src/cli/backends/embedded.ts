@@ -1,18 +1,20 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import type { Stage } from '../../domain/event-types.ts';
+import { followedRedrive, followedReplay } from '../../local/caused-work.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,
-  AuditItem,
   DeadLetterView,
   OperatorBackend,
   RedriveOutcome,
   SilenceStore,
-  StoredEventItem,
+  TableAccess,
+  WorkStatus,
 } from './backend.ts';
-import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
+import { awaitLocalWork } from './work-wait.ts';
 
 /** A local stack running in this process: the one `run` and `start` boot, or one opened for a command. */
 export class EmbeddedBackend implements OperatorBackend {
@@ -20,12 +22,10 @@ export class EmbeddedBackend implements OperatorBackend {
   readonly eventBusName: string;
   readonly #stack: LocalStack;
   readonly #ownsStack: boolean;
-  readonly #tables: TableNames;
 
   constructor(stack: LocalStack, options: { ownsStack: boolean }) {
     this.#stack = stack;
     this.#ownsStack = options.ownsStack;
-    this.#tables = { eventsTable: stack.config.eventsTable, auditTable: stack.config.auditTable };
     this.eventBusName = stack.endpoints.eventBusName;
     this.description = `embedded local stack (data in ${stack.dataDir})`;
   }
@@ -39,43 +39,52 @@ export class EmbeddedBackend implements OperatorBackend {
     return response.Entries ?? [];
   }
 
-  querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
-    return querySymbol(this.#stack.documentClient, this.#tables, symbol, options);
-  }
-
-  queryEventType(
-    eventType: string,
-    options: { since?: number; limit: number; shards: number },
-  ): Promise<StoredEventItem[]> {
-    return queryEventType(this.#stack.documentClient, this.#tables, eventType, options);
-  }
-
-  auditTrail(eventId: string): Promise<AuditItem[]> {
-    return auditTrail(this.#stack.documentClient, this.#tables, eventId);
-  }
-
-  findByRawEventId(rawEventId: string): Promise<StoredEventItem[]> {
-    return findByRawEventId(this.#stack.documentClient, this.#tables, rawEventId);
+  async tables(): Promise<TableAccess> {
+    return {
+      client: this.#stack.documentClient,
+      eventsTable: this.#stack.config.eventsTable,
+      auditTable: this.#stack.config.auditTable,
+    };
   }
 
   async listDeadLetters(stage?: Stage): Promise<DeadLetterView[]> {
     return (await this.#stack.deadLetters.list(stage)).map(deadLetterView);
   }
 
+  async takeDeadLetter(id: string, stage?: Stage): Promise<DeadLetterView | undefined> {
+    const [message] = (await this.#stack.deadLetters.list(stage)).filter((candidate) => candidate.id === id);
+    if (message === undefined) return undefined;
+    const taken = await this.#stack.deadLetters.take(message.id);
+    return taken === undefined ? undefined : deadLetterView(taken);
+  }
+
   async redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome> {
-    const outcome = await this.#stack.deadLetters.redrive(selection);
-    await this.#stack.bus.idle();
-    return outcome;
+    try {
+      return await followedRedrive(this.#stack.deadLetters, this.#stack.bus.followers, selection);
+    } catch (error) {
+      if (error instanceof RangeError) throw new CommandError(error.message, { cause: error });
+      throw error;
+    }
   }
 
   async silences(): Promise<SilenceStore> {
-    return new DynamoSilences(this.#stack.documentClient, this.#tables.eventsTable);
+    return new DynamoSilences(this.#stack.documentClient, this.#stack.config.eventsTable);
   }
 
   async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {
-    const outcome = await this.#stack.archive.replay(window);
-    await this.#stack.bus.idle();
-    return outcome;
+    return followedReplay(this.#stack.archive, this.#stack.bus.followers, window);
+  }
+
+  awaitWork(work: string, onStatus: (status: WorkStatus) => void, signal?: AbortSignal): Promise<WorkStatus> {
+    return awaitLocalWork(
+      async () => {
+        const follower = this.#stack.bus.followers.get(work);
+        if (follower === undefined) throw new CommandError(`the local stack knows no work named ${work}`);
+        return follower.progress();
+      },
+      onStatus,
+      signal,
+    );
   }
 
   async close(): Promise<void> {

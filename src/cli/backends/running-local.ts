@@ -9,21 +9,22 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { tableName } from '../../adapters/aws/tables.ts';
 import type { Stage } from '../../domain/event-types.ts';
+import type { WorkProgress } from '../../local/caused-work.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
 import { ADMIN_TOKEN_HEADER } from '../../local/http-api.ts';
 import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,
-  AuditItem,
   DeadLetterView,
   OperatorBackend,
   RedriveOutcome,
   SilenceStore,
-  StoredEventItem,
+  TableAccess,
+  WorkStatus,
 } from './backend.ts';
 import { deadLetterView } from './embedded.ts';
 import type { LocalEndpoints } from './endpoints-file.ts';
-import { auditTrail, findByRawEventId, queryEventType, querySymbol, type TableNames } from './table-reads.ts';
+import { awaitLocalWork } from './work-wait.ts';
 
 /** The local stack has no IAM: the SDK still signs requests, so it gets fixed placeholder keys. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -41,8 +42,7 @@ export class RunningLocalBackend implements OperatorBackend {
   readonly #endpoints: LocalEndpoints;
   readonly #eventBridge: EventBridgeClient;
   readonly #dynamoDb: DynamoDBClient;
-  readonly #documents: DynamoDBDocumentClient;
-  readonly #tables: TableNames;
+  readonly #tables: TableAccess;
 
   constructor(endpoints: LocalEndpoints) {
     this.#endpoints = endpoints;
@@ -58,8 +58,8 @@ export class RunningLocalBackend implements OperatorBackend {
       region: endpoints.region,
       credentials: LOCAL_CREDENTIALS,
     });
-    this.#documents = DynamoDBDocumentClient.from(this.#dynamoDb);
     this.#tables = {
+      client: DynamoDBDocumentClient.from(this.#dynamoDb),
       eventsTable: endpoints.eventsTable ?? tableName('events', LOCAL_ENVIRONMENT),
       auditTable: endpoints.auditTable ?? tableName('audit', LOCAL_ENVIRONMENT),
     };
@@ -70,23 +70,8 @@ export class RunningLocalBackend implements OperatorBackend {
     return response.Entries ?? [];
   }
 
-  querySymbol(symbol: string, options: { since?: number; limit: number }): Promise<StoredEventItem[]> {
-    return querySymbol(this.#documents, this.#tables, symbol, options);
-  }
-
-  queryEventType(
-    eventType: string,
-    options: { since?: number; limit: number; shards: number },
-  ): Promise<StoredEventItem[]> {
-    return queryEventType(this.#documents, this.#tables, eventType, options);
-  }
-
-  auditTrail(eventId: string): Promise<AuditItem[]> {
-    return auditTrail(this.#documents, this.#tables, eventId);
-  }
-
-  findByRawEventId(rawEventId: string): Promise<StoredEventItem[]> {
-    return findByRawEventId(this.#documents, this.#tables, rawEventId);
+  async tables(): Promise<TableAccess> {
+    return this.#tables;
   }
 
   async listDeadLetters(stage?: Stage): Promise<DeadLetterView[]> {
@@ -100,16 +85,31 @@ export class RunningLocalBackend implements OperatorBackend {
     return (messages as DeadLetterMessage[]).map(deadLetterView);
   }
 
+  async takeDeadLetter(id: string, stage?: Stage): Promise<DeadLetterView | undefined> {
+    const listed = await this.listDeadLetters(stage);
+    if (!listed.some((message) => message.id === id)) return undefined;
+    const taken = await this.#admin('POST', '/admin/dead-letters/delete', { id }, { notFound: true });
+    return taken === undefined ? undefined : deadLetterView(taken as DeadLetterMessage);
+  }
+
   async redrive(selection: { stage?: Stage; id?: string }): Promise<RedriveOutcome> {
     return (await this.#admin('POST', '/admin/dead-letters/redrive', selection)) as RedriveOutcome;
   }
 
   async silences(): Promise<SilenceStore> {
-    return new DynamoSilences(this.#documents, this.#tables.eventsTable);
+    return new DynamoSilences(this.#tables.client, this.#tables.eventsTable);
   }
 
   async replayArchive(window: { since?: number; until?: number }): Promise<ArchiveReplayOutcome> {
     return (await this.#admin('POST', '/admin/archive/replay', window)) as ArchiveReplayOutcome;
+  }
+
+  awaitWork(work: string, onStatus: (status: WorkStatus) => void, signal?: AbortSignal): Promise<WorkStatus> {
+    return awaitLocalWork(
+      async () => (await this.#admin('GET', `/admin/work/${encodeURIComponent(work)}`)) as WorkProgress,
+      onStatus,
+      signal,
+    );
   }
 
   async close(): Promise<void> {
@@ -117,7 +117,13 @@ export class RunningLocalBackend implements OperatorBackend {
     this.#dynamoDb.destroy();
   }
 
-  async #admin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  /** `notFound`: a 404 is an answer (undefined), not a failure. */
+  async #admin(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options: { notFound?: boolean } = {},
+  ): Promise<unknown> {
     const base = this.#endpoints.admin;
     if (base === undefined) {
       throw new CommandError(
@@ -148,6 +154,7 @@ export class RunningLocalBackend implements OperatorBackend {
     } catch {
       // keep the text for the error message
     }
+    if (response.status === 404 && options.notFound) return undefined;
     if (!response.ok) {
       const message =
         typeof parsed === 'object' && parsed !== null && 'message' in parsed

@@ -1,15 +1,28 @@
-import { parseTime, stringOption, TARGET_OPTIONS } from '../args.ts';
+import { booleanOption, parseTime, stringOption, TARGET_OPTIONS } from '../args.ts';
 import { withBackend } from '../backends/open.ts';
 import type { Command } from '../command.ts';
 import { ExitCode, UsageError } from '../errors.ts';
+import { plural } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
+import { CLI, nextStep } from '../next-steps.ts';
+import { waitForWork } from '../work-report.ts';
+
+export const NO_WAIT_OPTION = {
+  name: 'no-wait',
+  type: 'boolean',
+  description: 'Return once the events are handed out, without waiting for their work to settle.',
+} as const;
 
 export const archiveReplayCommand: Command = {
   name: 'archive replay',
-  summary: 'Replay archived events onto the bus (idempotency keeps their effects single).',
+  summary:
+    'Replay archived events onto the bus and wait until their work has settled (stages are idempotent).',
   description:
-    'Locally the replay runs to the end before the command returns; on AWS it starts an EventBridge\n' +
-    'replay of archive-events-<env> and prints its name and state.',
+    'Waits until every replayed event, and every event the functions put because of it, has been\n' +
+    'handled (stored, found a duplicate, rejected or dead-lettered), showing progress on stderr, then\n' +
+    'says what came of it per stage. Exit 1 when anything was dead-lettered. On AWS it starts an\n' +
+    'EventBridge replay of archive-events-<env>, waits for it to complete and, in queued mode, for the\n' +
+    "delivery queues to drain (Lambda's asynchronous queue of direct mode cannot be read: it says so).",
   options: [
     {
       name: 'since',
@@ -18,11 +31,12 @@ export const archiveReplayCommand: Command = {
       description: 'Events put at or after T (epoch ms, ISO 8601, 2h).',
     },
     { name: 'until', type: 'string', value: 'T', description: 'Events put before T (default: now).' },
+    NO_WAIT_OPTION,
     ...TARGET_OPTIONS,
   ],
   examples: [
-    'marketflow archive replay --since 1h',
-    'marketflow archive replay --since 2024-05-01T00:00:00Z --aws --env prod',
+    `${CLI} archive replay --since 1h`,
+    `${CLI} archive replay --since 2024-05-01T00:00:00Z --aws --env prod`,
   ],
   async run({ values }, io: CliIo) {
     const now = Date.now();
@@ -38,7 +52,8 @@ export const archiveReplayCommand: Command = {
         ...(since === undefined ? {} : { since }),
         ...(until === undefined ? {} : { until }),
       });
-      if (outcome.replayed !== undefined) writeLine(io.stdout, `replayed ${outcome.replayed} events`);
+      if (outcome.replayed !== undefined)
+        writeLine(io.stdout, `replayed ${plural(outcome.replayed, 'event')}`);
       if (outcome.skippedLines) {
         writeLine(
           io.stderr,
@@ -50,6 +65,13 @@ export const archiveReplayCommand: Command = {
           io.stdout,
           `started replay ${outcome.replayName}${outcome.state ? ` (${outcome.state})` : ''}`,
         );
+      }
+      if (booleanOption(values, 'no-wait') || outcome.work === undefined) return ExitCode.Ok;
+      const status = await waitForWork(backend, outcome.work, io, 'replay');
+      if (!status.settled) return ExitCode.Failure;
+      if ((status.deadLettered ?? 0) > 0) {
+        writeLine(io.stderr, `some events were dead-lettered: ${nextStep('dlq list', values)}`);
+        return ExitCode.Failure;
       }
       return ExitCode.Ok;
     });

@@ -4,6 +4,7 @@ import type { Command } from '../command.ts';
 import { ExitCode } from '../errors.ts';
 import { isoTime, json, plural, table } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
+import { CLI, nextStep, shellQuoted } from '../next-steps.ts';
 import { STAGE_OPTION, stageOption } from './stage-option.ts';
 
 export const dlqListCommand: Command = {
@@ -15,7 +16,7 @@ export const dlqListCommand: Command = {
     { name: 'json', type: 'boolean', description: 'Print the messages as JSON.' },
     ...TARGET_OPTIONS,
   ],
-  examples: ['marketflow dlq list', 'marketflow dlq list --stage processing --json'],
+  examples: [`${CLI} dlq list`, `${CLI} dlq list --stage processing --json`],
   async run({ values }, io: CliIo) {
     const stage = stageOption(values);
     return withBackend(values, io, async (backend) => {
@@ -41,10 +42,12 @@ export const dlqListCommand: Command = {
         io.stdout,
         table(['id', 'stage', 'dead-lettered', 'detail-type', 'event id', 'attempts', 'error'], rows),
       );
-      writeLine(
-        io.stdout,
-        `${plural(messages.length, 'message')}; redrive with: marketflow dlq redrive [--stage S] [--id ID]`,
-      );
+      const id = shellQuoted(messages[0]?.id ?? '');
+      writeLine(io.stdout, `${plural(messages.length, 'message')}. For the first (or any id above):`);
+      writeLine(io.stdout, `  look at it:      ${nextStep(`dlq show ${id}`, values)}`);
+      writeLine(io.stdout, `  send it again:   ${nextStep(`dlq redrive --id ${id}`, values)}`);
+      writeLine(io.stdout, `  drop it:         ${nextStep(`dlq delete ${id} --reason 'why'`, values)}`);
+      writeLine(io.stdout, `all of them again: ${nextStep('dlq redrive', values)}`);
       return ExitCode.Ok;
     });
   },

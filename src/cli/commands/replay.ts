@@ -26,8 +26,8 @@ export const replayCommand: Command = {
     ...TARGET_OPTIONS,
   ],
   examples: [
-    'marketflow replay --input data/dash-usdt-1m-2020-09-09.json --speed 600',
-    'marketflow replay --input trades.jsonl --aws --env staging',
+    'npx marketflow replay --input data/dash-usdt-1m-2020-09-09.json --speed 600',
+    'npx marketflow replay --input trades.jsonl --aws --env staging',
   ],
   async run({ values }, io: CliIo) {
     const files = await inputFiles(values, io.cwd ?? process.cwd());

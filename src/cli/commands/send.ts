@@ -6,6 +6,7 @@ import { withBackend } from '../backends/open.ts';
 import type { Command } from '../command.ts';
 import { CommandError, ExitCode, UsageError } from '../errors.ts';
 import { type CliIo, writeLine } from '../io.ts';
+import { nextStep, shellQuoted } from '../next-steps.ts';
 
 export const DEFAULT_CLI_SOURCE = 'exchange.cli';
 export const DEFAULT_CLI_EXCHANGE = 'cli';
@@ -47,8 +48,8 @@ export const sendCommand: Command = {
     ...TARGET_OPTIONS,
   ],
   examples: [
-    'marketflow send --symbol BTC-USDT --price 51613.38 --volume 1.5',
-    'marketflow send --symbol BTC-USDT --price 51613.38 --volume 1.5 --detail \'{"trade_id":"42"}\' --aws --env prod',
+    'npx marketflow send --symbol BTC-USDT --price 51613.38 --volume 1.5',
+    'npx marketflow send --symbol BTC-USDT --price 51613.38 --volume 1.5 --detail \'{"trade_id":"42"}\' --aws --env prod',
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();
@@ -99,7 +100,7 @@ export const sendCommand: Command = {
       }
       writeLine(io.stdout, result.EventId);
       writeLine(io.stderr, `sent to ${backend.eventBusName} on the ${backend.description}`);
-      writeLine(io.stderr, `follow it: marketflow audit ${result.EventId}`);
+      writeLine(io.stderr, `follow it: ${nextStep(`audit ${shellQuoted(result.EventId)}`, values)}`);
       return ExitCode.Ok;
     });
   },

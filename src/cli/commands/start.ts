@@ -23,7 +23,7 @@ export const BUNDLED_DATA = ['btc-usdt-1m-2021-02-19.json', 'dash-usdt-1m-2020-0
 );
 /**
  * An hour of market per second: 60 bars/s per file, so the indicator windows fill and the first alerts
- * come out within seconds, and the two weeks of bars are through in about three minutes.
+ * come out within seconds, and the two files (a week of bars each) are through in about three minutes.
  */
 export const DEFAULT_START_SPEED = 3_600;
 /** After this many alerts printed one by one, the rest are only counted (they are all in alerts.jsonl). */
@@ -80,10 +80,10 @@ export const startCommand: Command = {
   ],
   examples: [
     'npm start',
-    'marketflow start --fresh',
-    'marketflow start --no-replay --in-memory',
-    'marketflow start --speed max',
-    'marketflow start --config my-rules.json',
+    'npx marketflow start --fresh',
+    'npx marketflow start --no-replay --in-memory',
+    'npx marketflow start --speed max',
+    'npx marketflow start --config my-rules.json',
   ],
   async run({ values }, io: CliIo) {
     const speed = speedOption(values, DEFAULT_START_SPEED);

@@ -27,8 +27,8 @@ export const testPatternCommand: Command = {
     },
   ],
   examples: [
-    'marketflow test-pattern --event-pattern @infra/patterns/ingestion.json --event @event.json',
-    'marketflow test-pattern --event-pattern \'{"source":["exchange.cli"]}\' --event \'{"id":"1","account":"123456789012","source":"exchange.cli","time":"2024-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail-type":"MarketData.Raw","detail":{}}\'',
+    'npx marketflow test-pattern --event-pattern @infra/patterns/ingestion.json --event @event.json',
+    'npx marketflow test-pattern --event-pattern \'{"source":["exchange.cli"]}\' --event \'{"id":"1","account":"123456789012","source":"exchange.cli","time":"2024-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail-type":"MarketData.Raw","detail":{}}\'',
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();

@@ -104,8 +104,8 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /**
- * Logarithmic buckets: the same histogram reads latencies of a live feed (milliseconds) and the age
- * of replayed historical bars (years) without either collapsing into one bar.
+ * Logarithmic buckets, milliseconds to hours: what a pipeline adds. Replayed history is not measured
+ * from its market time (its age would fill a bucket of years), so nothing longer needs a bucket of its own.
  */
 export const LATENCY_BUCKETS: readonly { upToMs: number | null; label: string }[] = [
   { upToMs: 10, label: '< 10 ms' },
@@ -115,8 +115,7 @@ export const LATENCY_BUCKETS: readonly { upToMs: number | null; label: string }[
   { upToMs: MINUTE, label: '10 s–1 min' },
   { upToMs: HOUR, label: '1 min–1 h' },
   { upToMs: DAY, label: '1 h–1 d' },
-  { upToMs: 365 * DAY, label: '1 d–1 y' },
-  { upToMs: null, label: '≥ 1 y' },
+  { upToMs: null, label: '≥ 1 d' },
 ];
 
 /** The most recent latency samples of one kind, as a histogram with percentiles. */

@@ -106,6 +106,11 @@ export type LatencySeries = (typeof LATENCY_SERIES)[number];
 export interface LatencyView {
   /** Over the most recent samples the dashboard saw. */
   series: Record<LatencySeries, LatencyDistribution>;
+  /**
+   * Processed and notified events left out of the market-time series because they are replayed history
+   * (market time more than an hour before ingestion): their market-time latency is their age.
+   */
+  historical: { marketToProcessed: number; marketToNotified: number };
   /** Measured by the runtime itself, from the put of the raw event. */
   runtime: {
     putToProcessed: { count: number; p50: number | null; p99: number | null; max: number | null };

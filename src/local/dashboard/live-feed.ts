@@ -59,6 +59,8 @@ export class LiveFeed {
   readonly #latency = Object.fromEntries(
     LATENCY_SERIES.map((name) => [name, new LatencySamples()]),
   ) as Record<LatencySeries, LatencySamples>;
+  /** Replayed history left out of the market-time latencies (their latency would be their age). */
+  readonly #historical = { marketToProcessed: 0, marketToNotified: 0 };
   #alerts: AlertView[] = [];
   /** Every alert id published, also before a restart: the page's count. */
   readonly #alertIds = new Set<string>();
@@ -118,7 +120,7 @@ export class LiveFeed {
     const runtime = this.#stack.stats().latency;
     const series = {} as LatencyView['series'];
     for (const name of LATENCY_SERIES) series[name] = this.#latency[name].distribution();
-    return { series, runtime };
+    return { series, runtime, historical: { ...this.#historical } };
   }
 
   /** One round: exposed so tests can drive the feed without timers. */
@@ -130,7 +132,7 @@ export class LiveFeed {
       this.#hub.broadcast('stats', this.#sampleStats());
       this.#lastStatsSentAt = now;
     }
-    if (activity || this.#follower.awaitsDiscovery(this.#ingested())) await this.#followStore();
+    if (this.#follower.pending) await this.#followStore();
     if (this.#published.length > 0) await this.#resolveAlerts();
     if (this.#latencyChanged && now - this.#lastLatencySentAt >= this.#idleStatsMs) {
       this.#latencyChanged = false;
@@ -141,6 +143,8 @@ export class LiveFeed {
 
   #observe(event: RuntimeEvent): void {
     this.#activity = true;
+    if (event.type === 'invocation.succeeded' && event.stage === 'processing' && event.item !== undefined)
+      this.#follower.noteProcessed(event.item);
     if (event.type !== 'notification.published') return;
     this.#alertIds.add(event.dedupId);
     this.#published.push({
@@ -165,12 +169,9 @@ export class LiveFeed {
     return this.#lastStats;
   }
 
-  #ingested(): number {
-    return this.#lastStats?.statuses.INGESTED ?? 0;
-  }
-
   async #followStore(): Promise<void> {
-    const update = await this.#follower.refresh(this.#ingested());
+    const update = await this.#follower.refresh();
+    this.#historical.marketToProcessed += update.historical;
     if (update.newSymbols.length > 0) this.#hub.broadcast('symbols', this.#follower.symbols);
     if (update.points.length > 0) this.#hub.broadcast('points', update.points);
     for (const ms of update.latency.marketToProcessed) this.#latency.marketToProcessed.add(ms);
@@ -199,7 +200,8 @@ export class LiveFeed {
         continue;
       }
       resolved.push(found.alert);
-      this.#latency.marketToNotified.add(found.latency.marketToNotified);
+      if (found.latency.historical) this.#historical.marketToNotified += 1;
+      else this.#latency.marketToNotified.add(found.latency.marketToNotified);
       if (found.latency.ingestionToNotified !== null)
         this.#latency.ingestionToNotified.add(found.latency.ingestionToNotified);
       this.#latencyChanged = true;

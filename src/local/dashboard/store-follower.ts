@@ -1,25 +1,14 @@
-import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { getItems } from '../../adapters/aws/batch-get.ts';
 import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import { SYMBOL_INDEX } from '../../adapters/aws/tables.ts';
-import { EventStatus } from '../../domain/event-types.ts';
+import type { StoredItemKey } from '../runtime-events.ts';
 import { processingLatencyOf, sentAlerts, toChartPoint } from './aggregation.ts';
 import type { AlertView, ChartPoint } from './api-types.ts';
 
-type Item = Record<string, unknown>;
-
 export interface FollowerOptions {
-  /**
-   * Items this far (market time) before the newest one seen of a symbol are read again, so that an
-   * event arriving a little out of order is still seen.
-   */
-  marginMs?: number;
-  /** An item still INGESTED after this long (wall time) is no longer waited for (it went to a DLQ). */
-  pendingTimeoutMs?: number;
-  /** At most this many items are read per symbol and refresh; the next refresh goes on from there. */
-  maxItemsPerSymbol?: number;
-  /** Unknown symbols are looked for (a Scan) at most this often. */
-  discoveryIntervalMs?: number;
+  /** At most this many processed items are read per refresh; the rest wait for the next one. */
+  maxItemsPerRefresh?: number;
   now?: () => number;
 }
 
@@ -27,59 +16,50 @@ export interface FollowerUpdate {
   points: ChartPoint[];
   newSymbols: string[];
   latency: { marketToProcessed: number[]; ingestionToProcessed: number[] };
-}
-
-interface SymbolState {
-  /** Newest market time seen. */
-  newest: number;
-  /** INGESTED items waiting to be processed: event id → market time and when first seen. */
-  pending: Map<string, { t: number; seenAt: number }>;
-  /** Items already emitted as chart points: event id → market time (pruned as the window moves). */
-  emitted: Map<string, number>;
-  /** Items stored for the symbol (so the page can open on the busiest one). */
-  count: number;
+  /** Processed events whose market time was long before their ingestion (replayed history). */
+  historical: number;
 }
 
 /**
- * Follows what the pipeline writes to the events table, for the dashboard: the items of each symbol
- * newer than what was seen (a Query on the symbol index from a moving mark), and the items that were
- * still waiting to be processed. DynamoDB Local has no streams, and a mark per symbol is needed because
- * symbols replayed side by side can be years apart in market time.
+ * An event whose market time is this much older than its ingestion is replayed history: its market-time
+ * latency is its age, not the pipeline's, and the latency panels leave it out (and say so).
+ */
+export const LIVE_WITHIN_MS = 60 * 60_000;
+
+/**
+ * Follows what the pipeline finished, for the dashboard. DynamoDB Local has no streams, but the runtime
+ * says which stored event each successful processing invocation worked on (`invocation.succeeded`
+ * carries its key): the follower reads exactly those items (BatchGetItem), so every processed event
+ * becomes a chart point, whatever the order they were stored in and however busy the machine.
  *
- * A symbol is found by a Scan, done only when the ingestion function stored more items than the
- * known symbols account for, and at most every `discoveryIntervalMs`.
+ * At start, the symbols already stored are found by a Scan (the page opens on the busiest; its history
+ * comes from `/api/series`).
  */
 export class StoreFollower {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #store: DynamoEventStore;
-  readonly #marginMs: number;
-  readonly #pendingTimeoutMs: number;
   readonly #maxItems: number;
-  readonly #discoveryIntervalMs: number;
   readonly #now: () => number;
-  readonly #symbols = new Map<string, SymbolState>();
-  #lastDiscoveryAt = Number.NEGATIVE_INFINITY;
-  /** Items found since the last reconciliation with the ingestion count. */
-  #found = 0;
-  /** What the ingestion function had stored when symbols were last looked for. */
-  #ingestedAtDiscovery = Number.NEGATIVE_INFINITY;
+  readonly #startedAt: number;
+  /** Items stored per symbol (so the page can open on the busiest one). */
+  readonly #symbols = new Map<string, number>();
+  /** Processed items not read yet, by `event_id` and timestamp. */
+  #processed = new Map<string, StoredItemKey>();
 
   constructor(client: DynamoDBDocumentClient, eventsTable: string, options: FollowerOptions = {}) {
     this.#client = client;
     this.#table = eventsTable;
     this.#store = new DynamoEventStore(client, eventsTable);
-    this.#marginMs = options.marginMs ?? 2000;
-    this.#pendingTimeoutMs = options.pendingTimeoutMs ?? 60_000;
-    this.#maxItems = options.maxItemsPerSymbol ?? 2000;
-    this.#discoveryIntervalMs = options.discoveryIntervalMs ?? 5000;
+    this.#maxItems = options.maxItemsPerRefresh ?? 2000;
     this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
   }
 
   /** The symbols stored, busiest first (then by name): the page opens on the first. */
   get symbols(): string[] {
     return [...this.#symbols.entries()]
-      .sort(([a, stateA], [b, stateB]) => stateB.count - stateA.count || a.localeCompare(b))
+      .sort(([a, countA], [b, countB]) => countB - countA || a.localeCompare(b))
       .map(([symbol]) => symbol);
   }
 
@@ -87,126 +67,13 @@ export class StoreFollower {
     return this.#store;
   }
 
-  /**
-   * Learns the symbols already stored and where each one ends, without emitting history (the page
-   * loads it through `/api/series`).
-   */
+  /** Whether processed items wait to be read. */
+  get pending(): boolean {
+    return this.#processed.size > 0;
+  }
+
+  /** Learns the symbols already stored, without emitting history (the page loads it through `/api/series`). */
   async start(): Promise<void> {
-    await this.#discover({ fromNewestStored: true });
-    // The next discovery need not wait: on a fresh store, the first symbols arrive right away.
-    this.#lastDiscoveryAt = Number.NEGATIVE_INFINITY;
-  }
-
-  /**
-   * Whether stored items may belong to a symbol not known yet and have not been looked for: the feed
-   * keeps refreshing until they are, even once the pipeline is quiet (discovery waits for its interval).
-   */
-  awaitsDiscovery(ingestedSinceStart: number): boolean {
-    return this.#found < ingestedSinceStart && ingestedSinceStart > this.#ingestedAtDiscovery;
-  }
-
-  /**
-   * Reads what changed. `unaccounted`: how many more items the ingestion function stored than this
-   * follower has found so far; when positive, a symbol may be unknown and is looked for.
-   */
-  async refresh(ingestedSinceStart: number): Promise<FollowerUpdate> {
-    const update: FollowerUpdate = {
-      points: [],
-      newSymbols: [],
-      latency: { marketToProcessed: [], ingestionToProcessed: [] },
-    };
-    for (const [symbol, state] of this.#symbols) await this.#follow(symbol, state, update);
-    if (
-      this.awaitsDiscovery(ingestedSinceStart) &&
-      this.#now() - this.#lastDiscoveryAt >= this.#discoveryIntervalMs
-    ) {
-      this.#ingestedAtDiscovery = ingestedSinceStart;
-      const added = await this.#discover({ fromNewestStored: false });
-      update.newSymbols.push(...added);
-      for (const symbol of added) {
-        const state = this.#symbols.get(symbol) as SymbolState;
-        await this.#follow(symbol, state, update);
-      }
-      // What is still unaccounted for after this may be late or duplicate data rather than an unknown
-      // symbol: look again only when more is stored. (`#found` stays a count of items found: raising it
-      // to the ingested count here would count the known symbols' next items twice and hide a symbol
-      // that appears later.)
-    }
-    return update;
-  }
-
-  async #follow(symbol: string, state: SymbolState, update: FollowerUpdate): Promise<void> {
-    const now = this.#now();
-    let since = state.newest - this.#marginMs;
-    for (const [eventId, pending] of state.pending) {
-      if (now - pending.seenAt > this.#pendingTimeoutMs) state.pending.delete(eventId);
-      else since = Math.min(since, pending.t);
-    }
-    const items = await this.#itemsSince(symbol, since);
-    for (const item of items) {
-      const eventId = String(item.event_id);
-      const t = Number(item.timestamp);
-      // A rejected event keeps its symbol but is keyed by when it arrived, not by market time: no point.
-      if (!Number.isFinite(t) || item.status === EventStatus.Rejected) continue;
-      if (!state.emitted.has(eventId) && !state.pending.has(eventId)) {
-        this.#found += 1;
-        state.count += 1;
-      }
-      if (t > state.newest) state.newest = t;
-      const point = toChartPoint(item);
-      if (point === null) {
-        if (!state.pending.has(eventId)) state.pending.set(eventId, { t, seenAt: now });
-        continue;
-      }
-      state.pending.delete(eventId);
-      if (state.emitted.has(eventId)) continue;
-      state.emitted.set(eventId, t);
-      update.points.push(point);
-      const samples = processingLatencyOf(item);
-      if (samples.marketToProcessed !== undefined)
-        update.latency.marketToProcessed.push(samples.marketToProcessed);
-      if (samples.ingestionToProcessed !== undefined) {
-        update.latency.ingestionToProcessed.push(samples.ingestionToProcessed);
-      }
-    }
-    const forgetBefore = Math.min(
-      state.newest - this.#marginMs,
-      ...[...state.pending.values()].map((p) => p.t),
-    );
-    for (const [eventId, t] of state.emitted) if (t < forgetBefore) state.emitted.delete(eventId);
-  }
-
-  async #itemsSince(symbol: string, since: number): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const bounded = Number.isFinite(since);
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: SYMBOL_INDEX,
-          KeyConditionExpression: bounded ? 'symbol = :symbol AND #ts >= :since' : 'symbol = :symbol',
-          ...(bounded ? { ExpressionAttributeNames: { '#ts': 'timestamp' } } : {}),
-          ExpressionAttributeValues: bounded ? { ':symbol': symbol, ':since': since } : { ':symbol': symbol },
-          ScanIndexForward: true,
-          Limit: Math.min(1000, this.#maxItems - items.length),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < this.#maxItems);
-    // The symbol index projects keys, price and volume: status and indicators come from the table.
-    return getItems(this.#client, this.#table, items as { event_id: unknown; timestamp: unknown }[]);
-  }
-
-  /**
-   * Adds the symbols not known yet. `fromNewestStored`: follow from the newest stored item (at start,
-   * the history is the page's to load); otherwise from the beginning (a symbol that appeared live).
-   */
-  async #discover(options: { fromNewestStored: boolean }): Promise<string[]> {
-    this.#lastDiscoveryAt = this.#now();
-    const found = new Map<string, number>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(
@@ -218,33 +85,55 @@ export class StoreFollower {
         }),
       );
       for (const item of page.Items ?? [])
-        if (typeof item.symbol === 'string') found.set(item.symbol, (found.get(item.symbol) ?? 0) + 1);
+        if (typeof item.symbol === 'string')
+          this.#symbols.set(item.symbol, (this.#symbols.get(item.symbol) ?? 0) + 1);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    const added: string[] = [];
-    for (const [symbol, stored] of found) {
-      if (this.#symbols.has(symbol)) continue;
-      // A symbol found live is followed from its first item, which counts each one.
-      const state: SymbolState = {
-        newest: Number.NEGATIVE_INFINITY,
-        pending: new Map(),
-        emitted: new Map(),
-        count: options.fromNewestStored ? stored : 0,
-      };
-      if (options.fromNewestStored) {
-        const [newestItem] = await this.#store.querySymbol(symbol, { limit: 1, withoutRejected: true });
-        if (newestItem !== undefined) {
-          state.newest = Number(newestItem.timestamp);
-          const eventId = String(newestItem.event_id);
-          if (toChartPoint(newestItem) === null)
-            state.pending.set(eventId, { t: state.newest, seenAt: this.#now() });
-          else state.emitted.set(eventId, state.newest);
-        }
-      }
-      this.#symbols.set(symbol, state);
-      added.push(symbol);
+  }
+
+  /** A processing invocation finished on this stored event: it is read at the next refresh. */
+  noteProcessed(item: StoredItemKey): void {
+    this.#processed.set(`${item.eventId}\u0000${item.timestamp}`, item);
+  }
+
+  /** Reads the items processed since the last refresh and turns them into chart points. */
+  async refresh(): Promise<FollowerUpdate> {
+    const update: FollowerUpdate = {
+      points: [],
+      newSymbols: [],
+      latency: { marketToProcessed: [], ingestionToProcessed: [] },
+      historical: 0,
+    };
+    const keys = [...this.#processed.values()].slice(0, this.#maxItems);
+    for (const key of keys) this.#processed.delete(`${key.eventId}\u0000${key.timestamp}`);
+    if (keys.length === 0) return update;
+    for (const key of keys) {
+      if (this.#symbols.has(key.symbol)) continue;
+      this.#symbols.set(key.symbol, 0);
+      update.newSymbols.push(key.symbol);
     }
-    return added;
+    const items = await getItems(
+      this.#client,
+      this.#table,
+      keys.map((key) => ({ event_id: key.eventId, timestamp: key.timestamp })),
+    );
+    for (const item of items) this.#add(item, update);
+    return update;
+  }
+
+  #add(item: Record<string, unknown>, update: FollowerUpdate): void {
+    const point = toChartPoint(item);
+    if (point === null) return;
+    update.points.push(point);
+    const samples = processingLatencyOf(item);
+    // A redelivered or replayed event was processed before: its latency was counted then.
+    if (!(Number(item.processed_at) >= this.#startedAt)) return;
+    this.#symbols.set(point.symbol, (this.#symbols.get(point.symbol) ?? 0) + 1);
+    if (samples.ingestionToProcessed !== undefined)
+      update.latency.ingestionToProcessed.push(samples.ingestionToProcessed);
+    if (samples.marketToProcessed === undefined) return;
+    if (isHistorical(item)) update.historical += 1;
+    else update.latency.marketToProcessed.push(samples.marketToProcessed);
   }
 
   /**
@@ -257,7 +146,7 @@ export class StoreFollower {
     publishedAt: number,
   ): Promise<{
     alert: AlertView;
-    latency: { marketToNotified: number; ingestionToNotified: number | null };
+    latency: { marketToNotified: number; ingestionToNotified: number | null; historical: boolean };
   } | null> {
     const items = await this.#store.findById(eventId);
     for (const item of items) {
@@ -270,6 +159,7 @@ export class StoreFollower {
         latency: {
           marketToNotified: alert.sentAt - Number(item.timestamp),
           ingestionToNotified: Number.isFinite(ingestedAt) ? alert.sentAt - ingestedAt : null,
+          historical: isHistorical(item),
         },
       };
     }
@@ -283,4 +173,11 @@ export function eventIdOfAlert(alertId: string, ruleId: string | undefined): str
   if (ruleId !== undefined && alertId.endsWith(suffix)) return alertId.slice(0, -suffix.length);
   const at = alertId.lastIndexOf('#alert:');
   return at > 0 ? alertId.slice(0, at) : null;
+}
+
+/** Whether an item is replayed history: market time long before its ingestion (see {@link LIVE_WITHIN_MS}). */
+export function isHistorical(item: Record<string, unknown>): boolean {
+  const ingestedAt = Number(item.ingested_at);
+  const timestamp = Number(item.timestamp);
+  return Number.isFinite(ingestedAt) && Number.isFinite(timestamp) && ingestedAt - timestamp > LIVE_WITHIN_MS;
 }

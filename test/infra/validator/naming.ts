@@ -4,7 +4,7 @@ import type { Issue } from './issue.ts';
 import type { Block, TerraformModule } from './parse.ts';
 
 /**
- * Names follow `{resource-type}-{purpose}-{environment}` (DECISIONS.md). The environment part must be
+ * Names follow `{resource-type}-{purpose}-{environment}` (docs/requirements.md). The environment part must be
  * the `environment` variable itself, the last part of the name; the purpose is one or more lowercase
  * words or interpolations (`${var.stage}`, `${each.key}`).
  */

@@ -16,12 +16,19 @@ export class LatencyPanel {
 
   update(view: LatencyView): void {
     const { putToProcessed, putToNotified } = view.runtime;
+    const historical = view.historical.marketToProcessed + view.historical.marketToNotified;
     this.#runtime.textContent =
       `Measured by the runtime from the put of the raw event: processed p50 ${formatDuration(putToProcessed.p50)}, ` +
       `p99 ${formatDuration(putToProcessed.p99)}; notified p50 ${formatDuration(putToNotified.p50)}, ` +
-      `p99 ${formatDuration(putToNotified.p99)}. Replayed historical bars are old: their market-time latency is their age.`;
+      `p99 ${formatDuration(putToNotified.p99)}.` +
+      (historical === 0
+        ? ''
+        : ` Market-time latencies count live events only: ${formatCount(view.historical.marketToProcessed)} processed and ` +
+          `${formatCount(view.historical.marketToNotified)} notified events of replayed history (market time over an hour ` +
+          'before ingestion) are left out, their market-time latency being their age.');
     const figures = (Object.keys(TITLES) as LatencySeries[]).map((name) => {
       const distribution = view.series[name];
+      const leftOut = name === 'marketToProcessed' || name === 'marketToNotified' ? view.historical[name] : 0;
       const most = Math.max(1, ...distribution.buckets.map((bucket) => bucket.count));
       const rows = distribution.buckets.map((bucket) => {
         const bar = element('span', { class: 'bar' });
@@ -43,7 +50,8 @@ export class LatencyPanel {
           {},
           element('strong', {}, TITLES[name]),
           ` — ${formatCount(distribution.count)} samples, p50 ${formatDuration(distribution.p50)}, ` +
-            `p90 ${formatDuration(distribution.p90)}, p99 ${formatDuration(distribution.p99)}`,
+            `p90 ${formatDuration(distribution.p90)}, p99 ${formatDuration(distribution.p99)}` +
+            (leftOut > 0 ? `; ${formatCount(leftOut)} replayed historical events left out` : ''),
         ),
         element('table', {}, element('tbody', {}, ...rows)),
       );

@@ -15,7 +15,11 @@ const chartStatus = byId('chart-status', HTMLSpanElement);
 const pipeline = new PipelinePanel();
 const latency = new LatencyPanel();
 const inspector = new InspectorPanel();
-const chart = new PriceChart(byId('price-chart', HTMLDivElement));
+const chart = new PriceChart(
+  byId('price-chart', HTMLDivElement),
+  byId('range-picker', HTMLSelectElement),
+  byId('range-choice', HTMLSpanElement),
+);
 const alerts = new AlertsPanel((eventId) => void inspector.open(eventId, { reveal: true }));
 const silences = new SilencesPanel();
 

@@ -1,12 +1,13 @@
 import uPlot from 'uplot';
 import type { AlertView, ChartPoint } from '../api-types.ts';
+import { element } from './dom.ts';
 import { formatPrice } from './format.ts';
+import { describeRange, type MarketRange, marketRanges } from './market-ranges.ts';
 
 /** Points kept per symbol on the page; older ones scroll out. */
 const KEPT = 5000;
 /** The volatility band: SMA × (1 ± BAND_K·σ). */
 const BAND_K = 2;
-
 export const SEVERITY_COLOURS: Record<string, string> = {
   LOW: '#81c784',
   MEDIUM: '#ffd54f',
@@ -19,14 +20,28 @@ const SEVERITIES = Object.keys(SEVERITY_COLOURS);
 export class PriceChart {
   readonly #container: HTMLElement;
   readonly #plot: uPlot;
+  readonly #rangePicker: HTMLSelectElement;
+  readonly #rangeChoice: HTMLElement;
+  /** Start of the range shown, or null to follow the newest (live) one. */
+  #range: number | null = null;
+  #rangesShown = '';
   #symbol = '';
   #points = new Map<number, ChartPoint>();
   /** Alerts by market time (seconds), per severity. */
   #alerts = new Map<number, Set<string>>();
   #redrawScheduled = false;
 
-  constructor(container: HTMLElement) {
+  constructor(container: HTMLElement, rangePicker: HTMLSelectElement, rangeChoice: HTMLElement) {
     this.#container = container;
+    this.#rangePicker = rangePicker;
+    this.#rangeChoice = rangeChoice;
+    rangePicker.addEventListener('change', () => {
+      const ranges = marketRanges(this.#sorted());
+      const picked = Number(rangePicker.value);
+      // Picking the newest range follows it again as live events extend it or start the next one.
+      this.#range = picked === ranges.at(-1)?.start ? null : picked;
+      this.#scheduleRedraw();
+    });
     const line = (label: string, stroke: string, width = 1.5, dash?: number[]): uPlot.Series => ({
       label,
       stroke,
@@ -95,6 +110,7 @@ export class PriceChart {
     this.#symbol = symbol;
     this.#points = new Map();
     this.#alerts = new Map();
+    this.#range = null;
     this.addPoints(points);
     this.addAlerts(alerts);
     this.#container.setAttribute('aria-label', `Price chart of ${symbol}`);
@@ -128,17 +144,60 @@ export class PriceChart {
     this.#redrawScheduled = true;
     requestAnimationFrame(() => {
       this.#redrawScheduled = false;
-      this.#plot.setData(this.#data());
+      const data = this.#data();
+      this.#plot.setData(data);
       this.#container.dataset.points = String(this.#points.size);
+      this.#container.dataset.shown = String(data[0].length);
     });
   }
 
-  #data(): uPlot.AlignedData {
+  /** Every point kept, oldest first (the oldest beyond KEPT are dropped). */
+  #sorted(): ChartPoint[] {
     let points = [...this.#points.values()].sort((a, b) => a.t - b.t);
     if (points.length > KEPT) {
       points = points.slice(points.length - KEPT);
       this.#points = new Map(points.map((point) => [point.t, point]));
     }
+    return points;
+  }
+
+  /** The points of the range shown; the picker offers every range, newest first. */
+  #shownPoints(): ChartPoint[] {
+    const sorted = this.#sorted();
+    const ranges = marketRanges(sorted);
+    const shown = ranges.find((range) => range.start === this.#range) ?? ranges.at(-1);
+    if (shown === undefined || shown.start !== this.#range) this.#range = null;
+    this.#offerRanges(ranges, shown);
+    this.#container.dataset.ranges = String(ranges.length);
+    if (shown === undefined) return [];
+    return sorted.filter((point) => point.t >= shown.start && point.t <= shown.end);
+  }
+
+  #offerRanges(ranges: readonly MarketRange[], shown: MarketRange | undefined): void {
+    this.#rangeChoice.hidden = ranges.length < 2;
+    // Rebuilt only when the ranges change: a redraw per tick would close the list under the user's cursor.
+    const signature = ranges.map((range) => `${range.start}-${range.end}-${range.count}`).join(',');
+    if (signature !== this.#rangesShown) {
+      this.#rangesShown = signature;
+      this.#rangePicker.replaceChildren(...this.#rangeOptions(ranges));
+    }
+    if (shown !== undefined) this.#rangePicker.value = String(shown.start);
+  }
+
+  #rangeOptions(ranges: readonly MarketRange[]): HTMLOptionElement[] {
+    return [...ranges]
+      .reverse()
+      .map((range, index) =>
+        element(
+          'option',
+          { value: String(range.start) },
+          `${describeRange(range)}${index === 0 ? ' (newest)' : ''}`,
+        ),
+      );
+  }
+
+  #data(): uPlot.AlignedData {
+    const points = this.#shownPoints();
     const x = points.map((point) => point.t / 1000);
     const band = (sign: number) =>
       points.map((point) =>
