@@ -70,6 +70,8 @@ function pipelineFunctions(deps: StageDependencies): Record<Stage, StageHandler>
           ExpressionAttributeValues: { ':status': 'PROCESSED' },
         }),
       );
+      // As the real processing does: it tells the runtime which event it processed (latency figures).
+      deps.onProcessed?.(String(detail.raw_event_id));
       if (detail.alert === true) {
         await deps.bus.put([{ source: Source.Processing, detailType: DetailType.Alert, detail }]);
       }

@@ -85,13 +85,11 @@ describe('the local runtime with tracing configured', () => {
       }),
     );
     const handlers = spans.filter(({ span }) => span.name.startsWith('## '));
-    assert.deepEqual(
-      handlers.map(({ service, span }) => [service, attribute(span, 'Service')?.stringValue]).sort(),
-      [
-        ['ingestion', 'ingestion'],
-        ['processing', 'processing'],
-      ],
-    );
+    const stagesOf = handlers.map(({ service, span }) => `${service} ${attribute(span, 'Service')?.stringValue}`);
+    // The series' first event waits for any earlier one in flight: processing may run more than once
+    // (its wake-ups), each invocation a span of its own.
+    assert.deepEqual([...new Set(stagesOf)].sort(), ['ingestion ingestion', 'processing processing']);
+    assert.equal(stagesOf.filter((stage) => stage.startsWith('ingestion')).length, 1);
     for (const { span } of handlers) {
       assert.equal(attribute(span, 'event_id')?.stringValue, 'exchange.test#trade:traced-1');
       const calls = spans.filter(({ span: call }) => call.parentSpanId === span.spanId);

@@ -354,11 +354,21 @@ export class DynamoEventStore implements EventStorePort {
     }
   }
 
-  async claimAlert(
+  claimAlert(
     key: Key,
     alert: { rule_id: string; alert_id: string; severity: string; message: string },
     claimedAt: number,
     leaseUntil: number = claimedAt + this.#claimLeaseMs,
+  ): Promise<ClaimOutcome> {
+    return this.#claimAlert(key, alert, claimedAt, leaseUntil, false);
+  }
+
+  async #claimAlert(
+    key: Key,
+    alert: { rule_id: string; alert_id: string; severity: string; message: string },
+    claimedAt: number,
+    leaseUntil: number,
+    retried: boolean,
   ): Promise<ClaimOutcome> {
     try {
       await this.#client.send(
@@ -413,6 +423,8 @@ export class DynamoEventStore implements EventStorePort {
           silenceId: String(silenced.silence_id),
         };
       }
+      // Stored between the refused claim and this read: the claim is free now, so it is taken again.
+      if (delivery === undefined && !retried) return this.#claimAlert(key, alert, claimedAt, leaseUntil, true);
       throw new AlertInFlightError(alert.alert_id);
     }
   }
