@@ -295,9 +295,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       wakeUps: wakeUps.port,
       wakeUpBackoffMs: LOCAL_WAKE_UP_BACKOFF_MS,
       ...(options.seriesStartWaitMs === undefined ? {} : { seriesStartWaitMs: options.seriesStartWaitMs }),
-      onProcessed: (rawEventId) => {
-        statistics.recordProcessed(rawEventId);
-        wakeUps.processed(rawEventId);
+      onProcessed: (processed) => {
+        statistics.recordProcessed(processed.raw_event_id);
+        wakeUps.processed(processed.raw_event_id);
+        const { event_id: eventId, timestamp, symbol } = processed;
+        events.emit({ type: 'event.processed', at: Date.now(), item: { eventId, timestamp, symbol } });
       },
       // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
       bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
