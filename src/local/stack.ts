@@ -371,7 +371,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     deadLetters.bindRedrive((stage, event) => invokers[stage].invokeOnce(event), events);
     // As the wake-up queue's event source mapping: straight to the function, past the bus and its rules.
-    wakeUps.bind((event) => invokers.processing.enqueue(event as Envelope));
+    wakeUps.bind((event) => invokers.processing.enqueue(event as Envelope), bus.followers);
 
     const stats = (): LocalStackStats => {
       const gauges = Object.fromEntries(
