@@ -251,7 +251,8 @@ describe('dead letters', () => {
     assert.equal(pendingWork(), 0);
     assert.match(redriven.stdout, /^settled: /m);
     assert.match(redriven.stdout, /ingestion +1 delivery: 1 stored/);
-    assert.match(redriven.stdout, /processing +1 delivery: 1 processed/);
+    // Processing may take the event more than once: it waits for the bars before it (its wake-ups).
+    assert.match(redriven.stdout, /processing +[\d,]+ deliver(?:y|ies): 1 processed/);
     const stored = await cli('query', '--symbol', SYMBOL, '--since', String(T0 + 30 * 60_000), '--json');
     assert.equal((JSON.parse(stored.stdout) as { status: string }[])[0]?.status, 'PROCESSED');
   });
