@@ -104,7 +104,14 @@ describe('notification with silences (dynalite + mocked SNS/SSM)', () => {
       await db.client.send(
         new PutCommand({
           TableName: db.eventsTable,
-          Item: { event_id: id, timestamp: TIMESTAMP, status: 'PROCESSED', symbol: 'BTC-USDT', alerts: {} },
+          Item: {
+            event_id: id,
+            timestamp: TIMESTAMP,
+            status: 'PROCESSED',
+            symbol: 'BTC-USDT',
+            processed_at: Date.now(),
+            alerts: {},
+          },
         }),
       );
     }

@@ -401,7 +401,7 @@ export class DynamoEventStore implements EventStorePort {
       if (!existing) return { kind: 'missing' };
       // Alerts go on the bus just before their event's result is stored: the page waits for that.
       if (typeof existing.processed_at !== 'number')
-        throw new EventNotProcessedYetError(String(existing.event_id));
+        throw new EventNotProcessedYetError(String(existing.event_id), { cause: error });
       const delivery = (
         existing.alerts as
           | Record<string, { status?: string; sent_at?: number; message_id?: string }>
@@ -424,7 +424,8 @@ export class DynamoEventStore implements EventStorePort {
         };
       }
       // Stored between the refused claim and this read: the claim is free now, so it is taken again.
-      if (delivery === undefined && !retried) return this.#claimAlert(key, alert, claimedAt, leaseUntil, true);
+      if (delivery === undefined && !retried)
+        return this.#claimAlert(key, alert, claimedAt, leaseUntil, true);
       throw new AlertInFlightError(alert.alert_id);
     }
   }
@@ -537,8 +538,11 @@ export class DynamoEventStore implements EventStorePort {
 
 export class EventNotProcessedYetError extends Error {
   override readonly name = 'EventNotProcessedYetError';
-  constructor(eventId: string) {
-    super(`event ${eventId} is not processed yet (its alerts are put on the bus just before); retry`);
+  constructor(eventId: string, options?: ErrorOptions) {
+    super(
+      `event ${eventId} is not processed yet (its alerts are put on the bus just before); retry`,
+      options,
+    );
   }
 }
 
