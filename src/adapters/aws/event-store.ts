@@ -424,7 +424,8 @@ export class DynamoEventStore implements EventStorePort {
         };
       }
       // Stored between the refused claim and this read: the claim is free now, so it is taken again.
-      if (delivery === undefined && !retried) return this.#claimAlert(key, alert, claimedAt, leaseUntil, true);
+      if (delivery === undefined && !retried)
+        return this.#claimAlert(key, alert, claimedAt, leaseUntil, true);
       throw new AlertInFlightError(alert.alert_id);
     }
   }
