@@ -1,3 +1,4 @@
+import type { DeliveryMode } from '../config/delivery-mode.ts';
 import type { Stage } from '../domain/event-types.ts';
 import { type BusLogging, busLogBytesPerBusEvent } from './bus-logs.ts';
 import type { Prices } from './prices.ts';
@@ -125,8 +126,6 @@ export interface CostInputs {
   targetEventsPerMinute: number;
   prices: Prices;
 }
-
-export type DeliveryMode = 'direct' | 'queued';
 
 /** Bytes of a producer's MarketData.Raw, a MarketData.Validated and a MarketData.Alert event. */
 export interface BusEventBytes {

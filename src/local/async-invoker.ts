@@ -47,7 +47,8 @@ export class AsyncInvoker {
     return this.#running;
   }
 
-  get queued(): number {
+  /** Invocations (queued: messages) waiting for a concurrency slot. */
+  get waiting(): number {
     return this.#queue.length - this.#head;
   }
 

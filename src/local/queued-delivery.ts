@@ -57,7 +57,8 @@ export class QueuedInvoker {
     return this.#running;
   }
 
-  get queued(): number {
+  /** Invocations (queued: messages) waiting for a concurrency slot. */
+  get waiting(): number {
     return this.#queue.length;
   }
 

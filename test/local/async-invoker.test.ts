@@ -59,7 +59,7 @@ test('never runs more invocations at once than the reserved concurrency', async 
   );
   for (let index = 0; index < 60; index += 1) invoker.enqueue(envelope(index));
   assert.equal(invoker.running, 4);
-  assert.equal(invoker.queued, 56);
+  assert.equal(invoker.waiting, 56);
   await work.idle();
   assert.equal(completed, 60);
   assert.equal(maxRunning, 4);

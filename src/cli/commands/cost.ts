@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
+import type { DeliveryMode } from '../../config/delivery-mode.ts';
 import { defaultInputs, loadMeasuredInputs, type MeasuredInputs } from '../../cost/inputs.ts';
-import { type CostInputs, type CostReport, costReport, type DeliveryMode } from '../../cost/model.ts';
+import { type CostInputs, type CostReport, costReport } from '../../cost/model.ts';
 import { type ModeReport, modeReports } from '../../cost/modes.ts';
 import { PRICES } from '../../cost/prices.ts';
 import { booleanOption, stringOption } from '../args.ts';
