@@ -1,4 +1,5 @@
 import { type AlertRulesConfig, parseAlertRules } from '../domain/alert-rules.ts';
+import { errorMessage } from '../domain/errors.ts';
 import { isValidRetentionDays, RETENTION_RANGE } from './retention.ts';
 
 /**
@@ -54,6 +55,6 @@ export function jsonValue(where: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigurationError(`${where}: not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new ConfigurationError(`${where}: not valid JSON (${errorMessage(error)})`, { cause: error });
   }
 }

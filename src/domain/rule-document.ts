@@ -7,6 +7,7 @@ import {
   subtractScaled,
   toScaled,
 } from './decimal.ts';
+import { errorMessage } from './errors.ts';
 import { memoize, withMeta } from './lazy-schema.ts';
 import {
   KINDS,
@@ -313,7 +314,7 @@ export function parseAlertRules(input: unknown): ValidationResult<AlertRulesConf
     try {
       document = JSON.parse(input);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return { ok: false, issues: [{ path: CONFIG_PATH, message: `is not valid JSON: ${reason}` }] };
     }
   }
@@ -322,7 +323,7 @@ export function parseAlertRules(input: unknown): ValidationResult<AlertRulesConf
     if (result.success) return { ok: true, value: result.data as AlertRulesConfig };
     return { ok: false, issues: toValidationIssues(result.error.issues, CONFIG_PATH) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { ok: false, issues: [{ path: CONFIG_PATH, message: `could not be read: ${reason}` }] };
   }
 }

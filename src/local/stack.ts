@@ -10,14 +10,14 @@ import { LocalConfig } from '../adapters/local/config.ts';
 import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
 import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
-import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
 import { DEFAULT_DELIVERY_MODE, type DeliveryMode } from '../config/delivery-mode.ts';
 import type { AlertRulesConfig } from '../domain/alert-rules.ts';
 import { correlationId } from '../domain/correlation.ts';
+import { errorMessage } from '../domain/errors.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
-import type { AsyncInvokerOptions, Envelope } from './async-invoker.ts';
+import type { AsyncInvokerOptions } from './async-invoker.ts';
 import { FunctionCalls } from './call-counter.ts';
 import { countedPerAttempt } from './caused-work.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
@@ -27,12 +27,14 @@ import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
+import type { Envelope } from './delivery-attempts.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { EXPIRY_SWEEP_INTERVAL_MS, ExpirySweeper } from './expiry-sweeper.ts';
 import { startHttpApi } from './http-api.ts';
 import { closeServerPromptly } from './loopback-guard.ts';
+import { LocalNotifier, type PublishedNotification } from './notifier.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
 import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
@@ -242,7 +244,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
     sweeper.start(EXPIRY_SWEEP_INTERVAL_MS, (error) =>
       runtimeLogger.warn('expiry sweep failed; the next one tries again', {
-        error: (error as Error).message,
+        error: errorMessage(error),
       }),
     );
     cleanup.push(() => sweeper.stop());
@@ -335,7 +337,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           onInternalError: (error) =>
             runtimeLogger.error('the runtime failed to handle an invocation outcome', {
               stage,
-              error: (error as Error).message,
+              error: errorMessage(error),
             }),
         };
         return [stage, delivery.invoker({ ...settings, target })];

@@ -3,8 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AsyncInvoker, type Envelope, type TargetFunction } from '../../src/local/async-invoker.ts';
+import { AsyncInvoker, type TargetFunction } from '../../src/local/async-invoker.ts';
 import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
+import type { Envelope } from '../../src/local/delivery-attempts.ts';
 import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
 import { WorkTracker } from '../../src/local/work-tracker.ts';
 

@@ -11,6 +11,7 @@ import { DEFAULT_ALERT_RULES } from '../../config/default-alert-rules.ts';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import type { ConfigPort, PipelineConfig } from '../../config/pipeline-config.ts';
 import { DEFAULT_RETENTION_DAYS } from '../../config/retention.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import {
   DEFAULT_INDICATOR_WINDOW,
   MAX_INDICATOR_WINDOW,
@@ -99,7 +100,7 @@ export async function readConfigFile(
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigurationError(`cannot read the configuration file ${path}: ${(error as Error).message}`, {
+    throw new ConfigurationError(`cannot read the configuration file ${path}: ${errorMessage(error)}`, {
       cause: error,
     });
   }

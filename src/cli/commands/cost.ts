@@ -4,6 +4,7 @@ import { defaultInputs, loadMeasuredInputs, type MeasuredInputs } from '../../co
 import { type CostInputs, type CostReport, costReport } from '../../cost/model.ts';
 import { type ModeReport, modeReports } from '../../cost/modes.ts';
 import { PRICES } from '../../cost/prices.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import { booleanOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CommandError, UsageError } from '../errors.ts';
@@ -182,7 +183,7 @@ export const costCommand: Command = {
     try {
       measured = await loadMeasuredInputs(resultsFile, resultsOption !== undefined);
     } catch (error) {
-      const message = (error as Error).message;
+      const message = errorMessage(error);
       throw resultsOption === undefined
         ? new CommandError(message, { cause: error })
         : new UsageError(`--results ${message}`, { cause: error });
