@@ -14,6 +14,7 @@ const COUNTED_AS: Partial<Record<MetricName, string>> = {
   EventsRejected: 'rejected',
   DuplicatesSkipped: 'duplicates',
   EventsProcessed: 'processed',
+  EventsWaiting: 'waited for an earlier event',
   AlertsRaised: 'alerts raised',
   NotificationsSent: 'notified',
 };

@@ -65,7 +65,8 @@ export function stageEntry(
           invocationOf: ({ messageId }) => ({
             ...(deadline === undefined ? {} : { deadline }),
             deliveryId: messageId,
-            attempt: Number(records.get(messageId)?.attributes.ApproximateReceiveCount ?? 1) || 1,
+            // SQS sets the count; a record handed on without its attributes counts as a first attempt.
+            attempt: Number(records.get(messageId)?.attributes?.ApproximateReceiveCount ?? 1) || 1,
           }),
         },
       );

@@ -81,6 +81,8 @@ export type RuntimeEvent =
       dedupId: string;
       attributes: Record<string, string>;
     }
+  /** Processing stored an event's result (an invocation may process several, or none while it waits). */
+  | { type: 'event.processed'; at: number; item: StoredItemKey }
   | { type: 'replay.started'; at: number; since: number | null; until: number }
   | { type: 'replay.finished'; at: number; replayed: number; skippedLines: number }
   | {

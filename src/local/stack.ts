@@ -306,9 +306,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       wakeUps: wakeUps.port,
       wakeUpBackoffMs: LOCAL_WAKE_UP_BACKOFF_MS,
       ...(options.seriesStartWaitMs === undefined ? {} : { seriesStartWaitMs: options.seriesStartWaitMs }),
-      onProcessed: (rawEventId) => {
-        statistics.recordProcessed(rawEventId);
-        wakeUps.processed(rawEventId);
+      onProcessed: (processed) => {
+        statistics.recordProcessed(processed.raw_event_id);
+        wakeUps.processed(processed.raw_event_id);
+        const { event_id: eventId, timestamp, symbol } = processed;
+        events.emit({ type: 'event.processed', at: Date.now(), item: { eventId, timestamp, symbol } });
       },
       bus: delivery.bus,
       notifier: countedNotifier(chaos ? faultyNotifier(notifier, chaos) : notifier, functionCalls),
@@ -364,7 +366,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     deadLetters.bindRedrive((stage, event) => invokers[stage].invokeOnce(event), events);
     // As the wake-up queue's event source mapping: straight to the function, past the bus and its rules.
-    wakeUps.bind((event) => invokers.processing.enqueue(event as Envelope));
+    wakeUps.bind((event) => invokers.processing.enqueue(event as Envelope), bus.followers);
 
     const stats = (): LocalStackStats => {
       const gauges = Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { BusEvent } from '../domain/event-types.ts';
 import type { WakeUpPort } from '../stages/ports.ts';
+import { deliveryEnded, type WorkFollowers } from './caused-work.ts';
 import type { WorkTracker } from './work-tracker.ts';
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -15,6 +16,7 @@ export class LocalWakeUps {
   /** Pending timers by the raw event id of their event. */
   readonly #byRawEvent = new Map<string, Set<Timer>>();
   #deliver: ((event: BusEvent) => void) | undefined;
+  #followers: WorkFollowers | undefined;
 
   constructor(work: WorkTracker) {
     this.#work = work;
@@ -25,9 +27,13 @@ export class LocalWakeUps {
     return { wakeAt: async (event, at) => this.#schedule(event, at) };
   }
 
-  /** Where wake-ups go: the processing invoker's enqueue. */
-  bind(deliver: (event: BusEvent) => void): void {
+  /**
+   * Where wake-ups go: the processing invoker's enqueue. A wake-up of an event whose work a replay or a
+   * redrive follows is part of that work (`followers`): the operator's command waits for it too.
+   */
+  bind(deliver: (event: BusEvent) => void, followers?: WorkFollowers): void {
     this.#deliver = deliver;
+    this.#followers = followers;
   }
 
   get pending(): number {
@@ -36,6 +42,8 @@ export class LocalWakeUps {
 
   #schedule(event: BusEvent, at: number): void {
     this.#work.begin();
+    const followed = event as BusEvent<Record<string, unknown>>;
+    this.#followers?.followerOf(followed)?.track(followed, ['processing']);
     const timer = setTimeout(() => this.#fire(timer), Math.max(0, at - Date.now()));
     this.#pending.set(timer, event);
     const raw = rawEventIdOf(event);
@@ -53,7 +61,10 @@ export class LocalWakeUps {
   processed(rawEventId: string): void {
     for (const timer of this.#byRawEvent.get(rawEventId) ?? []) {
       clearTimeout(timer);
-      this.#forget(timer);
+      const event = this.#forget(timer);
+      // A followed wake-up that will not come ends here, its work done by the attempt that processed it.
+      if (event !== undefined)
+        deliveryEnded('processing', { event: event as BusEvent<Record<string, unknown>> }, 'succeeded');
       this.#work.end();
     }
   }

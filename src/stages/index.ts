@@ -11,7 +11,7 @@ import type {
   NotifierPort,
   WakeUpPort,
 } from './ports.ts';
-import { createProcessingHandler } from './processing.ts';
+import { createProcessingHandler, type ProcessedEvent } from './processing.ts';
 
 export type { StageHandler } from './context.ts';
 
@@ -27,7 +27,7 @@ export interface StageDependencies {
   /** How long the first event of a series waits for an earlier one (default: the lateness bound). */
   seriesStartWaitMs?: number;
   /** Told of every event processing processed, by its raw event's id. */
-  onProcessed?: (rawEventId: string) => void;
+  onProcessed?: (event: ProcessedEvent) => void;
   config: ConfigPort;
   metrics: (stage: Stage) => MetricsPort;
   logger: (stage: Stage) => LoggerPort;

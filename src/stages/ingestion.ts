@@ -61,6 +61,7 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
           const { existing } = outcome;
           if (existing.raw_event_id === event.id && existing.status === EventStatus.Rejected) {
             // This delivery stored it before: its outcome again (the earlier attempt may have stopped first).
+            metrics.count(Metric.DuplicatesSkipped);
             await rejected(existing.ingested_at ?? ingestedAt);
             await attempts.redelivered();
             return;
@@ -109,6 +110,8 @@ export function createIngestionHandler(deps: IngestionDependencies): StageHandle
         // record with its original time, written again in case the earlier attempt stopped before it,
         // and the Validated event again while it is not processed (it may not have reached the bus).
         const { existing } = outcome;
+        // Nothing stored again: a duplicate delivery in the metrics, a redelivery in the trail.
+        metrics.count(Metric.DuplicatesSkipped);
         await audit.record({ ...trail, status: 'INGESTED', timestamp: existing.ingested_at ?? ingestedAt });
         await attempts.redelivered({ existing_status: existing.status });
         if (existing.status === EventStatus.Ingested) {

@@ -16,8 +16,8 @@ export interface ProcessingDependencies extends StageContext {
   wakeUpBackoffMs?: readonly [number, number];
   /** See `SeriesProcessingSettings.seriesStartWaitMs` (the local runtime's `run` only). */
   seriesStartWaitMs?: number;
-  /** Told of every event processed, by its raw event's id (the local runtime's latency figures). */
-  onProcessed?: (rawEventId: string) => void;
+  /** Told of every event processed, by whichever attempt (the local runtime's latency figures and dashboard). */
+  onProcessed?: (event: ProcessedEvent) => void;
 }
 
 /**
@@ -34,6 +34,14 @@ export const PROCESSING_BATCH_ORDER: BatchOrder = {
     return typeof timestamp === 'number' ? timestamp : 0;
   },
 };
+
+/** An event processing stored the result of: its key, its symbol and the raw event it descends from. */
+export interface ProcessedEvent {
+  event_id: string;
+  timestamp: number;
+  symbol: string;
+  raw_event_id: string;
+}
 
 /** A delivery this long after its event's ingestion reads the event's item before it works on it. */
 const LOOK_FIRST_AFTER_MS = 1_000;
@@ -96,7 +104,11 @@ export function createProcessingHandler(deps: ProcessingDependencies): StageHand
     }
     countTaken(taken, metrics, clock.now());
     if (deps.onProcessed !== undefined) {
-      for (const item of taken) if (item.kind === 'processed') deps.onProcessed(item.candidate.raw_event_id);
+      for (const item of taken) {
+        if (item.kind !== 'processed') continue;
+        const { event_id, timestamp, symbol, raw_event_id } = item.candidate;
+        deps.onProcessed({ event_id, timestamp, symbol, raw_event_id });
+      }
     }
   };
 }

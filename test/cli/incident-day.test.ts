@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { STAGES } from '../../src/domain/event-types.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import { createStageHandlers } from '../../src/stages/index.ts';
@@ -251,7 +251,11 @@ describe('dead letters', () => {
     assert.equal(pendingWork(), 0);
     assert.match(redriven.stdout, /^settled: /m);
     assert.match(redriven.stdout, /ingestion +1 delivery: 1 stored/);
-    assert.match(redriven.stdout, /processing +1 delivery: 1 processed/);
+    // Processing may take the event more than once: it waits for the bars before it (its wake-ups).
+    assert.match(
+      redriven.stdout,
+      /processing +[\d,]+ deliver(?:y|ies): (?:[\d,]+ waited for an earlier event, )?1 processed/,
+    );
     const stored = await cli('query', '--symbol', SYMBOL, '--since', String(T0 + 30 * 60_000), '--json');
     assert.equal((JSON.parse(stored.stdout) as { status: string }[])[0]?.status, 'PROCESSED');
   });
@@ -324,8 +328,25 @@ describe('archive replay', () => {
       );
     }
     const replayed = await cli('archive', 'replay', '--since', String(putFrom));
-    assert.equal(replayed.code, 0, replayed.stderr);
+    // The archived MarketData.Validated of a lost event may overtake the replay's re-ingestion of it:
+    // with this stack's 1 ms retries it is dead-lettered (on AWS the retries come minutes later). That
+    // is the only dead letter allowed, and its event is stored again and processed all the same.
+    const lostItems = JSON.parse(lost.stdout) as { event_id: string; timestamp: number }[];
+    const lostIds = new Set(lostItems.map((item) => item.event_id));
+    const letters = await stack.deadLetters.list();
+    for (const letter of letters) {
+      assert.equal(letter.stage, 'processing', replayed.stderr);
+      assert.ok(lostIds.has(String((letter.event.detail as { event_id?: unknown }).event_id)));
+      await stack.deadLetters.take(letter.id);
+    }
+    assert.equal(replayed.code, letters.length === 0 ? 0 : 1, replayed.stderr);
     assert.equal(pendingWork(), 0, 'nothing of the replay is left when the command returns');
+    for (const { event_id, timestamp } of lostItems) {
+      const { Item } = await stack.documentClient.send(
+        new GetCommand({ TableName: stack.config.eventsTable, Key: { event_id, timestamp } }),
+      );
+      assert.equal(Item?.status, 'PROCESSED', `${event_id} stored again and processed`);
+    }
     assert.match(replayed.stdout, /^replayed \d+ events$/m);
     assert.match(replayed.stdout, /^settled: /m);
     const ingestion = /^ {2}ingestion +([\d,]+) deliveries: (.*)$/m.exec(replayed.stdout);

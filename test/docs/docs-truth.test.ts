@@ -152,7 +152,7 @@ describe('commands the docs show', () => {
         const known = new Set([...found.command.options.map((option) => `--${option.name}`), '--help']);
         for (const flag of found.rest
           .filter((word) => /^--[a-z]/.test(word))
-          .map((word) => word.split('=')[0]))
+          .map((word) => (word.split('=')[0] as string).replace(/['".,;:)]+$/, '')))
           assert.ok(known.has(flag as string), `${file}: '${command}': ${found.command.name} has no ${flag}`);
       }
     });

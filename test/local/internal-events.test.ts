@@ -76,7 +76,9 @@ test('a client putting a MarketData.Alert or a marketflow.* source gets the per-
   await stack.bus.idle();
   const stats = stack.stats();
   assert.equal(stats.stages.ingestion.successes, 1);
-  assert.equal(stats.stages.processing.successes, 1, "ingestion's own MarketData.Validated was accepted");
+  // At least once: the series' first event waits for any earlier one in flight (its wake-ups run too).
+  assert.ok(stats.stages.processing.successes >= 1, "ingestion's own MarketData.Validated was accepted");
+  assert.equal(stats.stages.processing.failures, 0);
   assert.equal(stats.stages.notification.invocations, 0, 'the forged alerts reached no function');
   assert.deepEqual(stats.deadLetterDepth, { ingestion: 0, processing: 0, notification: 0 });
   assert.equal(stats.eventsRejected, 2);

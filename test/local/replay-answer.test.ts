@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { WorkFollowers } from '../../src/local/caused-work.ts';
 import { EventArchive, FileArchiveStore } from '../../src/local/event-archive.ts';
 import { ADMIN_TOKEN_HEADER, type HttpApiDependencies, startHttpApi } from '../../src/local/http-api.ts';
 import { closeServerPromptly } from '../../src/local/loopback-guard.ts';
@@ -28,9 +29,10 @@ test('POST /admin/archive/replay answers its head while the replay runs, and the
     { putAt: 1000, busName: 'eventbus-marketflow-local', event: envelope('a') },
     { putAt: 2000, busName: 'eventbus-marketflow-local', event: envelope('b') },
   ] as unknown as Parameters<EventArchive['append']>[0]);
-  // The replay route uses the archive alone.
+  // The replay route uses the archive and the bus's followers of the work it causes.
   const { url, server } = await startHttpApi({
     archive,
+    bus: { followers: new WorkFollowers() },
     adminToken: 'secret',
   } as unknown as HttpApiDependencies);
   try {
@@ -44,7 +46,9 @@ test('POST /admin/archive/replay answers its head while the replay runs, and the
     releases.shift()?.();
     while (waiting() === 0) await new Promise((resolve) => setImmediate(resolve));
     releases.shift()?.();
-    assert.deepEqual(JSON.parse(await response.text()), { replayed: 2, skippedLines: 0 });
+    const { work, ...counts } = JSON.parse(await response.text());
+    assert.deepEqual(counts, { replayed: 2, skippedLines: 0 });
+    assert.match(work, /^local-replay-/);
   } finally {
     await closeServerPromptly(server);
     await archive.close();

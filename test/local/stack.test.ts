@@ -76,7 +76,12 @@ function pipelineFunctions(deps: LocalFunctionDependencies): Record<Stage, Stage
         }),
       );
       // As the real processing does: it tells the runtime which event it processed (latency figures).
-      deps.onProcessed?.(String(detail.raw_event_id));
+      deps.onProcessed?.({
+        event_id: String(detail.event_id),
+        timestamp: Number(detail.timestamp),
+        symbol: String(detail.symbol),
+        raw_event_id: String(detail.raw_event_id),
+      });
       if (detail.alert === true) {
         await deps.bus.put([{ source: Source.Processing, detailType: DetailType.Alert, detail }]);
       }

@@ -16,10 +16,12 @@ import { localDynamoDbClientConfig } from '../../src/local/dynamodb.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { chaosReplay } from './support/chaos-replay.ts';
 
-/** The CI figures: 5% of calls at every boundary faulted, over 5,000 real bars, always the same seed. */
+/** The CI figures: 5% of calls at every boundary faulted, over 2,000 real bars, always the same seed. */
 const CI_RATE = 0.05;
 const CI_SEED = 7;
-const CI_BARS_PER_FILE = 2_500;
+const CI_BARS_PER_FILE = 1_000;
+/** Where the slices start: bars in which the default rules page (one BTC-USDT, two DASH-USDT pages). */
+const CI_OFFSET = 1_250;
 
 describe('fault plan', () => {
   test('decisions depend on the seed and the operation, not on the order calls come in', () => {
@@ -214,6 +216,7 @@ describe('chaos replay of real market data', { concurrency: DELIVERY_MODES.lengt
       }, async (t) => {
         const result = await chaosReplay({
           barsPerFile: CI_BARS_PER_FILE,
+          offset: CI_OFFSET,
           chaos: { rate: CI_RATE, seed: CI_SEED },
           delivery,
         });
@@ -274,8 +277,11 @@ describe('chaos replay of real market data', { concurrency: DELIVERY_MODES.lengt
         assert.ok(books.alerts.expected > 0);
         assert.equal(books.balanced, false);
         assert.equal(books.alerts.sentTwice.length, books.alerts.expected);
-        // every attempt published and lost its answer: 3 publishes each, then the dead-letter queue
-        for (const alert of books.alerts.sentTwice) assert.equal(alert.times, 3);
+        // Every attempt that claimed the alert published it and lost the answer, up to 3 attempts, then
+        // the dead-letter queue; an attempt that came before the event's result was stored claimed
+        // nothing (the page waits for the result), so an alert goes out two or three times.
+        for (const alert of books.alerts.sentTwice)
+          assert.ok(alert.times >= 2 && alert.times <= 3, `${alert.times}`);
         assert.equal(books.missing.length, 0, 'the events themselves are all accounted for');
       });
     });

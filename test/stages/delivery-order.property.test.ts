@@ -86,7 +86,7 @@ describe('processing gives the backtest whatever the delivery (fast-check, dynal
         run += 1;
         await checkPlan(db, plan, `R${run}X`);
       }),
-      { numRuns: 24, seed: 20261207, endOnFailure: true },
+      { numRuns: 12, seed: 20261207, endOnFailure: true },
     );
   });
 });

@@ -45,6 +45,7 @@ describe('notification stage (dynalite + mocked SNS/SSM)', () => {
           timestamp: TIMESTAMP,
           status: 'PROCESSED',
           symbol: 'BTC-USDT',
+          processed_at: Date.now(),
           alerts: {},
         },
       }),

@@ -14,7 +14,7 @@ import { modesText, perMinute, usd } from './cost-modes-text.ts';
 import { deliveryModes, workloadFromOptions } from './cost-options.ts';
 
 const DEFAULT_RESULTS = 'bench/results/latest.json';
-/** DECISIONS.md: the traffic's cost per million events is judged against this ceiling. */
+/** docs/requirements.md: the traffic's cost per million events is judged against this ceiling. */
 const CEILING_USD_PER_MILLION = 10.5;
 
 /** One delivery mode's bill: the traffic's services, then the storage the tables hold at steady state. */

@@ -15,6 +15,7 @@ import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
 import { CommandError, ExitCode, UsageError } from '../errors.ts';
 import { json } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
+import { CLI } from '../next-steps.ts';
 import { ProgressReporter } from '../progress.ts';
 import { replayFiles } from '../replayer.ts';
 import { type Recovery, settleRun, verifyRun } from '../run-verify.ts';
@@ -72,10 +73,10 @@ export const runCommand: Command = {
     },
   ],
   examples: [
-    'marketflow run --input data/btc-usdt-1m-2021-02-19.json --summary json',
-    'marketflow run --input data/btc-usdt-1m-2021-02-19.json --input data/dash-usdt-1m-2020-09-09.json --export events.jsonl',
-    'marketflow run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7',
-    'marketflow run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7 --delivery queued --verify',
+    `${CLI} run --input data/btc-usdt-1m-2021-02-19.json --summary json`,
+    `${CLI} run --input data/btc-usdt-1m-2021-02-19.json --input data/dash-usdt-1m-2020-09-09.json --export events.jsonl`,
+    `${CLI} run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7`,
+    `${CLI} run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7 --delivery queued --verify`,
   ],
   async run({ values }, io: CliIo) {
     const cwd = io.cwd ?? process.cwd();

@@ -143,8 +143,7 @@ export class LiveFeed {
 
   #observe(event: RuntimeEvent): void {
     this.#activity = true;
-    if (event.type === 'invocation.succeeded' && event.stage === 'processing' && event.item !== undefined)
-      this.#follower.noteProcessed(event.item);
+    if (event.type === 'event.processed') this.#follower.noteProcessed(event.item);
     if (event.type !== 'notification.published') return;
     this.#alertIds.add(event.dedupId);
     this.#published.push({
