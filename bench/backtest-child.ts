@@ -5,7 +5,8 @@
  */
 import { BacktestTally } from '../src/backtest/report.ts';
 import { backtestFiles } from '../src/cli/commands/backtest.ts';
-import { DEFAULT_ALERT_RULES, DEFAULT_BAR_INTERVAL_MS } from '../src/domain/alert-rules.ts';
+import { DEFAULT_ALERT_RULES } from '../src/config/default-alert-rules.ts';
+import { DEFAULT_BAR_INTERVAL_MS } from '../src/domain/alert-rules.ts';
 import { DEFAULT_INDICATOR_WINDOW } from '../src/domain/indicators.ts';
 
 const files = process.argv.slice(2);

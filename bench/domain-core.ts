@@ -1,4 +1,5 @@
-import { DEFAULT_ALERT_RULES, evaluateAlertRules } from '../src/domain/alert-rules.ts';
+import { DEFAULT_ALERT_RULES } from '../src/config/default-alert-rules.ts';
+import { evaluateAlertRules } from '../src/domain/alert-rules.ts';
 import { computeIndicators, DEFAULT_INDICATOR_WINDOW, type WindowPoint } from '../src/domain/indicators.ts';
 import { decimalToNumber, validateMarketDetail } from '../src/domain/market-event.ts';
 import { loadMarketDetails } from './lib/market-data.ts';

@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DELIVERY_MODES } from '../src/config/delivery-mode.ts';
 import { runChild } from './lib/fresh-process.ts';
 import { DATA_FILES } from './lib/market-data.ts';
 import { atLeast, atMost, type Benchmark } from './lib/result.ts';
@@ -27,7 +28,7 @@ export interface RunSummaryFigures {
   function_calls?: { per_event: Record<string, number>; requests_per_event: number };
 }
 
-export const DELIVERY_MODES = ['direct', 'queued'] as const;
+export { DELIVERY_MODES };
 /** Local queued delivery must at least double the direct mode's events/min on the same machine. */
 export const QUEUED_SPEEDUP_TARGET = 2;
 

@@ -12,12 +12,12 @@ import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dy
 import { mockClient } from 'aws-sdk-client-mock';
 import { AUDIT_TABLE, EVENTS_TABLE, SYMBOL_INDEX, type TableDefinition } from '../src/adapters/aws/tables.ts';
 import { BAR_SOURCE } from '../src/cli/input.ts';
+import { DEFAULT_ALERT_RULES } from '../src/config/default-alert-rules.ts';
 import { Parameter } from '../src/config/parameters.ts';
 import { DEFAULT_RETENTION_DAYS } from '../src/config/retention.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
 import { type StageCalls, stageCalls } from '../src/cost/model.ts';
 import { projected, writeUnitsOf } from '../src/cost/write-units.ts';
-import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules.ts';
 import { type BusEvent, DetailType, STAGES, type Stage } from '../src/domain/event-types.ts';
 import { startTestDatabase } from '../test/support/dynalite.ts';
 import { barDetail, busEvent, deliver, loadBars } from '../test/support/pipeline.ts';

@@ -1,5 +1,6 @@
 locals {
-  stages = toset(["ingestion", "processing", "notification"])
+  # The one stage list, shared with src/domain/event-types.ts (STAGES).
+  stages = toset(jsondecode(file("${path.module}/config/stages.json")))
 
   # Every function reads its configuration from SSM under this prefix (src/config/parameters.ts).
   parameter_prefix = "/marketflow/${var.environment}"

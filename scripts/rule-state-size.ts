@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { heldByRule } from '../src/backtest/engine.ts';
 import { backtestFiles } from '../src/cli/commands/backtest.ts';
+import { DEFAULT_ALERT_RULES } from '../src/config/default-alert-rules.ts';
 import { dynamoItemBytes } from '../src/cost/item-size.ts';
-import { type AlertRulesConfig, DEFAULT_ALERT_RULES, parseAlertRules } from '../src/domain/alert-rules.ts';
+import { type AlertRulesConfig, parseAlertRules } from '../src/domain/alert-rules.ts';
 import { DEFAULT_INDICATOR_WINDOW } from '../src/domain/indicators.ts';
 
 const { values, positionals } = parseArgs({ options: { rules: { type: 'string' } }, allowPositionals: true });

@@ -7,6 +7,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
+import type { DeliveryMode } from '../../src/config/delivery-mode.ts';
 import { STAGES, type Stage } from '../../src/domain/event-types.ts';
 import type { AwsClients } from './aws-clients.ts';
 import type { Checklist } from './checklist.ts';
@@ -20,8 +21,6 @@ import {
 } from './iam-audit.ts';
 import type { PipelineRun } from './pipeline.ts';
 import type { Report } from './report.ts';
-
-export type DeliveryMode = 'direct' | 'queued';
 
 import { type Outputs, outputString } from './state.ts';
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../domain/errors.ts';
 import {
   explainDecimalString,
   explainSymbol,
@@ -125,7 +126,7 @@ function describeCount(count: number): string {
 }
 
 function describeParseError(error: unknown, specs: readonly OptionSpec[]): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const code = (error as { code?: string }).code;
   const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? 'option';
   switch (code) {
@@ -250,7 +251,7 @@ export async function parseJsonArgument(
     try {
       source = await readFile(text.slice(1));
     } catch (error) {
-      throw new UsageError(`--${flag}: cannot read ${text.slice(1)}: ${(error as Error).message}`, {
+      throw new UsageError(`--${flag}: cannot read ${text.slice(1)}: ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -258,6 +259,6 @@ export async function parseJsonArgument(
   try {
     return JSON.parse(source) as unknown;
   } catch (error) {
-    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new UsageError(`--${flag} is not valid JSON: ${errorMessage(error)}`, { cause: error });
   }
 }

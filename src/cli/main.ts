@@ -1,4 +1,5 @@
 import packageJson from '../../package.json' with { type: 'json' };
+import { describeError } from '../domain/errors.ts';
 import { parseCommandLine } from './args.ts';
 import type { Command } from './command.ts';
 import { CommandError, ExitCode, UsageError } from './errors.ts';
@@ -71,7 +72,7 @@ export async function main(
       writeLine(io.stderr, `marketflow ${command.name}: ${error.message}`);
       return ExitCode.Failure;
     }
-    const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const described = describeError(error);
     writeLine(io.stderr, `marketflow ${command.name} failed: ${described}`);
     if (io.env?.MARKETFLOW_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
     return ExitCode.Failure;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EVENT_TYPE_INDEX, EVENTS_TABLE, SYMBOL_INDEX } from '../adapters/aws/tables.ts';
+import { errorMessage } from '../domain/errors.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import { DEFAULT_BUS_LOGGING } from './bus-logs.ts';
 import { dynamoItemBytes } from './item-size.ts';
@@ -265,13 +266,13 @@ export async function loadMeasuredInputs(file: string, required = false): Promis
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return DEFAULT_MEASURED;
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot read ${file}: ${errorMessage(error)}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new Error(`${file} is not valid JSON: ${errorMessage(error)}`, {
       cause: error,
     });
   }

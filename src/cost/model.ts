@@ -1,4 +1,5 @@
-import type { Stage } from '../domain/event-types.ts';
+import type { DeliveryMode } from '../config/delivery-mode.ts';
+import { STAGES, type Stage } from '../domain/event-types.ts';
 import { type BusLogging, busLogBytesPerBusEvent } from './bus-logs.ts';
 import type { Prices } from './prices.ts';
 import { type RetentionDays, type SteadyStateStorage, steadyStateStorage } from './storage.ts';
@@ -125,8 +126,6 @@ export interface CostInputs {
   targetEventsPerMinute: number;
   prices: Prices;
 }
-
-export type DeliveryMode = 'direct' | 'queued';
 
 /** Bytes of a producer's MarketData.Raw, a MarketData.Validated and a MarketData.Alert event. */
 export interface BusEventBytes {
@@ -265,12 +264,9 @@ export function tracesPerSecond(eventsPerSecond: number, sampling: CostInputs['x
   return reservoir + Math.max(0, eventsPerSecond - sampling.reservoirPerSecond) * sampling.rate;
 }
 
-const STAGE_ORDER: readonly Stage[] = ['ingestion', 'processing', 'notification'];
-
 function atAlertRate(inputs: CostInputs): CostInputs {
   const stages = {} as Record<Stage, StageProfile>;
-  for (const stage of STAGE_ORDER)
-    stages[stage] = callsAtAlertRate(stage, inputs.stages[stage], inputs.alertRate);
+  for (const stage of STAGES) stages[stage] = callsAtAlertRate(stage, inputs.stages[stage], inputs.alertRate);
   return { ...inputs, stages };
 }
 
@@ -280,7 +276,7 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   const events = eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay);
   const per = (stage: Stage) => events * invocationsPerEvent(stage, inputs.alertRate);
   const calls = (stage: Stage, name: keyof StageCalls) => per(stage) * inputs.stages[stage].calls[name];
-  const sum = (name: keyof StageCalls) => STAGE_ORDER.reduce((total, stage) => total + calls(stage, name), 0);
+  const sum = (name: keyof StageCalls) => STAGES.reduce((total, stage) => total + calls(stage, name), 0);
 
   // Queued: one invocation per batch, billed for the batch's duration (see capacity()).
   const queued = inputs.deliveryMode === 'queued';
@@ -290,8 +286,8 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
     queued
       ? Math.ceil(batchMs(inputs.stages[stage], inputs.awsLatencyMs, batch))
       : billedMs(inputs.stages[stage], inputs.awsLatencyMs);
-  const invocations = STAGE_ORDER.reduce((total, stage) => total + invocationsOf(stage), 0);
-  const gbSeconds = STAGE_ORDER.reduce(
+  const invocations = STAGES.reduce((total, stage) => total + invocationsOf(stage), 0);
+  const gbSeconds = STAGES.reduce(
     (total, stage) => total + (invocationsOf(stage) * invocationMs(stage) * inputs.memoryMb) / 1024 / 1000,
     0,
   );
@@ -327,7 +323,7 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       writeUnits(inputs.eventItemBytes, onUpdate) +
     sum('audit_writes') * writeUnits(inputs.auditItemBytes, inputs.auditIndexCopies);
   const rru =
-    STAGE_ORDER.reduce((total, stage) => {
+    STAGES.reduce((total, stage) => {
       const stageCalls = inputs.stages[stage].calls;
       if (stageCalls.queries === 0) return total;
       const itemsPerQuery = stageCalls.query_items / stageCalls.queries;
@@ -349,7 +345,7 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
   const kms = ((publishes * inputs.kmsRequestsPerPublish) / 1e4) * prices.kms.requestsPer10k;
 
   const logGb =
-    STAGE_ORDER.reduce(
+    STAGES.reduce(
       (total, stage) =>
         total +
         invocationsOf(stage) * inputs.platformLogBytes +
@@ -463,7 +459,7 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
 function initCost(inputs: CostInputs, invocationsOf: (stage: Stage) => number) {
   let coldStarts = 0;
   let gbSeconds = 0;
-  for (const stage of STAGE_ORDER) {
+  for (const stage of STAGES) {
     const starts = invocationsOf(stage) * inputs.coldStartsPerInvocation;
     coldStarts += starts;
     gbSeconds += (starts * inputs.coldInitMs[stage] * inputs.memoryMb) / 1024 / 1000;
@@ -558,7 +554,7 @@ export function ceilingEventsPerMinute(
 export function capacity(given: CostInputs): CapacityReport {
   const inputs = atAlertRate(given);
   const target = inputs.targetEventsPerMinute;
-  const stages: StageCapacity[] = STAGE_ORDER.map((stage) => {
+  const stages: StageCapacity[] = STAGES.map((stage) => {
     const profile = inputs.stages[stage];
     const perEvent = invocationsPerEvent(stage, inputs.alertRate);
     const estimate = estimatedAwsMs(profile, inputs.awsLatencyMs);
@@ -582,7 +578,7 @@ export function capacity(given: CostInputs): CapacityReport {
   );
 
   const batch = inputs.sqsBatchSize;
-  const batched = STAGE_ORDER.map((stage) => {
+  const batched = STAGES.map((stage) => {
     const profile = inputs.stages[stage];
     const ms = batchMs(profile, inputs.awsLatencyMs, batch);
     const perEvent = invocationsPerEvent(stage, inputs.alertRate);
@@ -623,7 +619,7 @@ export function batchMs(profile: StageProfile, latency: AwsCallLatencies, batch:
 
 /** One SendMessage per delivered event, one ReceiveMessage and one DeleteMessageBatch per batch, per stage queue. */
 export function sqsRequestsPerMonth(inputs: CostInputs, events: number): number {
-  return STAGE_ORDER.reduce(
+  return STAGES.reduce(
     (total, stage) =>
       total + events * invocationsPerEvent(stage, inputs.alertRate) * (1 + 2 / inputs.sqsBatchSize),
     0,

@@ -1,4 +1,5 @@
-import { type CostInputs, type DeliveryMode, monthlyCost, type ServiceCost } from './model.ts';
+import type { DeliveryMode } from '../config/delivery-mode.ts';
+import { type CostInputs, monthlyCost, type ServiceCost } from './model.ts';
 import { type PartitionInputs, type PartitionReport, partitionReport } from './partitions.ts';
 import { type RequirementCost, requirementCosts } from './requirements.ts';
 

@@ -1,4 +1,4 @@
-import type { Stage } from '../domain/event-types.ts';
+import { STAGES, type Stage } from '../domain/event-types.ts';
 import {
   type CostInputs,
   callsAtAlertRate,
@@ -84,7 +84,7 @@ function updatesPerEvent(inputs: CostInputs): number {
 
 function perEvent(inputs: CostInputs, name: keyof StageCalls): number {
   let total = 0;
-  for (const stage of ['ingestion', 'processing', 'notification'] as const) {
+  for (const stage of STAGES) {
     total += invocationsPerEvent(stage, inputs.alertRate) * inputs.stages[stage].calls[name];
   }
   return total;

@@ -12,7 +12,6 @@ import { Condition, type Firing, formatPrice, KINDS, type RuleInput } from './ru
 
 export {
   type AlertRulesConfig,
-  DEFAULT_ALERT_RULES,
   DEFAULT_BAR_INTERVAL_MS,
   parseAlertRules,
   SEVERITIES,

@@ -1,3 +1,5 @@
+import stageNames from '../../infra/config/stages.json' with { type: 'json' };
+
 /**
  * The three kinds of event on the bus and who emits them. Routing lives in `infra/patterns/*.json`;
  * these constants must agree with it (a test checks that each pattern matches what its stage receives).
@@ -17,8 +19,21 @@ export const Source = {
   Processing: 'marketflow.processing',
 } as const;
 
-export const STAGES = ['ingestion', 'processing', 'notification'] as const;
+/**
+ * The pipeline's stages, in order: the one list. Terraform reads the same names from
+ * `infra/config/stages.json` (infra/locals.tf); the literal is here so the compiler knows each name,
+ * and the check below refuses to load when the two disagree. docs/architecture.md: adding a stage.
+ */
+export const STAGES = sameAsInfra(['ingestion', 'processing', 'notification'] as const);
 export type Stage = (typeof STAGES)[number];
+
+function sameAsInfra<const T extends readonly string[]>(stages: T): T {
+  if (JSON.stringify(stages) !== JSON.stringify(stageNames))
+    throw new Error(
+      `STAGES (${stages.join(', ')}) and infra/config/stages.json (${stageNames.join(', ')}) must name the same stages in the same order`,
+    );
+  return stages;
+}
 
 /** The detail-type each stage consumes. */
 export const STAGE_INPUT: Record<Stage, DetailType> = {

@@ -1,5 +1,5 @@
 import { type Decimal, MAX_DECIMAL_LENGTH, numberToDecimal } from './decimal.ts';
-import type { MarketDetail } from './market-event.ts';
+import type { MarketDetail } from './market-detail.ts';
 import {
   CANONICAL_EXCHANGE_PATTERN,
   CANONICAL_SYMBOL_PATTERN,

@@ -6,7 +6,9 @@ import {
   MAX_DECIMAL_LENGTH,
   numberToDecimal,
 } from './decimal.ts';
+import { errorMessage } from './errors.ts';
 import { lazySchemaView, memoize, withMeta } from './lazy-schema.ts';
+import type { MarketDetail } from './market-detail.ts';
 import { acceptWellFormedDetail } from './market-event-fast-path.ts';
 import {
   ALLOWED_SYMBOL_CHARACTERS,
@@ -36,34 +38,10 @@ import {
 } from './market-fields.ts';
 import { describeValue, expected, toValidationIssues, type ValidationResult } from './validation.ts';
 
+export type { MarketDetail } from './market-detail.ts';
 export { MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS } from './market-fields.ts';
-export type { Decimal, ValidationResult };
+export type { ValidationResult };
 export { compareDecimals, decimalToNumber };
-
-/**
- * The `detail` of a `MarketData.Raw` event, validated and normalized: one trade, quote or bar of one
- * symbol on one exchange. {@link marketDetailSchema} is the single source of the validation rules, of
- * this type (a compile-time check below keeps them equal) and of the JSON Schema published to the
- * EventBridge schema registry (`npm run schema`).
- */
-export interface MarketDetail {
-  symbol: string;
-  exchange: string;
-  /** Last traded price; for a bar, the close. */
-  price: Decimal;
-  volume: Decimal;
-  /** Market time, epoch milliseconds. */
-  timestamp: number;
-  trade_id?: string;
-  event_id?: string;
-  open?: Decimal;
-  high?: Decimal;
-  low?: Decimal;
-  close?: Decimal;
-  bid?: Decimal;
-  ask?: Decimal;
-  [extra: string]: unknown;
-}
 
 /** Path used for problems with the detail as a whole (not an object, could not be read). */
 export const DETAIL_PATH = 'detail';
@@ -380,7 +358,7 @@ export function validateMarketDetail(
     return { ok: false, issues };
   } catch (error) {
     // A plain JSON value cannot get here; a hostile object (a throwing getter, a revoked proxy) can.
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { ok: false, issues: [{ path: DETAIL_PATH, message: `could not be read: ${reason}` }] };
   } finally {
     clockOverride = undefined;

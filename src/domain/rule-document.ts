@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import defaultRulesDocument from '../../infra/config/alert-rules.json' with { type: 'json' };
 import {
   addScaled,
   multiplyScaled,
@@ -8,6 +7,7 @@ import {
   subtractScaled,
   toScaled,
 } from './decimal.ts';
+import { errorMessage } from './errors.ts';
 import { memoize, withMeta } from './lazy-schema.ts';
 import {
   KINDS,
@@ -314,7 +314,7 @@ export function parseAlertRules(input: unknown): ValidationResult<AlertRulesConf
     try {
       document = JSON.parse(input);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return { ok: false, issues: [{ path: CONFIG_PATH, message: `is not valid JSON: ${reason}` }] };
     }
   }
@@ -323,55 +323,10 @@ export function parseAlertRules(input: unknown): ValidationResult<AlertRulesConf
     if (result.success) return { ok: true, value: result.data as AlertRulesConfig };
     return { ok: false, issues: toValidationIssues(result.error.issues, CONFIG_PATH) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { ok: false, issues: [{ path: CONFIG_PATH, message: `could not be read: ${reason}` }] };
   }
 }
-
-function loadDefaultRules(): AlertRulesConfig {
-  const parsed = parseAlertRules(defaultRulesDocument);
-  if (!parsed.ok) {
-    const problems = parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-    throw new Error(`infra/config/alert-rules.json is invalid: ${problems}`);
-  }
-  return parsed.value;
-}
-
-/**
- * An object whose fields are validated on first read, then kept as plain data properties: the same
- * object (so per-config caches keyed on it keep working) at no cost for a function that never reads it.
- */
-function validatedOnFirstRead(load: () => AlertRulesConfig): AlertRulesConfig {
-  const config = {} as AlertRulesConfig;
-  const fields = ['bar_interval_ms', 'rules'] as const;
-  const settle = (field: (typeof fields)[number], value: unknown) =>
-    Object.defineProperty(config, field, { value, writable: true, enumerable: true, configurable: true });
-  const settleAll = () => {
-    const loaded = load();
-    for (const field of fields) {
-      if (loaded[field] === undefined) delete (config as Partial<AlertRulesConfig>)[field];
-      else settle(field, loaded[field]);
-    }
-  };
-  for (const field of fields) {
-    Object.defineProperty(config, field, {
-      get() {
-        settleAll();
-        return config[field];
-      },
-      set: (value: unknown) => settle(field, value),
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  return config;
-}
-
-/**
- * The committed defaults (`infra/config/alert-rules.json`). They are validated on the first read of
- * `rules` (an invalid file throws there), not when this module loads.
- */
-export const DEFAULT_ALERT_RULES: AlertRulesConfig = validatedOnFirstRead(loadDefaultRules);
 
 /** A rule ready to evaluate for one symbol: its kind's record and its numbers worked out once. */
 export interface CompiledRule {

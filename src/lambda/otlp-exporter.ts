@@ -8,6 +8,7 @@ import { HttpRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { postRequest } from '../adapters/aws/ssm-api.ts';
+import { asError } from '../domain/errors.ts';
 
 /**
  * OTLP/HTTP (JSON) to X-Ray's OTLP traces endpoint, SigV4-signed for the `xray` service (authorized as
@@ -96,7 +97,7 @@ export class OtlpHttpExporter implements SpanExporter {
     this.#send(spans).then(
       () => done({ code: ExportResultCode.SUCCESS }),
       (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
+        const failure = asError(error);
         this.#warnOnce(failure);
         done({ code: ExportResultCode.FAILED, error: failure });
       },

@@ -1,7 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { correlationId } from '../domain/correlation.ts';
+import { describeError } from '../domain/errors.ts';
 import type { BusEvent } from '../domain/event-types.ts';
-import { describeError, type StageHandler } from '../stages/context.ts';
+import type { StageHandler } from '../stages/context.ts';
 import { type BatchOrder, processBatch } from '../stages/record-batch.ts';
 import { lambdaHandler, type Observability } from './observability.ts';
 

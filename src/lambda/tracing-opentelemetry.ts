@@ -19,8 +19,9 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { type AwsCall, type AwsResponseMetadata, isThrottlingError } from '../adapters/aws/ssm-api.ts';
+import { asError } from '../domain/errors.ts';
 import { OtlpHttpExporter, otlpTarget } from './otlp-exporter.ts';
-import type { Tracing, TracingFactory } from './tracing.ts';
+import type { Tracing, TracingFactory } from './tracing-port.ts';
 
 /**
  * The OpenTelemetry path: the same handler span (`## index.handler`, annotated `event_id`, `ColdStart`,
@@ -225,7 +226,7 @@ function recordResponse(span: Span, metadata: AwsResponseMetadata): void {
 }
 
 function failed(span: Span, error: unknown): void {
-  const exception = error instanceof Error ? error : new Error(String(error), { cause: error });
+  const exception = asError(error);
   span.recordException(exception);
   span.setAttribute('error.type', exception.name);
   span.setStatus({ code: SpanStatusCode.ERROR, message: exception.message });

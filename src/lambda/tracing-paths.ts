@@ -1,6 +1,6 @@
-import type { TracingFactory } from './tracing.ts';
 import { openTelemetryTracing } from './tracing-opentelemetry.ts';
 import type { TracingPath } from './tracing-path.ts';
+import type { TracingFactory } from './tracing-port.ts';
 import { powertoolsTracing } from './tracing-powertools.ts';
 
 /**

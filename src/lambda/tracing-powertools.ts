@@ -6,7 +6,8 @@ import {
   isThrottlingError,
   SsmError,
 } from '../adapters/aws/ssm-api.ts';
-import type { TracingFactory } from './tracing.ts';
+import { asError } from '../domain/errors.ts';
+import type { TracingFactory } from './tracing-port.ts';
 
 /**
  * The Powertools Tracer path (X-Ray SDK, sending to Lambda's X-Ray daemon over UDP): a handler
@@ -41,7 +42,7 @@ async function traceInvocation<T>(tracer: Tracer, eventId: string, run: () => Pr
     try {
       return await run();
     } catch (error) {
-      tracer.addErrorAsMetadata(error instanceof Error ? error : new Error(String(error), { cause: error }));
+      tracer.addErrorAsMetadata(asError(error));
       throw error;
     } finally {
       subsegment?.close();

@@ -1,4 +1,4 @@
-import type { BusEvent, Stage } from '../domain/event-types.ts';
+import type { Stage } from '../domain/event-types.ts';
 import type { Invocation } from '../stages/context.ts';
 import { deliveryEnded, runAttempt } from './caused-work.ts';
 import {
@@ -6,12 +6,12 @@ import {
   type DeliveryAttempt,
   DeliveryAttempts,
   type DeliveryAttemptsOptions,
+  type Envelope,
   invocationOf,
   newDeliveryId,
 } from './delivery-attempts.ts';
 import type { WorkTracker } from './work-tracker.ts';
 
-export type Envelope = BusEvent<Record<string, unknown>>;
 export type TargetFunction = (event: Envelope, invocation?: Invocation) => Promise<void>;
 
 export interface AsyncInvokerOptions extends DeliveryAttemptsOptions {
@@ -47,7 +47,8 @@ export class AsyncInvoker {
     return this.#running;
   }
 
-  get queued(): number {
+  /** Invocations (queued: messages) waiting for a concurrency slot. */
+  get waiting(): number {
     return this.#queue.length - this.#head;
   }
 

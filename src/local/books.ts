@@ -1,6 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { isIdentityClaim } from '../adapters/aws/event-store.ts';
-import { alertsPath } from '../adapters/local/notifier.ts';
 import { idempotencyKey } from '../domain/event-identity.ts';
 import { DetailType, EventStatus, STAGES, type Stage } from '../domain/event-types.ts';
 import {
@@ -12,6 +11,7 @@ import {
 import type { DeadLetterMessage, DeadLetterQueues } from './dead-letter-queues.ts';
 import type { EventArchive } from './event-archive.ts';
 import { readJsonLines } from './jsonl-appender.ts';
+import { alertsPath } from './notifier.ts';
 import type { RuntimeEventEmitter } from './runtime-events.ts';
 
 /**

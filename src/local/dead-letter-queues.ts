@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ErrorSummary, errorMessage, summarizeError } from '../domain/errors.ts';
 import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
 import { jsonNestingDepth } from './json-depth.ts';
 import { MAX_DETAIL_DEPTH } from './put-events.ts';
-import { type ErrorSummary, type RuntimeEventEmitter, summarizeError } from './runtime-events.ts';
+import type { RuntimeEventEmitter } from './runtime-events.ts';
 
 /** A message in a stage's dead-letter queue, shaped like Lambda's on-failure destination record. */
 export interface DeadLetterMessage {
@@ -110,7 +111,7 @@ export class DeadLetterQueues {
         this.#messages.delete(message.id);
         this.#unreadable.push({
           file: this.#directory === undefined ? `(in memory) ${message.id}` : this.#path(message),
-          problem: `cannot be copied: ${(error as Error).message}`,
+          problem: `cannot be copied: ${errorMessage(error)}`,
         });
       }
     }
@@ -174,7 +175,7 @@ export class DeadLetterQueues {
         } catch (error) {
           result.failed.push({
             id: message.id,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
           this.#events?.emit({
             type: 'redrive.failed',
@@ -227,7 +228,7 @@ function readMessage(text: string): DeadLetterMessage | string {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return `not valid JSON (${(error as Error).message}); a write torn by a crash or an edit`;
+    return `not valid JSON (${errorMessage(error)}); a write torn by a crash or an edit`;
   }
   const record = value as Partial<DeadLetterMessage> | null;
   if (

@@ -1,11 +1,14 @@
-import type { Stage } from '../domain/event-types.ts';
-import type { Envelope } from './async-invoker.ts';
+import { summarizeError } from '../domain/errors.ts';
+import type { BusEvent, Stage } from '../domain/event-types.ts';
 import { deliveryEnded, type FollowedDelivery } from './caused-work.ts';
 import type { DeadLetterQueues } from './dead-letter-queues.ts';
-import { type RuntimeEventEmitter, storedItemOf, summarizeError } from './runtime-events.ts';
+import { type RuntimeEventEmitter, storedItemOf } from './runtime-events.ts';
 
 /** Lambda's default for asynchronous invocation, and the queues' redrive: two retries after the first attempt. */
 const MAXIMUM_RETRY_ATTEMPTS = 2;
+
+/** An event as the runtime hands it to a function. */
+export type Envelope = BusEvent<Record<string, unknown>>;
 
 /** One event on its way to a function, in either delivery mode. */
 export interface DeliveryAttempt extends FollowedDelivery {

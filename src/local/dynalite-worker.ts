@@ -8,11 +8,13 @@
  * and DynamoDB's size and nesting limits first, so a hostile request is refused before dynalite
  * recurses into it.
  */
+
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
+import { errorMessage } from '../domain/errors.ts';
 import { cacheConditionParses } from './dynalite-condition-cache.ts';
 import { dynamoDbLimitProblem, MAX_DYNAMODB_REQUEST_BYTES } from './dynamodb-limits.ts';
 import {
@@ -104,7 +106,7 @@ try {
 } catch (error) {
   const cause = (error as Error & { cause?: Error }).cause;
   parentPort?.postMessage({
-    error: `${(error as Error).message}${cause ? `: ${cause.message}` : ''}`,
+    error: `${errorMessage(error)}${cause ? `: ${cause.message}` : ''}`,
     code: (error as { code?: string }).code,
   });
   process.exit(1);

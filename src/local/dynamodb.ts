@@ -14,6 +14,7 @@ import {
   TABLES,
   type TableDefinition,
 } from '../adapters/aws/tables.ts';
+import { errorMessage } from '../domain/errors.ts';
 import type { DynaliteWorkerData } from './dynalite-worker.ts';
 import { LOCAL_REGION } from './put-events.ts';
 
@@ -165,7 +166,7 @@ export async function startLocalDynamoDb(options: {
           onFailure({ kind: 'restarted', message: `the local DynamoDB is back on ${url}` });
         },
         (error: unknown) => {
-          down = `${reason}; restarting it failed: ${(error as Error).message}. Events are refused: stop the stack (Ctrl-C) and start it again.`;
+          down = `${reason}; restarting it failed: ${errorMessage(error)}. Events are refused: stop the stack (Ctrl-C) and start it again.`;
           onFailure({ kind: 'gave-up', message: down });
         },
       );

@@ -4,8 +4,9 @@ import type {
   PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { Stage } from '../domain/event-types.ts';
-import type { AsyncInvoker, Envelope } from './async-invoker.ts';
+import type { AsyncInvoker } from './async-invoker.ts';
 import { WorkFollowers } from './caused-work.ts';
+import type { Envelope } from './delivery-attempts.ts';
 import type { ArchivedEvent, EventArchive } from './event-archive.ts';
 import {
   type BusDirectory,

@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asError, errorMessage } from '../domain/errors.ts';
 import { followedRedrive, followedReplay } from './caused-work.ts';
 import type { DeadLetterQueues } from './dead-letter-queues.ts';
 import { parseStage } from './dead-letter-queues.ts';
@@ -52,7 +53,7 @@ export async function startHttpApi(
       return;
     }
     handle(dependencies, request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { message: (error as Error).message });
+      if (!response.headersSent) sendJson(response, 500, { message: errorMessage(error) });
       else response.destroy();
     });
   });
@@ -123,7 +124,7 @@ async function handleEventBridge(
       );
       return;
     }
-    const message = (error as Error).message;
+    const message = errorMessage(error);
     sendAmzJson(response, 500, { __type: 'InternalException', message }, requestId, 'InternalException');
   }
 }
@@ -185,7 +186,7 @@ async function handleAdmin(
     }
   } catch (error) {
     const status = error instanceof RangeError || error instanceof TypeError ? 400 : 500;
-    sendJson(response, status, { message: (error as Error).message });
+    sendJson(response, status, { message: errorMessage(error) });
   }
 }
 
@@ -196,7 +197,7 @@ function parseJsonObject(body: string | null): Record<string, unknown> {
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    throw new TypeError(`request body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new TypeError(`request body is not valid JSON: ${errorMessage(error)}`, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new TypeError('request body must be a JSON object');
@@ -265,7 +266,7 @@ async function answerWhenDone(response: ServerResponse, work: Promise<unknown>):
   try {
     response.end(JSON.stringify(await work));
   } catch (error) {
-    response.destroy(error instanceof Error ? error : new Error(String(error)));
+    response.destroy(asError(error));
   } finally {
     clearInterval(keepAlive);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { errorMessage } from '../domain/errors.ts';
 import { type BusEvent, DetailType } from '../domain/event-types.ts';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
 import { jsonNestingDepth } from './json-depth.ts';
@@ -205,7 +206,7 @@ export function decodeRequestObject(body: string): Record<string, unknown> {
   } catch (error) {
     throw new EventBridgeServiceError(
       'SerializationException',
-      `Request body is not valid JSON: ${(error as Error).message}`,
+      `Request body is not valid JSON: ${errorMessage(error)}`,
       400,
       { cause: error },
     );

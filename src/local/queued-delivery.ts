@@ -1,9 +1,15 @@
 import type { Stage } from '../domain/event-types.ts';
 import type { StageHandler } from '../stages/context.ts';
 import { type BatchOrder, processBatch } from '../stages/record-batch.ts';
-import type { AsyncInvokerOptions, Envelope } from './async-invoker.ts';
+import type { AsyncInvokerOptions } from './async-invoker.ts';
 import { deliveryEnded, runAttempt } from './caused-work.ts';
-import { type DeliveryAttempt, DeliveryAttempts, invocationOf, newDeliveryId } from './delivery-attempts.ts';
+import {
+  type DeliveryAttempt,
+  DeliveryAttempts,
+  type Envelope,
+  invocationOf,
+  newDeliveryId,
+} from './delivery-attempts.ts';
 
 /** The event source mapping's defaults in `infra/`: batches of 10, no batching window. */
 export const DEFAULT_QUEUE_BATCH_SIZE = 10;
@@ -57,7 +63,8 @@ export class QueuedInvoker {
     return this.#running;
   }
 
-  get queued(): number {
+  /** Invocations (queued: messages) waiting for a concurrency slot. */
+  get waiting(): number {
     return this.#queue.length;
   }
 

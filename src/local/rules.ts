@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../domain/errors.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import { compileEventPattern, matchesEventPattern } from '../eventbridge/index.ts';
 
@@ -22,7 +23,7 @@ export async function loadStageRules(patternsDir: string = DEFAULT_PATTERNS_DIR)
         text = await readFile(source, 'utf8');
       } catch (error) {
         throw new Error(
-          `cannot read the event pattern of stage ${stage} at ${source}: ${(error as Error).message}`,
+          `cannot read the event pattern of stage ${stage} at ${source}: ${errorMessage(error)}`,
           { cause: error },
         );
       }
@@ -30,12 +31,9 @@ export async function loadStageRules(patternsDir: string = DEFAULT_PATTERNS_DIR)
       try {
         compiled = compileEventPattern(text);
       } catch (error) {
-        throw new Error(
-          `invalid event pattern for stage ${stage} in ${source}: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
+        throw new Error(`invalid event pattern for stage ${stage} in ${source}: ${errorMessage(error)}`, {
+          cause: error,
+        });
       }
       return { stage, source, matches: (event: unknown) => matchesEventPattern(compiled, event) };
     }),

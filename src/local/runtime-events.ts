@@ -1,14 +1,10 @@
+import type { ErrorSummary } from '../domain/errors.ts';
 import type { Stage } from '../domain/event-types.ts';
 
 /**
  * What the local runtime reports as it works: the CLI summary, the statistics and the dashboard are
  * all built from this one stream, so they can never disagree about what happened.
  */
-export interface ErrorSummary {
-  name: string;
-  message: string;
-}
-
 export type RuntimeEvent =
   | {
       type: 'event.put';
@@ -155,9 +151,4 @@ export class RuntimeEventEmitter {
       }
     }
   }
-}
-
-export function summarizeError(error: unknown): ErrorSummary {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
 }

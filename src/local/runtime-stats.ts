@@ -82,7 +82,8 @@ export function percentile(sorted: readonly number[], fraction: number): number 
 
 export interface StageGauges {
   running: number;
-  queued: number;
+  /** Invocations waiting for a concurrency slot (reported as `queued`, the field the API has always had). */
+  waiting: number;
   waitingForRetry: number;
 }
 
@@ -179,7 +180,7 @@ export class RuntimeStatistics {
       stages[stage] = {
         ...this.#counters[stage],
         inFlight: gauge.running,
-        queued: gauge.queued,
+        queued: gauge.waiting,
         waitingForRetry: gauge.waitingForRetry,
       };
     }

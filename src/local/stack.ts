@@ -5,20 +5,19 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BatchEventBus } from '../adapters/aws/batch-event-bus.ts';
 import { AUDIT_TABLE, EVENTS_TABLE } from '../adapters/aws/tables.ts';
 import { LocalConfig } from '../adapters/local/config.ts';
 import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
 import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
 import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
-import { LocalNotifier, type PublishedNotification } from '../adapters/local/notifier.ts';
+import { DEFAULT_DELIVERY_MODE, type DeliveryMode } from '../config/delivery-mode.ts';
 import type { AlertRulesConfig } from '../domain/alert-rules.ts';
 import { correlationId } from '../domain/correlation.ts';
+import { errorMessage } from '../domain/errors.ts';
 import { STAGES, type Stage } from '../domain/event-types.ts';
 import type { StageDependencies, StageHandler } from '../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
-import { PROCESSING_BATCH_ORDER } from '../stages/processing.ts';
-import { AsyncInvoker, type AsyncInvokerOptions, type Envelope } from './async-invoker.ts';
+import type { AsyncInvokerOptions } from './async-invoker.ts';
 import { FunctionCalls } from './call-counter.ts';
 import { countedPerAttempt } from './caused-work.ts';
 import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
@@ -28,17 +27,19 @@ import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { processStartTime } from './data-dir-lock.ts';
 import { DeadLetterQueues } from './dead-letter-queues.ts';
+import type { Envelope } from './delivery-attempts.ts';
 import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
 import { EventArchive, FileArchiveStore } from './event-archive.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { EXPIRY_SWEEP_INTERVAL_MS, ExpirySweeper } from './expiry-sweeper.ts';
 import { startHttpApi } from './http-api.ts';
 import { closeServerPromptly } from './loopback-guard.ts';
+import { LocalNotifier, type PublishedNotification } from './notifier.ts';
 import { busDirectory, LOCAL_REGION } from './put-events.ts';
-import { QueuedInvoker } from './queued-delivery.ts';
 import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
-import { RuntimeStatistics, type RuntimeStats } from './runtime-stats.ts';
+import { RuntimeStatistics, type RuntimeStats, type StageGauges } from './runtime-stats.ts';
+import { type StageInvoker, stageWiring } from './stage-wiring.ts';
 import { LocalWakeUps } from './wake-ups.ts';
 import { WorkTracker } from './work-tracker.ts';
 
@@ -67,7 +68,7 @@ export interface LocalStackOptions {
   /** Default: `infra/patterns`. */
   patternsDir?: string;
   /** The functions behind the rules; default: the pipeline's stage handlers. */
-  createHandlers?: (deps: StageDependencies) => Record<Stage, StageHandler>;
+  createHandlers?: (deps: LocalFunctionDependencies) => Record<Stage, StageHandler>;
   /**
    * How long an alert claim blocks another attempt (default 30 s, the function timeout). Keep it longer
    * than an attempt can run, and shorter than the retries' total backoff, so a retry can take over the
@@ -109,7 +110,12 @@ export interface LocalStackOptions {
   onWarning?: (message: string) => void;
 }
 
-export type DeliveryMode = 'direct' | 'queued';
+export type { DeliveryMode } from '../config/delivery-mode.ts';
+
+/** The stage handlers' dependencies, and the functions' own DynamoDB client for handlers a test writes. */
+export interface LocalFunctionDependencies extends StageDependencies {
+  dynamodb: DynamoDBDocumentClient;
+}
 
 /** Tracing as the local runtime uses it: the functions' tracing (src/lambda/tracing.ts), per stage. */
 export interface LocalTracing {
@@ -238,7 +244,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
     sweeper.start(EXPIRY_SWEEP_INTERVAL_MS, (error) =>
       runtimeLogger.warn('expiry sweep failed; the next one tries again', {
-        error: (error as Error).message,
+        error: errorMessage(error),
       }),
     );
     cleanup.push(() => sweeper.stop());
@@ -280,18 +286,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return bus.putEvents(request, 'pipeline');
       },
     };
-    const busAdapter = new LocalEventBusAdapter(
-      chaos ? faultyPutEventsApi(busApi, chaos) : busApi,
-      config.eventBusName,
-    );
+    const delivery = stageWiring(options.delivery ?? DEFAULT_DELIVERY_MODE, {
+      documents: functionsDocumentClient,
+      bus: new LocalEventBusAdapter(chaos ? faultyPutEventsApi(busApi, chaos) : busApi, config.eventBusName),
+      ...(options.claimLeaseMs === undefined ? {} : { claimLeaseMs: options.claimLeaseMs }),
+      ...(options.queueBatchSize === undefined ? {} : { queueBatchSize: options.queueBatchSize }),
+      ...(options.queueBatchingWindowMs === undefined
+        ? {}
+        : { queueBatchingWindowMs: options.queueBatchingWindowMs }),
+    });
     const metrics = Object.fromEntries(STAGES.map((stage) => [stage, new InMemoryMetrics()])) as Record<
       Stage,
       InMemoryMetrics
     >;
-    const queued = options.delivery === 'queued';
     const wakeUps = new LocalWakeUps(work);
-    const dependencies: StageDependencies = {
+    const dependencies: LocalFunctionDependencies = {
       dynamodb: functionsDocumentClient,
+      storage: delivery.storage,
       wakeUps: wakeUps.port,
       wakeUpBackoffMs: LOCAL_WAKE_UP_BACKOFF_MS,
       ...(options.seriesStartWaitMs === undefined ? {} : { seriesStartWaitMs: options.seriesStartWaitMs }),
@@ -301,16 +312,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const { event_id: eventId, timestamp, symbol } = processed;
         events.emit({ type: 'event.processed', at: Date.now(), item: { eventId, timestamp, symbol } });
       },
-      // Queued: the records of a batch run side by side, their bus entries and audit writes gathered.
-      bus: queued ? new BatchEventBus(busAdapter) : busAdapter,
-      ...(queued ? { batched: true } : {}),
+      bus: delivery.bus,
       notifier: countedNotifier(chaos ? faultyNotifier(notifier, chaos) : notifier, functionCalls),
       config: configSource,
       metrics: (stage) => countedPerAttempt(metrics[stage]),
       logger: (stage) => new LocalLogger(logLevel, { service: stage, function_name: functionName(stage) }),
       clock: { now: () => Date.now() },
       functionName,
-      ...(options.claimLeaseMs === undefined ? {} : { claimLeaseMs: options.claimLeaseMs }),
     };
     const handlers = options.createHandlers
       ? options.createHandlers(dependencies)
@@ -331,27 +339,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           onInternalError: (error) =>
             runtimeLogger.error('the runtime failed to handle an invocation outcome', {
               stage,
-              error: (error as Error).message,
+              error: errorMessage(error),
             }),
         };
-        return [
-          stage,
-          queued
-            ? new QueuedInvoker({
-                ...settings,
-                target,
-                ...(options.queueBatchSize === undefined ? {} : { batchSize: options.queueBatchSize }),
-                ...(options.queueBatchingWindowMs === undefined
-                  ? {}
-                  : { batchingWindowMs: options.queueBatchingWindowMs }),
-                ...(stage === 'processing' ? { order: PROCESSING_BATCH_ORDER } : {}),
-              })
-            : new AsyncInvoker({ ...settings, target }),
-        ];
+        return [stage, delivery.invoker({ ...settings, target })];
       }),
-    ) as Record<Stage, AsyncInvoker | QueuedInvoker>;
+    ) as Record<Stage, StageInvoker>;
 
-    const waiting = () => STAGES.reduce((sum, stage) => sum + invokers[stage].queued, 0);
+    const waiting = () => STAGES.reduce((sum, stage) => sum + invokers[stage].waiting, 0);
     const archive = new EventArchive(
       archiveStore,
       async (record, replayName) => {
@@ -379,11 +374,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           stage,
           {
             running: invokers[stage].running,
-            queued: invokers[stage].queued,
+            waiting: invokers[stage].waiting,
             waitingForRetry: invokers[stage].waitingForRetry,
           },
         ]),
-      ) as Record<Stage, { running: number; queued: number; waitingForRetry: number }>;
+      ) as Record<Stage, StageGauges>;
       return {
         ...statistics.snapshot(gauges, deadLetters.depth()),
         metrics: Object.fromEntries(STAGES.map((stage) => [stage, metrics[stage].snapshot()])) as Record<

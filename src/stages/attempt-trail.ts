@@ -1,5 +1,6 @@
+import { describeError } from '../domain/errors.ts';
 import type { BusEvent, Stage } from '../domain/event-types.ts';
-import { describeError, type Invocation } from './context.ts';
+import type { Invocation } from './context.ts';
 import type { AuditPort, Clock } from './ports.ts';
 
 /** Who and what an audit record is about. */

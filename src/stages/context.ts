@@ -48,7 +48,3 @@ export interface StageContext {
   clock: Clock;
   functionName: string;
 }
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

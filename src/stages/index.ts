@@ -1,8 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchedStorage } from '../adapters/aws/batch-storage.ts';
-import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
 import type { Stage } from '../domain/event-types.ts';
-import type { StageHandler } from './context.ts';
+import type { StageContext, StageHandler } from './context.ts';
 import { createIngestionHandler } from './ingestion.ts';
 import { createNotificationHandler } from './notification.ts';
 import type {
@@ -19,7 +16,8 @@ import { createProcessingHandler, type ProcessedEvent } from './processing.ts';
 export type { StageHandler } from './context.ts';
 
 export interface StageDependencies {
-  dynamodb: DynamoDBDocumentClient;
+  /** The runtime's choice for its delivery mode (the local runtime: src/local/stage-wiring.ts). */
+  storage: StageContext['storage'];
   bus: EventBusPort;
   notifier: NotifierPort;
   /** Brings processing back to an event that waits for an earlier one of its symbol. */
@@ -35,22 +33,13 @@ export interface StageDependencies {
   logger: (stage: Stage) => LoggerPort;
   clock: Clock;
   functionName: (stage: Stage) => string;
-  /**
-   * Queued delivery: the records of a batch run side by side, and their audit writes are gathered
-   * into BatchWriteItem requests (the events table stays one conditional write per event).
-   */
-  batched?: boolean;
-  /** How long an alert claim blocks another attempt when the invocation has no deadline (default 30 s). */
-  claimLeaseMs?: number;
 }
 
 /** All three stages on one set of dependencies: how the local runtime hosts the Lambda code. */
 export function createStageHandlers(deps: StageDependencies): Record<Stage, StageHandler> {
-  const storeOptions = deps.claimLeaseMs === undefined ? {} : { claimLeaseMs: deps.claimLeaseMs };
-  const storage = (deps.batched ? batchedStorage : dynamoStorage)(deps.dynamodb, storeOptions);
   const context = (stage: Stage) => ({
     config: deps.config,
-    storage,
+    storage: deps.storage,
     metrics: deps.metrics(stage),
     logger: deps.logger(stage),
     clock: deps.clock,

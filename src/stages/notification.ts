@@ -1,8 +1,9 @@
 import { STAGE_PARAMETERS } from '../config/parameters.ts';
+import { describeError } from '../domain/errors.ts';
 import type { BusEvent } from '../domain/event-types.ts';
 import { Metric } from '../telemetry/metric-names.ts';
 import { AttemptTrail } from './attempt-trail.ts';
-import { describeError, type Invocation, type StageContext, type StageHandler } from './context.ts';
+import type { Invocation, StageContext, StageHandler } from './context.ts';
 import { type AlertDetail, parseAlertDetail } from './messages.ts';
 import type { Notification, NotifierPort } from './ports.ts';
 import { silenceAlert } from './silencing.ts';

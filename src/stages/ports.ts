@@ -1,7 +1,10 @@
-import type { AlertRulesConfig, RulesState } from '../domain/alert-rules.ts';
+import type { RulesState } from '../domain/alert-rules.ts';
 import type { BusEvent, Stage } from '../domain/event-types.ts';
 import type { Silence } from '../domain/silences.ts';
 import type { MetricName } from '../telemetry/metric-names.ts';
+
+/** The configuration's types live in src/config; the stages read them through these ports. */
+export type { ConfigPort, PipelineConfig } from '../config/pipeline-config.ts';
 
 /**
  * The small interfaces the stages are written against. AWS implementations live in
@@ -42,34 +45,6 @@ export interface Notification {
 export interface NotifierPort {
   /** Delivers the notification; resolves with the provider's message id. Throws on a transient failure. */
   publish(notification: Notification): Promise<{ messageId: string }>;
-}
-
-/** Everything a stage reads from SSM Parameter Store. */
-export interface PipelineConfig {
-  eventsTable: string;
-  auditTable: string;
-  eventBusName: string;
-  alertTopicArn: string;
-  alertRules: AlertRulesConfig;
-  indicatorWindow: number;
-  /**
-   * How long processing waits, from an event's ingestion, for an earlier event of its symbol that is
-   * missing (a late delivery, a retry) before it goes on without it, as for a bar that is really missing.
-   */
-  latenessBoundMs: number;
-  /** Where processing sends an event that waits, to come back to it later (AWS: an SQS queue URL). */
-  wakeUpQueueUrl: string;
-  /** Days until DynamoDB's time to live deletes an item (src/config/retention.ts). */
-  eventsRetentionDays: number;
-  auditRetentionDays: number;
-}
-
-export interface ConfigPort {
-  /**
-   * The named configuration values; implementations cache them with a TTL. A stage asks only for the
-   * keys it needs (`STAGE_PARAMETERS`), which is all IAM lets it read in AWS.
-   */
-  load<K extends keyof PipelineConfig>(keys: readonly K[]): Promise<Pick<PipelineConfig, K>>;
 }
 
 /** Counters and latencies, emitted as CloudWatch EMF in AWS and kept in memory locally. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type BacktestInput, backtest } from '../../src/backtest/engine.ts';
 import { barDetail } from '../../src/cli/input.ts';
-import { DEFAULT_ALERT_RULES, evaluateAlertRules } from '../../src/domain/alert-rules.ts';
+import { DEFAULT_ALERT_RULES } from '../../src/config/default-alert-rules.ts';
+import { evaluateAlertRules } from '../../src/domain/alert-rules.ts';
 import { computeIndicators } from '../../src/domain/indicators.ts';
 import { loadBars } from '../domain/market-data.ts';
 

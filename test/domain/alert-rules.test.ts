@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { Backtest } from '../../src/backtest/engine.ts';
 import { BacktestTally } from '../../src/backtest/report.ts';
 import { barDetail } from '../../src/cli/input.ts';
+import { DEFAULT_ALERT_RULES } from '../../src/config/default-alert-rules.ts';
 import {
   type AlertRulesConfig,
-  DEFAULT_ALERT_RULES,
   evaluateAlertRules,
   parseAlertRules,
   type RuleInput,

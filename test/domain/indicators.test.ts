@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EMA, getStandardDeviation, getZScore, SMA, VWMA } from 'trading-signals';
-import { DEFAULT_ALERT_RULES, windowMaxGapMs } from '../../src/domain/alert-rules.ts';
+import { DEFAULT_ALERT_RULES } from '../../src/config/default-alert-rules.ts';
+import { windowMaxGapMs } from '../../src/domain/alert-rules.ts';
 import {
   computeIndicators,
   DEFAULT_INDICATOR_WINDOW,

@@ -3,8 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AsyncInvoker, type Envelope, type TargetFunction } from '../../src/local/async-invoker.ts';
+import { AsyncInvoker, type TargetFunction } from '../../src/local/async-invoker.ts';
 import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
+import type { Envelope } from '../../src/local/delivery-attempts.ts';
 import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
 import { WorkTracker } from '../../src/local/work-tracker.ts';
 
@@ -59,7 +60,7 @@ test('never runs more invocations at once than the reserved concurrency', async 
   );
   for (let index = 0; index < 60; index += 1) invoker.enqueue(envelope(index));
   assert.equal(invoker.running, 4);
-  assert.equal(invoker.queued, 56);
+  assert.equal(invoker.waiting, 56);
   await work.idle();
   assert.equal(completed, 60);
   assert.equal(maxRunning, 4);

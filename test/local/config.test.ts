@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyConfigOverrides, defaultLocalConfig, LocalConfig } from '../../src/adapters/local/config.ts';
-import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules.ts';
+import { DEFAULT_ALERT_RULES } from '../../src/config/default-alert-rules.ts';
 
 test('the local defaults name the local resources and use the domain defaults', async () => {
   const config = await LocalConfig.create();

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Envelope } from '../../src/local/async-invoker.ts';
+import type { Envelope } from '../../src/local/delivery-attempts.ts';
 import {
   type ArchivedEvent,
   archivePath,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Envelope } from '../../src/local/async-invoker.ts';
 import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
+import type { Envelope } from '../../src/local/delivery-attempts.ts';
 import { QueuedInvoker } from '../../src/local/queued-delivery.ts';
 import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
 import { WorkTracker } from '../../src/local/work-tracker.ts';

@@ -10,8 +10,13 @@ import { DetailType, Source, type Stage } from '../../src/domain/event-types.ts'
 import type { EndpointsFile } from '../../src/local/data-dir.ts';
 import { DataDirInUseError, endpointsPath } from '../../src/local/data-dir.ts';
 import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack.ts';
-import type { StageDependencies, StageHandler } from '../../src/stages/index.ts';
+import {
+  type LocalFunctionDependencies,
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../../src/local/stack.ts';
+import type { StageHandler } from '../../src/stages/index.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -25,7 +30,7 @@ function withToken(stack: LocalStack): RequestInit {
  * event through the bus adapter, publish through the notifier. Events whose detail asks to fail make
  * the chosen stage throw (a transient failure).
  */
-function pipelineFunctions(deps: StageDependencies): Record<Stage, StageHandler> {
+function pipelineFunctions(deps: LocalFunctionDependencies): Record<Stage, StageHandler> {
   const failing = (stage: Stage, detail: Record<string, unknown>) => detail.failAt === stage;
   return {
     async ingestion(event) {

@@ -85,7 +85,9 @@ describe('the local runtime with tracing configured', () => {
       }),
     );
     const handlers = spans.filter(({ span }) => span.name.startsWith('## '));
-    const stagesOf = handlers.map(({ service, span }) => `${service} ${attribute(span, 'Service')?.stringValue}`);
+    const stagesOf = handlers.map(
+      ({ service, span }) => `${service} ${attribute(span, 'Service')?.stringValue}`,
+    );
     // The series' first event waits for any earlier one in flight: processing may run more than once
     // (its wake-ups), each invocation a span of its own.
     assert.deepEqual([...new Set(stagesOf)].sort(), ['ingestion ingestion', 'processing processing']);

@@ -1,4 +1,5 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { asError } from '../../domain/errors.ts';
 import type { AuditEntry, AuditPort } from '../../stages/ports.ts';
 import { auditItem } from './audit-log.ts';
 import { Coalescer, type FlushResult } from './coalescer.ts';
@@ -73,7 +74,7 @@ export class BatchAuditLog implements AuditPort {
           );
         }
       } catch (error) {
-        const failure = error instanceof Error ? error : new Error(String(error));
+        const failure = asError(error);
         for (const item of group) outcomes.set(keyOf(item), failure);
       }
     }

@@ -1,3 +1,4 @@
+import { asError } from '../../domain/errors.ts';
 /**
  * Gathers what concurrent callers hand in during one turn of the event loop and sends it together:
  * each caller's promise settles with its own item's outcome. The records of an SQS batch run side by
@@ -35,7 +36,7 @@ export class Coalescer<T, R = void> {
     try {
       results = await this.#flush(batch.map((entry) => entry.item));
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = asError(error);
       for (const entry of batch) entry.reject(failure);
       return;
     }

@@ -11,6 +11,7 @@ import {
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { asError } from '../../domain/errors.ts';
 
 /**
  * SSM's JSON 1.1 API over a SigV4-signed HTTPS request, for the Lambda bundles: `@aws-sdk/client-ssm`
@@ -288,7 +289,7 @@ export class SsmApi {
         response = await this.#send(request);
       } catch (caught) {
         // No complete response (connection refused or reset, timeout): retried like the SDK's transient errors.
-        const cause = caught instanceof Error ? caught : new Error(String(caught));
+        const cause = asError(caught);
         if (attempts >= maxAttempts)
           throw new SsmError(
             cause.name,

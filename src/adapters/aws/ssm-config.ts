@@ -1,5 +1,6 @@
+import { ConfigurationError } from '../../config/checks.ts';
 import { Parameter } from '../../config/parameters.ts';
-import { ConfigurationError, parseParameterValue } from '../../config/parse-parameter.ts';
+import { parseParameterValue } from '../../config/parse-parameter.ts';
 import type { ConfigPort, PipelineConfig } from '../../stages/ports.ts';
 
 /**

@@ -1,14 +1,22 @@
 import { readFile, stat } from 'node:fs/promises';
+import {
+  alertRulesValue,
+  ConfigurationError,
+  jsonValue,
+  retentionDaysValue,
+  textValue,
+  wholeNumberValue,
+} from '../../config/checks.ts';
+import { DEFAULT_ALERT_RULES } from '../../config/default-alert-rules.ts';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
-import { DEFAULT_RETENTION_DAYS, isValidRetentionDays, RETENTION_RANGE } from '../../config/retention.ts';
-import { DEFAULT_ALERT_RULES, parseAlertRules } from '../../domain/alert-rules.ts';
+import type { ConfigPort, PipelineConfig } from '../../config/pipeline-config.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../config/retention.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import {
   DEFAULT_INDICATOR_WINDOW,
-  isValidIndicatorWindow,
   MAX_INDICATOR_WINDOW,
   MIN_INDICATOR_WINDOW,
 } from '../../domain/indicators.ts';
-import type { ConfigPort, PipelineConfig } from '../../stages/ports.ts';
 import { tableName } from '../aws/tables.ts';
 
 export const LOCAL_ENVIRONMENT = 'local';
@@ -55,57 +63,32 @@ export function applyConfigOverrides(
   origin: string,
 ): PipelineConfig {
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
-    throw new TypeError(`${origin}: the configuration must be a JSON object`);
+    throw new ConfigurationError(`${origin}: the configuration must be a JSON object`);
   }
   const record = overrides as Record<string, unknown>;
   const unknown = Object.keys(record).filter((key) => !KNOWN_FIELDS.includes(key));
   if (unknown.length > 0) {
-    throw new TypeError(`${origin}: unknown field ${unknown.join(', ')} (known: ${KNOWN_FIELDS.join(', ')})`);
+    throw new ConfigurationError(
+      `${origin}: unknown field ${unknown.join(', ')} (known: ${KNOWN_FIELDS.join(', ')})`,
+    );
   }
   const config: PipelineConfig = { ...base };
   for (const field of STRING_FIELDS) {
-    const value = record[field];
-    if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new TypeError(`${origin}: ${field} must be a non-empty string`);
-    }
-    config[field] = value;
+    if (record[field] !== undefined) config[field] = textValue(`${origin}: ${field}`, record[field]);
   }
   if (record.indicatorWindow !== undefined) {
-    const window = record.indicatorWindow;
-    if (typeof window !== 'number' || !isValidIndicatorWindow(window)) {
-      throw new TypeError(
-        `${origin}: indicatorWindow must be a whole number from ${MIN_INDICATOR_WINDOW} to ${MAX_INDICATOR_WINDOW}, got ${JSON.stringify(window)}`,
-      );
-    }
-    config.indicatorWindow = window;
+    const range = { min: MIN_INDICATOR_WINDOW, max: MAX_INDICATOR_WINDOW };
+    config.indicatorWindow = wholeNumberValue(`${origin}: indicatorWindow`, record.indicatorWindow, range);
   }
   if (record.latenessBoundMs !== undefined) {
-    const bound = record.latenessBoundMs;
-    const max = MAX_LATENESS_BOUND_SECONDS * 1000;
-    if (typeof bound !== 'number' || !Number.isInteger(bound) || bound < 0 || bound > max) {
-      throw new TypeError(
-        `${origin}: latenessBoundMs must be a whole number of milliseconds from 0 to ${max}, got ${JSON.stringify(bound)}`,
-      );
-    }
-    config.latenessBoundMs = bound;
+    const range = { min: 0, max: MAX_LATENESS_BOUND_SECONDS * 1000, unit: 'milliseconds' };
+    config.latenessBoundMs = wholeNumberValue(`${origin}: latenessBoundMs`, record.latenessBoundMs, range);
   }
   for (const field of RETENTION_FIELDS) {
-    const days = record[field];
-    if (days === undefined) continue;
-    if (!isValidRetentionDays(days)) {
-      throw new TypeError(`${origin}: ${field} must be ${RETENTION_RANGE}, got ${JSON.stringify(days)}`);
-    }
-    config[field] = days;
+    if (record[field] !== undefined) config[field] = retentionDaysValue(`${origin}: ${field}`, record[field]);
   }
-  if (record.alertRules !== undefined) {
-    const parsed = parseAlertRules(record.alertRules);
-    if (!parsed.ok) {
-      const problems = parsed.issues.map((issue) => `alertRules.${issue.path}: ${issue.message}`).join('; ');
-      throw new TypeError(`${origin}: ${problems}`);
-    }
-    config.alertRules = parsed.value;
-  }
+  if (record.alertRules !== undefined)
+    config.alertRules = alertRulesValue(origin, record.alertRules, 'alertRules.');
   return config;
 }
 
@@ -117,17 +100,11 @@ export async function readConfigFile(
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the configuration file ${path}: ${(error as Error).message}`, {
+    throw new ConfigurationError(`cannot read the configuration file ${path}: ${errorMessage(error)}`, {
       cause: error,
     });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new TypeError(`${path}: not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  return applyConfigOverrides(base, parsed, path);
+  return applyConfigOverrides(base, jsonValue(path, text), path);
 }
 
 export interface LocalConfigOptions {

@@ -22,6 +22,7 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { Parameter, parameterPrefix } from '../../config/parameters.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import { STAGES, type Stage } from '../../domain/event-types.ts';
 import { CommandError } from '../errors.ts';
 import { type AwsRedriven, type AwsWatch, awaitAwsRedrive, awaitAwsReplay } from './aws-work.ts';
@@ -241,7 +242,7 @@ export class AwsBackend implements OperatorBackend {
           outcome.redriven.push(view.id);
           redriven.push({ stage, key: auditKeyOf(view.event, result.EventId), putAt: Date.now() });
         } catch (error) {
-          outcome.failed.push({ id: view.id, error: error instanceof Error ? error.message : String(error) });
+          outcome.failed.push({ id: view.id, error: errorMessage(error) });
           await this.#release(queueUrl, message);
         }
       }

@@ -8,6 +8,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { tableName } from '../../adapters/aws/tables.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import type { Stage } from '../../domain/event-types.ts';
 import type { WorkProgress } from '../../local/caused-work.ts';
 import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
@@ -143,7 +144,7 @@ export class RunningLocalBackend implements OperatorBackend {
     }).catch((error: unknown) => {
       const file = this.#endpoints.file ?? 'endpoints.json';
       throw new CommandError(
-        `the local stack named by ${file} (process ${this.#endpoints.pid ?? '?'}, ${base}) does not answer (${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}). If it was stopped or killed, the file is stale: remove it (rm ${file}) and run the command again; otherwise check that stack.`,
+        `the local stack named by ${file} (process ${this.#endpoints.pid ?? '?'}, ${base}) does not answer (${(error as Error & { cause?: Error }).cause?.message ?? errorMessage(error)}). If it was stopped or killed, the file is stale: remove it (rm ${file}) and run the command again; otherwise check that stack.`,
         { cause: error },
       );
     });

@@ -11,12 +11,8 @@ import {
   DEFAULT_EPISODE_GAP_MS,
   type Episode,
 } from '../../backtest/report.ts';
-import {
-  type AlertRulesConfig,
-  DEFAULT_ALERT_RULES,
-  DEFAULT_BAR_INTERVAL_MS,
-  parseAlertRules,
-} from '../../domain/alert-rules.ts';
+import { DEFAULT_ALERT_RULES } from '../../config/default-alert-rules.ts';
+import { type AlertRulesConfig, DEFAULT_BAR_INTERVAL_MS, parseAlertRules } from '../../domain/alert-rules.ts';
 import { DEFAULT_INDICATOR_WINDOW } from '../../domain/indicators.ts';
 import { booleanOption, parsePositiveInteger, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';

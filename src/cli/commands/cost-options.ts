@@ -1,8 +1,9 @@
+import { DELIVERY_MODES, type DeliveryMode, isDeliveryMode } from '../../config/delivery-mode.ts';
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '../../config/retention.ts';
 import { maxRecordsPerInvocation } from '../../cost/batch-limit.ts';
 import { BUS_LOG_LEVELS, type BusLogLevel } from '../../cost/bus-logs.ts';
 import { defaultPartitionInputs, type MeasuredInputs } from '../../cost/inputs.ts';
-import type { CostInputs, DeliveryMode } from '../../cost/model.ts';
+import type { CostInputs } from '../../cost/model.ts';
 import type { PartitionInputs } from '../../cost/partitions.ts';
 import { booleanOption, stringOption } from '../args.ts';
 import type { OptionValues } from '../command.ts';
@@ -57,9 +58,9 @@ function busLogLevel(text: string | undefined, fallback: BusLogLevel): BusLogLev
 }
 
 export function deliveryModes(text: string | undefined): DeliveryMode[] {
-  if (text === undefined || text === 'both') return ['direct', 'queued'];
-  if (text === 'direct' || text === 'queued') return [text];
-  throw new UsageError(`--delivery must be direct, queued or both, got '${text}'`);
+  if (text === undefined || text === 'both') return [...DELIVERY_MODES];
+  if (isDeliveryMode(text)) return [text];
+  throw new UsageError(`--delivery must be ${DELIVERY_MODES.join(', ')} or both, got '${text}'`);
 }
 
 /**

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
+import type { DeliveryMode } from '../../config/delivery-mode.ts';
 import { defaultInputs, loadMeasuredInputs, type MeasuredInputs } from '../../cost/inputs.ts';
-import { type CostInputs, type CostReport, costReport, type DeliveryMode } from '../../cost/model.ts';
+import { type CostInputs, type CostReport, costReport } from '../../cost/model.ts';
 import { type ModeReport, modeReports } from '../../cost/modes.ts';
 import { PRICES } from '../../cost/prices.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import { booleanOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CommandError, UsageError } from '../errors.ts';
@@ -181,7 +183,7 @@ export const costCommand: Command = {
     try {
       measured = await loadMeasuredInputs(resultsFile, resultsOption !== undefined);
     } catch (error) {
-      const message = (error as Error).message;
+      const message = errorMessage(error);
       throw resultsOption === undefined
         ? new CommandError(message, { cause: error })
         : new UsageError(`--results ${message}`, { cause: error });

@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '../../cost/model.ts';
+import { DELIVERY_MODES, type DeliveryMode, isDeliveryMode } from '../../config/delivery-mode.ts';
 import { stringOption } from '../args.ts';
 import type { OptionSpec, OptionValues } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 export const DELIVERY_OPTION: OptionSpec = {
   name: 'delivery',
   type: 'string',
-  value: 'direct|queued',
+  value: DELIVERY_MODES.join('|'),
   description:
     'direct (default): the bus invokes each function per event. queued: each rule sends to a queue the function consumes in batches of 10, as infra/ deploys delivery_mode = "queued".',
 };
@@ -15,7 +15,7 @@ export const DELIVERY_OPTION: OptionSpec = {
 export function deliveryOption(values: OptionValues): { delivery?: DeliveryMode } {
   const delivery = stringOption(values, 'delivery');
   if (delivery === undefined) return {};
-  if (delivery !== 'direct' && delivery !== 'queued')
-    throw new UsageError(`--delivery must be direct or queued, got '${delivery}'`);
+  if (!isDeliveryMode(delivery))
+    throw new UsageError(`--delivery must be ${DELIVERY_MODES.join(' or ')}, got '${delivery}'`);
   return { delivery };
 }

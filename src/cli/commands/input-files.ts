@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { errorMessage } from '../../domain/errors.ts';
 import { listOption, parseSpeed, type Speed, stringOption } from '../args.ts';
 import type { OptionSpec, OptionValues } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -40,7 +41,7 @@ export async function inputFiles(values: OptionValues, cwd: string): Promise<str
       await access(file);
     } catch (error) {
       throw new UsageError(
-        `--input ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        `--input ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
         { cause: error },
       );
     }

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { LOCAL_LATENESS_BOUND_MS } from '../../adapters/local/config.ts';
 import { verificationText } from '../../backtest/verify.ts';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import { chaosReportText, parseChaosRate, parseChaosSeed } from '../../local/chaos/fault-plan.ts';
 import { booleanOption, listOption, stringOption } from '../args.ts';
 import type { StoredEventItem } from '../backends/backend.ts';
@@ -208,7 +209,7 @@ function chaosOption(rate: string | undefined, seed: string | undefined) {
   try {
     return { rate: parseChaosRate(rate), seed: seed === undefined ? 1 : parseChaosSeed(seed) };
   } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
+    throw new UsageError(errorMessage(error), { cause: error });
   }
 }
 

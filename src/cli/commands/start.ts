@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PublishedNotification } from '../../adapters/local/notifier.ts';
+import { errorMessage } from '../../domain/errors.ts';
+import type { PublishedNotification } from '../../local/notifier.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { booleanOption, stringOption } from '../args.ts';
 import { runningStackEndpoints } from '../backends/endpoints-file.ts';
@@ -129,7 +130,7 @@ export const startCommand: Command = {
       });
     } catch (error) {
       if ((error as Error).name === 'DataDirInUseError')
-        throw new CommandError((error as Error).message, { cause: error });
+        throw new CommandError(errorMessage(error), { cause: error });
       throw error;
     }
     const { attachDashboard } = await import('../../local/dashboard/attach.ts');

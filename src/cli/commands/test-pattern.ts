@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { errorMessage } from '../../domain/errors.ts';
 import { requiredString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { ExitCode, UsageError } from '../errors.ts';
@@ -57,7 +58,7 @@ async function textArgument(flag: string, text: string, cwd: string): Promise<st
     return await readFile(resolve(cwd, text.slice(1)), 'utf8');
   } catch (error) {
     throw new UsageError(
-      `--${flag}: cannot read ${text.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `--${flag}: cannot read ${text.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
       { cause: error },
     );
   }

@@ -1,6 +1,6 @@
 import type { Stage } from '../../domain/event-types.ts';
 import type { StageHandler } from '../../stages/context.ts';
-import type { Envelope } from '../async-invoker.ts';
+import type { Envelope } from '../delivery-attempts.ts';
 import type { WorkTracker } from '../work-tracker.ts';
 import { type FaultKind, type FaultPlan, markInjected } from './fault-plan.ts';
 

@@ -5,8 +5,6 @@
 import type { Stage } from '../../domain/event-types.ts';
 import type { StageStats } from '../runtime-stats.ts';
 
-export type DashboardStage = Stage;
-
 export interface ChartPoint {
   eventId: string;
   symbol: string;

@@ -1,5 +1,5 @@
-import { alertsPath } from '../../adapters/local/notifier.ts';
 import { readJsonLines } from '../jsonl-appender.ts';
+import { alertsPath } from '../notifier.ts';
 import type { RuntimeEvent } from '../runtime-events.ts';
 import type { LocalStack } from '../stack.ts';
 import {

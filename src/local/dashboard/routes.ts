@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditRecord, DynamoAuditLog } from '../../adapters/aws/audit-log.ts';
 import type { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import type { DynamoSilences } from '../../adapters/aws/silences.ts';
+import { errorMessage } from '../../domain/errors.ts';
 import { newestFirst, sentAlerts, toChartPoint } from './aggregation.ts';
 import type { AuditStep, EventResponse, SeriesResponse, SilenceView } from './api-types.ts';
 import type { Asset } from './assets.ts';
@@ -101,7 +102,7 @@ export async function route(
       return;
     }
     if (error instanceof HttpError) sendJson(response, error.status, { message: error.message });
-    else sendJson(response, 500, { message: `the dashboard could not answer: ${(error as Error).message}` });
+    else sendJson(response, 500, { message: `the dashboard could not answer: ${errorMessage(error)}` });
   }
 }
 

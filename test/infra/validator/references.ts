@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyseExpression, type Reference } from './expressions.ts';
 import { type HclValue, isBlockList, isObject, soleInterpolation } from './hcl.ts';
@@ -76,7 +76,15 @@ export function forEachKeys(module: TerraformModule, forEach: unknown): string[]
   if (literalSet?.[1] !== undefined) {
     return [...literalSet[1].matchAll(/"([^"]*)"/g)].map((match) => match[1] ?? '');
   }
-  return undefined;
+  return jsonFileKeys(module, expression);
+}
+
+/** `toset(jsondecode(file("${path.module}/...")))` of a JSON list of strings, as the stage list is read. */
+function jsonFileKeys(module: TerraformModule, expression: string): string[] | undefined {
+  const file = /^toset\(jsondecode\(file\("\$\{path\.module\}\/([^"$]+)"\)\)\)$/.exec(expression)?.[1];
+  if (file === undefined) return undefined;
+  const list: unknown = JSON.parse(readFileSync(path.join(module.dir, file), 'utf8'));
+  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : undefined;
 }
 
 function issue(block: Block, message: string): Issue {

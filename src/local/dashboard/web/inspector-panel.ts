@@ -1,3 +1,4 @@
+import { errorMessage } from '../../../domain/errors.ts';
 import type { AuditStep, EventResponse } from '../api-types.ts';
 import { fetchEvent } from './api.ts';
 import { byId, element } from './dom.ts';
@@ -38,7 +39,7 @@ export class InspectorPanel {
       this.#show(response.trail, response, `${response.trail.length} audit records for ${response.eventId}`);
     } catch (error) {
       if (request !== this.#request) return;
-      this.#show([], null, (error as Error).message);
+      this.#show([], null, errorMessage(error));
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../../domain/errors.ts';
 import type { AlertView, ChartPoint, LatencyView, StatsView, StreamMessages } from '../api-types.ts';
 import { AlertsPanel } from './alerts-panel.ts';
 import { fetchAlerts, fetchSeries, fetchSilences } from './api.ts';
@@ -53,7 +54,7 @@ async function showSymbol(symbol: string): Promise<void> {
     chart.load(symbol, series.points, [...series.alerts, ...alerts.alerts]);
     chartStatus.textContent = `${series.points.length} bars loaded`;
   } catch (error) {
-    chartStatus.textContent = `Could not load ${symbol}: ${(error as Error).message}`;
+    chartStatus.textContent = `Could not load ${symbol}: ${errorMessage(error)}`;
   }
 }
 

@@ -1,8 +1,7 @@
-import type { DashboardStage, StatsView } from '../api-types.ts';
+import { STAGES } from '../../../domain/event-types.ts';
+import type { StatsView } from '../api-types.ts';
 import { byId, element } from './dom.ts';
 import { formatCount, formatDuration, formatRate } from './format.ts';
-
-const STAGES: readonly DashboardStage[] = ['ingestion', 'processing', 'notification'];
 
 /** Counts by status, and per stage: rate, errors, retries, dead letters. */
 export class PipelinePanel {
