@@ -24,20 +24,29 @@ export interface Recovery {
 export async function settleRun(stack: LocalStack, recover: boolean): Promise<Recovery> {
   await stack.quiet();
   const recovery: Recovery = { rounds: 0, redriven: 0, left: 0 };
-  if (recover) {
-    for (let round = 1; round <= MAX_REDRIVE_ROUNDS; round++) {
-      if ((await stack.deadLetters.list()).length === 0) break;
-      recovery.rounds = round;
-      const result = await stack.deadLetters.redrive();
-      recovery.redriven += result.redriven.length;
-      // A redrive under injected faults fails again now and then: the next round tries again.
-      await stack.quiet();
-    }
-  }
+  if (recover) await redriveRounds(stack, recovery, () => stack.quiet());
   stack.endWaits();
   await stack.bus.idle();
+  // The ended waits ran attempts of their own, which faults may have dead-lettered in turn.
+  if (recover) await redriveRounds(stack, recovery, () => stack.bus.idle());
   recovery.left = recover ? (await stack.deadLetters.list()).length : 0;
   return recovery;
+}
+
+/** Redrives the dead-letter queues in rounds, each settled by `settle`, until they are empty. */
+async function redriveRounds(
+  stack: LocalStack,
+  recovery: Recovery,
+  settle: () => Promise<void>,
+): Promise<void> {
+  for (let round = 1; round <= MAX_REDRIVE_ROUNDS; round++) {
+    if ((await stack.deadLetters.list()).length === 0) return;
+    recovery.rounds += 1;
+    const result = await stack.deadLetters.redrive();
+    recovery.redriven += result.redriven.length;
+    // A redrive under injected faults fails again now and then: the next round tries again.
+    await settle();
+  }
 }
 
 /**
