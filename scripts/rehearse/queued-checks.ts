@@ -12,6 +12,7 @@ import { STAGES, type Stage } from '../../src/domain/event-types.ts';
 import type { Checklist } from './checklist.ts';
 import type { DeployedStack } from './integration-checks.ts';
 import { deliveryQueues } from './queued-pipeline.ts';
+import { checkQueueAttributes } from './sqs-batches.ts';
 import { outputString, resourcesOfType, type StateResource, stageOf } from './state.ts';
 
 function ofStage(resources: StateResource[], stage: Stage): StateResource {
@@ -40,21 +41,14 @@ export async function checkQueuedDelivery(list: Checklist, stack: DeployedStack)
         const { Attributes = {} } = await clients.sqs.send(
           new GetQueueAttributesCommand({ QueueUrl: queues[stage].url, AttributeNames: ['All'] }),
         );
-        assert.equal(Number(Attributes.MessageRetentionPeriod), queue.values.message_retention_seconds);
         assert.equal(Number(Attributes.VisibilityTimeout), queue.values.visibility_timeout_seconds);
-        assert.equal(
-          Number(Attributes.VisibilityTimeout),
-          6 * Number(fn.values.timeout),
-          '6 × function timeout',
-        );
-        assert.equal(Attributes.SqsManagedSseEnabled, 'true', 'encryption');
-        const redrive = JSON.parse(Attributes.RedrivePolicy ?? '{}') as Record<string, unknown>;
-        assert.equal(redrive.deadLetterTargetArn, dlqArn, 'redrive to the stage dead-letter queue');
-        assert.equal(
-          Number(redrive.maxReceiveCount),
-          1 + Number(invokeConfig.values.maximum_retry_attempts),
-          'maxReceiveCount = 1 + lambda_retry_attempts',
-        );
+        const redrive = checkQueueAttributes(Attributes, {
+          retentionSeconds: queue.values.message_retention_seconds,
+          functionTimeout: fn.values.timeout,
+          retryAttempts: invokeConfig.values.maximum_retry_attempts,
+          dlqArn,
+          dlqName: 'the stage dead-letter queue',
+        });
         const policy = Attributes.Policy ?? '';
         assert.match(policy, /events\.amazonaws\.com/, 'EventBridge may send');
         assert.ok(policy.includes(String(rule.values.arn)), 'only from its rule');

@@ -96,3 +96,35 @@ export async function settleBatch(
   }
   return failed;
 }
+
+/**
+ * A queue's attributes as the stage's settings require: its retention, a visibility timeout of 6 × the
+ * function's timeout, SQS-managed encryption, and a redrive to `dlqArn` after 1 + the function's retries.
+ * Returns the redrive policy it read.
+ */
+export function checkQueueAttributes(
+  attributes: Partial<Record<string, string>>,
+  expected: {
+    retentionSeconds: unknown;
+    functionTimeout: unknown;
+    retryAttempts: unknown;
+    dlqArn: string;
+    dlqName: string;
+  },
+): Record<string, unknown> {
+  assert.equal(Number(attributes.MessageRetentionPeriod), expected.retentionSeconds);
+  assert.equal(
+    Number(attributes.VisibilityTimeout),
+    6 * Number(expected.functionTimeout),
+    '6 × function timeout',
+  );
+  assert.equal(attributes.SqsManagedSseEnabled, 'true', 'encryption');
+  const redrive = JSON.parse(attributes.RedrivePolicy ?? '{}') as Record<string, unknown>;
+  assert.equal(redrive.deadLetterTargetArn, expected.dlqArn, `redrive to ${expected.dlqName}`);
+  assert.equal(
+    Number(redrive.maxReceiveCount),
+    1 + Number(expected.retryAttempts),
+    'maxReceiveCount = 1 + lambda_retry_attempts',
+  );
+  return redrive;
+}

@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Checklist } from './checklist.ts';
 import type { DeployedStack } from './integration-checks.ts';
-import { type DeliveryQueue, receiveBatch, settleBatch } from './sqs-batches.ts';
+import { checkQueueAttributes, type DeliveryQueue, receiveBatch, settleBatch } from './sqs-batches.ts';
 import { outputString, resourcesOfType, type ShowState, type StateResource, stageOf } from './state.ts';
 
 /**
@@ -76,20 +76,13 @@ export async function checkWakeUps(list: Checklist, stack: DeployedStack, mode: 
       const { Attributes = {} } = await clients.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: String(queue.values.url), AttributeNames: ['All'] }),
       );
-      assert.equal(Number(Attributes.MessageRetentionPeriod), queue.values.message_retention_seconds);
-      assert.equal(
-        Number(Attributes.VisibilityTimeout),
-        6 * Number(fn.values.timeout),
-        '6 × function timeout',
-      );
-      assert.equal(Attributes.SqsManagedSseEnabled, 'true', 'encryption');
-      const redrive = JSON.parse(Attributes.RedrivePolicy ?? '{}') as Record<string, unknown>;
-      assert.equal(redrive.deadLetterTargetArn, dlqArn, "redrive to processing's dead-letter queue");
-      assert.equal(
-        Number(redrive.maxReceiveCount),
-        1 + Number(invokeConfig.values.maximum_retry_attempts),
-        'maxReceiveCount = 1 + lambda_retry_attempts',
-      );
+      const redrive = checkQueueAttributes(Attributes, {
+        retentionSeconds: queue.values.message_retention_seconds,
+        functionTimeout: fn.values.timeout,
+        retryAttempts: invokeConfig.values.maximum_retry_attempts,
+        dlqArn,
+        dlqName: "processing's dead-letter queue",
+      });
       return `${Attributes.MessageRetentionPeriod} s retention, ${Attributes.VisibilityTimeout} s visibility, maxReceiveCount ${String(redrive.maxReceiveCount)} → ${dlqArn.slice(dlqArn.lastIndexOf(':') + 1)}`;
     },
   );

@@ -11,6 +11,7 @@ import { SYMBOL_INDEX } from '../../src/adapters/aws/tables.ts';
 import { backtest } from '../../src/backtest/engine.ts';
 import { parseAlertRules } from '../../src/domain/alert-rules.ts';
 import type { BusEvent } from '../../src/domain/event-types.ts';
+import { mulberry32 } from '../../src/local/chaos/fault-plan.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { awsPipeline, type BarRow, barDetail, busEvent, deliver, loadBars } from '../support/pipeline.ts';
 
@@ -114,7 +115,7 @@ async function checkPlan(db: TestDatabase, plan: Plan, prefix: string): Promise<
       return busEvent('MarketData.Raw', 'exchange.binance', detail);
     });
     failPutEventsEvery(pipeline, plan.failEvery);
-    const random = seeded(plan.seed);
+    const random = mulberry32(plan.seed);
     const pending: Delivery[] = [];
     const wakeUps: WakeUp[] = [];
     const deadLetters: Delivery[] = [];
@@ -291,16 +292,4 @@ async function storedCount(db: TestDatabase, symbol: string): Promise<number> {
     }),
   );
   return result.Count ?? 0;
-}
-
-/** A small seeded generator (mulberry32), so a failing order can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
