@@ -1,10 +1,13 @@
+import { Texts } from './texts.ts';
+
 /**
  * The idempotency keys a backtest has stored, to tell a duplicate as the events table's conditional
- * put does. Open addressing over typed arrays: at the hundreds of thousands of keys of a year of bars,
- * about twice as fast as a `Set` of strings, whose table the garbage collector also has to trace.
+ * put does. Open addressing over typed arrays, the keys themselves kept as bytes: at the hundreds of
+ * thousands of keys of a year of bars, about twice as fast as a `Set` of strings, whose table and
+ * strings the garbage collector also has to trace.
  */
 export class KeySet {
-  #keys: string[] = [];
+  readonly #keys = new Texts();
   /** The hash of each key, by insertion index: growing rehashes without reading the strings. */
   #hashes = new Int32Array(1 << 12);
   /** Insertion index + 1 of the key in each slot; 0 = free. */
@@ -14,21 +17,26 @@ export class KeySet {
     return this.#keys.length;
   }
 
-  /** Adds the key; false when it was there already. */
-  add(key: string): boolean {
+  /** Adds the key; returns its index (keys are numbered from 0 as added), or -1 when it was there already. */
+  add(key: string): number {
     const hash = hashOf(key);
     const mask = this.#slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const index = (this.#slots[slot] as number) - 1;
       if (index === -1) break;
-      if (this.#hashes[index] === hash && this.#keys[index] === key) return false;
+      if (this.#hashes[index] === hash && this.#keys.equals(index, key)) return -1;
     }
     const index = this.#keys.length;
     if (index === this.#hashes.length) this.#grow();
     this.#keys.push(key);
     this.#hashes[index] = hash;
     this.#place(index, hash);
-    return true;
+    return index;
+  }
+
+  /** The key of an index {@link add} returned. */
+  keyAt(index: number): string {
+    return this.#keys.at(index);
   }
 
   #place(index: number, hash: number): void {
@@ -49,9 +57,9 @@ export class KeySet {
   }
 }
 
-/** FNV-1a over the UTF-16 code units. */
+/** FNV-1a over the UTF-16 code units, as a 32-bit signed integer (what the table holds). */
 function hashOf(key: string): number {
-  let hash = 0x811c9dc5;
+  let hash = 0x811c9dc5 | 0;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return hash;
 }
