@@ -22,6 +22,19 @@ describe('Texts', () => {
     );
   });
 
+  it('keeps texts across chunks: more than a MiB of them, and one longer than a chunk', () => {
+    const texts = Array.from({ length: 40_000 }, (_, i) =>
+      `exchange.binance#event:BTC-USDT:${i}`.repeat(1 + (i % 2)),
+    );
+    texts.splice(20_000, 0, 'x'.repeat(1.5 * 2 ** 20));
+    const kept = new Texts();
+    for (const text of texts) kept.push(text);
+    texts.forEach((text, index) => {
+      assert.equal(kept.at(index), text);
+      assert.ok(kept.equals(index, text));
+    });
+  });
+
   it('tells texts of the same length apart', () => {
     const kept = new Texts();
     kept.push('51613.38000000');
