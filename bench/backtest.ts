@@ -8,6 +8,7 @@ import { runChild } from './lib/fresh-process.ts';
 import { loadAverage } from './lib/machine.ts';
 import { atLeast, type Benchmark } from './lib/result.ts';
 import { median, round } from './lib/stats.ts';
+import { START_NODE_FLAGS } from './soak.ts';
 
 export const BACKTEST_TARGET_BARS_PER_SECOND = 300_000;
 const WEEK_MS = 7 * 86_400_000;
@@ -63,7 +64,8 @@ export const backtestBenchmark: Benchmark = {
       const loads: number[] = [];
       for (let pass = 0; pass < (quick ? 1 : 5); pass++) {
         loads.push(loadAverage()[0]);
-        const child = await runChild([CHILD, file]);
+        // With the V8 flags `npx marketflow` runs under (bin/marketflow.mjs takes `npm start`'s).
+        const child = await runChild([...START_NODE_FLAGS, CHILD, file]);
         if (child.code !== 0)
           throw new Error(`backtest pass exited with ${child.code}: ${child.stderr.slice(0, 2000)}`);
         const result = JSON.parse(child.stdout) as Pass;
@@ -97,6 +99,7 @@ export const backtestBenchmark: Benchmark = {
           'validate and deduplicate as ingestion does, step the series, count pages and episodes. The rate is the median of',
           "the passes on the process's CPU time (process.cpuUsage, all threads: the garbage collector's too), because the",
           'machine is shared; Node start and module loading are not in it. The load average before each pass is listed.',
+          `The child runs with the Node flags of \`npx marketflow\` (${START_NODE_FLAGS.join(' ')}, those of npm start).`,
         ],
       };
     } finally {

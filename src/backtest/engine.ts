@@ -6,6 +6,7 @@ import { decimalToNumber, type MarketDetail, validateMarketDetail } from '../dom
 import { compareSeriesOrder, SequentialSeries, type SeriesSettings } from '../domain/series.ts';
 import type { ValidationIssue } from '../domain/validation.ts';
 import { KeySet } from './key-set.ts';
+import { Texts } from './texts.ts';
 
 /**
  * `marketflow backtest`: the domain code that processing runs, applied to input events sequentially,
@@ -55,37 +56,45 @@ export interface BacktestOptions {
 
 /**
  * The stored events of one symbol waiting for their turn, in columns: the numbers in typed arrays and
- * the texts in arrays, so that a year of one-minute bars is a few arrays rather than half a million
- * objects for the garbage collector to copy and trace.
+ * the texts as bytes ({@link Texts}; the event id as its index in the backtest's keys), so that a year
+ * of one-minute bars is a few arrays rather than millions of objects and strings for the garbage
+ * collector to copy and trace.
  */
 class SymbolColumns {
   readonly symbol: string;
+  readonly #keys: KeySet;
   length = 0;
   timestamps = new Float64Array(1024);
   prices = new Float64Array(1024);
   volumes = new Float64Array(1024);
-  readonly eventIds: string[] = [];
-  readonly priceDecimals: string[] = [];
-  readonly volumeDecimals: string[] = [];
+  /** Index of each event's id in the backtest's keys. */
+  keyIndexes = new Uint32Array(1024);
+  readonly priceDecimals = new Texts();
+  readonly volumeDecimals = new Texts();
   /** Source and exchange, which rarely vary, as indexes into `origins`. */
   originIndexes = new Uint32Array(1024);
   readonly origins: { source: string; exchange: string }[] = [];
 
-  constructor(symbol: string) {
+  constructor(symbol: string, keys: KeySet) {
     this.symbol = symbol;
+    this.#keys = keys;
   }
 
-  push(eventId: string, market: MarketDetail, source: string): void {
+  push(keyIndex: number, market: MarketDetail, source: string): void {
     if (this.length === this.timestamps.length) this.#grow();
     const at = this.length;
     this.timestamps[at] = market.timestamp;
     this.prices[at] = decimalToNumber(market.price);
     this.volumes[at] = decimalToNumber(market.volume);
-    this.eventIds.push(eventId);
+    this.keyIndexes[at] = keyIndex;
     this.priceDecimals.push(market.price);
     this.volumeDecimals.push(market.volume);
     this.originIndexes[at] = this.#originIndex(source, market.exchange);
     this.length = at + 1;
+  }
+
+  eventIdAt(at: number): string {
+    return this.#keys.keyAt(this.keyIndexes[at] as number);
   }
 
   #originIndex(source: string, exchange: string): number {
@@ -101,31 +110,29 @@ class SymbolColumns {
   }
 
   #grow(): void {
-    const grown = (array: Float64Array) => {
-      const larger = new Float64Array(array.length * 2);
+    const grown = <T extends Float64Array | Uint32Array>(array: T, larger: T): T => {
       larger.set(array);
       return larger;
     };
-    this.timestamps = grown(this.timestamps);
-    this.prices = grown(this.prices);
-    this.volumes = grown(this.volumes);
-    const origins = new Uint32Array(this.originIndexes.length * 2);
-    origins.set(this.originIndexes);
-    this.originIndexes = origins;
+    const size = this.timestamps.length * 2;
+    this.timestamps = grown(this.timestamps, new Float64Array(size));
+    this.prices = grown(this.prices, new Float64Array(size));
+    this.volumes = grown(this.volumes, new Float64Array(size));
+    this.keyIndexes = grown(this.keyIndexes, new Uint32Array(size));
+    this.originIndexes = grown(this.originIndexes, new Uint32Array(size));
   }
 
   /** Positions in market-time order (then event id); undefined when they already are (the usual case). */
   order(): number[] | undefined {
-    const { timestamps, eventIds } = this;
+    const { timestamps } = this;
     let sorted = true;
     for (let i = 1; i < this.length && sorted; i++) {
       const previous = timestamps[i - 1] as number;
       const current = timestamps[i] as number;
-      sorted =
-        previous < current ||
-        (previous === current && (eventIds[i - 1] as string) <= (eventIds[i] as string));
+      sorted = previous < current || (previous === current && this.eventIdAt(i - 1) <= this.eventIdAt(i));
     }
     if (sorted) return undefined;
+    const eventIds = Array.from({ length: this.length }, (_, i) => this.eventIdAt(i));
     return Array.from({ length: this.length }, (_, i) => i).sort((a, b) =>
       compareSeriesOrder(
         { timestamp: timestamps[a] as number, eventId: eventIds[a] as string },
@@ -162,7 +169,8 @@ export class Backtest {
    */
   addDetail(source: string, detail: unknown, idOf: (index: number) => string, index: number): void {
     const eventId = producerKey(source, detail) ?? envelopeKey(idOf(index));
-    if (!this.#seen.add(eventId)) {
+    const keyIndex = this.#seen.add(eventId);
+    if (keyIndex === -1) {
       this.duplicates += 1;
       return;
     }
@@ -174,10 +182,10 @@ export class Backtest {
     const market = validation.value;
     let series = this.#bySymbol.get(market.symbol);
     if (series === undefined) {
-      series = new SymbolColumns(market.symbol);
+      series = new SymbolColumns(market.symbol, this.#seen);
       this.#bySymbol.set(market.symbol, series);
     }
-    series.push(eventId, market, source);
+    series.push(keyIndex, market, source);
     this.valid += 1;
   }
 
@@ -189,9 +197,9 @@ export class Backtest {
       const order = series.order();
       for (let next = 0; next < series.length; next++) {
         const at = order === undefined ? next : (order[next] as number);
-        const eventId = series.eventIds[at] as string;
+        const eventId = series.eventIdAt(at);
         const timestamp = series.timestamps[at] as number;
-        const priceDecimal = series.priceDecimals[at] as string;
+        const priceDecimal = series.priceDecimals.at(at);
         const step = sequential.next({
           eventId,
           symbol,
@@ -211,7 +219,7 @@ export class Backtest {
           exchange: origin.exchange,
           timestamp,
           price: priceDecimal,
-          volume: series.volumeDecimals[at] as string,
+          volume: series.volumeDecimals.at(at),
           indicators: step.indicators,
           alerts: step.alerts,
           held: step.held,
