@@ -211,14 +211,12 @@ test('the dashboard shows a replay of real bars live', async (t) => {
             `${(item as HTMLElement).dataset.stage}:${item.querySelector('.step-status')?.textContent}`,
         ),
       );
-    assert.deepEqual(steps.slice(0, 2), ['ingestion:INGESTED', 'processing:PROCESSED']);
+    // One outcome per step; attempt lines (a wake-up that raced another attempt, a retry) may sit
+    // between them on a loaded machine, and say what they are.
+    const attempts = new Set(['REDELIVERED', 'RETRIED', 'FAILED']);
+    const outcomes = steps.filter((step) => !attempts.has(step.split(':')[1] ?? ''));
     // The first bar crosses above 51,500 (no earlier price): one notification follows.
-    // An alert put twice (two attempts raced to process the series' first bar) is delivered again: the
-    // trail says so (REDELIVERED) and it is still notified once.
-    assert.deepEqual(
-      steps.slice(2).filter((step) => step !== 'notification:REDELIVERED'),
-      ['notification:NOTIFIED'],
-    );
+    assert.deepEqual(outcomes, ['ingestion:INGESTED', 'processing:PROCESSED', 'notification:NOTIFIED']);
     assert.match((await page.locator('#stored-item').textContent()) ?? '', /"price": "51613.38000000"/);
 
     await page.locator('#event-id').fill('exchange.binance#event:NOPE');

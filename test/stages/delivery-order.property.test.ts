@@ -92,7 +92,12 @@ describe('processing gives the backtest whatever the delivery (fast-check, dynal
         run += 1;
         await checkPlan(db, plan, `R${run}X`);
       }),
-      { numRuns: PROPERTY_RUNS, seed: 20261207, endOnFailure: true },
+      {
+        numRuns: PROPERTY_RUNS,
+        seed: 20261207,
+        endOnFailure: true,
+        ...(process.env.MARKETFLOW_PROPERTY_PATH ? { path: process.env.MARKETFLOW_PROPERTY_PATH } : {}),
+      },
     );
   });
 });
@@ -149,7 +154,8 @@ async function checkPlan(db: TestDatabase, plan: Plan, prefix: string): Promise<
 
     // As a run recovers: the dead letters redriven until none is left (a redrive may fail again).
     const redrive = async () => {
-      for (let round = 0; round < 5 && deadLetters.length > 0; round++) {
+      // Each round gets further (what an attempt processed stays processed), so an operator redrives until none is left.
+      for (let round = 0; round < 20 && deadLetters.length > 0; round++) {
         for (const letter of deadLetters.splice(0)) pending.push({ ...letter, attempt: 1 });
         await settle();
       }
