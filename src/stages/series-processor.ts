@@ -217,7 +217,11 @@ export class SeriesProcessor {
 
   #record(taken: Exclude<Taken, { kind: 'waiting' }>): void {
     this.#taken.push(taken);
-    this.#records.push(this.#effects.record(taken));
+    const record = this.#effects.record(taken);
+    // Awaited with the others before the attempt ends (which then fails with its error); marked handled
+    // now, or a record that fails while the attempt awaits something else would end the process.
+    record.catch(() => {});
+    this.#records.push(record);
   }
 
   #wait(
