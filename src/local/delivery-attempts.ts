@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { summarizeError } from '../domain/errors.ts';
 import type { BusEvent, Stage } from '../domain/event-types.ts';
 import { deliveryEnded, type FollowedDelivery } from './caused-work.ts';
@@ -28,11 +29,15 @@ export type AttemptResult = { failed: false } | { failed: true; error: unknown }
 
 let deliveries = 0;
 
-/** A fresh delivery id (`delivery-<n>`), as Lambda gives each invocation its request id. */
+/** A fresh delivery id (`delivery-<process>-<n>`), as Lambda gives each invocation its request id. */
 export function newDeliveryId(): string {
   deliveries += 1;
-  return `delivery-${deliveries}`;
+  // Unique across restarts too, as Lambda's request ids are: the audit trail tells deliveries apart by it.
+  return `delivery-${PROCESS_TAG}-${deliveries}`;
 }
+
+/** Tells this process's deliveries from those of a runtime that ran before on the same data. */
+const PROCESS_TAG = randomUUID().slice(0, 8);
 
 /** What the function is told of the attempt it runs (see `Invocation`). */
 export function invocationOf(attempt: DeliveryAttempt): {
