@@ -22,7 +22,8 @@ import { checkDeployedStack, type DeployedStack } from './integration-checks.ts'
 import { checkLeastPrivilege } from './least-privilege.ts';
 import { leftovers } from './leftovers.ts';
 import { type Moto, startMoto } from './moto.ts';
-import { type PipelineInput, type PipelineRun, runPipeline } from './pipeline.ts';
+import { runPipeline } from './pipeline.ts';
+import type { PipelineInput, PipelineRun } from './pipeline-run.ts';
 import { checkQueuedDelivery } from './queued-checks.ts';
 import { runQueuedPipeline } from './queued-pipeline.ts';
 import { emptyReport, type Report, summary, timed, writeReport } from './report.ts';
