@@ -114,6 +114,8 @@ async function main(): Promise<void> {
     [`${PREFIX}/${Parameter.alertTopicArn}`]: 'arn:aws:sns:us-east-1:123456789012:sns-alerts-bench',
     [`${PREFIX}/${Parameter.alertRules}`]: JSON.stringify(BENCH_ALERT_RULES),
     [`${PREFIX}/${Parameter.indicatorWindow}`]: '20',
+    // Events in market-time order never wait: processing reads the bound but needs no wake-up queue.
+    [`${PREFIX}/${Parameter.latenessBoundMs}`]: '0',
     [`${PREFIX}/${Parameter.eventsRetentionDays}`]: String(DEFAULT_RETENTION_DAYS),
     [`${PREFIX}/${Parameter.auditRetentionDays}`]: String(DEFAULT_RETENTION_DAYS),
   };
