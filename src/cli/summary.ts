@@ -68,7 +68,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   );
   const storedIds = new Set(ours.map((item) => item.raw_event_id as string));
   const deadLetteredIds = new Set(
-    input.deadLetters.filter((message) => message.stage === 'ingestion').map((message) => message.eventId),
+    input.deadLetters.filter((message) => message.stage === 'ingestion').map((message) => message.envelopeId),
   );
   const duplicateIds = new Set(
     input.duplicateAudits

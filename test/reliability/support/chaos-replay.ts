@@ -94,7 +94,7 @@ export async function chaosReplay(options: {
         (event.type === 'invocation.succeeded' || event.type === 'dead-lettered') &&
         event.stage === 'ingestion'
       )
-        ingested.add(event.eventId);
+        ingested.add(event.envelopeId);
     });
     try {
       const report = await replayFiles({
