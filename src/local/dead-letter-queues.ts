@@ -182,7 +182,7 @@ export class DeadLetterQueues {
             at: Date.now(),
             stage: message.stage,
             messageId: message.id,
-            eventId: message.event.id,
+            envelopeId: message.event.id,
             error: summarizeError(error),
           });
           return;
@@ -194,7 +194,7 @@ export class DeadLetterQueues {
           at: Date.now(),
           stage: message.stage,
           messageId: message.id,
-          eventId: message.event.id,
+          envelopeId: message.event.id,
         });
       }),
     );

@@ -139,7 +139,7 @@ export const runCommand: Command = {
         verify || chaos !== undefined ? await verifyRun(stack, files, report, items, published) : undefined;
       if (exportPath !== undefined) await exportItems(exportPath, items);
       const books = await collectBooks(stack, {
-        acceptedEventIds: report.sent.map((sent) => sent.eventId),
+        acceptedEnvelopeIds: report.sent.map((sent) => sent.envelopeId),
         rejectedAtPut: report.failures.map((failure) => ({
           ref: `${failure.file}:${failure.line}`,
           ...failure,
