@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { attachDashboard } from '../src/local/dashboard/attach.ts';
-import { startLocalStack } from '../src/local/stack.ts';
+import { startLocalStack } from '../src/local/runtime/stack.ts';
 import { loadMarketDetails } from './lib/market-data.ts';
 
 const TOTAL = Number(process.env.SOAK_EVENTS ?? 100_000);

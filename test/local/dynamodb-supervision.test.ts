@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { collectBooks, PublishedLedger } from '../../src/local/books.ts';
-import { startLocalStack } from '../../src/local/stack.ts';
+import { collectBooks, PublishedLedger } from '../../src/local/runtime/books.ts';
+import { startLocalStack } from '../../src/local/runtime/stack.ts';
 import { rawEntries } from '../dashboard/market-replay.ts';
 
 test('a DynamoDB worker that dies is noticed at once and restarted; events keep flowing and none is lost', async () => {

@@ -10,9 +10,9 @@ import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { tableName } from '../../adapters/aws/tables.ts';
 import { errorMessage } from '../../domain/errors.ts';
 import type { Stage } from '../../domain/event-types.ts';
-import type { WorkProgress } from '../../local/caused-work.ts';
-import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
-import { ADMIN_TOKEN_HEADER } from '../../local/http-api.ts';
+import type { WorkProgress } from '../../local/delivery/caused-work.ts';
+import { ADMIN_TOKEN_HEADER } from '../../local/http/api-server.ts';
+import type { DeadLetterMessage } from '../../local/services/dead-letter-queues.ts';
 import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,

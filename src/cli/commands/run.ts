@@ -3,11 +3,11 @@ import { constants, createWriteStream } from 'node:fs';
 import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { LOCAL_LATENESS_BOUND_MS } from '../../adapters/local/config.ts';
 import { verificationText } from '../../backtest/verify.ts';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import { errorMessage } from '../../domain/errors.ts';
 import { chaosReportText, parseChaosRate, parseChaosSeed } from '../../local/chaos/fault-plan.ts';
+import { LOCAL_LATENESS_BOUND_MS } from '../../local/ports/local-config.ts';
 import { booleanOption, listOption, stringOption } from '../args.ts';
 import type { StoredEventItem } from '../backends/backend.ts';
 import type { Command } from '../command.ts';
@@ -215,7 +215,7 @@ function chaosOption(rate: string | undefined, seed: string | undefined) {
 
 async function loadBooks() {
   const [books, faults] = await Promise.all([
-    import('../../local/books.ts'),
+    import('../../local/runtime/books.ts'),
     import('../../local/chaos/fault-plan.ts'),
   ]);
   return {

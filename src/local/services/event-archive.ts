@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { BusEvent } from '../domain/event-types.ts';
-import { JsonlAppender, readJsonLines } from './jsonl-appender.ts';
-import type { RuntimeEventEmitter } from './runtime-events.ts';
+import type { BusEvent } from '../../domain/event-types.ts';
+import { JsonlAppender, readJsonLines } from '../runtime/jsonl-appender.ts';
+import type { RuntimeEventEmitter } from '../runtime/runtime-events.ts';
 
 /** One archived event: the envelope as targets received it, the bus and when it was put. */
 export interface ArchivedEvent {

@@ -5,43 +5,47 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_TABLE, EVENTS_TABLE } from '../adapters/aws/tables.ts';
-import { LocalConfig } from '../adapters/local/config.ts';
-import { LocalEventBusAdapter } from '../adapters/local/event-bus.ts';
-import { LocalLogger, type LocalLogLevel } from '../adapters/local/logger.ts';
-import { InMemoryMetrics, type MetricSnapshot } from '../adapters/local/metrics.ts';
-import { DEFAULT_DELIVERY_MODE, type DeliveryMode } from '../config/delivery-mode.ts';
-import type { AlertRulesConfig } from '../domain/alert-rules.ts';
-import { correlationId } from '../domain/correlation.ts';
-import { errorMessage } from '../domain/errors.ts';
-import { STAGES, type Stage } from '../domain/event-types.ts';
-import type { StageDependencies, StageHandler } from '../stages/index.ts';
-import type { NotifierPort, PipelineConfig } from '../stages/ports.ts';
-import type { AsyncInvokerOptions } from './async-invoker.ts';
+import { AUDIT_TABLE, EVENTS_TABLE } from '../../adapters/aws/tables.ts';
+import { DEFAULT_DELIVERY_MODE, type DeliveryMode } from '../../config/delivery-mode.ts';
+import type { AlertRulesConfig } from '../../domain/alert-rules.ts';
+import { correlationId } from '../../domain/correlation.ts';
+import { errorMessage } from '../../domain/errors.ts';
+import { STAGES, type Stage } from '../../domain/event-types.ts';
+import type { StageDependencies, StageHandler } from '../../stages/index.ts';
+import type { NotifierPort, PipelineConfig } from '../../stages/ports.ts';
+import { crashingHandler, faultyDeliveries } from '../chaos/delivery-faults.ts';
+import { injectDynamoDbFaults } from '../chaos/dynamodb-faults.ts';
+import { type ChaosOptions, FaultPlan } from '../chaos/fault-plan.ts';
+import { faultyNotifier, faultyPutEventsApi } from '../chaos/port-faults.ts';
+import type { AsyncInvokerOptions } from '../delivery/async-invoker.ts';
+import { countedPerAttempt } from '../delivery/caused-work.ts';
+import type { Envelope } from '../delivery/delivery-attempts.ts';
+import { LocalWakeUps } from '../delivery/wake-ups.ts';
+import { WorkTracker } from '../delivery/work-tracker.ts';
+import {
+  type LocalDynamoDb,
+  localDynamoDbClientConfig,
+  startLocalDynamoDb,
+} from '../dynamodb/local-dynamodb.ts';
+import { startHttpApi } from '../http/api-server.ts';
+import { closeServerPromptly } from '../http/loopback-guard.ts';
+import { LocalEventBusAdapter } from '../ports/event-bus-port.ts';
+import { InMemoryMetrics, type MetricSnapshot } from '../ports/in-memory-metrics.ts';
+import { LocalConfig } from '../ports/local-config.ts';
+import { LocalLogger, type LocalLogLevel } from '../ports/local-logger.ts';
+import { loadStageRules } from '../services/bus-rules.ts';
+import { DeadLetterQueues } from '../services/dead-letter-queues.ts';
+import { EventArchive, FileArchiveStore } from '../services/event-archive.ts';
+import { LocalEventBus } from '../services/event-bus.ts';
+import { LocalNotifier, type PublishedNotification } from '../services/notifier.ts';
+import { busDirectory, LOCAL_REGION } from '../services/put-events.ts';
 import { FunctionCalls } from './call-counter.ts';
-import { countedPerAttempt } from './caused-work.ts';
-import { crashingHandler, faultyDeliveries } from './chaos/delivery-faults.ts';
-import { injectDynamoDbFaults } from './chaos/dynamodb-faults.ts';
-import { type ChaosOptions, FaultPlan } from './chaos/fault-plan.ts';
-import { faultyNotifier, faultyPutEventsApi } from './chaos/port-faults.ts';
 import { DEFAULT_DATA_DIR, lockDataDir, removeEndpointsFile, writeEndpointsFile } from './data-dir.ts';
 import { processStartTime } from './data-dir-lock.ts';
-import { DeadLetterQueues } from './dead-letter-queues.ts';
-import type { Envelope } from './delivery-attempts.ts';
-import { type LocalDynamoDb, localDynamoDbClientConfig, startLocalDynamoDb } from './dynamodb.ts';
-import { EventArchive, FileArchiveStore } from './event-archive.ts';
-import { LocalEventBus } from './event-bus.ts';
 import { EXPIRY_SWEEP_INTERVAL_MS, ExpirySweeper } from './expiry-sweeper.ts';
-import { startHttpApi } from './http-api.ts';
-import { closeServerPromptly } from './loopback-guard.ts';
-import { LocalNotifier, type PublishedNotification } from './notifier.ts';
-import { busDirectory, LOCAL_REGION } from './put-events.ts';
-import { loadStageRules } from './rules.ts';
 import { RuntimeEventEmitter } from './runtime-events.ts';
 import { RuntimeStatistics, type RuntimeStats, type StageGauges } from './runtime-stats.ts';
 import { type StageInvoker, stageWiring } from './stage-wiring.ts';
-import { LocalWakeUps } from './wake-ups.ts';
-import { WorkTracker } from './work-tracker.ts';
 
 export interface LocalStackOptions {
   /** Default `.marketflow`, relative to the working directory. */
@@ -83,7 +87,7 @@ export interface LocalStackOptions {
   chaos?: ChaosOptions;
   /**
    * `direct` (default): the bus invokes each function per event, as Lambda's asynchronous invocation.
-   * `queued`: each rule sends to the stage's queue, consumed in batches (`src/local/queued-delivery.ts`).
+   * `queued`: each rule sends to the stage's queue, consumed in batches (`src/local/delivery/queued-delivery.ts`).
    */
   delivery?: DeliveryMode;
   /**
@@ -110,7 +114,7 @@ export interface LocalStackOptions {
   onWarning?: (message: string) => void;
 }
 
-export type { DeliveryMode } from '../config/delivery-mode.ts';
+export type { DeliveryMode } from '../../config/delivery-mode.ts';
 
 /** The stage handlers' dependencies, and the functions' own DynamoDB client for handlers a test writes. */
 export interface LocalFunctionDependencies extends StageDependencies {
@@ -322,7 +326,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const handlers = options.createHandlers
       ? options.createHandlers(dependencies)
-      : (await import('../stages/index.ts')).createStageHandlers(dependencies);
+      : (await import('../../stages/index.ts')).createStageHandlers(dependencies);
 
     const invokers = Object.fromEntries(
       STAGES.map((stage) => {

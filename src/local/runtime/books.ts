@@ -1,17 +1,17 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { isIdentityClaim } from '../adapters/aws/event-store.ts';
-import { idempotencyKey } from '../domain/event-identity.ts';
-import { DetailType, EventStatus, STAGES, type Stage } from '../domain/event-types.ts';
+import { isIdentityClaim } from '../../adapters/aws/event-store.ts';
+import { idempotencyKey } from '../../domain/event-identity.ts';
+import { DetailType, EventStatus, STAGES, type Stage } from '../../domain/event-types.ts';
+import type { DeadLetterMessage, DeadLetterQueues } from '../services/dead-letter-queues.ts';
+import type { EventArchive } from '../services/event-archive.ts';
+import { alertsPath } from '../services/notifier.ts';
 import {
   type AuditBooks,
   type AuditRecordView,
   auditBooksBalanced,
   balanceAuditTrail,
 } from './audit-books.ts';
-import type { DeadLetterMessage, DeadLetterQueues } from './dead-letter-queues.ts';
-import type { EventArchive } from './event-archive.ts';
 import { readJsonLines } from './jsonl-appender.ts';
-import { alertsPath } from './notifier.ts';
 import type { RuntimeEventEmitter } from './runtime-events.ts';
 
 /**

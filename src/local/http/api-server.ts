@@ -1,17 +1,17 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asError, errorMessage } from '../domain/errors.ts';
-import { followedRedrive, followedReplay } from './caused-work.ts';
-import type { DeadLetterQueues } from './dead-letter-queues.ts';
-import { parseStage } from './dead-letter-queues.ts';
-import type { EventArchive } from './event-archive.ts';
-import { validateRange } from './event-archive.ts';
-import type { LocalEventBus } from './event-bus.ts';
+import { asError, errorMessage } from '../../domain/errors.ts';
+import { followedRedrive, followedReplay } from '../delivery/caused-work.ts';
+import type { RuntimeStats } from '../runtime/runtime-stats.ts';
+import type { DeadLetterQueues } from '../services/dead-letter-queues.ts';
+import { parseStage } from '../services/dead-letter-queues.ts';
+import type { EventArchive } from '../services/event-archive.ts';
+import { validateRange } from '../services/event-archive.ts';
+import type { LocalEventBus } from '../services/event-bus.ts';
+import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from '../services/put-events.ts';
+import { testEventPatternRequest } from '../services/test-event-pattern.ts';
 import { applyServerTimeouts, refuseForeignRequest, sendRefusal } from './loopback-guard.ts';
-import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from './put-events.ts';
-import type { RuntimeStats } from './runtime-stats.ts';
-import { testEventPatternRequest } from './test-event-pattern.ts';
 
 const AMZ_JSON = 'application/x-amz-json-1.1';
 const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';

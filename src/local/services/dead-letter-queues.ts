@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ErrorSummary, errorMessage, summarizeError } from '../domain/errors.ts';
-import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
-import { jsonNestingDepth } from './json-depth.ts';
+import { type ErrorSummary, errorMessage, summarizeError } from '../../domain/errors.ts';
+import { type BusEvent, STAGES, type Stage } from '../../domain/event-types.ts';
+import { jsonNestingDepth } from '../http/json-depth.ts';
+import type { RuntimeEventEmitter } from '../runtime/runtime-events.ts';
 import { MAX_DETAIL_DEPTH } from './put-events.ts';
-import type { RuntimeEventEmitter } from './runtime-events.ts';
 
 /** A message in a stage's dead-letter queue, shaped like Lambda's on-failure destination record. */
 export interface DeadLetterMessage {

@@ -13,10 +13,10 @@ import {
   eventsTableDefinition,
   TABLES,
   type TableDefinition,
-} from '../adapters/aws/tables.ts';
-import { errorMessage } from '../domain/errors.ts';
+} from '../../adapters/aws/tables.ts';
+import { errorMessage } from '../../domain/errors.ts';
+import { LOCAL_REGION } from '../services/put-events.ts';
 import type { DynaliteWorkerData } from './dynalite-worker.ts';
-import { LOCAL_REGION } from './put-events.ts';
 
 /** Dynalite needs credentials to be present, not valid. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
