@@ -59,7 +59,7 @@ async function residentByKind(): Promise<{ anon: number; file: number } | null> 
 
 const sample = async () => {
   const memory = process.memoryUsage();
-  const worker = await stack.dynamodb.worker.getHeapStatistics().catch(() => null);
+  const worker = await stack.dynamodb.engine.heapStatistics().catch(() => null);
   process.stdout.write(
     `${JSON.stringify({
       t: Date.now() - started,

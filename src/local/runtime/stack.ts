@@ -153,7 +153,7 @@ export interface LocalStack {
   readonly deadLetters: DeadLetterQueues;
   readonly archive: EventArchive;
   readonly documentClient: DynamoDBDocumentClient;
-  /** The supervised DynamoDB behind the functions (its worker, and why it is unavailable if it is). */
+  /** The supervised DynamoDB behind the functions (its engine, and why it is unavailable if it is). */
   readonly dynamodb: LocalDynamoDb;
   readonly config: PipelineConfig;
   readonly events: RuntimeEventEmitter;
