@@ -1,5 +1,6 @@
+import type { HeapInfo } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { errorMessage } from '../../domain/errors.ts';
+import { describeError, errorMessage } from '../../domain/errors.ts';
 import type { DynaliteWorkerData } from './dynalite-worker.ts';
 import { type DynamoDbEngine, type DynamoDbEngineOptions, DynamoDbStartError } from './engine.ts';
 
@@ -36,90 +37,116 @@ const RESTART_WINDOW_MS = 60_000;
  * PutEvents endpoint refuses events with that message instead of accepting what cannot be stored.
  */
 export async function startDynaliteEngine(options: DynamoDbEngineOptions): Promise<DynamoDbEngine> {
-  const { path, onFailure } = options;
   const compactEveryBytes = options.throwaway ? 0 : COMPACT_EVERY_BYTES;
-  let { worker, port } = await spawnDynaliteWorker(path, options.port, compactEveryBytes);
-  let closing = false;
-  let running = true;
-  let down: string | null = null;
-  let restarts = 0;
-  const deaths: number[] = [];
+  const { worker, port } = await spawnDynaliteWorker(options.path, options.port, compactEveryBytes);
+  return new DynaliteSupervisor(options, compactEveryBytes, worker, port);
+}
 
-  /** Why the store is given up on, or null when one more restart is allowed. */
-  const givenUp = (reason: string): string | null => {
-    const now = Date.now();
-    deaths.push(now);
-    while ((deaths[0] ?? now) < now - RESTART_WINDOW_MS) deaths.shift();
-    if (path !== undefined && deaths.length <= MAX_RESTARTS) return null;
-    const why =
-      path === undefined
-        ? 'an in-memory store cannot be restarted with its data'
-        : `it died ${deaths.length} times within a minute`;
-    return `${reason}; ${why}. Events are refused: stop the stack (Ctrl-C) and start it again.`;
-  };
+class DynaliteSupervisor implements DynamoDbEngine {
+  readonly port: number;
+  readonly #path: string | undefined;
+  readonly #onFailure: DynamoDbEngineOptions['onFailure'];
+  readonly #compactEveryBytes: number;
+  #worker: Worker;
+  #closing = false;
+  #running = true;
+  #down: string | null = null;
+  #restarts = 0;
+  readonly #deaths: number[] = [];
 
-  const restart = (reason: string): void => {
-    spawnDynaliteWorker(path, port, compactEveryBytes).then(
-      (restarted) => {
-        if (closing) {
-          restarted.worker.postMessage('close');
-          return;
-        }
-        worker = restarted.worker;
-        running = true;
-        down = null;
-        restarts += 1;
-        supervise(worker);
-        onFailure({ kind: 'restarted', message: `the local DynamoDB is back on http://127.0.0.1:${port}` });
-      },
-      (error: unknown) => {
-        down = `${reason}; restarting it failed: ${errorMessage(error)}. Events are refused: stop the stack (Ctrl-C) and start it again.`;
-        onFailure({ kind: 'gave-up', message: down });
-      },
-    );
-  };
+  constructor(options: DynamoDbEngineOptions, compactEveryBytes: number, worker: Worker, port: number) {
+    this.port = port;
+    this.#path = options.path;
+    this.#onFailure = options.onFailure;
+    this.#compactEveryBytes = compactEveryBytes;
+    this.#worker = worker;
+    this.#supervise(worker);
+  }
 
-  const supervise = (current: Worker): void => {
+  unavailable(): string | null {
+    return this.#down;
+  }
+
+  restarts(): number {
+    return this.#restarts;
+  }
+
+  heapStatistics(): Promise<HeapInfo | null> {
+    return this.#running ? this.#worker.getHeapStatistics() : Promise.resolve(null);
+  }
+
+  async crash(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    // The worker closes its server (LevelDB flushed) and exits; terminate covers a worker that hangs.
+    const current = this.#worker;
+    if (!this.#running) return;
+    const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
+    current.postMessage('close');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await current.terminate();
+  }
+
+  #supervise(current: Worker): void {
     let lastError: Error | undefined;
     current.on('error', (error) => {
       lastError = error;
     });
     current.once('exit', (code) => {
-      running = false;
-      if (closing) return;
-      const reason = `the local DynamoDB (dynalite worker) stopped with exit code ${code}${lastError ? `: ${lastError.name}: ${lastError.message}` : ''}`;
-      const gaveUp = givenUp(reason);
+      this.#running = false;
+      if (this.#closing) return;
+      const reason = `the local DynamoDB (dynalite worker) stopped with exit code ${code}${lastError ? `: ${describeError(lastError)}` : ''}`;
+      const gaveUp = this.#givenUp(reason);
       if (gaveUp !== null) {
-        down = gaveUp;
-        onFailure({ kind: 'gave-up', message: down });
+        this.#down = gaveUp;
+        this.#onFailure({ kind: 'gave-up', message: gaveUp });
         return;
       }
-      down = `${reason}; restarting it`;
-      onFailure({ kind: 'died', message: down });
-      restart(reason);
+      this.#down = `${reason}; restarting it`;
+      this.#onFailure({ kind: 'died', message: this.#down });
+      this.#restart(reason);
     });
-  };
-  supervise(worker);
+  }
 
-  return {
-    port,
-    unavailable: () => down,
-    restarts: () => restarts,
-    heapStatistics: () => (running ? worker.getHeapStatistics() : Promise.resolve(null)),
-    crash: async () => {
-      await worker.terminate();
-    },
-    close: async () => {
-      closing = true;
-      // The worker closes its server (LevelDB flushed) and exits; terminate covers a worker that hangs.
-      const current = worker;
-      if (!running) return;
-      const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
-      current.postMessage('close');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-      await current.terminate();
-    },
-  };
+  /** Why the store is given up on, or null when one more restart is allowed. */
+  #givenUp(reason: string): string | null {
+    const now = Date.now();
+    this.#deaths.push(now);
+    while ((this.#deaths[0] ?? now) < now - RESTART_WINDOW_MS) this.#deaths.shift();
+    if (this.#path !== undefined && this.#deaths.length <= MAX_RESTARTS) return null;
+    const why =
+      this.#path === undefined
+        ? 'an in-memory store cannot be restarted with its data'
+        : `it died ${this.#deaths.length} times within a minute`;
+    return `${reason}; ${why}. Events are refused: stop the stack (Ctrl-C) and start it again.`;
+  }
+
+  #restart(reason: string): void {
+    spawnDynaliteWorker(this.#path, this.port, this.#compactEveryBytes).then(
+      (restarted) => {
+        if (this.#closing) {
+          restarted.worker.postMessage('close');
+          return;
+        }
+        this.#worker = restarted.worker;
+        this.#running = true;
+        this.#down = null;
+        this.#restarts += 1;
+        this.#supervise(restarted.worker);
+        this.#onFailure({
+          kind: 'restarted',
+          message: `the local DynamoDB is back on http://127.0.0.1:${this.port}`,
+        });
+      },
+      (error: unknown) => {
+        this.#down = `${reason}; restarting it failed: ${errorMessage(error)}. Events are refused: stop the stack (Ctrl-C) and start it again.`;
+        this.#onFailure({ kind: 'gave-up', message: this.#down });
+      },
+    );
+  }
 }
 
 async function spawnDynaliteWorker(

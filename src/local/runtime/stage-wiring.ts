@@ -12,7 +12,7 @@ import { QueuedInvoker } from '../delivery/queued-delivery.ts';
 /** What hands events to a stage's function, whichever the delivery mode: the same surface for both. */
 export type StageInvoker = AsyncInvoker | QueuedInvoker;
 
-type InvokerOptions = Omit<AsyncInvokerOptions, 'target'> & { target: StageHandler };
+export type InvokerOptions = Omit<AsyncInvokerOptions, 'target'> & { target: StageHandler };
 
 /** What the delivery mode decides for the local runtime, chosen here only (as src/lambda/stage-context.ts does in AWS). */
 export interface StageWiring {
