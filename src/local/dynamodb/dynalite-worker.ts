@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../../domain/errors.ts';
+import { describeError, errorMessage } from '../../domain/errors.ts';
 import {
   applyServerTimeouts,
   closeServerPromptly,
@@ -206,7 +206,7 @@ function compactWhenDue(bytes: number): void {
     });
 }
 
-server.once('error', (error: Error) => parentPort?.postMessage({ error: `${error.name}: ${error.message}` }));
+server.once('error', (error: Error) => parentPort?.postMessage({ error: describeError(error) }));
 server.listen(port, '127.0.0.1', () => {
   listeningPort = (server.address() as AddressInfo).port;
   parentPort?.postMessage({ port: listeningPort });
