@@ -2,7 +2,7 @@ import type { HeapInfo } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { describeError, errorMessage } from '../../domain/errors.ts';
 import type { DynaliteWorkerData } from './dynalite-worker.ts';
-import { type DynamoDbEngine, type DynamoDbEngineOptions, DynamoDbStartError } from './engine.ts';
+import { type DynamoDbEngine, type DynamoDbEngineOptions, DynamoDbStartError } from './dynamodb-engine.ts';
 
 /**
  * LevelDB settings for dynalite's store. LevelDB memory-maps every table file it keeps open (up to

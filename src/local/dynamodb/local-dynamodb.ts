@@ -15,7 +15,7 @@ import {
 } from '../../adapters/aws/tables.ts';
 import { LOCAL_REGION } from '../services/put-events.ts';
 import { startDynaliteEngine } from './dynalite-supervisor.ts';
-import type { DynamoDbEngine, StoreFailureNotice } from './engine.ts';
+import type { DynamoDbEngine, StoreFailureNotice } from './dynamodb-engine.ts';
 
 /** The local endpoints have no IAM: the SDK still signs requests, so its clients get fixed placeholder keys. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -54,7 +54,7 @@ export function localDynamoDbClientConfig(url: string): DynamoDBClientConfig {
   };
 }
 
-export { DynamoDbStartError, type StoreFailureNotice } from './engine.ts';
+export { DynamoDbStartError, type StoreFailureNotice } from './dynamodb-engine.ts';
 
 /** DynamoDB as the local runtime sees it: an endpoint, its clients, and whether it serves. */
 export interface LocalDynamoDb {
