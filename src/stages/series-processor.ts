@@ -180,31 +180,97 @@ export class SeriesProcessor {
   /**
    * After `from` was processed and an event waits for it: the stored events that follow it one bar
    * apart, read from the index a batch at a time and processed in turn from what this attempt holds
-   * (no read per event), while no other attempt is ahead. A waiter the index does not show yet is
-   * taken up on its own.
+   * (no read per event), while no other attempt is ahead. Each result depends only on the one before,
+   * which this attempt just computed, so the writes go out without waiting for each other (a few at a
+   * time): a symbol that fell behind catches up at the speed of the table, not of one write after
+   * another. A waiter the index does not show yet is taken up on its own.
    */
   async #drain(from: SeriesCandidate, waiters: readonly SeriesPosition[]): Promise<void> {
-    let last = from;
-    let draining = true;
-    while (draining && !this.#outOfTime()) {
-      const batch = await this.#events.following(last.symbol, last, DRAIN_BATCH);
-      let taken = 0;
-      for (const point of batch) {
-        if (!this.#contiguous(last, point) || this.#outOfTime()) break;
-        const candidate = candidateOfPoint(point, last.symbol);
-        // Waiting, or processed by another attempt, which goes on from there: this drain stops.
-        if ((await this.#advance(candidate, 1)) === undefined || this.#taken.at(-1)?.kind !== 'processed')
-          return;
-        last = candidate;
-        taken += 1;
-      }
-      draining = taken === DRAIN_BATCH;
+    const writes = new DrainWrites();
+    try {
+      await this.#drainFollowing(from, writes);
+    } finally {
+      await writes.settle();
     }
     for (const waiter of waiters) {
       if (this.#known.has(positionKey(waiter)) || this.#outOfTime()) continue;
       const stored = await this.#events.seriesEvent(waiter, true);
       if (stored !== undefined && stored.processed === undefined) await this.#advance(candidateOf(stored), 1);
     }
+  }
+
+  async #drainFollowing(from: SeriesCandidate, writes: DrainWrites): Promise<void> {
+    let last = from;
+    let draining = true;
+    while (draining && !this.#outOfTime()) {
+      const batch = await this.#events.following(last.symbol, last, DRAIN_BATCH);
+      let taken = 0;
+      for (const point of batch) {
+        if (!this.#contiguous(last, point) || this.#outOfTime() || writes.stopped) return;
+        const candidate = candidateOfPoint(point, last.symbol);
+        const ready = this.#readyStep(candidate);
+        if (ready !== undefined) {
+          await writes.add(this.#store(candidate, ready));
+        } else {
+          // Not all of it is in hand (a revision, a gap mark): the general path, once the writes are in.
+          if (!(await writes.settle())) return;
+          // Waiting, or processed by another attempt, which goes on from there: this drain stops.
+          if ((await this.#advance(candidate, 1)) === undefined || this.#taken.at(-1)?.kind !== 'processed')
+            return;
+        }
+        last = candidate;
+        taken += 1;
+      }
+      draining = taken === DRAIN_BATCH;
+    }
+  }
+
+  /**
+   * The step of a drained event when this attempt holds all it needs: the whole window, and the event
+   * before it processed by this attempt or read processed, with no later event marked across a gap
+   * after it (which would make this one late). Remembered at once, so the next one can go on from it.
+   */
+  #readyStep(candidate: SeriesCandidate): { step: SeriesStep; result: ProcessedResult } | undefined {
+    const history = this.#heldWindow(candidate, this.#settings.indicatorWindow);
+    const previous = history?.at(-1);
+    if (history === undefined || previous === undefined) return undefined;
+    const before = this.#known.get(positionKey(previous));
+    if (before === undefined || before.gap_after !== undefined) return undefined;
+    const step = this.#step(candidate, history, before.processed.rule_state);
+    const result = resultOf(step, previous);
+    this.#remember(candidate, { ...result, revision: 0 });
+    return { step, result };
+  }
+
+  /**
+   * Stores a drained event's result (its alerts on the bus first); false when another attempt had
+   * stored it, which then goes on from there. A result is a function of the events before it, so what
+   * the other attempt stored is this one.
+   */
+  async #store(
+    candidate: SeriesCandidate,
+    { step, result }: { step: SeriesStep; result: ProcessedResult },
+  ): Promise<boolean> {
+    const processedAt = this.#clock.now();
+    await this.#effects.raise(candidate, step.alerts, processedAt, false);
+    const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
+    if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
+    if (outcome.kind === 'already-processed') {
+      if (outcome.existing.processed !== undefined) this.#remember(candidate, outcome.existing.processed);
+      this.#record({ kind: 'already-processed', candidate, state: outcome.existing });
+      await this.#finishRevision(candidate, outcome.existing);
+      return false;
+    }
+    this.#record({
+      kind: 'processed',
+      candidate,
+      result,
+      alerts: step.alerts,
+      held: step.held,
+      processedAt,
+      late: false,
+    });
+    return true;
   }
 
   #contiguous(earlier: { timestamp: number }, later: { timestamp: number }): boolean {
@@ -624,4 +690,46 @@ export function candidateOf(state: SeriesEventState): SeriesCandidate {
     volume: Number(state.volume),
     ingested_at: state.ingested_at,
   };
+}
+
+/** Writes of a drain under way at most at once: enough to hide a write's round trip, few enough to stop soon. */
+const DRAIN_WRITES_IN_FLIGHT = 8;
+
+/**
+ * The writes a drain has under way. `stopped` once one found its event stored by another attempt; the
+ * first error is thrown by {@link settle} after all have ended, so no write is left running unseen.
+ */
+class DrainWrites {
+  readonly #pending: Promise<boolean>[] = [];
+  #stopped = false;
+  #error: unknown;
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Adds a write, first waiting for the oldest when as many as allowed are under way. */
+  async add(write: Promise<boolean>): Promise<void> {
+    this.#pending.push(this.#watch(write));
+    if (this.#pending.length >= DRAIN_WRITES_IN_FLIGHT) await this.#pending.shift();
+    if (this.#error !== undefined) await this.settle();
+  }
+
+  /** Waits for every write under way; true when none found its event stored by another attempt. */
+  async settle(): Promise<boolean> {
+    await Promise.all(this.#pending.splice(0));
+    if (this.#error !== undefined) throw this.#error;
+    return !this.#stopped;
+  }
+
+  async #watch(write: Promise<boolean>): Promise<boolean> {
+    try {
+      const stored = await write;
+      if (!stored) this.#stopped = true;
+      return stored;
+    } catch (error) {
+      this.#error ??= error;
+      return false;
+    }
+  }
 }
