@@ -251,6 +251,28 @@ async function putWithRetries(replay: Replay, batch: PendingEntry[]): Promise<vo
   }
 }
 
+/** Where a replay the CLI watches goes: a bus that takes batches, a count of what is still in flight, a progress line. */
+export interface WatchedTarget {
+  bus: { eventBusName: string; putEvents: PutBatch };
+  inFlight: () => number;
+  progress: { update(state: ReplayProgress): void };
+  signal: AbortSignal | undefined;
+}
+
+export function replayWatched(
+  what: Pick<ReplayOptions, 'files' | 'speed' | 'symbols'>,
+  target: WatchedTarget,
+): Promise<ReplayReport> {
+  return replayFiles({
+    ...what,
+    put: (entries) => target.bus.putEvents(entries),
+    eventBusName: target.bus.eventBusName,
+    inFlight: target.inFlight,
+    onProgress: (state) => target.progress.update(state),
+    ...(target.signal ? { signal: target.signal } : {}),
+  });
+}
+
 async function countItems(files: readonly string[], isWanted: (item: InputItem) => boolean): Promise<number> {
   let count = 0;
   for (const file of files) {

@@ -23,7 +23,7 @@ import { json } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
 import { CLI } from '../next-steps.ts';
 import { ProgressReporter } from '../progress.ts';
-import { replayFiles } from '../replayer.ts';
+import { type ReplayReport, replayWatched } from '../replayer.ts';
 import { type Recovery, settleRun, verifyRun } from '../run-verify.ts';
 import { type RunSummary, summaryText } from '../summary.ts';
 import { RULES_OPTION, readRulesFile } from './backtest.ts';
@@ -108,15 +108,11 @@ export const runCommand: Command = {
         io.stderr,
         `run: ${settings.files.length} file(s) through an embedded stack (${settings.inMemory ? 'in memory' : settings.dataDir})`,
       );
-      const report = await replayFiles({
-        files: settings.files,
-        speed: settings.speed,
-        put: (entries) => backend.putEvents(entries),
-        eventBusName: backend.eventBusName,
-        symbols: listOption(values, 'symbols'),
+      const report = await replayWatched(settings.replay, {
+        bus: backend,
         inFlight: () => observer.inFlight(),
-        onProgress: (state) => progress.update(state),
-        ...(io.signal ? { signal: io.signal } : {}),
+        progress,
+        signal: io.signal,
       });
       progress.finish();
       // Recovery and verification run with --verify, and always under --chaos.
@@ -128,14 +124,7 @@ export const runCommand: Command = {
         ? await verifyRun(stack, settings.files, report, items, published)
         : undefined;
       if (settings.exportPath !== undefined) await exportItems(settings.exportPath, items);
-      const balance = await books.collectBooks(stack, {
-        acceptedEventIds: report.sent.map((sent) => sent.eventId),
-        rejectedAtPut: report.failures.map((failure) => ({
-          ref: `${failure.file}:${failure.line}`,
-          ...failure,
-        })),
-        published,
-      });
+      const balance = await books.collectBooks(stack, booksInput(report, published));
       const faults = stack.chaos ? books.chaosReport(stack.chaos) : undefined;
       const outcome: RunOutcome = { summary, books: balance, recovery, verification, faults };
       writeLine(
@@ -160,10 +149,19 @@ export const runCommand: Command = {
   },
 };
 
+/** What the books check against: every event PutEvents accepted or refused, and every alert published. */
+function booksInput(report: ReplayReport, published: readonly string[]) {
+  return {
+    acceptedEventIds: report.sent.map((sent) => sent.eventId),
+    rejectedAtPut: report.failures.map((failure) => ({ ref: `${failure.file}:${failure.line}`, ...failure })),
+    published,
+  };
+}
+
 /** The command line read and checked, every usage error before anything is started or created. */
 async function runSettings(values: OptionValues, cwd: string) {
   const files = await inputFiles(values, cwd);
-  const speed = speedOption(values, 'max');
+  const replay = { files, speed: speedOption(values, 'max'), symbols: listOption(values, 'symbols') };
   const format = stringOption(values, 'summary') ?? 'text';
   if (format !== 'json' && format !== 'text')
     throw new UsageError(`--summary must be json or text, got '${format}'`);
@@ -178,7 +176,7 @@ async function runSettings(values: OptionValues, cwd: string) {
   const inMemory = dataDirText === undefined;
   // An in-memory stack still writes its lock and endpoints file: a private directory keeps it off a running `start`.
   const dataDir = inMemory ? await mkdtemp(join(tmpdir(), 'marketflow-run-')) : resolve(cwd, dataDirText);
-  return { files, speed, format, exportPath, chaos, verify, alertRules, inMemory, dataDir };
+  return { files, replay, format, exportPath, chaos, verify, alertRules, inMemory, dataDir };
 }
 
 interface RunOutcome {

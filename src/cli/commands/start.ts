@@ -14,7 +14,7 @@ import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
 import { CommandError, ExitCode, UsageError } from '../errors.ts';
 import { type CliIo, type Writer, writeLine } from '../io.ts';
 import { ProgressReporter } from '../progress.ts';
-import { replayFiles } from '../replayer.ts';
+import { replayWatched } from '../replayer.ts';
 import { summaryText } from '../summary.ts';
 import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import { speedOption } from './input-files.ts';
@@ -194,15 +194,10 @@ async function replayBundledData(
     io.stdout,
     `Replaying ${BUNDLED_DATA.length} files of real one-minute bars at ${speed === 'max' ? 'max speed' : `${speed}x market time`}:`,
   );
-  const report = await replayFiles({
-    files: BUNDLED_DATA,
-    speed,
-    put: (entries) => backend.putEvents(entries),
-    eventBusName: backend.eventBusName,
-    inFlight: () => observer.inFlight(),
-    onProgress: (state) => progress.update(state),
-    ...(io.signal ? { signal: io.signal } : {}),
-  });
+  const report = await replayWatched(
+    { files: BUNDLED_DATA, speed },
+    { bus: backend, inFlight: () => observer.inFlight(), progress, signal: io.signal },
+  );
   progress.finish();
   alerts.progress = undefined;
   if (!report.aborted) {
