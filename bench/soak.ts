@@ -46,6 +46,74 @@ const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(values.length, 1);
 
+/** The soak child's report: a sample a line, then its final counts. */
+function parseSoakOutput(stdout: string): { samples: Sample[]; done: Done } {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Sample | { done: Done });
+  const samples = lines.filter((line): line is Sample => 'rss' in line);
+  const done = lines.find((line): line is { done: Done } => 'done' in line)?.done;
+  if (done === undefined || samples.length < 8)
+    throw new Error(`the soak process reported no result: ${stdout.slice(-300)}`);
+  return { samples, done };
+}
+
+/** Runs the soak child with `npm start`'s Node flags; its stdout is its report. */
+async function runSoakChild(events: number): Promise<string> {
+  const { code, stdout, stderr } = await runChild(
+    [...START_NODE_FLAGS, join(root, 'bench', 'soak-child.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, SOAK_EVENTS: String(events), SOAK_SAMPLE_MS: '5000', SOAK_IDLE_MS: '30000' },
+    },
+  );
+  if (code !== 0)
+    throw new Error(
+      `the soak process exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    );
+  return stdout;
+}
+
+/** Memory over the replay (growth: the last quarter against the second) and the data directory against the data held. */
+function soakMeasures(samples: Sample[], done: Done) {
+  const replaying = samples.filter((sample) => sample.t <= done.replayedMs);
+  const quarter = Math.max(1, Math.floor(replaying.length / 4));
+  const second = replaying.slice(quarter, 2 * quarter).map((sample) => sample.rss);
+  const last = replaying.slice(-quarter).map((sample) => sample.rss);
+  const held = done.itemBytes + done.files.archive + done.files.alerts + done.files.deadLetters;
+  return {
+    growthPct: Math.round(((mean(last) - mean(second)) / mean(second)) * 1000) / 10,
+    peakRss: Math.max(...samples.map((sample) => sample.rss)),
+    held,
+    ratio: Math.round((done.dataDirBytes / held) * 100) / 100,
+    peakDataDir: Math.max(...samples.map((sample) => sample.dataDir)),
+  };
+}
+
+/** About 24 of the samples, evenly spread, the last included. */
+function sampleFigures(samples: Sample[]) {
+  const every = Math.max(1, Math.floor(samples.length / 24));
+  return samples
+    .filter((_, index) => index % every === 0 || index === samples.length - 1)
+    .map((sample) => ({
+      t_s: Math.round(sample.t / 1000),
+      events: sample.events,
+      rss_mb: mb(sample.rss),
+      heap_mb: mb(sample.heap),
+      worker_heap_mb: sample.workerHeapTotal === null ? null : mb(sample.workerHeapTotal),
+      file_backed_mb: sample.resident === null ? null : mb(sample.resident.file),
+      data_dir_mb: mb(sample.dataDir),
+    }));
+}
+
+const SOAK_NOTES = [
+  WAYS_NOTE,
+  'A child process (bench/soak-child.ts) runs a persisted local stack with its dashboard, as `npm start` does and with its Node flags, and replays the two bundled files again and again (each pass shifted by their time span, so every event has a fresh id) with producer back-pressure at 2,000 invocations in flight, then stays idle 30 s.',
+  'RSS and the data directory are sampled every 5 s; "data held" is the stored items as JSON plus the archive, alerts and dead letters.',
+  'Before: the default replay (20,160 events) left 2.4 GB RSS and a 970 MB LevelDB folder. Causes: dynalite never closed its LevelDB iterators (pinning replaced table files on disk and mapped in memory), and V8 sized the worker heap for throughput.',
+];
+
 export const soakBenchmark: Benchmark = {
   name: 'soak',
   title: 'Soak: the persisted local stack with its dashboard over 100,000 events, then idle',
@@ -62,38 +130,11 @@ export const soakBenchmark: Benchmark = {
     log(
       `soak: ${events.toLocaleString('en-US')} events through a persisted stack (node ${START_NODE_FLAGS.join(' ')})`,
     );
-    const { code, stdout, stderr } = await runChild(
-      [...START_NODE_FLAGS, join(root, 'bench', 'soak-child.ts')],
-      {
-        cwd: root,
-        env: { ...process.env, SOAK_EVENTS: String(events), SOAK_SAMPLE_MS: '5000', SOAK_IDLE_MS: '30000' },
-      },
-    );
-    if (code !== 0)
-      throw new Error(
-        `the soak process exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
-      );
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Sample | { done: Done });
-    const samples = lines.filter((line): line is Sample => 'rss' in line);
-    const done = lines.find((line): line is { done: Done } => 'done' in line)?.done;
-    if (done === undefined || samples.length < 8)
-      throw new Error(`the soak process reported no result: ${stdout.slice(-300)}`);
-    const replaying = samples.filter((sample) => sample.t <= done.replayedMs);
-    const quarter = Math.max(1, Math.floor(replaying.length / 4));
-    const second = replaying.slice(quarter, 2 * quarter).map((sample) => sample.rss);
-    const last = replaying.slice(-quarter).map((sample) => sample.rss);
-    const growthPct = Math.round(((mean(last) - mean(second)) / mean(second)) * 1000) / 10;
-    const peakRss = Math.max(...samples.map((sample) => sample.rss));
-    const held = done.itemBytes + done.files.archive + done.files.alerts + done.files.deadLetters;
-    const ratio = Math.round((done.dataDirBytes / held) * 100) / 100;
-    const peakDataDir = Math.max(...samples.map((sample) => sample.dataDir));
+    const { samples, done } = parseSoakOutput(await runSoakChild(events));
+    const { growthPct, peakRss, held, ratio, peakDataDir } = soakMeasures(samples, done);
     log(
       `soak: peak RSS ${mb(peakRss)} MB, growth after warm-up ${growthPct} %, data dir ${mb(done.dataDirBytes)} MB for ${mb(held)} MB held (${ratio}x)`,
     );
-    const every = Math.max(1, Math.floor(samples.length / 24));
     return {
       targets: [
         ...wayTargets,
@@ -124,24 +165,9 @@ export const soakBenchmark: Benchmark = {
         dynamodb_dir_mb: mb(done.files.dynamodb),
         items: done.items,
         dead_lettered: done.deadLettered,
-        samples: samples
-          .filter((_, index) => index % every === 0 || index === samples.length - 1)
-          .map((sample) => ({
-            t_s: Math.round(sample.t / 1000),
-            events: sample.events,
-            rss_mb: mb(sample.rss),
-            heap_mb: mb(sample.heap),
-            worker_heap_mb: sample.workerHeapTotal === null ? null : mb(sample.workerHeapTotal),
-            file_backed_mb: sample.resident === null ? null : mb(sample.resident.file),
-            data_dir_mb: mb(sample.dataDir),
-          })),
+        samples: sampleFigures(samples),
       },
-      notes: [
-        WAYS_NOTE,
-        'A child process (bench/soak-child.ts) runs a persisted local stack with its dashboard, as `npm start` does and with its Node flags, and replays the two bundled files again and again (each pass shifted by their time span, so every event has a fresh id) with producer back-pressure at 2,000 invocations in flight, then stays idle 30 s.',
-        'RSS and the data directory are sampled every 5 s; "data held" is the stored items as JSON plus the archive, alerts and dead letters.',
-        'Before: the default replay (20,160 events) left 2.4 GB RSS and a 970 MB LevelDB folder. Causes: dynalite never closed its LevelDB iterators (pinning replaced table files on disk and mapped in memory), and V8 sized the worker heap for throughput.',
-      ],
+      notes: SOAK_NOTES,
     };
   },
 };

@@ -73,44 +73,55 @@ function nameOfArn(arn: string): string {
   return arn.slice(arn.lastIndexOf(':') + 1);
 }
 
-/** Proves one output value names a live resource, by its shape (ARN, URL) or the output's name. */
-async function resolveValue(
-  clients: AwsClients,
-  output: string,
-  value: string,
-  outputs: Outputs,
-): Promise<string> {
-  const arn = /^arn:[^:]+:([^:]+):[^:]*:[^:]*:(.*)$/.exec(value);
-  if (arn) {
-    const [, service, resource = ''] = arn;
-    if (service === 'lambda') {
-      await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: value }));
-    } else if (service === 'iam' && resource.startsWith('role/')) {
-      await clients.iam.send(new GetRoleCommand({ RoleName: resource.slice('role/'.length) }));
-    } else if (service === 'events' && resource.startsWith('event-bus/')) {
-      await clients.events.send(new DescribeEventBusCommand({ Name: resource.slice('event-bus/'.length) }));
-    } else if (service === 'events' && resource.startsWith('archive/')) {
-      await clients.events.send(
-        new DescribeArchiveCommand({ ArchiveName: resource.slice('archive/'.length) }),
-      );
-    } else if (service === 'dynamodb' && resource.startsWith('table/')) {
-      await clients.dynamodb.send(new DescribeTableCommand({ TableName: resource.slice('table/'.length) }));
-    } else if (service === 'sqs') {
-      await clients.sqs.send(new GetQueueUrlCommand({ QueueName: resource }));
-    } else if (service === 'sns') {
-      await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: value }));
-    } else if (service === 'kms') {
-      await clients.kms.send(new DescribeKeyCommand({ KeyId: value }));
-    } else {
-      throw new Error(`${output}: no reader for ARNs of ${service} (${value})`);
-    }
-    return value;
-  }
-  if (/^https?:\/\//.test(value) && /sqs|queue/.test(value)) {
-    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: value, AttributeNames: ['QueueArn'] }));
-    return value;
-  }
-  const byName: [RegExp, () => Promise<unknown>][] = [
+const ARN_SHAPE = /^arn:[^:]+:([^:]+):[^:]*:[^:]*:(.*)$/;
+
+/** Reads the resource an ARN names through its service's API; throws when it is not live. */
+async function readArn(clients: AwsClients, output: string, value: string): Promise<void> {
+  const [, service, resource = ''] = ARN_SHAPE.exec(value) ?? [];
+  const after = (prefix: string) => (resource.startsWith(prefix) ? resource.slice(prefix.length) : undefined);
+  const bus = after('event-bus/');
+  const archive = after('archive/');
+  const table = after('table/');
+  const role = after('role/');
+  if (service === 'lambda')
+    await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: value }));
+  else if (service === 'iam' && role !== undefined)
+    await clients.iam.send(new GetRoleCommand({ RoleName: role }));
+  else if (service === 'events' && bus !== undefined)
+    await clients.events.send(new DescribeEventBusCommand({ Name: bus }));
+  else if (service === 'events' && archive !== undefined)
+    await clients.events.send(new DescribeArchiveCommand({ ArchiveName: archive }));
+  else if (service === 'dynamodb' && table !== undefined)
+    await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+  else if (service === 'sqs') await clients.sqs.send(new GetQueueUrlCommand({ QueueName: resource }));
+  else if (service === 'sns') await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: value }));
+  else if (service === 'kms') await clients.kms.send(new DescribeKeyCommand({ KeyId: value }));
+  else throw new Error(`${output}: no reader for ARNs of ${service} (${value})`);
+}
+
+type OutputReader = [RegExp, () => Promise<unknown>];
+
+/** Readers of outputs that are names, chosen by the output's name. */
+function readersByOutputName(clients: AwsClients, value: string, outputs: Outputs): OutputReader[] {
+  return [
+    ...resourceNameReaders(clients, value, outputs),
+    [
+      /^aws_account_id$/,
+      async () => {
+        const { Account } = await clients.sts.send(new GetCallerIdentityCommand({}));
+        assert.equal(value, Account);
+      },
+    ],
+    [/^aws_region$/, async () => assert.equal(value, await clients.sts.config.region())],
+    [
+      /^environment$/,
+      async () => assert.match(outputString(outputs, 'eventbridge_bus_name'), new RegExp(`-${value}$`)),
+    ],
+  ];
+}
+
+function resourceNameReaders(clients: AwsClients, value: string, outputs: Outputs): OutputReader[] {
+  return [
     [
       /_function_name$/,
       () => clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: value })),
@@ -166,20 +177,25 @@ async function resolveValue(
         assert.ok((Parameters?.length ?? 0) > 0, `no parameter under ${value}`);
       },
     ],
-    [
-      /^aws_account_id$/,
-      async () => {
-        const { Account } = await clients.sts.send(new GetCallerIdentityCommand({}));
-        assert.equal(value, Account);
-      },
-    ],
-    [/^aws_region$/, async () => assert.equal(value, await clients.sts.config.region())],
-    [
-      /^environment$/,
-      async () => assert.match(outputString(outputs, 'eventbridge_bus_name'), new RegExp(`-${value}$`)),
-    ],
   ];
-  const reader = byName.find(([pattern]) => pattern.test(output));
+}
+
+/** Proves one output value names a live resource, by its shape (ARN, URL) or the output's name. */
+async function resolveValue(
+  clients: AwsClients,
+  output: string,
+  value: string,
+  outputs: Outputs,
+): Promise<string> {
+  if (ARN_SHAPE.test(value)) {
+    await readArn(clients, output, value);
+    return value;
+  }
+  if (/^https?:\/\//.test(value) && /sqs|queue/.test(value)) {
+    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: value, AttributeNames: ['QueueArn'] }));
+    return value;
+  }
+  const reader = readersByOutputName(clients, value, outputs).find(([pattern]) => pattern.test(output));
   if (!reader)
     throw new Error(
       `${output}: no reader for this output; add one to scripts/rehearse/integration-checks.ts`,

@@ -19,7 +19,7 @@ import {
   platformGrants,
   recordedCalls,
 } from './iam-audit.ts';
-import type { PipelineRun } from './pipeline.ts';
+import type { PipelineRun } from './pipeline-run.ts';
 import type { Report } from './report.ts';
 
 import { type Outputs, outputString } from './state.ts';

@@ -11,17 +11,19 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DeliveryMode } from '../../src/config/delivery-mode.ts';
 import { STAGES } from '../../src/domain/event-types.ts';
 import { blocksOfKind, loadModule } from '../../test/infra/validator/parse.ts';
 import { buildLambdas } from '../build-lambdas.ts';
 import { findExecutable, INSTALL_MESSAGE } from '../terraform.ts';
-import { awsClients } from './aws-clients.ts';
+import { type AwsClients, awsClients } from './aws-clients.ts';
 import { Checklist } from './checklist.ts';
-import { checkDeployedStack } from './integration-checks.ts';
+import { checkDeployedStack, type DeployedStack } from './integration-checks.ts';
 import { checkLeastPrivilege } from './least-privilege.ts';
 import { leftovers } from './leftovers.ts';
 import { type Moto, startMoto } from './moto.ts';
 import { runPipeline } from './pipeline.ts';
+import type { PipelineInput, PipelineRun } from './pipeline-run.ts';
 import { checkQueuedDelivery } from './queued-checks.ts';
 import { runQueuedPipeline } from './queued-pipeline.ts';
 import { emptyReport, type Report, summary, timed, writeReport } from './report.ts';
@@ -132,7 +134,8 @@ function unexpectedSwitchChanges(changes: readonly PlannedChange[]): string[] {
   ];
 }
 
-async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => void): Promise<void> {
+/** Built bundles, moto started, infra/ copied and adapted, Terraform ready to run on the copy. */
+async function prepare(report: Report, work: string, onMoto: (moto: Moto) => void) {
   const terraform = requireTools();
   const bundlesDir = join(work, 'dist');
   const bundles = await timed(report, 'build bundles', () => buildLambdas(bundlesDir));
@@ -151,11 +154,15 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
     region: REGION,
     logFile,
   };
-  const tf = terraformRunner({ ...runnerOptions, cwd: workspace.infraDir });
   // The real infra/, untouched: the formatting users commit.
   await timed(report, 'terraform fmt -check', () =>
     terraformRunner({ ...runnerOptions, cwd: ROOT }).run(['fmt', '-check', '-recursive', '-diff', 'infra']),
   );
+  return { bundles, moto, tf: terraformRunner({ ...runnerOptions, cwd: workspace.infraDir }) };
+}
+
+/** init, validate, plan and apply in direct mode, then a second plan that must change nothing. */
+async function deployDirect(report: Report, tf: Terraform): Promise<ShowState> {
   await timed(report, 'terraform init', () => tf.run(['init', '-input=false']));
   await timed(report, 'terraform validate', () => tf.run(['validate']));
   await timed(report, 'terraform plan', async () => {
@@ -171,75 +178,97 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
   await timed(report, 'second plan', async () => {
     report.secondPlan = await secondPlan(tf, DIRECT);
   });
+  return state;
+}
 
-  const outputs = await tf.json<Outputs>(['output', '-json']);
-  const clients = awsClients(moto.endpoint, REGION);
-  const list = new Checklist();
-  const declaredOutputs = blocksOfKind(await loadModule(join(ROOT, 'infra')), 'output').map(
-    (block) => block.name,
+/** The same stack switched to queued delivery: an in-place apply of what queued.tf adds. */
+async function switchToQueued(report: Report, tf: Terraform, list: Checklist): Promise<ShowState> {
+  await timed(report, 'apply queued mode', async () => {
+    // The second plan has just refreshed the state; refreshing again would only cost time.
+    await tf.run(['plan', '-input=false', '-refresh=false', ...QUEUED, '-out=queued.tfplan']);
+    const changes = plannedChanges(await tf.json(['show', '-json', 'queued.tfplan']));
+    report.queued.switchChanges = changes.map(
+      (change) =>
+        `${change.address} ${change.actions.join('/')}${change.actions.join() === 'update' ? `: ${change.attributes.join(', ')}` : ''}`,
+    );
+    await list.check('queued: switching changes only what queued.tf adds (and moto omits)', () => {
+      assert.deepEqual(unexpectedSwitchChanges(changes), []);
+      return `${changes.length} changes`;
+    });
+    await tf.run(['apply', '-input=false', 'queued.tfplan']);
+  });
+  await timed(report, 'second plan (queued)', async () => {
+    report.queued.secondPlan = await secondPlan(tf, QUEUED);
+  });
+  const queuedState = await tf.json<ShowState>(['show', '-json']);
+  report.queued.applied = managedResources(queuedState).length;
+  return queuedState;
+}
+
+/** What one delivery mode is rehearsed with; `label` names its steps in the report. */
+interface ModeRun {
+  mode: DeliveryMode;
+  label: { checks: string; pipeline: string; privilege: string };
+  checkDelivery: (list: Checklist, stack: DeployedStack) => Promise<void>;
+  pipeline: (list: Checklist, input: PipelineInput) => Promise<PipelineRun>;
+}
+
+const MODES: Record<DeliveryMode, ModeRun> = {
+  direct: {
+    mode: 'direct',
+    label: {
+      checks: 'integration checks',
+      pipeline: 'pipeline on the deployed stack',
+      privilege: 'least privilege',
+    },
+    checkDelivery: checkDeployedStack,
+    pipeline: runPipeline,
+  },
+  queued: {
+    mode: 'queued',
+    label: {
+      checks: 'integration checks (queued)',
+      pipeline: 'pipeline (queued)',
+      privilege: 'least privilege (queued)',
+    },
+    checkDelivery: checkQueuedDelivery,
+    pipeline: runQueuedPipeline,
+  },
+};
+
+/** The deployed stack in one mode: its integration checks, the pipeline on it, then least privilege. */
+async function rehearseMode(
+  report: Report,
+  list: Checklist,
+  mode: ModeRun,
+  input: PipelineInput & { declaredOutputs: string[] },
+): Promise<void> {
+  const { clients, outputs, state, region } = input;
+  const stack = {
+    clients,
+    outputs,
+    state,
+    infraDir: join(ROOT, 'infra'),
+    declaredOutputs: input.declaredOutputs,
+  };
+  await timed(report, mode.label.checks, async () => {
+    await mode.checkDelivery(list, stack);
+    await checkWakeUps(list, stack, mode.mode);
+  });
+  const run = await timed(report, mode.label.pipeline, () => mode.pipeline(list, input));
+  await timed(report, mode.label.privilege, () =>
+    checkLeastPrivilege(list, report, { clients, outputs, run, region, mode: mode.mode }),
   );
-  try {
-    const stack = { clients, outputs, state, infraDir: join(ROOT, 'infra'), declaredOutputs };
-    await timed(report, 'integration checks', async () => {
-      await checkDeployedStack(list, stack);
-      await checkWakeUps(list, stack, 'direct');
-    });
-    const run = await timed(report, 'pipeline on the deployed stack', () =>
-      runPipeline(list, { clients, outputs, state, moto, bundles, repositoryRoot: ROOT, region: REGION }),
-    );
-    await timed(report, 'least privilege', () =>
-      checkLeastPrivilege(list, report, { clients, outputs, run, region: REGION, mode: 'direct' }),
-    );
+}
 
-    // The same stack switched to queued delivery: an in-place apply of what queued.tf adds.
-    await timed(report, 'apply queued mode', async () => {
-      // The second plan has just refreshed the state; refreshing again would only cost time.
-      await tf.run(['plan', '-input=false', '-refresh=false', ...QUEUED, '-out=queued.tfplan']);
-      const changes = plannedChanges(await tf.json(['show', '-json', 'queued.tfplan']));
-      report.queued.switchChanges = changes.map(
-        (change) =>
-          `${change.address} ${change.actions.join('/')}${change.actions.join() === 'update' ? `: ${change.attributes.join(', ')}` : ''}`,
-      );
-      await list.check('queued: switching changes only what queued.tf adds (and moto omits)', () => {
-        assert.deepEqual(unexpectedSwitchChanges(changes), []);
-        return `${changes.length} changes`;
-      });
-      await tf.run(['apply', '-input=false', 'queued.tfplan']);
-    });
-    await timed(report, 'second plan (queued)', async () => {
-      report.queued.secondPlan = await secondPlan(tf, QUEUED);
-    });
-    const queuedState = await tf.json<ShowState>(['show', '-json']);
-    report.queued.applied = managedResources(queuedState).length;
-    const queuedStack = {
-      clients,
-      outputs,
-      state: queuedState,
-      infraDir: join(ROOT, 'infra'),
-      declaredOutputs,
-    };
-    await timed(report, 'integration checks (queued)', async () => {
-      await checkQueuedDelivery(list, queuedStack);
-      await checkWakeUps(list, queuedStack, 'queued');
-    });
-    const queuedRun = await timed(report, 'pipeline (queued)', () =>
-      runQueuedPipeline(list, {
-        clients,
-        outputs,
-        state: queuedState,
-        moto,
-        bundles,
-        repositoryRoot: ROOT,
-        region: REGION,
-      }),
-    );
-    await timed(report, 'least privilege (queued)', () =>
-      checkLeastPrivilege(list, report, { clients, outputs, run: queuedRun, region: REGION, mode: 'queued' }),
-    );
-  } finally {
-    report.checks = list.results;
-  }
-
+/** Destroys the stack and checks that neither the state nor moto keeps anything. */
+async function destroy(
+  report: Report,
+  tf: Terraform,
+  list: Checklist,
+  created: ShowState,
+  clients: AwsClients,
+) {
   await timed(report, 'terraform destroy', async () => {
     const { stdout } = await tf.run(['destroy', '-auto-approve', '-input=false', ...QUEUED]);
     const destroyed = /Resources: (\d+) destroyed/.exec(stdout);
@@ -254,12 +283,32 @@ async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => vo
       return undefined;
     });
     await list.check('destroy: nothing left in moto', async () => {
-      const createdKeys = resourcesOfType(state, 'aws_kms_key').map((key) => String(key.values.key_id));
+      const createdKeys = resourcesOfType(created, 'aws_kms_key').map((key) => String(key.values.key_id));
       assert.deepEqual(await leftovers(clients, createdKeys), {});
       return undefined;
     });
     report.checks = list.results;
   });
+}
+
+async function rehearse(report: Report, work: string, onMoto: (moto: Moto) => void): Promise<void> {
+  const { bundles, moto, tf } = await prepare(report, work, onMoto);
+  const state = await deployDirect(report, tf);
+  const outputs = await tf.json<Outputs>(['output', '-json']);
+  const clients = awsClients(moto.endpoint, REGION);
+  const list = new Checklist();
+  const declaredOutputs = blocksOfKind(await loadModule(join(ROOT, 'infra')), 'output').map(
+    (block) => block.name,
+  );
+  const input = { clients, outputs, moto, bundles, repositoryRoot: ROOT, region: REGION, declaredOutputs };
+  try {
+    await rehearseMode(report, list, MODES.direct, { ...input, state });
+    const queuedState = await switchToQueued(report, tf, list);
+    await rehearseMode(report, list, MODES.queued, { ...input, state: queuedState });
+  } finally {
+    report.checks = list.results;
+  }
+  await destroy(report, tf, list, state, clients);
   if (list.failures.length > 0) throw new Error(`${list.failures.length} check(s) failed`);
 }
 

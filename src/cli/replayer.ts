@@ -20,11 +20,12 @@ const MAX_ENTRY_ATTEMPTS = 6;
 export type PutBatch = (entries: PutEventsRequestEntry[]) => Promise<PutEventsResultEntry[]>;
 
 export interface SentEvent {
-  eventId: string;
+  /** The `id` EventBridge gave the put's envelope. */
+  envelopeId: string;
   file: string;
   index: number;
   kind: InputItemKind;
-  /** Idempotency key the producer sent, when it sent one. */
+  /** The producer's own id (`event_id` or `trade_id` as it sent it), when it sent one. */
   producerId?: string;
   /** Wall-clock ms when PutEvents accepted it. */
   putAt: number;
@@ -281,10 +282,10 @@ async function countItems(files: readonly string[], isWanted: (item: InputItem) 
   return count;
 }
 
-function sentEventOf(item: InputItem, eventId: string, putAt: number): SentEvent {
+function sentEventOf(item: InputItem, envelopeId: string, putAt: number): SentEvent {
   const producerId = item.detail.event_id ?? item.detail.trade_id;
   return {
-    eventId,
+    envelopeId,
     file: item.file,
     index: item.index,
     kind: item.kind,

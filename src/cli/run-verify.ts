@@ -60,7 +60,7 @@ export async function verifyRun(
   items: readonly StoredEventItem[],
   published: readonly string[],
 ): Promise<Verification> {
-  const sentIds = new Map(report.sent.map((sent) => [`${sent.file}\u0000${sent.index}`, sent.eventId]));
+  const sentIds = new Map(report.sent.map((sent) => [`${sent.file}\u0000${sent.index}`, sent.envelopeId]));
   const backtest = new Backtest();
   for (const file of files) {
     await forEachInputItem(file, (source, detail, index) => {

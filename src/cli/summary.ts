@@ -42,7 +42,7 @@ export interface RunSummary {
     duplicates: number;
     put_failed: number;
     missing: number;
-    missing_event_ids: string[];
+    missing_envelope_ids: string[];
   };
   balanced: boolean;
 }
@@ -62,7 +62,7 @@ export interface SummaryInput {
 
 export function summarizeRun(input: SummaryInput): RunSummary {
   const { report } = input;
-  const sentIds = new Set(report.sent.map((sent) => sent.eventId));
+  const sentIds = new Set(report.sent.map((sent) => sent.envelopeId));
   const ours = input.items.filter(
     (item) => typeof item.raw_event_id === 'string' && sentIds.has(item.raw_event_id),
   );
@@ -112,9 +112,9 @@ function accountSent(input: SummaryInput, ours: readonly StoredEventItem[]): Run
     ours.filter((item) => item.status === EventStatus.Rejected).map((item) => item.raw_event_id),
   );
   const deadLetteredIds = new Set(
-    input.deadLetters.filter((message) => message.stage === 'ingestion').map((message) => message.eventId),
+    input.deadLetters.filter((message) => message.stage === 'ingestion').map((message) => message.envelopeId),
   );
-  const sentIds = new Set(report.sent.map((sent) => sent.eventId));
+  const sentIds = new Set(report.sent.map((sent) => sent.envelopeId));
   const duplicateIds = new Set(
     input.duplicateAudits
       .map((record) => record.raw_event_id)
@@ -126,12 +126,12 @@ function accountSent(input: SummaryInput, ours: readonly StoredEventItem[]): Run
   let duplicates = 0;
   const missing: string[] = [];
   for (const sent of report.sent) {
-    if (storedIds.has(sent.eventId)) {
-      if (rejectedIds.has(sent.eventId)) rejected += 1;
+    if (storedIds.has(sent.envelopeId)) {
+      if (rejectedIds.has(sent.envelopeId)) rejected += 1;
       else stored += 1;
-    } else if (deadLetteredIds.has(sent.eventId)) deadLettered += 1;
-    else if (duplicateIds.has(sent.eventId)) duplicates += 1;
-    else missing.push(sent.eventId);
+    } else if (deadLetteredIds.has(sent.envelopeId)) deadLettered += 1;
+    else if (duplicateIds.has(sent.envelopeId)) duplicates += 1;
+    else missing.push(sent.envelopeId);
   }
   const putFailed = report.failures.length;
   return {
@@ -143,7 +143,7 @@ function accountSent(input: SummaryInput, ours: readonly StoredEventItem[]): Run
     duplicates,
     put_failed: putFailed,
     missing: missing.length,
-    missing_event_ids: missing,
+    missing_envelope_ids: missing,
   };
 }
 
@@ -255,7 +255,7 @@ export function summaryText(summary: RunSummary): string {
     `latency        put->processed ${latencyText(summary.latency.put_to_processed)}; put->notified ${latencyText(summary.latency.put_to_notified)}`,
     summary.balanced
       ? `balanced       yes: ${count(a.in)} in = ${count(a.stored)} stored + ${count(a.rejected)} rejected + ${count(a.dead_lettered)} dead-lettered + ${count(a.duplicates)} duplicates + ${count(a.put_failed)} put-failed`
-      : `balanced       NO: ${plural(a.missing, 'event')} unaccounted for: ${a.missing_event_ids.slice(0, 20).join(', ')}${a.missing > 20 ? ', ...' : ''}`,
+      : `balanced       NO: ${plural(a.missing, 'event')} unaccounted for: ${a.missing_envelope_ids.slice(0, 20).join(', ')}${a.missing > 20 ? ', ...' : ''}`,
   ];
   return lines.join('\n');
 }

@@ -271,7 +271,7 @@ describe('the --aws backend', () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     const views = await backend().listDeadLetters();
     assert.deepEqual(
-      views.map((view) => [view.id, view.stage, view.eventId, view.error, view.attempts ?? null]),
+      views.map((view) => [view.id, view.stage, view.envelopeId, view.error, view.attempts ?? null]),
       [
         ['m1', 'ingestion', 'raw-1', 'ThrottlingException: Rate exceeded', 3],
         ['m2', 'ingestion', 'raw-2', 'SDK_CLIENT_ERROR: Function does not exist', null],
@@ -517,7 +517,7 @@ describe('the --aws backend waits for the work it started', () => {
     sqs.on(DeleteMessageCommand).resolves({});
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     const taken = await backend().takeDeadLetter('drop', 'ingestion');
-    assert.equal(taken?.eventId, 'raw-1');
+    assert.equal(taken?.envelopeId, 'raw-1');
     assert.deepEqual(
       sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input.ReceiptHandle),
       ['h-drop'],

@@ -149,17 +149,31 @@ describe('printed next steps and ids', () => {
 
     const byDuplicate = await cli('audit', duplicateId);
     assert.equal(byDuplicate.code, 0, byDuplicate.stderr);
-    assert.match(byDuplicate.stdout, /EventBridge id .* belongs to event_id exchange\.cli#trade:T-42/);
+    assert.match(
+      byDuplicate.stdout,
+      new RegExp(`^envelope id ${duplicateId} belongs to idempotency key exchange\\.cli#trade:T-42$`, 'm'),
+    );
     assert.match(byDuplicate.stdout, /ingestion +DUPLICATE/);
 
     const byProducerId = await cli('audit', 'T-42', '--json');
     assert.equal(byProducerId.code, 0, byProducerId.stderr);
-    const statuses = (JSON.parse(byProducerId.stdout) as { status: string }[]).map((record) => record.status);
+    const records = JSON.parse(byProducerId.stdout) as Record<string, unknown>[];
+    const statuses = records.map((record) => record.status);
     assert.ok(statuses.includes('INGESTED') && statuses.includes('DUPLICATE'), statuses.join());
+    // The three identities named apart: the key, and the envelope id each record descends from.
+    for (const record of records) {
+      assert.equal(record.idempotency_key, 'exchange.cli#trade:T-42');
+      assert.equal(record.event_id, undefined, 'the stored name is not printed');
+    }
+    const duplicate = records.find((record) => record.status === 'DUPLICATE');
+    assert.equal(duplicate?.raw_envelope_id, duplicateId);
 
     const unknown = await cli('audit', 'no-such-id');
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /no audit records for no-such-id/);
+    assert.match(
+      unknown.stderr,
+      /no audit records for no-such-id: it is no idempotency key, and no envelope id or producer id/,
+    );
   });
 });
 
@@ -241,11 +255,14 @@ describe('dead letters', () => {
     const [eventId] = await put([raw(30, '77', { outage: true })]);
     await stack.bus.idle();
     const listed = await cli('dlq', 'list', '--json');
-    const [message] = JSON.parse(listed.stdout) as { id: string; eventId: string }[];
-    assert.equal(message?.eventId, eventId);
+    const [message] = JSON.parse(listed.stdout) as Record<string, unknown>[];
+    assert.equal(message?.envelopeId, eventId);
+    assert.equal(message?.eventId, undefined, 'the envelope id has one name');
+    // Without a producer id, ingestion keys the event by its envelope id.
+    assert.equal(message?.idempotencyKey, eventId);
 
     ingestionOutage = false;
-    const redriven = await cli('dlq', 'redrive', '--id', message?.id ?? '');
+    const redriven = await cli('dlq', 'redrive', '--id', String(message?.id));
     assert.equal(redriven.code, 0, redriven.stderr);
     // No waiting here: the command itself waited for processing, which the redrive caused.
     assert.equal(pendingWork(), 0);
@@ -274,7 +291,9 @@ describe('dead letters', () => {
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^error +Error: injected ingestion outage$/m);
     assert.match(shown.stdout, /^attempts +3$/m);
-    const key = /^event_id +(\S+) \(idempotency key\)$/m.exec(shown.stdout)?.[1] as string;
+    assert.match(shown.stdout, /^envelope id +\S+ \(the EventBridge envelope's id\)$/m);
+    const key = /^idempotency key +(\S+) \(stored as event_id\)$/m.exec(shown.stdout)?.[1] as string;
+    assert.ok(key, shown.stdout);
 
     const deleted = await cli('dlq', 'delete', id, '--reason', 'poison: fails every time');
     assert.equal(deleted.code, 0, deleted.stderr);

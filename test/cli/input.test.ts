@@ -175,7 +175,7 @@ describe('replayFiles', () => {
     assert.equal(report.sent.length, 25);
     assert.equal(report.filteredOut, 2);
     assert.equal(report.byKind.bar, 25);
-    assert.deepEqual(new Set(report.sent.map((sent) => sent.eventId)).size, 25);
+    assert.deepEqual(new Set(report.sent.map((sent) => sent.envelopeId)).size, 25);
     const entry = bus.calls[0]?.[0];
     assert.equal(entry?.EventBusName, 'bus-x');
     assert.equal(entry?.DetailType, 'MarketData.Raw');

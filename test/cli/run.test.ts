@@ -75,7 +75,7 @@ describe('marketflow run', () => {
         duplicates: 1,
         put_failed: 0,
         missing: 0,
-        missing_event_ids: [],
+        missing_envelope_ids: [],
       },
     );
     assert.equal(summary.duplicates, 1);

@@ -196,10 +196,22 @@ describe('what AWS accepts that looks suspicious', () => {
     assert.equal(matchesEventPattern(pattern, { a: 'x' }), true);
   });
 
-  test('wildcards that stay below the complexity limit are accepted', () => {
-    for (const wildcard of ['*:*:*:*:event-bus/*', '/Users/*/dir/dir/dir/dir/dir/doc.txt', '*a*a*a*a*']) {
-      assert.doesNotThrow(() => compileEventPattern({ f: [{ wildcard }] }), wildcard);
+  test('wildcards below the complexity limit are accepted and match as wildcards; one more repetition is refused', () => {
+    const matches: [string, string, string][] = [
+      ['*:*:*:*:event-bus/*', 'arn:aws:events:us-east-1:event-bus/market', 'arn:aws:events:us-east-1:rule/x'],
+      [
+        '/Users/*/dir/dir/dir/dir/dir/doc.txt',
+        '/Users/ann/dir/dir/dir/dir/dir/doc.txt',
+        '/Users/ann/dir/doc.txt',
+      ],
+      ['*a*a*a*a*', 'banana bar', 'banana'],
+    ];
+    for (const [wildcard, matching, other] of matches) {
+      const pattern = compileEventPattern({ f: [{ wildcard }] });
+      assert.equal(matchesEventPattern(pattern, { f: matching }), true, `${wildcard} matches ${matching}`);
+      assert.equal(matchesEventPattern(pattern, { f: other }), false, `${wildcard} does not match ${other}`);
     }
+    assert.match(rejectionReason({ f: [{ wildcard: '*a*a*a*a*a*' }] }), /^Rule is too complex/);
   });
 });
 

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JavaScript templates.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { lambdaEnvironment } from '../../bench/cold-start.ts';
@@ -9,7 +9,7 @@ import { parameterPrefix } from '../../src/config/parameters.ts';
 import { STAGES } from '../../src/domain/event-types.ts';
 import { DEFAULT_TRACING_PATH } from '../../src/lambda/tracing-path.ts';
 import { METRICS_NAMESPACE } from '../../src/telemetry/metric-names.ts';
-import { INFRA_DIR, type InfraView, infraView } from './infra-config.ts';
+import { INFRA_DIR, type InfraView, infraView, REPOSITORY_ROOT } from './infra-config.ts';
 import { blocksOf, firstBlock, type HclObject, isObject, stringsIn } from './validator/hcl.ts';
 import { type CheckedName, checkNaming, NAMING_RULES } from './validator/naming.ts';
 import { blocksOfKind } from './validator/parse.ts';
@@ -39,6 +39,71 @@ function validationRegex(name: string): RegExp {
   return new RegExp(pattern);
 }
 
+/** One row of the table "What the customer asked" in docs/requirements.md. */
+interface Requirement {
+  number: number;
+  ask: string;
+  met: string;
+}
+
+const REQUIREMENTS_DOC = readFileSync(path.join(REPOSITORY_ROOT, 'docs', 'requirements.md'), 'utf8');
+
+function requirements(): Requirement[] {
+  return REQUIREMENTS_DOC.split('\n').flatMap((line) => {
+    const cells = /^\| (\d+) \| (.*) \| (.*) \|$/.exec(line);
+    return cells ? [{ number: Number(cells[1]), ask: cells[2] ?? '', met: cells[3] ?? '' }] : [];
+  });
+}
+
+function requirement(number: number): Requirement {
+  const found = requirements().find((row) => row.number === number);
+  assert.ok(found, `docs/requirements.md has no requirement ${number}`);
+  return found;
+}
+
+/** A decision of docs/requirements.md ("Decisions where the asks conflict"), by its question. */
+function decision(question: string): string {
+  const row = REQUIREMENTS_DOC.split('\n').find((line) => line.startsWith(`| ${question} |`));
+  assert.ok(row, `docs/requirements.md has no decision on ${question}`);
+  return row;
+}
+
+const CITED_PATH = /^(infra|src|test|scripts|bench|docs|data|schemas)\//;
+
+/** The repository paths a requirement's "how it is met" cites: backticked paths and linked docs. */
+function citedPaths(met: string): string[] {
+  const backticked = [...met.matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? '');
+  const linked = [...met.matchAll(/\]\(([a-z-]+\.md)(#[a-z-]+)?\)/g)].map((match) => `docs/${match[1]}`);
+  return [...backticked.filter((token) => CITED_PATH.test(token)), ...linked];
+}
+
+/** The text of a cited path: the file, or every file under the folder (a `*.json` glob: those files). */
+function citedText(cited: string): string {
+  const [dir, glob] = cited.includes('*') ? [path.dirname(cited), path.basename(cited)] : [cited, undefined];
+  const absolute = path.join(REPOSITORY_ROOT, dir);
+  if (!statSync(absolute).isDirectory()) return readFileSync(absolute, 'utf8');
+  const suffix = glob?.replace('*', '');
+  return readdirSync(absolute, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && (suffix === undefined || entry.name.endsWith(suffix)))
+    .map((entry) => readFileSync(path.join(entry.parentPath, entry.name), 'utf8'))
+    .join('\n');
+}
+
+/** Every .tf file of infra/, as one text. */
+function infraText(): string {
+  return infra.root.files
+    .concat([...infra.root.children.values()].flatMap((child) => child.files))
+    .map((file) => file.source)
+    .join('\n');
+}
+
+/** Whether a Terraform text declares or uses a name (`tracing_config`, `aws_x.y` as `resource "aws_x" "y"`). */
+function mentions(text: string, name: string): boolean {
+  const [type, label] = name.split('.');
+  if (label !== undefined && /^aws_/.test(name)) return text.includes(`"${type}" "${label}"`);
+  return new RegExp(`\\b${name}\\b`).test(text);
+}
+
 describe('layout', () => {
   it('pins terraform >= 1.5, aws ~> 6.0 with a floor of 6.19, archive, and a partial S3 backend', () => {
     const terraform = infra.block('terraform').body;
@@ -54,20 +119,6 @@ describe('layout', () => {
     const backend = terraform.backend;
     assert.ok(isObject(backend) && Array.isArray(backend.s3), 'backend "s3" is declared');
     assert.deepEqual(backend.s3, [{}], 'backend settings come from -backend-config');
-  });
-
-  it('splits files by concern', () => {
-    for (const file of [
-      'versions.tf',
-      'providers.tf',
-      'variables.tf',
-      'outputs.tf',
-      'dynamodb.tf',
-      'sns.tf',
-      'ssm.tf',
-    ]) {
-      assert.ok(existsSync(path.join(INFRA_DIR, file)), `${file} exists`);
-    }
   });
 
   it('uses one stage module three times with for_each over the stages', () => {
@@ -95,6 +146,148 @@ describe('layout', () => {
   });
 });
 
+describe('docs/requirements.md holds for infra/', () => {
+  it('reads every requirement of the table, numbered in order', () => {
+    assert.deepEqual(
+      requirements().map((row) => row.number),
+      Array.from({ length: requirements().length }, (_, index) => index + 1),
+    );
+    assert.ok(requirements().length >= 15, `${requirements().length} requirements`);
+  });
+
+  it('every file or folder a requirement says meets it exists', () => {
+    for (const row of requirements()) {
+      for (const cited of citedPaths(row.met)) {
+        const dir = cited.includes('*') ? path.dirname(cited) : cited;
+        assert.ok(existsSync(path.join(REPOSITORY_ROOT, dir)), `requirement ${row.number} cites ${cited}`);
+        assert.ok(citedText(cited).length > 0, `requirement ${row.number}: ${cited} holds nothing`);
+      }
+    }
+  });
+
+  it('every Terraform name a requirement says meets it is in infra/ or the files it cites; what it says is nowhere is nowhere', () => {
+    const terraform = infraText();
+    for (const row of requirements()) {
+      const absent = [...row.met.matchAll(/no `([a-z_]+)` anywhere/g)].map((match) => match[1] ?? '');
+      for (const name of absent)
+        assert.ok(!mentions(terraform, name), `requirement ${row.number}: ${name} is in infra/`);
+      const cited = citedPaths(row.met).map(citedText).join('\n');
+      const names = [...row.met.matchAll(/`([a-z][a-z0-9_]*(\.[a-z0-9_]+)?)`/g)]
+        .map((match) => match[1] ?? '')
+        .filter((name) => name.includes('_') && !absent.includes(name));
+      for (const name of names)
+        assert.ok(
+          mentions(terraform, name) || mentions(cited, name),
+          `requirement ${row.number} names ${name}, which neither infra/ nor its files hold`,
+        );
+    }
+  });
+
+  it('each function gets the memory, timeout and reserved concurrency requirement 3 states, by default', () => {
+    const { met } = requirement(3);
+    const names = [...met.matchAll(/`(lambda_memory_mb|lambda_timeout_seconds|reserved_concurrency)`/g)].map(
+      (match) => match[1] ?? '',
+    );
+    const defaults = /\(defaults ([\d, ]+)\)/.exec(met)?.[1]?.split(', ').map(Number);
+    assert.equal(names.length, 3, met);
+    assert.equal(defaults?.length, 3, met);
+    const fn = 'stage:aws_lambda_function.this';
+    const deployed = [
+      infra.value(fn, 'memory_size'),
+      infra.value(fn, 'timeout'),
+      infra.value(fn, 'reserved_concurrent_executions'),
+    ];
+    assert.deepEqual(
+      names.map((name) => variable(name).default),
+      defaults,
+      'the variables default to the stated figures',
+    );
+    assert.deepEqual(deployed, defaults, 'the function receives them');
+  });
+
+  it('each function runs on the runtime and architecture the decisions name', () => {
+    const [, runtime, architecture] =
+      /Lambda runtime `([a-z0-9.]+)` on `([a-z0-9]+)`/.exec(decision('Language and runtime')) ?? [];
+    assert.ok(runtime && architecture, 'the decision names a runtime and an architecture');
+    assert.equal(infra.value('stage:aws_lambda_function.this', 'runtime'), runtime);
+    assert.deepEqual(infra.value('stage:aws_lambda_function.this', 'architectures'), [architecture]);
+  });
+
+  it('every log group keeps its logs as long as the log retention decision says', () => {
+    const days = Number(/`log_retention_days`, default (\d+)/.exec(decision('Log retention'))?.[1]);
+    assert.equal(variable('log_retention_days').default, days);
+    const groups = [
+      ...blocksOfKind(infra.root, 'resource', 'aws_cloudwatch_log_group').map((block) => block.address),
+      ...blocksOfKind(infra.stageContext.module, 'resource', 'aws_cloudwatch_log_group').map(
+        (block) => `stage:${block.address}`,
+      ),
+    ];
+    assert.ok(groups.length >= 2, groups.join());
+    for (const group of groups) assert.equal(infra.value(group, 'retention_in_days'), days, group);
+  });
+
+  it('has as many outputs as requirement 13 says, within the range it asks', () => {
+    const { ask, met } = requirement(13);
+    const count = blocksOfKind(infra.root, 'output').length;
+    assert.equal(count, Number(/(\d+) outputs in `infra\/outputs.tf`/.exec(met)?.[1]), 'the count stated');
+    const [, least, most] = /(\d+) to (\d+) outputs/.exec(ask) ?? [];
+    assert.ok(count >= Number(least) && count <= Number(most), `${count} outputs, asked ${least} to ${most}`);
+  });
+});
+
+describe('every rule target and every function, whatever the module', () => {
+  const modules = () => [
+    { module: infra.root, prefix: '' },
+    { module: infra.stageContext.module, prefix: 'stage:' },
+  ];
+
+  it('every EventBridge target retries and dead-letters what it cannot deliver', () => {
+    const targets = modules().flatMap(({ module }) =>
+      blocksOfKind(module, 'resource', 'aws_cloudwatch_event_target'),
+    );
+    assert.ok(targets.length > 0, 'targets found');
+    for (const target of targets) {
+      const retry = firstBlock(target.body, 'retry_policy');
+      assert.ok(
+        retry?.maximum_retry_attempts !== undefined && retry.maximum_event_age_in_seconds !== undefined,
+        `${target.address} has a retry policy with attempts and event age`,
+      );
+      assert.match(
+        String(firstBlock(target.body, 'dead_letter_config')?.arn),
+        /aws_sqs_queue\.[a-z_]+\.arn/,
+        `${target.address} dead-letters to a queue`,
+      );
+    }
+  });
+
+  it('every function logs to a log group of its own name, created before it (so Lambda never creates one without retention)', () => {
+    const functions = modules().flatMap(({ module, prefix }) =>
+      blocksOfKind(module, 'resource', 'aws_lambda_function').map((fn) => ({ fn, module, prefix })),
+    );
+    assert.ok(functions.length > 0, 'functions found');
+    for (const { fn, module, prefix } of functions) {
+      const group = /^\$\{aws_cloudwatch_log_group\.([a-z_]+)\.name\}$/.exec(
+        String(firstBlock(fn.body, 'logging_config')?.log_group),
+      )?.[1];
+      assert.ok(group, `${fn.address} names its log group`);
+      const declared = blocksOfKind(module, 'resource', 'aws_cloudwatch_log_group').find(
+        (block) => block.name === group,
+      );
+      assert.ok(declared, `${fn.address}: no log group ${group}`);
+      assert.ok(
+        (fn.body.depends_on as unknown[] | undefined)?.includes(`\${aws_cloudwatch_log_group.${group}}`),
+        `${fn.address} depends on its log group`,
+      );
+      const functionName = String(infra.block(`${prefix}${fn.address}`).body.function_name);
+      assert.equal(
+        declared.body.name,
+        `/aws/lambda/${functionName}`,
+        `${fn.address}: the group Lambda writes to`,
+      );
+    }
+  });
+});
+
 describe('variables', () => {
   it('every variable of every module has a description and a type', () => {
     for (const module of [infra.root, infra.stageContext.module]) {
@@ -106,25 +299,6 @@ describe('variables', () => {
         assert.ok(typeof block.body.type === 'string', `${block.address} has a type`);
       }
     }
-  });
-
-  it('defaults as the requirements say', () => {
-    const defaults: Record<string, unknown> = {
-      environment: 'dev',
-      aws_region: 'us-east-1',
-      project: 'marketflow',
-      notification_email: null,
-      log_retention_days: 30,
-      lambda_memory_mb: 256,
-      lambda_timeout_seconds: 30,
-      reserved_concurrency: 10,
-      lambda_retry_attempts: 2,
-      deletion_protection: false,
-      archive_retention_days: 90,
-      indicator_window: 20,
-    };
-    for (const [name, value] of Object.entries(defaults))
-      assert.deepEqual(variable(name).default, value, name);
   });
 
   it('validates environment as lowercase letters, digits and hyphens', () => {
@@ -167,12 +341,6 @@ describe('variables', () => {
 describe('per stage', () => {
   const fn = 'stage:aws_lambda_function.this';
 
-  it('runs on nodejs24.x', () => assert.equal(infra.value(fn, 'runtime'), 'nodejs24.x'));
-  it('runs on arm64', () => assert.deepEqual(infra.value(fn, 'architectures'), ['arm64']));
-  it('has 256 MB of memory', () => assert.equal(infra.value(fn, 'memory_size'), 256));
-  it('has a 30 s timeout', () => assert.equal(infra.value(fn, 'timeout'), 30));
-  it('reserves a concurrency of 10', () =>
-    assert.equal(infra.value(fn, 'reserved_concurrent_executions'), 10));
   it('traces with X-Ray in Active mode', () => {
     assert.equal(firstBlock(infra.block(fn).body, 'tracing_config')?.mode, 'Active');
   });
@@ -184,7 +352,7 @@ describe('per stage', () => {
     );
   });
 
-  it('logs JSON to its own log group, created first with a retention', () => {
+  it('logs JSON unless debug sampling is on', () => {
     const logging = firstBlock(infra.block(fn).body, 'logging_config');
     // JSON unless debug sampling is on (then Text, so that Lambda keeps the sampled DEBUG lines).
     assert.equal(logging?.log_format, '${local.log_sampled ? "Text" : "JSON"}');
@@ -192,17 +360,6 @@ describe('per stage', () => {
     assert.equal(infra.stageContext.module.locals.get('log_sampled')?.value, '${var.log_sample_rate > 0}');
     assert.equal(variable('log_sample_rate').default, 0);
     assert.equal(infra.block('module.stage').body.log_sample_rate, '${var.log_sample_rate}');
-    assert.equal(logging?.log_group, '${aws_cloudwatch_log_group.this.name}');
-    assert.equal(
-      infra.block('stage:aws_cloudwatch_log_group.this').body.name,
-      '/aws/lambda/${local.function_name}',
-    );
-    assert.equal(infra.block(fn).body.function_name, '${local.function_name}');
-    assert.equal(infra.value('stage:aws_cloudwatch_log_group.this', 'retention_in_days'), 30);
-    assert.deepEqual(infra.block(fn).body.depends_on, [
-      '${aws_iam_role_policy.this}',
-      '${aws_cloudwatch_log_group.this}',
-    ]);
   });
 
   it('deploys the esbuild bundle zipped by archive_file, with source_code_hash', () => {
@@ -273,10 +430,12 @@ describe('per stage', () => {
     );
   });
 
-  it('has an encrypted dead-letter queue keeping messages 4 days, visible again after 30 s', () => {
+  it('has an encrypted dead-letter queue with the retention and visibility the requirement asks', () => {
+    const ask = /(\d+) days retention, visibility (\d+) s/.exec(requirement(4).ask);
+    assert.ok(ask, `requirement 4 states no retention and visibility: ${requirement(4).ask}`);
     const queue = 'stage:aws_sqs_queue.dead_letter';
-    assert.equal(infra.value(queue, 'message_retention_seconds'), 4 * 24 * 3600);
-    assert.equal(infra.value(queue, 'visibility_timeout_seconds'), 30);
+    assert.equal(infra.value(queue, 'message_retention_seconds'), Number(ask[1]) * 24 * 3600);
+    assert.equal(infra.value(queue, 'visibility_timeout_seconds'), Number(ask[2]));
     assert.equal(infra.value(queue, 'sqs_managed_sse_enabled'), true);
     assert.equal(
       infra.block(queue).body.redrive_policy,
@@ -322,20 +481,13 @@ describe('per stage', () => {
       assert.ok(existsSync(path.join(INFRA_DIR, 'patterns', `${stage}.json`)), stage);
   });
 
-  it('targets the function with a retry policy and a dead-letter queue', () => {
+  it('targets the function in direct mode, its delivery queue in queued mode', () => {
     const target = infra.block('stage:aws_cloudwatch_event_target.this').body;
-    // Direct mode (the default) targets the function; queued mode its delivery queue (test/infra/queued.test.ts).
     assert.equal(
       target.arn,
       '${local.queued ? aws_sqs_queue.delivery[0].arn : aws_lambda_function.this.arn}',
     );
     assert.equal(target.event_bus_name, '${var.event_bus_name}');
-    const retry = firstBlock(target, 'retry_policy');
-    assert.equal(typeof infra.value('stage:aws_cloudwatch_event_target.this', 'rule'), 'string');
-    assert.ok(
-      retry?.maximum_retry_attempts !== undefined && retry.maximum_event_age_in_seconds !== undefined,
-    );
-    assert.equal(firstBlock(target, 'dead_letter_config')?.arn, '${aws_sqs_queue.dead_letter.arn}');
   });
 
   it('lets only its rule invoke the function', () => {
@@ -362,11 +514,13 @@ describe('per stage', () => {
 });
 
 describe('shared', () => {
-  it('has a custom bus and a 90-day archive of all its events', () => {
+  it('has a custom bus and an archive of all its events, kept as long as the requirement asks', () => {
+    const days = /for (\d+) days/.exec(requirement(10).ask)?.[1];
+    assert.ok(days, `requirement 10 states no archive retention: ${requirement(10).ask}`);
     const archive = infra.block('aws_cloudwatch_event_archive.all_events');
     assert.equal(archive.body.event_source_arn, '${aws_cloudwatch_event_bus.market_data.arn}');
     assert.equal(archive.body.event_pattern, undefined, 'no pattern: every event is archived');
-    assert.equal(infra.value('aws_cloudwatch_event_archive.all_events', 'retention_days'), 90);
+    assert.equal(infra.value('aws_cloudwatch_event_archive.all_events', 'retention_days'), Number(days));
   });
 
   it('bills both tables on demand, encrypted, with point-in-time recovery and variable deletion protection', () => {

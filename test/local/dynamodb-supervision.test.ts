@@ -33,7 +33,7 @@ test('a DynamoDB worker that dies is noticed at once and restarted; events keep 
     assert.equal(stack.dynamodb.engine.restarts(), 1);
     assert.equal(stack.dynamodb.unavailable(), null);
     assert.match(warnings.join('\n'), /the local DynamoDB is back on/);
-    const books = await collectBooks(stack, { acceptedEventIds: accepted, published: ledger.dedupIds });
+    const books = await collectBooks(stack, { acceptedEnvelopeIds: accepted, published: ledger.dedupIds });
     assert.deepEqual(books.missing, []);
     assert.equal(books.balanced, true, books.equation);
     assert.equal(books.deadLettered.total, 0, books.equation);

@@ -141,7 +141,9 @@ test('a dead letter that cannot be written fails that record alone, not the rest
   };
   for (let index = 0; index < 3; index += 1) invoker.enqueue(envelope(index));
   await work.idle();
-  const batches = seen.filter((event) => event.type === 'invocation.started' && event.eventId === 'event-0');
+  const batches = seen.filter(
+    (event) => event.type === 'invocation.started' && event.envelopeId === 'event-0',
+  );
   assert.equal(batches.length, 3, 'record 0 was received three times, with 1 and 2 in its batches');
   assert.deepEqual(
     internalErrors.map((error) => (error as Error).message),
@@ -150,7 +152,7 @@ test('a dead letter that cannot be written fails that record alone, not the rest
   // The records after the one whose dead letter failed still get their outcome.
   const succeeded = seen.filter((event) => event.type === 'invocation.succeeded');
   assert.deepEqual(
-    succeeded.map((event) => event.eventId),
+    succeeded.map((event) => event.envelopeId),
     ['event-1'],
   );
   assert.deepEqual(

@@ -199,7 +199,7 @@ async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<
   // flight is not finished (this is what makes the kill a real mid-replay crash).
   const inspection = await startLocalStack({ dataDir, delivery });
   const beforeRecovery = await collectBooks(inspection, {
-    acceptedEventIds: phase1.accepted,
+    acceptedEnvelopeIds: phase1.accepted,
     published: await readPublishedAlerts(dataDir),
   });
   await inspection.stop();
@@ -258,7 +258,7 @@ async function crashAndRecover(t: TestContext, delivery: DeliveryMode): Promise<
   const reopened = await startLocalStack({ dataDir, delivery });
   try {
     const books = await collectBooks(reopened, {
-      acceptedEventIds: [...phase1.accepted, ...phase2.accepted],
+      acceptedEnvelopeIds: [...phase1.accepted, ...phase2.accepted],
       published: await readPublishedAlerts(dataDir),
     });
     t.diagnostic(JSON.stringify({ ...books, missing: books.missing.slice(0, 5) }));

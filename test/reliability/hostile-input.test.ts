@@ -154,7 +154,7 @@ describe('hostile input', () => {
       for (const failure of refused) assert.equal(failure.errorCode, 'MalformedDetail', failure.errorMessage);
 
       const books = await collectBooks(stack, {
-        acceptedEventIds: accepted.map((input) => input.eventId),
+        acceptedEnvelopeIds: accepted.map((input) => input.eventId),
         rejectedAtPut: refused,
         published: ledger.dedupIds,
       });
@@ -204,7 +204,7 @@ describe('hostile input', () => {
       }
       await stack.bus.idle();
       ledger.dispose();
-      const books = await collectBooks(stack, { acceptedEventIds: accepted, published: ledger.dedupIds });
+      const books = await collectBooks(stack, { acceptedEnvelopeIds: accepted, published: ledger.dedupIds });
       assert.equal(books.duplicatesInInput, 1);
       assert.deepEqual(books.doubled, []);
     });

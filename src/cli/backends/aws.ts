@@ -426,7 +426,7 @@ export function messageView(stage: Stage, message: Message): DeadLetterView {
   return {
     id: message.MessageId ?? '',
     stage,
-    eventId: typeof event.id === 'string' ? event.id : '',
+    envelopeId: typeof event.id === 'string' ? event.id : '',
     detailType: typeof event['detail-type'] === 'string' ? event['detail-type'] : '',
     source: typeof event.source === 'string' ? event.source : '',
     error,

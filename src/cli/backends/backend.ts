@@ -67,8 +67,8 @@ export type AuditItem = Record<string, unknown> & {
 export interface DeadLetterView {
   id: string;
   stage: Stage;
-  /** EventBridge id of the event that failed. */
-  eventId: string;
+  /** The `id` of the EventBridge envelope that failed (not the idempotency key in its detail). */
+  envelopeId: string;
   detailType: string;
   source: string;
   error: string;

@@ -100,7 +100,7 @@ export function deadLetterView(message: DeadLetterMessage): DeadLetterView {
   return {
     id: message.id,
     stage: message.stage,
-    eventId: message.event.id,
+    envelopeId: message.event.id,
     detailType: message.event['detail-type'],
     source: message.event.source,
     error: `${message.error.name}: ${message.error.message}`,

@@ -67,9 +67,10 @@ export async function queryEvents(
   return (await take(storedEvents(access, selection, window), window.limit)) as StoredEventItem[];
 }
 
-export async function auditTrail(access: TableAccess, eventId: string): Promise<AuditItem[]> {
+/** The audit records of one event, by its idempotency key. */
+export async function auditTrail(access: TableAccess, idempotencyKey: string): Promise<AuditItem[]> {
   return (await new DynamoAuditLog(access.client, access.auditTable).trail(
-    eventId,
+    idempotencyKey,
   )) as unknown as AuditItem[];
 }
 
@@ -108,15 +109,15 @@ export async function* scanTable(
 }
 
 /** How an id the operator gave was found. */
-export type IdKind = 'EventBridge id' | 'producer id';
+export type IdKind = 'envelope id' | 'producer id';
 
 /**
- * The idempotency keys an id that is not one stands for: an EventBridge id (`send` prints it; a
+ * The idempotency keys an id that is not one stands for: an envelope id (`send` prints it; a
  * duplicate's is only in its audit record's `raw_event_id`), or a producer's `trade_id`/`event_id` as
  * the producer gave it (stored as `<source>#trade:<id>` or `<source>#event:<id>`). Both tables are
  * scanned: this is the slow path of `audit`, for an id that is not a key.
  */
-export async function eventIdsFor(access: TableAccess, id: string): Promise<Map<string, IdKind>> {
+export async function idempotencyKeysFor(access: TableAccess, id: string): Promise<Map<string, IdKind>> {
   const suffixes = [`#trade:${id}`, `#event:${id}`];
   const filter = {
     expression: 'raw_event_id = :id OR contains(event_id, :trade) OR contains(event_id, :event)',
@@ -125,10 +126,10 @@ export async function eventIdsFor(access: TableAccess, id: string): Promise<Map<
   const found = new Map<string, IdKind>();
   for (const table of [access.auditTable, access.eventsTable]) {
     for await (const item of scanTable(access.client, table, filter)) {
-      const eventId = item.event_id;
-      if (typeof eventId !== 'string' || found.has(eventId)) continue;
-      if (item.raw_event_id === id) found.set(eventId, 'EventBridge id');
-      else if (suffixes.some((suffix) => eventId.endsWith(suffix))) found.set(eventId, 'producer id');
+      const key = item.event_id;
+      if (typeof key !== 'string' || found.has(key)) continue;
+      if (item.raw_event_id === id) found.set(key, 'envelope id');
+      else if (suffixes.some((suffix) => key.endsWith(suffix))) found.set(key, 'producer id');
     }
   }
   return found;
@@ -209,11 +210,11 @@ export function alertRowsOf(item: Item): AlertRow[] {
 }
 
 /**
- * The key the audit records of an event carry: the pipeline's own events name it (`event_id`); a
- * producer's event gets it from ingestion's rule (its producer id, or `eventBridgeId`: the id of the
- * put that delivered it, which a redrive on AWS renews).
+ * The idempotency key the audit records of an event carry: the pipeline's own events name it
+ * (`event_id`); a producer's event gets it from ingestion's rule (its producer id, or `envelopeId`:
+ * the id of the envelope that delivered it, which a redrive on AWS renews).
  */
-export function auditKeyOf(event: unknown, eventBridgeId: string): string {
+export function auditKeyOf(event: unknown, envelopeId: string): string {
   const envelope = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const source = typeof envelope.source === 'string' ? envelope.source : '';
   const detail = envelope.detail;
@@ -221,5 +222,5 @@ export function auditKeyOf(event: unknown, eventBridgeId: string): string {
     const key = (detail as Record<string, unknown> | undefined)?.event_id;
     if (typeof key === 'string') return key;
   }
-  return idempotencyKey({ id: eventBridgeId, source, detail });
+  return idempotencyKey({ id: envelopeId, source, detail });
 }

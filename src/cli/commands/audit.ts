@@ -1,7 +1,7 @@
 import { booleanOption, TARGET_OPTIONS } from '../args.ts';
 import type { AuditItem } from '../backends/backend.ts';
 import { withBackend } from '../backends/open.ts';
-import { auditTrail, eventIdsFor } from '../backends/table-reads.ts';
+import { auditTrail, idempotencyKeysFor } from '../backends/table-reads.ts';
 import type { Command } from '../command.ts';
 import { ExitCode } from '../errors.ts';
 import { isoTime, json, table } from '../format.ts';
@@ -23,10 +23,11 @@ export const auditCommand: Command = {
   name: 'audit',
   summary: "Show an event's trail through the stages, in time order.",
   description:
-    'ID is any id the CLI prints: the idempotency key (event_id of the stored item), the EventBridge id\n' +
-    'that `send` printed (also of a duplicate, which is kept in its DUPLICATE record only), or the\n' +
-    "producer's trade_id or event_id as the producer sent it. A key is read through the audit table's\n" +
-    'event_id-timestamp-index; any other id is looked for in both tables (a Scan).',
+    'ID is any of the three ids of an event: its idempotency key (stored as event_id), the envelope id\n' +
+    '(the EventBridge id `send` printed, also of a duplicate, which is kept in its DUPLICATE record\n' +
+    'only), or its producer id (the trade_id or event_id field as the producer sent it). A key is read\n' +
+    "through the audit table's event_id-timestamp-index; any other id is looked for in both tables (a\n" +
+    'Scan). --json names the stored event_id idempotency_key and raw_event_id raw_envelope_id.',
   positionals: [{ name: 'ID', description: 'The event to follow.', required: true }],
   options: [
     { name: 'json', type: 'boolean', description: 'Print the audit records as JSON.' },
@@ -44,29 +45,42 @@ export const auditCommand: Command = {
       const trails = new Map<string, AuditItem[]>();
       const direct = await auditTrail(access, requested);
       if (direct.length > 0) trails.set(requested, direct);
-      const found = direct.length > 0 ? new Map() : await eventIdsFor(access, requested);
-      for (const eventId of found.keys()) trails.set(eventId, await auditTrail(access, eventId));
+      const found = direct.length > 0 ? new Map() : await idempotencyKeysFor(access, requested);
+      for (const key of found.keys()) trails.set(key, await auditTrail(access, key));
       const records = [...trails.values()].flat();
       if (booleanOption(values, 'json')) {
-        writeLine(io.stdout, json(records));
+        writeLine(io.stdout, json(records.map(withIdentitiesNamed)));
         return records.length === 0 ? ExitCode.Failure : ExitCode.Ok;
       }
       if (records.length === 0) {
         writeLine(
           io.stderr,
-          `no audit records for ${requested}: it is no event_id, and no EventBridge id or producer id in the tables of the ${backend.description}`,
+          `no audit records for ${requested}: it is no idempotency key, and no envelope id or producer id in the tables of the ${backend.description}`,
         );
         return ExitCode.Failure;
       }
-      for (const [eventId, trail] of trails) {
-        if (eventId !== requested)
-          writeLine(io.stdout, `${found.get(eventId)} ${requested} belongs to event_id ${eventId}`);
+      for (const [key, trail] of trails) {
+        if (key !== requested)
+          writeLine(io.stdout, `${found.get(key)} ${requested} belongs to idempotency key ${key}`);
         writeLine(io.stdout, auditTable(trail));
       }
       return ExitCode.Ok;
     });
   },
 };
+
+/**
+ * An audit record as `audit --json` prints it: the stored `event_id` (the idempotency key) and
+ * `raw_event_id` (the envelope id of the producer's put it descends from) under names that say so.
+ */
+export function withIdentitiesNamed(record: AuditItem): Record<string, unknown> {
+  const { event_id: idempotencyKey, raw_event_id: rawEnvelopeId, ...rest } = record;
+  return {
+    idempotency_key: idempotencyKey,
+    ...(rawEnvelopeId === undefined ? {} : { raw_envelope_id: rawEnvelopeId }),
+    ...rest,
+  };
+}
 
 export function auditTable(trail: readonly AuditItem[]): string {
   const rows = trail.map((record) => [

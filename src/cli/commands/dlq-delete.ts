@@ -39,7 +39,7 @@ export const dlqDeleteCommand: Command = {
     const reason = stringOption(values, 'reason');
     return withBackend(values, io, async (backend) => {
       const message = findDeadLetter(await backend.listDeadLetters(stage), id, stage);
-      const key = auditKeyOf(message.event, message.eventId);
+      const key = auditKeyOf(message.event, message.envelopeId);
       const event = message.event as Parameters<typeof rawEventIdOf>[0];
       // Recorded before the message goes: a failure here leaves it where it was, never gone unrecorded.
       await recordAudit(await backend.tables(), {
@@ -50,7 +50,7 @@ export const dlqDeleteCommand: Command = {
         // One record per deleted message: an event dead-lettered and deleted again gets a second one.
         occurrence: message.id,
         timestamp: Date.now(),
-        raw_event_id: typeof event?.source === 'string' ? rawEventIdOf(event) : message.eventId,
+        raw_event_id: typeof event?.source === 'string' ? rawEventIdOf(event) : message.envelopeId,
         error_message: message.error,
         details: {
           message_id: message.id,

@@ -5,6 +5,7 @@ import { ExitCode } from '../errors.ts';
 import { isoTime, json, plural, table } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
 import { CLI, nextStep, shellQuoted } from '../next-steps.ts';
+import { withIdempotencyKey } from './dlq-show.ts';
 import { STAGE_OPTION, stageOption } from './stage-option.ts';
 
 export const dlqListCommand: Command = {
@@ -22,7 +23,7 @@ export const dlqListCommand: Command = {
     return withBackend(values, io, async (backend) => {
       const messages = await backend.listDeadLetters(stage);
       if (booleanOption(values, 'json')) {
-        writeLine(io.stdout, json(messages));
+        writeLine(io.stdout, json(messages.map(withIdempotencyKey)));
         return ExitCode.Ok;
       }
       if (messages.length === 0) {
@@ -34,13 +35,13 @@ export const dlqListCommand: Command = {
         message.stage,
         isoTime(message.deadLetteredAt),
         message.detailType,
-        message.eventId,
+        message.envelopeId,
         message.attempts === undefined ? '' : String(message.attempts),
         message.error,
       ]);
       writeLine(
         io.stdout,
-        table(['id', 'stage', 'dead-lettered', 'detail-type', 'event id', 'attempts', 'error'], rows),
+        table(['id', 'stage', 'dead-lettered', 'detail-type', 'envelope id', 'attempts', 'error'], rows),
       );
       const id = shellQuoted(messages[0]?.id ?? '');
       writeLine(io.stdout, `${plural(messages.length, 'message')}. For the first (or any id above):`);

@@ -25,10 +25,10 @@ export const dlqShowCommand: Command = {
     return withBackend(values, io, async (backend) => {
       const message = await findDeadLetter(await backend.listDeadLetters(stage), id, stage);
       if (booleanOption(values, 'json')) {
-        writeLine(io.stdout, json(message));
+        writeLine(io.stdout, json(withIdempotencyKey(message)));
         return ExitCode.Ok;
       }
-      const key = auditKeyOf(message.event, message.eventId);
+      const key = auditKeyOf(message.event, message.envelopeId);
       const fields: [string, string][] = [
         ['id', message.id],
         ['stage', message.stage],
@@ -37,10 +37,10 @@ export const dlqShowCommand: Command = {
         ['error', message.error],
         ['detail-type', message.detailType],
         ['source', message.source],
-        ['event id', `${message.eventId} (EventBridge)`],
-        ['event_id', `${key} (idempotency key)`],
+        ['envelope id', `${message.envelopeId} (the EventBridge envelope's id)`],
+        ['idempotency key', `${key} (stored as event_id)`],
       ];
-      for (const [name, value] of fields) writeLine(io.stdout, `${name.padEnd(14)}${value}`);
+      for (const [name, value] of fields) writeLine(io.stdout, `${name.padEnd(17)}${value}`);
       writeLine(io.stdout, 'event:');
       writeLine(io.stdout, json(message.event));
       const quoted = shellQuoted(message.id);
@@ -52,6 +52,11 @@ export const dlqShowCommand: Command = {
     });
   },
 };
+
+/** A dead letter as `--json` prints it: with the idempotency key its audit records carry. */
+export function withIdempotencyKey(message: DeadLetterView): DeadLetterView & { idempotencyKey: string } {
+  return { ...message, idempotencyKey: auditKeyOf(message.event, message.envelopeId) };
+}
 
 /** The listed message with this id, or an error that says where it was looked for. */
 export function findDeadLetter(

@@ -152,7 +152,7 @@ export const runCommand: Command = {
 /** What the books check against: every event PutEvents accepted or refused, and every alert published. */
 function booksInput(report: ReplayReport, published: readonly string[]) {
   return {
-    acceptedEventIds: report.sent.map((sent) => sent.eventId),
+    acceptedEnvelopeIds: report.sent.map((sent) => sent.envelopeId),
     rejectedAtPut: report.failures.map((failure) => ({ ref: `${failure.file}:${failure.line}`, ...failure })),
     published,
   };

@@ -93,7 +93,7 @@ export class StoreFollower {
 
   /** A processing invocation finished on this stored event: it is read at the next refresh. */
   noteProcessed(item: StoredItemKey): void {
-    this.#processed.set(`${item.eventId}\u0000${item.timestamp}`, item);
+    this.#processed.set(`${item.idempotencyKey}\u0000${item.timestamp}`, item);
   }
 
   /** Reads the items processed since the last refresh and turns them into chart points. */
@@ -105,7 +105,7 @@ export class StoreFollower {
       historical: 0,
     };
     const keys = [...this.#processed.values()].slice(0, this.#maxItems);
-    for (const key of keys) this.#processed.delete(`${key.eventId}\u0000${key.timestamp}`);
+    for (const key of keys) this.#processed.delete(`${key.idempotencyKey}\u0000${key.timestamp}`);
     if (keys.length === 0) return update;
     for (const key of keys) {
       if (this.#symbols.has(key.symbol)) continue;
@@ -115,7 +115,7 @@ export class StoreFollower {
     const items = await getItems(
       this.#client,
       this.#table,
-      keys.map((key) => ({ event_id: key.eventId, timestamp: key.timestamp })),
+      keys.map((key) => ({ event_id: key.idempotencyKey, timestamp: key.timestamp })),
     );
     for (const item of items) this.#add(item, update);
     return update;

@@ -114,7 +114,7 @@ export class AsyncInvoker {
       type: 'invocation.started',
       at: startedAt,
       stage,
-      eventId: invocation.event.id,
+      envelopeId: invocation.event.id,
       attempt: invocation.attempt,
     });
     let result: AttemptResult;

@@ -108,7 +108,7 @@ export class DeliveryAttempts {
     const reported = {
       at: finishedAt,
       stage,
-      eventId: attempt.event.id,
+      envelopeId: attempt.event.id,
       attempt: attempt.attempt,
       durationMs: finishedAt - startedAt,
     };
@@ -152,7 +152,7 @@ export class DeliveryAttempts {
       type: 'retry.scheduled',
       at: this.#now(),
       stage: this.#options.stage,
-      eventId: attempt.event.id,
+      envelopeId: attempt.event.id,
       nextAttempt: attempt.attempt + 1,
       delayMs,
     });
@@ -176,7 +176,7 @@ export class DeliveryAttempts {
       type: 'dead-lettered',
       at: letter.deadLetteredAt,
       stage: this.#options.stage,
-      eventId: attempt.event.id,
+      envelopeId: attempt.event.id,
       messageId: letter.id,
       attempts: attempt.attempt,
       error,

@@ -167,7 +167,7 @@ export class QueuedInvoker {
         type: 'invocation.started',
         at: startedAt,
         stage,
-        eventId: message.event.id,
+        envelopeId: message.event.id,
         attempt: message.attempt,
       });
       // The body is the event as JSON, as SQS carries it: each receive parses its own copy.

@@ -304,9 +304,9 @@ function balanceAlerts(data: BooksData, itemsByKey: Map<string, Record<string, u
 /** The inputs of a replay, from the archive by EventBridge id, and the `MarketData.Alert` details it holds. */
 export async function readArchive(
   archive: EventArchive,
-  acceptedEventIds: readonly string[],
+  acceptedEnvelopeIds: readonly string[],
 ): Promise<{ accepted: AcceptedInput[]; notArchived: string[]; alertEvents: BooksData['alertEvents'] }> {
-  const wanted = new Set(acceptedEventIds);
+  const wanted = new Set(acceptedEnvelopeIds);
   const found = new Map<string, AcceptedInput>();
   const alertEvents: BooksData['alertEvents'][number][] = [];
   for await (const record of archive.events()) {
@@ -318,7 +318,7 @@ export async function readArchive(
   }
   const accepted: AcceptedInput[] = [];
   const notArchived: string[] = [];
-  for (const eventId of acceptedEventIds) {
+  for (const eventId of acceptedEnvelopeIds) {
     const input = found.get(eventId);
     if (input) accepted.push(input);
     else notArchived.push(eventId);
@@ -350,7 +350,7 @@ async function* scanItems(
 export async function collectBooks(
   stack: BooksSource,
   put: {
-    acceptedEventIds: readonly string[];
+    acceptedEnvelopeIds: readonly string[];
     rejectedAtPut?: readonly RejectedAtPut[];
     published: readonly string[];
   },
@@ -364,7 +364,7 @@ export async function collectBooks(
     for (const item of page.Items ?? []) if (!isIdentityClaim(item)) items.push(item);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  const archived = await readArchive(stack.archive, put.acceptedEventIds);
+  const archived = await readArchive(stack.archive, put.acceptedEnvelopeIds);
   const auditRecords: Record<string, unknown>[] = [];
   for await (const record of scanItems(stack.documentClient, stack.config.auditTable))
     auditRecords.push(record);

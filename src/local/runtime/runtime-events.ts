@@ -9,7 +9,8 @@ export type RuntimeEvent =
   | {
       type: 'event.put';
       at: number;
-      eventId: string;
+      /** The EventBridge envelope's `id` (not the idempotency key its detail may carry as `event_id`). */
+      envelopeId: string;
       detailType: string;
       source: string;
       time: string;
@@ -27,12 +28,12 @@ export type RuntimeEvent =
       source?: string;
       detailType?: string;
     }
-  | { type: 'invocation.started'; at: number; stage: Stage; eventId: string; attempt: number }
+  | { type: 'invocation.started'; at: number; stage: Stage; envelopeId: string; attempt: number }
   | {
       type: 'invocation.succeeded';
       at: number;
       stage: Stage;
-      eventId: string;
+      envelopeId: string;
       attempt: number;
       durationMs: number;
       /** The stored market event the invocation worked on, when its event names one (processing, notification). */
@@ -42,7 +43,7 @@ export type RuntimeEvent =
       type: 'invocation.failed';
       at: number;
       stage: Stage;
-      eventId: string;
+      envelopeId: string;
       attempt: number;
       durationMs: number;
       error: ErrorSummary;
@@ -51,7 +52,7 @@ export type RuntimeEvent =
       type: 'retry.scheduled';
       at: number;
       stage: Stage;
-      eventId: string;
+      envelopeId: string;
       nextAttempt: number;
       delayMs: number;
     }
@@ -59,18 +60,18 @@ export type RuntimeEvent =
       type: 'dead-lettered';
       at: number;
       stage: Stage;
-      eventId: string;
+      envelopeId: string;
       messageId: string;
       attempts: number;
       error: ErrorSummary;
     }
-  | { type: 'redrive.succeeded'; at: number; stage: Stage; messageId: string; eventId: string }
+  | { type: 'redrive.succeeded'; at: number; stage: Stage; messageId: string; envelopeId: string }
   | {
       type: 'redrive.failed';
       at: number;
       stage: Stage;
       messageId: string;
-      eventId: string;
+      envelopeId: string;
       error: ErrorSummary;
     }
   | {
@@ -96,9 +97,9 @@ export type RuntimeEvent =
 
 export type LatencyKind = 'put-to-processed' | 'put-to-notified';
 
-/** The key of an item of the events table, and its symbol. */
+/** The key of an item of the events table (its idempotency key and market time), and its symbol. */
 export interface StoredItemKey {
-  eventId: string;
+  idempotencyKey: string;
   timestamp: number;
   symbol: string;
 }
@@ -110,13 +111,13 @@ export interface StoredItemKey {
  */
 export function storedItemOf(event: { detail: unknown }): StoredItemKey | undefined {
   const detail = event.detail as Record<string, unknown> | null | undefined;
-  const eventId = detail?.event_id;
+  const idempotencyKey = detail?.event_id;
   const about = (detail?.market ?? detail?.alert) as Record<string, unknown> | undefined;
   const timestamp = about?.timestamp;
   const symbol = about?.symbol;
-  if (typeof eventId !== 'string' || typeof timestamp !== 'number' || typeof symbol !== 'string')
+  if (typeof idempotencyKey !== 'string' || typeof timestamp !== 'number' || typeof symbol !== 'string')
     return undefined;
-  return { eventId, timestamp, symbol };
+  return { idempotencyKey, timestamp, symbol };
 }
 export type RuntimeEventType = RuntimeEvent['type'];
 export type RuntimeEventOf<T extends RuntimeEventType> = Extract<RuntimeEvent, { type: T }>;

@@ -118,7 +118,7 @@ export class RuntimeStatistics {
           else this.#eventsReplayed += 1;
           if (event.matchedStages.length === 0) this.#eventsUnmatched += 1;
           // Latencies are measured from the raw event (`raw_event_id`), which the ingestion rule takes.
-          if (event.matchedStages.includes('ingestion')) this.#rememberPut(event.eventId, event.at);
+          if (event.matchedStages.includes('ingestion')) this.#rememberPut(event.envelopeId, event.at);
           break;
         case 'event.rejected':
           this.#eventsRejected += 1;

@@ -431,8 +431,8 @@ function functionDependencies(
     onProcessed: (processed) => {
       statistics.recordProcessed(processed.raw_event_id);
       wakeUps.processed(processed.raw_event_id);
-      const { event_id: eventId, timestamp, symbol } = processed;
-      events.emit({ type: 'event.processed', at: Date.now(), item: { eventId, timestamp, symbol } });
+      const { event_id: idempotencyKey, timestamp, symbol } = processed;
+      events.emit({ type: 'event.processed', at: Date.now(), item: { idempotencyKey, timestamp, symbol } });
     },
     bus: delivery.bus,
     notifier: countedNotifier(

@@ -183,7 +183,7 @@ export class DeadLetterQueues {
             at: Date.now(),
             stage: message.stage,
             messageId: message.id,
-            eventId: message.event.id,
+            envelopeId: message.event.id,
             error: summarizeError(error),
           });
           return;
@@ -195,7 +195,7 @@ export class DeadLetterQueues {
           at: Date.now(),
           stage: message.stage,
           messageId: message.id,
-          eventId: message.event.id,
+          envelopeId: message.event.id,
         });
       }),
     );

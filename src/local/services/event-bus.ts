@@ -140,7 +140,7 @@ export class LocalEventBus {
     this.#options.events.emit({
       type: 'event.put',
       at,
-      eventId: event.id,
+      envelopeId: event.id,
       detailType: event['detail-type'],
       source: event.source,
       time: event.time,

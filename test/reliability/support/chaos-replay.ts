@@ -98,7 +98,7 @@ export async function chaosReplay(options: {
         (event.type === 'invocation.succeeded' || event.type === 'dead-lettered') &&
         event.stage === 'ingestion'
       )
-        ingested.add(event.eventId);
+        ingested.add(event.envelopeId);
     });
     try {
       const report = await replayFiles({
@@ -115,7 +115,7 @@ export async function chaosReplay(options: {
       // redrive may fail again); then the waits end and the stack runs until idle.
       await settleRun(stack, options.recover ?? true);
       const books = await collectBooks(stack, {
-        acceptedEventIds: report.sent.map((sent) => sent.eventId),
+        acceptedEnvelopeIds: report.sent.map((sent) => sent.envelopeId),
         rejectedAtPut: report.failures.map((failure) => ({
           ref: `${failure.file}:${failure.line}`,
           errorCode: failure.errorCode,
