@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { attachDashboard } from '../src/local/dashboard/attach.ts';
-import { startLocalStack } from '../src/local/stack.ts';
+import { startLocalStack } from '../src/local/runtime/stack.ts';
 import { loadMarketDetails } from './lib/market-data.ts';
 
 const TOTAL = Number(process.env.SOAK_EVENTS ?? 100_000);
@@ -59,7 +59,7 @@ async function residentByKind(): Promise<{ anon: number; file: number } | null> 
 
 const sample = async () => {
   const memory = process.memoryUsage();
-  const worker = await stack.dynamodb.worker.getHeapStatistics().catch(() => null);
+  const worker = await stack.dynamodb.engine.heapStatistics().catch(() => null);
   process.stdout.write(
     `${JSON.stringify({
       t: Date.now() - started,

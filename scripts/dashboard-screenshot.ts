@@ -15,7 +15,7 @@ import { EmbeddedBackend } from '../src/cli/backends/embedded.ts';
 import { BUNDLED_DATA } from '../src/cli/commands/start.ts';
 import { replayFiles } from '../src/cli/replayer.ts';
 import { attachDashboard } from '../src/local/dashboard/attach.ts';
-import { startLocalStack } from '../src/local/stack.ts';
+import { startLocalStack } from '../src/local/runtime/stack.ts';
 import { ensureChromium, launchChromium } from './ensure-chromium.ts';
 
 const OUTPUT = fileURLToPath(new URL('../docs/images/dashboard.png', import.meta.url));

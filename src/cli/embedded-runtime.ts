@@ -1,5 +1,5 @@
 import { STAGES, type Stage } from '../domain/event-types.ts';
-import type { LocalStackOptions, LocalTracing } from '../local/stack.ts';
+import type { LocalStackOptions, LocalTracing } from '../local/runtime/stack.ts';
 
 /**
  * The functions' tracing in the local runtime, configured as in Lambda: `MARKETFLOW_TRACING` picks the
@@ -31,7 +31,7 @@ async function localTracing(env: NodeJS.ProcessEnv = process.env): Promise<Local
  */
 export async function loadEmbeddedRuntime() {
   const [stack, embedded, observer] = await Promise.all([
-    import('../local/stack.ts'),
+    import('../local/runtime/stack.ts'),
     import('./backends/embedded.ts'),
     import('./run-observer.ts'),
   ]);

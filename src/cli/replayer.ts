@@ -1,4 +1,5 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { summarizeError } from '../domain/errors.ts';
 import { DetailType } from '../domain/event-types.ts';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
 import type { Speed } from './args.ts';
@@ -82,15 +83,19 @@ interface PendingEntry {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the files of one replay share: the options with their defaults, the report they fill. */
+interface Replay {
+  options: ReplayOptions;
+  report: ReplayReport;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  isWanted: (item: InputItem) => boolean;
+  progress: () => void;
+}
+
 export async function replayFiles(options: ReplayOptions): Promise<ReplayReport> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? defaultSleep;
-  const maxInFlight = options.maxInFlight ?? 1_000;
-  const concurrency = options.concurrency ?? 4;
-  const wanted =
-    options.symbols && options.symbols.length > 0 ? new Set(options.symbols.map(normalizeSymbol)) : undefined;
-  const isWanted = (item: InputItem): boolean =>
-    !wanted || (item.symbol !== undefined && wanted.has(normalizeSymbol(item.symbol)));
+  const isWanted = symbolFilter(options.symbols);
   // Progress is in events, so the files are counted first (a streaming pass, nothing held).
   const total = options.onProgress ? await countItems(options.files, isWanted) : 0;
   const report: ReplayReport = {
@@ -103,117 +108,170 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplayReport>
     aborted: false,
   };
   const progress = (): void =>
-    options.onProgress?.({
-      total,
-      sent: report.sent.length,
-      failed: report.failures.length,
-    });
-
-  const sendBatch = async (batch: PendingEntry[]): Promise<void> => {
-    let remaining = batch;
-    for (let attempt = 1; remaining.length > 0; attempt += 1) {
-      let results: PutEventsResultEntry[];
-      try {
-        results = await options.put(remaining.map((pending) => pending.entry));
-      } catch (error) {
-        if (attempt >= MAX_ENTRY_ATTEMPTS || !isRetryableCallError(error)) {
-          const { code, message } = describeCallError(error);
-          for (const pending of remaining) report.failures.push(failureOf(pending.item, code, message));
-          return;
-        }
-        await sleep(backoff(attempt));
-        continue;
-      }
-      const putAt = now();
-      const retry: PendingEntry[] = [];
-      remaining.forEach((pending, position) => {
-        const result = results[position];
-        if (result?.EventId) {
-          report.sent.push(sentEventOf(pending.item, result.EventId, putAt));
-        } else if (attempt < MAX_ENTRY_ATTEMPTS && RETRYABLE_ENTRY_ERRORS.has(result?.ErrorCode ?? '')) {
-          retry.push(pending);
-        } else {
-          report.failures.push(
-            failureOf(
-              pending.item,
-              result?.ErrorCode ?? 'MissingResult',
-              result?.ErrorMessage ?? 'the bus returned no result for this entry',
-            ),
-          );
-        }
-      });
-      remaining = retry;
-      if (remaining.length > 0) await sleep(backoff(attempt));
-    }
-  };
-
-  const replayOne = async (file: string): Promise<void> => {
-    const inFlightCalls = new Set<Promise<void>>();
-    let batch: PendingEntry[] = [];
-    let batchBytes = 0;
-    let firstMarketTime: number | undefined;
-    const fileStart = now();
-
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const toSend = batch;
-      batch = [];
-      batchBytes = 0;
-      while (options.inFlight && options.inFlight() > maxInFlight && !options.signal?.aborted)
-        await sleep(20);
-      const call = sendBatch(toSend).finally(() => {
-        inFlightCalls.delete(call);
-        progress();
-      });
-      inFlightCalls.add(call);
-      if (inFlightCalls.size >= concurrency) await Promise.race(inFlightCalls);
-    };
-
-    for await (const item of readInput(file)) {
-      if (options.signal?.aborted) {
-        report.aborted = true;
-        break;
-      }
-      if (!isWanted(item)) {
-        report.filteredOut += 1;
-        continue;
-      }
-      report.byKind[item.kind] += 1;
-      if (options.speed !== 'max' && item.timestamp !== undefined) {
-        firstMarketTime ??= item.timestamp;
-        const due = fileStart + (item.timestamp - firstMarketTime) / options.speed;
-        if (due > now()) {
-          await flush();
-          const wait = due - now();
-          if (wait > 0) await sleep(wait);
-        }
-      }
-      const entry: PutEventsRequestEntry = {
-        Source: item.source,
-        DetailType: DetailType.Raw,
-        Detail: JSON.stringify(item.detail),
-        ...(options.eventBusName ? { EventBusName: options.eventBusName } : {}),
-      };
-      const size = entrySize(entry);
-      if (size > MAX_REQUEST_BYTES) {
-        report.failures.push(
-          failureOf(item, 'EntryTooLarge', `the entry is ${size} bytes; PutEvents takes at most 256 KB`),
-        );
-        continue;
-      }
-      if (batch.length >= MAX_ENTRIES_PER_REQUEST || batchBytes + size > MAX_REQUEST_BYTES) await flush();
-      batch.push({ item, entry, size });
-      batchBytes += size;
-    }
-    await flush();
-    await Promise.all(inFlightCalls);
-  };
-
-  await Promise.all(options.files.map((file) => replayOne(file)));
+    options.onProgress?.({ total, sent: report.sent.length, failed: report.failures.length });
+  const replay: Replay = { options, report, now, sleep: options.sleep ?? defaultSleep, isWanted, progress };
+  await Promise.all(options.files.map((file) => replayFile(replay, file)));
   if (options.signal?.aborted) report.aborted = true;
   report.finishedAt = now();
   progress();
   return report;
+}
+
+function symbolFilter(symbols: readonly string[] | undefined): (item: InputItem) => boolean {
+  const wanted = symbols && symbols.length > 0 ? new Set(symbols.map(normalizeSymbol)) : undefined;
+  return (item) => !wanted || (item.symbol !== undefined && wanted.has(normalizeSymbol(item.symbol)));
+}
+
+/** One file, paced by its own market time, put in batches of at most 10 entries and 256 KB. */
+async function replayFile(replay: Replay, file: string): Promise<void> {
+  const { options, report, now, sleep } = replay;
+  const batches = new PutBatches(replay);
+  let firstMarketTime: number | undefined;
+  const fileStart = now();
+  for await (const item of readInput(file)) {
+    if (options.signal?.aborted) {
+      report.aborted = true;
+      break;
+    }
+    if (!replay.isWanted(item)) {
+      report.filteredOut += 1;
+      continue;
+    }
+    report.byKind[item.kind] += 1;
+    if (options.speed !== 'max' && item.timestamp !== undefined) {
+      firstMarketTime ??= item.timestamp;
+      const due = fileStart + (item.timestamp - firstMarketTime) / options.speed;
+      if (due > now()) {
+        await batches.flush();
+        const wait = due - now();
+        if (wait > 0) await sleep(wait);
+      }
+    }
+    await batches.add(item, entryOf(item, options.eventBusName));
+  }
+  await batches.flush();
+  await batches.settled();
+}
+
+function entryOf(item: InputItem, eventBusName: string | undefined): PutEventsRequestEntry {
+  return {
+    Source: item.source,
+    DetailType: DetailType.Raw,
+    Detail: JSON.stringify(item.detail),
+    ...(eventBusName ? { EventBusName: eventBusName } : {}),
+  };
+}
+
+/** A file's entries gathered into PutEvents calls, at most `concurrency` of them in flight. */
+class PutBatches {
+  readonly #replay: Replay;
+  readonly #inFlightCalls = new Set<Promise<void>>();
+  #batch: PendingEntry[] = [];
+  #batchBytes = 0;
+
+  constructor(replay: Replay) {
+    this.#replay = replay;
+  }
+
+  async add(item: InputItem, entry: PutEventsRequestEntry): Promise<void> {
+    const size = entrySize(entry);
+    if (size > MAX_REQUEST_BYTES) {
+      this.#replay.report.failures.push(
+        failureOf(item, 'EntryTooLarge', `the entry is ${size} bytes; PutEvents takes at most 256 KB`),
+      );
+      return;
+    }
+    if (this.#batch.length >= MAX_ENTRIES_PER_REQUEST || this.#batchBytes + size > MAX_REQUEST_BYTES)
+      await this.flush();
+    this.#batch.push({ item, entry, size });
+    this.#batchBytes += size;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#batch.length === 0) return;
+    const { options, sleep, progress } = this.#replay;
+    const toSend = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    while (
+      options.inFlight &&
+      options.inFlight() > (options.maxInFlight ?? 1_000) &&
+      !options.signal?.aborted
+    )
+      await sleep(20);
+    const call = putWithRetries(this.#replay, toSend).finally(() => {
+      this.#inFlightCalls.delete(call);
+      progress();
+    });
+    this.#inFlightCalls.add(call);
+    if (this.#inFlightCalls.size >= (options.concurrency ?? 4)) await Promise.race(this.#inFlightCalls);
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.#inFlightCalls);
+  }
+}
+
+/** One batch through PutEvents: failed entries retried alone while retryable, each ending sent or failed. */
+async function putWithRetries(replay: Replay, batch: PendingEntry[]): Promise<void> {
+  const { options, report, now, sleep } = replay;
+  let remaining = batch;
+  for (let attempt = 1; remaining.length > 0; attempt += 1) {
+    let results: PutEventsResultEntry[];
+    try {
+      results = await options.put(remaining.map((pending) => pending.entry));
+    } catch (error) {
+      if (attempt >= MAX_ENTRY_ATTEMPTS || !isRetryableCallError(error)) {
+        const { code, message } = describeCallError(error);
+        for (const pending of remaining) report.failures.push(failureOf(pending.item, code, message));
+        return;
+      }
+      await sleep(backoff(attempt));
+      continue;
+    }
+    const putAt = now();
+    const retry: PendingEntry[] = [];
+    remaining.forEach((pending, position) => {
+      const result = results[position];
+      if (result?.EventId) {
+        report.sent.push(sentEventOf(pending.item, result.EventId, putAt));
+      } else if (attempt < MAX_ENTRY_ATTEMPTS && RETRYABLE_ENTRY_ERRORS.has(result?.ErrorCode ?? '')) {
+        retry.push(pending);
+      } else {
+        report.failures.push(
+          failureOf(
+            pending.item,
+            result?.ErrorCode ?? 'MissingResult',
+            result?.ErrorMessage ?? 'the bus returned no result for this entry',
+          ),
+        );
+      }
+    });
+    remaining = retry;
+    if (remaining.length > 0) await sleep(backoff(attempt));
+  }
+}
+
+/** Where a replay the CLI watches goes: a bus that takes batches, a count of what is still in flight, a progress line. */
+export interface WatchedTarget {
+  bus: { eventBusName: string; putEvents: PutBatch };
+  inFlight: () => number;
+  progress: { update(state: ReplayProgress): void };
+  signal: AbortSignal | undefined;
+}
+
+export function replayWatched(
+  what: Pick<ReplayOptions, 'files' | 'speed' | 'symbols'>,
+  target: WatchedTarget,
+): Promise<ReplayReport> {
+  return replayFiles({
+    ...what,
+    put: (entries) => target.bus.putEvents(entries),
+    eventBusName: target.bus.eventBusName,
+    inFlight: target.inFlight,
+    onProgress: (state) => target.progress.update(state),
+    ...(target.signal ? { signal: target.signal } : {}),
+  });
 }
 
 async function countItems(files: readonly string[], isWanted: (item: InputItem) => boolean): Promise<number> {
@@ -253,6 +311,6 @@ function isRetryableCallError(error: unknown): boolean {
 }
 
 function describeCallError(error: unknown): { code: string; message: string } {
-  if (error instanceof Error) return { code: error.name, message: error.message };
-  return { code: 'Error', message: String(error) };
+  const { name, message } = summarizeError(error);
+  return { code: name, message };
 }

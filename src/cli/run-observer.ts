@@ -1,6 +1,6 @@
 import { isIdentityClaim } from '../adapters/aws/event-store.ts';
 import { DetailType } from '../domain/event-types.ts';
-import type { LocalStack } from '../local/stack.ts';
+import type { LocalStack } from '../local/runtime/stack.ts';
 import type { AuditItem, StoredEventItem } from './backends/backend.ts';
 import { deadLetterView } from './backends/embedded.ts';
 import { scanTable } from './backends/table-reads.ts';

@@ -1,6 +1,6 @@
 import { Backtest, type BacktestEvent } from '../backtest/engine.ts';
 import { type StoredResult, type Verification, verifyAgainstBacktest } from '../backtest/verify.ts';
-import type { LocalStack } from '../local/stack.ts';
+import type { LocalStack } from '../local/runtime/stack.ts';
 import type { StoredEventItem } from './backends/backend.ts';
 import { forEachInputItem } from './input-text.ts';
 import type { ReplayReport } from './replayer.ts';

@@ -66,18 +66,107 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const ours = input.items.filter(
     (item) => typeof item.raw_event_id === 'string' && sentIds.has(item.raw_event_id),
   );
+  const byStatus: Record<EventStatus, number> = { INGESTED: 0, PROCESSED: 0, NOTIFIED: 0, REJECTED: 0 };
+  for (const item of ours) {
+    const status = item.status as EventStatus;
+    if (status in byStatus) byStatus[status] += 1;
+  }
+  const accounting = accountSent(input, ours);
+  const events = accounting.in;
+  const elapsed = Math.max(1, input.idleAt - report.startedAt);
+  return {
+    input: { files: [...input.files], events, filtered_out: report.filteredOut, ...report.byKind },
+    put: {
+      accepted: report.sent.length,
+      failed: accounting.put_failed,
+      failures: groupFailures(report.failures),
+    },
+    stored: { total: ours.length, by_status: byStatus },
+    rejected: { count: accounting.rejected, reasons: rejectionReasons(ours) },
+    alerts: alertCounts(ours),
+    duplicates: accounting.duplicates,
+    dead_lettered: deadLetteredByStage(input.deadLetters),
+    elapsed_ms: elapsed,
+    throughput_events_per_min: Math.round((events / elapsed) * 60_000),
+    latency: {
+      put_to_processed: latencyFigures(input.latencies.putToProcessed),
+      put_to_notified: latencyFigures(input.latencies.putToNotified),
+    },
+    accounting,
+    balanced:
+      accounting.missing === 0 &&
+      accounting.stored +
+        accounting.rejected +
+        accounting.dead_lettered +
+        accounting.duplicates +
+        accounting.put_failed ===
+        events,
+  };
+}
+
+/** Each event sent, classified once: stored, rejected, dead-lettered at ingestion, a duplicate, or missing. */
+function accountSent(input: SummaryInput, ours: readonly StoredEventItem[]): RunSummary['accounting'] {
+  const { report } = input;
   const storedIds = new Set(ours.map((item) => item.raw_event_id as string));
+  const rejectedIds = new Set(
+    ours.filter((item) => item.status === EventStatus.Rejected).map((item) => item.raw_event_id),
+  );
   const deadLetteredIds = new Set(
     input.deadLetters.filter((message) => message.stage === 'ingestion').map((message) => message.envelopeId),
   );
+  const sentIds = new Set(report.sent.map((sent) => sent.envelopeId));
   const duplicateIds = new Set(
     input.duplicateAudits
       .map((record) => record.raw_event_id)
       .filter((id): id is string => typeof id === 'string' && sentIds.has(id) && !storedIds.has(id)),
   );
+  let stored = 0;
+  let rejected = 0;
+  let deadLettered = 0;
+  let duplicates = 0;
+  const missing: string[] = [];
+  for (const sent of report.sent) {
+    if (storedIds.has(sent.envelopeId)) {
+      if (rejectedIds.has(sent.envelopeId)) rejected += 1;
+      else stored += 1;
+    } else if (deadLetteredIds.has(sent.envelopeId)) deadLettered += 1;
+    else if (duplicateIds.has(sent.envelopeId)) duplicates += 1;
+    else missing.push(sent.envelopeId);
+  }
+  const putFailed = report.failures.length;
+  return {
+    equation: 'in = stored + rejected + dead-lettered + duplicates + put-failed',
+    in: report.sent.length + putFailed,
+    stored,
+    rejected,
+    dead_lettered: deadLettered,
+    duplicates,
+    put_failed: putFailed,
+    missing: missing.length,
+    missing_envelope_ids: missing,
+  };
+}
 
-  const byStatus: Record<EventStatus, number> = { INGESTED: 0, PROCESSED: 0, NOTIFIED: 0, REJECTED: 0 };
+/** The rejected events' reasons, grouped by path and message, the most frequent first. */
+function rejectionReasons(ours: readonly StoredEventItem[]): RunSummary['rejected']['reasons'] {
   const reasons = new Map<string, { path: string; message: string; count: number }>();
+  for (const item of ours) {
+    if (item.status !== EventStatus.Rejected) continue;
+    for (const reason of (item.reasons ?? []) as { path?: unknown; message?: unknown }[]) {
+      const key = `${String(reason.path)}\u0000${String(reason.message)}`;
+      const entry = reasons.get(key) ?? {
+        path: String(reason.path),
+        message: String(reason.message),
+        count: 0,
+      };
+      entry.count += 1;
+      reasons.set(key, entry);
+    }
+  }
+  return [...reasons.values()].sort((a, b) => b.count - a.count);
+}
+
+function alertCounts(ours: readonly StoredEventItem[]): RunSummary['alerts'] {
   const alerts: RunSummary['alerts'] = {
     count: 0,
     by_rule: {},
@@ -86,20 +175,6 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     by_delivery: {},
   };
   for (const item of ours) {
-    const status = item.status as EventStatus;
-    if (status in byStatus) byStatus[status] += 1;
-    if (status === EventStatus.Rejected) {
-      for (const reason of (item.reasons ?? []) as { path?: unknown; message?: unknown }[]) {
-        const key = `${String(reason.path)}\u0000${String(reason.message)}`;
-        const entry = reasons.get(key) ?? {
-          path: String(reason.path),
-          message: String(reason.message),
-          count: 0,
-        };
-        entry.count += 1;
-        reasons.set(key, entry);
-      }
-    }
     for (const [rule, alert] of Object.entries(
       (item.alerts ?? {}) as Record<string, Record<string, unknown>>,
     )) {
@@ -112,58 +187,13 @@ export function summarizeRun(input: SummaryInput): RunSummary {
       increment(alerts.by_delivery, String(alert.status ?? 'UNKNOWN'));
     }
   }
+  return alerts;
+}
 
-  let storedCount = 0;
-  let rejectedCount = 0;
-  let deadLetteredCount = 0;
-  let duplicateCount = 0;
-  const missing: string[] = [];
-  const rejectedIds = new Set(
-    ours.filter((item) => item.status === EventStatus.Rejected).map((item) => item.raw_event_id),
-  );
-  for (const sent of report.sent) {
-    if (storedIds.has(sent.envelopeId)) {
-      if (rejectedIds.has(sent.envelopeId)) rejectedCount += 1;
-      else storedCount += 1;
-    } else if (deadLetteredIds.has(sent.envelopeId)) deadLetteredCount += 1;
-    else if (duplicateIds.has(sent.envelopeId)) duplicateCount += 1;
-    else missing.push(sent.envelopeId);
-  }
-  const putFailed = report.failures.length;
-  const events = report.sent.length + putFailed;
-  const deadLettered = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
-  for (const message of input.deadLetters) deadLettered[message.stage] += 1;
-  const elapsed = Math.max(1, input.idleAt - report.startedAt);
-
-  return {
-    input: { files: [...input.files], events, filtered_out: report.filteredOut, ...report.byKind },
-    put: { accepted: report.sent.length, failed: putFailed, failures: groupFailures(report.failures) },
-    stored: { total: ours.length, by_status: byStatus },
-    rejected: { count: rejectedCount, reasons: [...reasons.values()].sort((a, b) => b.count - a.count) },
-    alerts,
-    duplicates: duplicateCount,
-    dead_lettered: deadLettered,
-    elapsed_ms: elapsed,
-    throughput_events_per_min: Math.round((events / elapsed) * 60_000),
-    latency: {
-      put_to_processed: latencyFigures(input.latencies.putToProcessed),
-      put_to_notified: latencyFigures(input.latencies.putToNotified),
-    },
-    accounting: {
-      equation: 'in = stored + rejected + dead-lettered + duplicates + put-failed',
-      in: events,
-      stored: storedCount,
-      rejected: rejectedCount,
-      dead_lettered: deadLetteredCount,
-      duplicates: duplicateCount,
-      put_failed: putFailed,
-      missing: missing.length,
-      missing_envelope_ids: missing,
-    },
-    balanced:
-      missing.length === 0 &&
-      storedCount + rejectedCount + deadLetteredCount + duplicateCount + putFailed === events,
-  };
+function deadLetteredByStage(deadLetters: readonly DeadLetterView[]): Record<Stage, number> {
+  const counts = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
+  for (const message of deadLetters) counts[message.stage] += 1;
+  return counts;
 }
 
 function increment(counts: Record<string, number>, key: string): void {

@@ -1,5 +1,5 @@
 import { STAGES } from '../domain/event-types.ts';
-import type { StageOutcome } from '../local/caused-work.ts';
+import type { StageOutcome } from '../local/delivery/caused-work.ts';
 import type { MetricName } from '../telemetry/metric-names.ts';
 import type { OperatorBackend, WorkStatus } from './backends/backend.ts';
 import { plural } from './format.ts';

@@ -12,7 +12,7 @@ export class ConfigurationError extends Error {
 
 /*
  * One check per kind of value, shared by SSM (src/config/parse-parameter.ts) and the local file
- * (src/adapters/local/config.ts). `where` names the value as its source does ("indicator-window:",
+ * (src/local/ports/local-config.ts). `where` names the value as its source does ("indicator-window:",
  * "config.json: indicatorWindow"); `shown` is what the source held, quoted in the message.
  */
 

@@ -270,51 +270,144 @@ function atAlertRate(inputs: CostInputs): CostInputs {
   return { ...inputs, stages };
 }
 
-export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capacity'> {
-  const inputs = atAlertRate(given);
-  const { prices } = inputs;
-  const events = eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay);
-  const per = (stage: Stage) => events * invocationsPerEvent(stage, inputs.alertRate);
-  const calls = (stage: Stage, name: keyof StageCalls) => per(stage) * inputs.stages[stage].calls[name];
-  const sum = (name: keyof StageCalls) => STAGES.reduce((total, stage) => total + calls(stage, name), 0);
+/** The month's traffic per stage, what every line of the bill is priced from. */
+interface MonthlyTraffic {
+  inputs: CostInputs;
+  events: number;
+  queued: boolean;
+  /** Records per invocation: the SQS batch size when queued, otherwise 1. */
+  batch: number;
+  /** Events a stage handles. */
+  handled(stage: Stage): number;
+  /** Calls of one kind a stage makes. */
+  calls(stage: Stage, name: keyof StageCalls): number;
+  /** Calls of one kind all stages make. */
+  sum(name: keyof StageCalls): number;
+  /** Queued: one invocation per batch, billed for the batch's duration (see capacity()). */
+  invocationsOf(stage: Stage): number;
+  invocationMs(stage: Stage): number;
+}
 
-  // Queued: one invocation per batch, billed for the batch's duration (see capacity()).
+function monthlyTraffic(inputs: CostInputs): MonthlyTraffic {
+  const events = eventsPerMonth(inputs.eventsPerMinute, inputs.hoursPerDay);
+  const handled = (stage: Stage) => events * invocationsPerEvent(stage, inputs.alertRate);
+  const calls = (stage: Stage, name: keyof StageCalls) => handled(stage) * inputs.stages[stage].calls[name];
   const queued = inputs.deliveryMode === 'queued';
   const batch = queued ? inputs.sqsBatchSize : 1;
-  const invocationsOf = (stage: Stage) => per(stage) / batch;
-  const invocationMs = (stage: Stage) =>
-    queued
-      ? Math.ceil(batchMs(inputs.stages[stage], inputs.awsLatencyMs, batch))
-      : billedMs(inputs.stages[stage], inputs.awsLatencyMs);
+  return {
+    inputs,
+    events,
+    queued,
+    batch,
+    handled,
+    calls,
+    sum: (name) => STAGES.reduce((total, stage) => total + calls(stage, name), 0),
+    invocationsOf: (stage) => handled(stage) / batch,
+    invocationMs: (stage) =>
+      queued
+        ? Math.ceil(batchMs(inputs.stages[stage], inputs.awsLatencyMs, batch))
+        : billedMs(inputs.stages[stage], inputs.awsLatencyMs),
+  };
+}
+
+export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capacity'> {
+  const traffic = monthlyTraffic(atAlertRate(given));
+  const { inputs, events } = traffic;
+  const services: ServiceCost[] = [
+    ...lambdaLines(traffic),
+    dynamoDbLine(traffic),
+    eventBridgeLine(traffic),
+    ...snsLines(traffic),
+    ...logLines(traffic),
+    metricsLine(inputs),
+    sqsLine(traffic),
+    xRayLine(inputs),
+    ssmLine(traffic),
+  ];
+  const monthlyUsd = services.reduce((total, service) => total + service.monthlyUsd, 0);
+  const storage = steadyStateStorage(
+    events,
+    storedBytesPerEvent(inputs, {
+      claims: Math.max(0, inputs.stages.ingestion.calls.events_writes - 1),
+      auditRecords: traffic.sum('audit_writes') / Math.max(events, 1),
+    }),
+    inputs.retentionDays,
+    inputs.prices.dynamoDb,
+  );
+  const perMillion = (usd: number) => (events === 0 ? 0 : usd / (events / 1e6));
+  return {
+    eventsPerMonth: events,
+    services,
+    monthlyUsd,
+    usdPerMillionEvents: perMillion(monthlyUsd),
+    storage,
+    withStorage: {
+      monthlyUsd: monthlyUsd + storage.monthlyUsd,
+      usdPerMillionEvents: perMillion(monthlyUsd + storage.monthlyUsd),
+    },
+  };
+}
+
+/** Requests and GB-seconds of the invocations, then the INIT phase of their cold starts. */
+function lambdaLines(traffic: MonthlyTraffic): ServiceCost[] {
+  const { inputs, invocationsOf, invocationMs } = traffic;
   const invocations = STAGES.reduce((total, stage) => total + invocationsOf(stage), 0);
   const gbSeconds = STAGES.reduce(
     (total, stage) => total + (invocationsOf(stage) * invocationMs(stage) * inputs.memoryMb) / 1024 / 1000,
     0,
   );
   const lambda =
-    (invocations / 1e6) * prices.lambda.requestsPerMillion + gbSeconds * prices.lambda.arm64GbSecond;
+    (invocations / 1e6) * inputs.prices.lambda.requestsPerMillion +
+    gbSeconds * inputs.prices.lambda.arm64GbSecond;
   const init = initCost(inputs, invocationsOf);
+  return [
+    {
+      service: 'Lambda',
+      monthlyUsd: lambda,
+      detail: `${fmt(invocations)} invocations, ${fmt(gbSeconds)} GB-s (arm64, ${inputs.memoryMb} MB)`,
+    },
+    {
+      service: 'Lambda INIT',
+      monthlyUsd: init.monthlyUsd,
+      detail: `${fmt(init.coldStarts)} cold starts (${inputs.coldStartsPerInvocation * 100}% of invocations), ${fmt(init.gbSeconds)} GB-s`,
+    },
+  ];
+}
 
-  // The producer's raw event, then what the stages put (validated events, alerts).
-  const busEvents = events + sum('put_events_entries');
+/** The producer's raw event, then what the stages put (validated events, alerts). */
+function busEventsOf(traffic: MonthlyTraffic): number {
+  return traffic.events + traffic.sum('put_events_entries');
+}
+
+function eventBridgeLine(traffic: MonthlyTraffic): ServiceCost {
+  const { inputs, events, calls } = traffic;
+  const { prices } = inputs;
+  const busEvents = busEventsOf(traffic);
   const { raw, validated, alert } = inputs.busEventBytes;
   const archiveGb =
     (events * raw +
       calls('ingestion', 'put_events_entries') * validated +
       calls('processing', 'put_events_entries') * alert) /
     1e9;
-  const busLogGb = (busEvents * busLogBytesPerBusEvent(inputs.busLogging)) / 1e9;
   const eventBridge =
     (busEvents / 1e6) * prices.eventBridge.customEventsPerMillion +
     archiveGb * prices.eventBridge.archiveProcessedPerGb +
     archiveGb * (inputs.archiveRetentionDays / 30.4) * prices.eventBridge.archiveStoragePerGbMonth;
+  return {
+    service: 'EventBridge',
+    monthlyUsd: eventBridge,
+    detail: `${fmt(busEvents)} custom events, ${fmt(archiveGb)} GB archived`,
+  };
+}
 
+function dynamoDbLine(traffic: MonthlyTraffic): ServiceCost {
+  const { inputs, calls, sum, handled } = traffic;
   // Ingestion's event writes are puts; the later stages' are updates, which skip the indexes that
   // project nothing they change.
   const onUpdate = inputs.eventsIndexCopiesOnUpdate ?? inputs.eventsIndexCopies;
   // Ingestion puts the event once, into every index; a second write is the identity claim of an event
   // with a producer id: an item under 1 KB with no indexed attribute, so one write unit.
-  const eventPuts = per('ingestion') * Math.min(1, inputs.stages.ingestion.calls.events_writes);
+  const eventPuts = handled('ingestion') * Math.min(1, inputs.stages.ingestion.calls.events_writes);
   const identityClaims = calls('ingestion', 'events_writes') - eventPuts;
   const wru =
     eventPuts * writeUnits(inputs.eventItemBytes, inputs.eventsIndexCopies) +
@@ -335,62 +428,25 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
     }, 0) +
     sum('reads') * Math.max(1, Math.ceil(inputs.eventItemBytes / 4096));
   const dynamoDb =
-    (wru / 1e6) * prices.dynamoDb.writeRequestUnitsPerMillion +
-    (rru / 1e6) * prices.dynamoDb.readRequestUnitsPerMillion;
+    (wru / 1e6) * inputs.prices.dynamoDb.writeRequestUnitsPerMillion +
+    (rru / 1e6) * inputs.prices.dynamoDb.readRequestUnitsPerMillion;
+  return {
+    service: 'DynamoDB',
+    monthlyUsd: dynamoDb,
+    detail: `${fmt(wru)} WRU, ${fmt(rru)} RRU (on-demand)`,
+  };
+}
 
-  const publishes = sum('sns_publishes');
+/** The alerts published, their e-mail deliveries, and the topic key's requests. */
+function snsLines(traffic: MonthlyTraffic): ServiceCost[] {
+  const { inputs } = traffic;
+  const { prices } = inputs;
+  const publishes = traffic.sum('sns_publishes');
   const sns =
     (publishes / 1e6) * prices.sns.publishesPerMillion +
     ((publishes * inputs.emailSubscribers) / 1e5) * prices.sns.emailDeliveriesPer100k;
   const kms = ((publishes * inputs.kmsRequestsPerPublish) / 1e4) * prices.kms.requestsPer10k;
-
-  const logGb =
-    STAGES.reduce(
-      (total, stage) =>
-        total +
-        invocationsOf(stage) * inputs.platformLogBytes +
-        (queued && inputs.stages[stage].queuedLogBytesPerRecord !== undefined
-          ? per(stage) * (inputs.stages[stage].queuedLogBytesPerRecord as number)
-          : invocationsOf(stage) * inputs.stages[stage].logBytes),
-      0,
-    ) / 1e9;
-  const storedLogs = (gb: number) =>
-    gb *
-    inputs.logCompressionRatio *
-    (inputs.logRetentionDays / 30.4) *
-    prices.cloudWatch.logsStoragePerGbMonth;
-  const logs = logGb * prices.cloudWatch.logsIngestionPerGb + storedLogs(logGb);
-  const busLogs = busLogGb * prices.cloudWatch.vendedLogsPerGb + storedLogs(busLogGb);
-  const metrics = inputs.customMetrics * prices.cloudWatch.customMetricPerMonth * (inputs.hoursPerDay / 24);
-
-  const eventsPerSecond = inputs.eventsPerMinute / 60;
-  const traces =
-    tracesPerSecond(eventsPerSecond, inputs.xraySampling) *
-    3600 *
-    HOURS_PER_MONTH *
-    (inputs.hoursPerDay / 24);
-  const xRay = (traces / 1e6) * prices.xRay.tracesRecordedPerMillion;
-  const ssm = (sum('ssm_calls') / 1e4) * prices.ssm.standardThroughputApiPer10k;
-  const sqsRequests = queued ? sqsRequestsPerMonth(inputs, events) : 0;
-  const sqs = (sqsRequests / 1e6) * prices.sqs.standardRequestsPerMillion;
-
-  const services: ServiceCost[] = [
-    {
-      service: 'Lambda',
-      monthlyUsd: lambda,
-      detail: `${fmt(invocations)} invocations, ${fmt(gbSeconds)} GB-s (arm64, ${inputs.memoryMb} MB)`,
-    },
-    {
-      service: 'Lambda INIT',
-      monthlyUsd: init.monthlyUsd,
-      detail: `${fmt(init.coldStarts)} cold starts (${inputs.coldStartsPerInvocation * 100}% of invocations), ${fmt(init.gbSeconds)} GB-s`,
-    },
-    { service: 'DynamoDB', monthlyUsd: dynamoDb, detail: `${fmt(wru)} WRU, ${fmt(rru)} RRU (on-demand)` },
-    {
-      service: 'EventBridge',
-      monthlyUsd: eventBridge,
-      detail: `${fmt(busEvents)} custom events, ${fmt(archiveGb)} GB archived`,
-    },
+  return [
     {
       service: 'SNS',
       monthlyUsd: sns,
@@ -401,6 +457,32 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       monthlyUsd: kms,
       detail: 'SNS topic key; upper bound of one request per publish',
     },
+  ];
+}
+
+/** The functions' logs (platform lines and their own), then the bus's, each ingested and stored. */
+function logLines(traffic: MonthlyTraffic): ServiceCost[] {
+  const { inputs, queued, handled, invocationsOf } = traffic;
+  const { prices } = inputs;
+  const logGb =
+    STAGES.reduce(
+      (total, stage) =>
+        total +
+        invocationsOf(stage) * inputs.platformLogBytes +
+        (queued && inputs.stages[stage].queuedLogBytesPerRecord !== undefined
+          ? handled(stage) * (inputs.stages[stage].queuedLogBytesPerRecord as number)
+          : invocationsOf(stage) * inputs.stages[stage].logBytes),
+      0,
+    ) / 1e9;
+  const busLogGb = (busEventsOf(traffic) * busLogBytesPerBusEvent(inputs.busLogging)) / 1e9;
+  const storedLogs = (gb: number) =>
+    gb *
+    inputs.logCompressionRatio *
+    (inputs.logRetentionDays / 30.4) *
+    prices.cloudWatch.logsStoragePerGbMonth;
+  const logs = logGb * prices.cloudWatch.logsIngestionPerGb + storedLogs(logGb);
+  const busLogs = busLogGb * prices.cloudWatch.vendedLogsPerGb + storedLogs(busLogGb);
+  return [
     {
       service: 'CloudWatch Logs',
       monthlyUsd: logs,
@@ -411,47 +493,50 @@ export function monthlyCost(given: CostInputs): Omit<CostReport, 'idle' | 'capac
       monthlyUsd: busLogs,
       detail: `level ${inputs.busLogging.level}${inputs.busLogging.includeDetail ? ' with detail' : ''}: ${fmt(busLogGb)} GB delivered (records per level estimated)`,
     },
-    {
-      service: 'CloudWatch metrics',
-      monthlyUsd: metrics,
-      detail: `${inputs.customMetrics} EMF metrics, billed per hour published`,
-    },
-    {
-      service: 'SQS',
-      monthlyUsd: sqs,
-      detail: queued
-        ? `${fmt(sqsRequests)} requests (delivery, receive, delete per batch of ${batch})`
-        : 'dead-letter queues only: no requests without failures',
-    },
-    { service: 'X-Ray', monthlyUsd: xRay, detail: `${fmt(traces)} traces (1/s + 5% sampling)` },
-    {
-      service: 'SSM',
-      monthlyUsd: ssm,
-      detail: `${fmt(sum('ssm_calls'))} GetParameters (standard tier, free)`,
-    },
   ];
-  const monthlyUsd = services.reduce((total, service) => total + service.monthlyUsd, 0);
+}
 
-  const storage = steadyStateStorage(
-    events,
-    storedBytesPerEvent(inputs, {
-      claims: Math.max(0, inputs.stages.ingestion.calls.events_writes - 1),
-      auditRecords: sum('audit_writes') / Math.max(events, 1),
-    }),
-    inputs.retentionDays,
-    prices.dynamoDb,
-  );
-  const perMillion = (usd: number) => (events === 0 ? 0 : usd / (events / 1e6));
+function metricsLine(inputs: CostInputs): ServiceCost {
   return {
-    eventsPerMonth: events,
-    services,
-    monthlyUsd,
-    usdPerMillionEvents: perMillion(monthlyUsd),
-    storage,
-    withStorage: {
-      monthlyUsd: monthlyUsd + storage.monthlyUsd,
-      usdPerMillionEvents: perMillion(monthlyUsd + storage.monthlyUsd),
-    },
+    service: 'CloudWatch metrics',
+    monthlyUsd:
+      inputs.customMetrics * inputs.prices.cloudWatch.customMetricPerMonth * (inputs.hoursPerDay / 24),
+    detail: `${inputs.customMetrics} EMF metrics, billed per hour published`,
+  };
+}
+
+function sqsLine(traffic: MonthlyTraffic): ServiceCost {
+  const { inputs, queued } = traffic;
+  const sqsRequests = queued ? sqsRequestsPerMonth(inputs, traffic.events) : 0;
+  return {
+    service: 'SQS',
+    monthlyUsd: (sqsRequests / 1e6) * inputs.prices.sqs.standardRequestsPerMillion,
+    detail: queued
+      ? `${fmt(sqsRequests)} requests (delivery, receive, delete per batch of ${traffic.batch})`
+      : 'dead-letter queues only: no requests without failures',
+  };
+}
+
+function xRayLine(inputs: CostInputs): ServiceCost {
+  const eventsPerSecond = inputs.eventsPerMinute / 60;
+  const traces =
+    tracesPerSecond(eventsPerSecond, inputs.xraySampling) *
+    3600 *
+    HOURS_PER_MONTH *
+    (inputs.hoursPerDay / 24);
+  return {
+    service: 'X-Ray',
+    monthlyUsd: (traces / 1e6) * inputs.prices.xRay.tracesRecordedPerMillion,
+    detail: `${fmt(traces)} traces (1/s + 5% sampling)`,
+  };
+}
+
+function ssmLine(traffic: MonthlyTraffic): ServiceCost {
+  const ssmCalls = traffic.sum('ssm_calls');
+  return {
+    service: 'SSM',
+    monthlyUsd: (ssmCalls / 1e4) * traffic.inputs.prices.ssm.standardThroughputApiPer10k,
+    detail: `${fmt(ssmCalls)} GetParameters (standard tier, free)`,
   };
 }
 

@@ -104,48 +104,37 @@ export function indexWriteUnitsPerEvent(
 }
 
 export function partitionReport(inputs: CostInputs, partition: PartitionInputs): PartitionReport {
-  const mode = inputs.deliveryMode ?? 'direct';
   const target = inputs.targetEventsPerMinute;
+  const shards = Math.max(1, Math.floor(partition.eventTypeShards));
+  const partitions = partitionLoads(inputs, partition, shards);
+  const mode = inputs.deliveryMode ?? 'direct';
+  const stages = lambdaCeilings(inputs, mode);
+  const bottleneck = firstBottleneck([
+    ...stages.map((stage) => ({
+      name: `lambda ${stage.stage}`,
+      ceilingEventsPerMinute: stage.ceilingEventsPerMinute,
+    })),
+    ...partitions.map((p) => ({ name: p.name, ceilingEventsPerMinute: p.ceilingEventsPerMinute })),
+  ]);
+  return {
+    mode,
+    eventTypeShards: shards,
+    stages,
+    partitions,
+    bottleneck,
+    ceilingEventsPerMinute: bottleneck.ceilingEventsPerMinute,
+    targetEventsPerMinute: target,
+    meetsTarget: bottleneck.ceilingEventsPerMinute >= target && partitions.every((p) => p.withinHeadroom),
+  };
+}
+
+/** The hottest partition of each table and index, loaded by the target rate. */
+function partitionLoads(inputs: CostInputs, partition: PartitionInputs, shards: number): PartitionLoad[] {
   const updates = updatesPerEvent(inputs);
   const auditUnits = perEvent(inputs, 'audit_writes') * units(inputs.auditItemBytes);
-  const shards = Math.max(1, Math.floor(partition.eventTypeShards));
-  // The window query reads `indicatorWindow` entries; an index that projects only keys and
-  // price/volume holds small ones.
-  const processing = inputs.stages.processing.calls;
-  const windowItems = processing.queries === 0 ? 0 : processing.query_items / processing.queries;
-  const symbolEntryBytes =
-    partition.symbolProjection === 'ALL' ? partition.processedItemBytes : partition.keysOnlyItemBytes;
-  const windowReadUnits =
-    processing.queries * Math.max(1, Math.ceil((windowItems * symbolEntryBytes) / 4096)) * 0.5;
-
-  const load = (
-    name: string,
-    key: string,
-    hotShare: number,
-    writeUnitsPerEvent: number,
-    readUnitsPerEvent = 0,
-  ): PartitionLoad => {
-    const perSecond = target / 60;
-    const writeLoad = (perSecond * hotShare * writeUnitsPerEvent) / PARTITION_WRITE_UNITS_PER_SECOND;
-    const readLoad = (perSecond * hotShare * readUnitsPerEvent) / PARTITION_READ_UNITS_PER_SECOND;
-    const perEventMinute = Math.max(
-      (hotShare * writeUnitsPerEvent) / PARTITION_WRITE_UNITS_PER_SECOND,
-      (hotShare * readUnitsPerEvent) / PARTITION_READ_UNITS_PER_SECOND,
-    );
-    return {
-      name,
-      key,
-      hotShare,
-      writeUnitsPerEvent,
-      readUnitsPerEvent,
-      writeLoadAtTarget: writeLoad,
-      readLoadAtTarget: readLoad,
-      ceilingEventsPerMinute: perEventMinute === 0 ? Number.POSITIVE_INFINITY : 60 / perEventMinute,
-      withinHeadroom: writeLoad <= PARTITION_HEADROOM && readLoad <= PARTITION_HEADROOM,
-    };
-  };
-
-  const partitions: PartitionLoad[] = [
+  const load = (name: string, key: string, hotShare: number, writeUnits: number, readUnits = 0) =>
+    partitionLoad(inputs.targetEventsPerMinute, { name, key, hotShare }, writeUnits, readUnits);
+  return [
     load(
       'events table',
       'event_id (one per event)',
@@ -163,38 +152,60 @@ export function partitionReport(inputs: CostInputs, partition: PartitionInputs):
       `symbol (busiest: ${Math.round(partition.hottestSymbolShare * 100)}% of events)`,
       partition.hottestSymbolShare,
       indexWriteUnitsPerEvent(partition.symbolProjection, partition, updates),
-      windowReadUnits,
+      windowReadUnitsPerEvent(inputs, partition),
     ),
     load('audit table', 'audit_id (one per record)', 0, auditUnits),
     load('event_id-timestamp-index (audit)', 'event_id (one per event)', 0, auditUnits),
   ];
+}
 
-  const lambda = capacity(inputs);
-  const stages =
-    mode === 'queued'
-      ? lambda.sqsBatched.stages.map(({ stage, ceilingEventsPerMinute }) => ({
-          stage,
-          ceilingEventsPerMinute,
-        }))
-      : lambda.direct.stages.map(({ stage, ceilingEventsPerMinute }) => ({ stage, ceilingEventsPerMinute }));
-  const candidates: Bottleneck[] = [
-    ...stages.map((stage) => ({
-      name: `lambda ${stage.stage}`,
-      ceilingEventsPerMinute: stage.ceilingEventsPerMinute,
-    })),
-    ...partitions.map((p) => ({ name: p.name, ceilingEventsPerMinute: p.ceilingEventsPerMinute })),
-  ];
-  const bottleneck = candidates.reduce((worst, candidate) =>
-    candidate.ceilingEventsPerMinute < worst.ceilingEventsPerMinute ? candidate : worst,
+/**
+ * Read units of processing's window query per event: it reads `indicatorWindow` entries, and an index
+ * that projects only keys and price/volume holds small ones.
+ */
+function windowReadUnitsPerEvent(inputs: CostInputs, partition: PartitionInputs): number {
+  const processing = inputs.stages.processing.calls;
+  const windowItems = processing.queries === 0 ? 0 : processing.query_items / processing.queries;
+  const symbolEntryBytes =
+    partition.symbolProjection === 'ALL' ? partition.processedItemBytes : partition.keysOnlyItemBytes;
+  return processing.queries * Math.max(1, Math.ceil((windowItems * symbolEntryBytes) / 4096)) * 0.5;
+}
+
+function partitionLoad(
+  targetEventsPerMinute: number,
+  where: Pick<PartitionLoad, 'name' | 'key' | 'hotShare'>,
+  writeUnitsPerEvent: number,
+  readUnitsPerEvent: number,
+): PartitionLoad {
+  const { hotShare } = where;
+  const perSecond = targetEventsPerMinute / 60;
+  const writeLoad = (perSecond * hotShare * writeUnitsPerEvent) / PARTITION_WRITE_UNITS_PER_SECOND;
+  const readLoad = (perSecond * hotShare * readUnitsPerEvent) / PARTITION_READ_UNITS_PER_SECOND;
+  const perEventMinute = Math.max(
+    (hotShare * writeUnitsPerEvent) / PARTITION_WRITE_UNITS_PER_SECOND,
+    (hotShare * readUnitsPerEvent) / PARTITION_READ_UNITS_PER_SECOND,
   );
   return {
-    mode,
-    eventTypeShards: shards,
-    stages,
-    partitions,
-    bottleneck,
-    ceilingEventsPerMinute: bottleneck.ceilingEventsPerMinute,
-    targetEventsPerMinute: target,
-    meetsTarget: bottleneck.ceilingEventsPerMinute >= target && partitions.every((p) => p.withinHeadroom),
+    ...where,
+    writeUnitsPerEvent,
+    readUnitsPerEvent,
+    writeLoadAtTarget: writeLoad,
+    readLoadAtTarget: readLoad,
+    ceilingEventsPerMinute: perEventMinute === 0 ? Number.POSITIVE_INFINITY : 60 / perEventMinute,
+    withinHeadroom: writeLoad <= PARTITION_HEADROOM && readLoad <= PARTITION_HEADROOM,
   };
+}
+
+/** Each stage's ceiling within its reserved concurrency, in the delivery mode's terms. */
+function lambdaCeilings(inputs: CostInputs, mode: PartitionReport['mode']): PartitionReport['stages'] {
+  const lambda = capacity(inputs);
+  const stages = mode === 'queued' ? lambda.sqsBatched.stages : lambda.direct.stages;
+  return stages.map(({ stage, ceilingEventsPerMinute }) => ({ stage, ceilingEventsPerMinute }));
+}
+
+/** The lowest ceiling; the first listed wins a tie. */
+function firstBottleneck(candidates: Bottleneck[]): Bottleneck {
+  return candidates.reduce((worst, candidate) =>
+    candidate.ceilingEventsPerMinute < worst.ceilingEventsPerMinute ? candidate : worst,
+  );
 }

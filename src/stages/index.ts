@@ -16,7 +16,7 @@ import { createProcessingHandler, type ProcessedEvent } from './processing.ts';
 export type { StageHandler } from './context.ts';
 
 export interface StageDependencies {
-  /** The runtime's choice for its delivery mode (the local runtime: src/local/stage-wiring.ts). */
+  /** The runtime's choice for its delivery mode (the local runtime: src/local/runtime/stage-wiring.ts). */
   storage: StageContext['storage'];
   bus: EventBusPort;
   notifier: NotifierPort;

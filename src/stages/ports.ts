@@ -8,7 +8,7 @@ export type { ConfigPort, PipelineConfig } from '../config/pipeline-config.ts';
 
 /**
  * The small interfaces the stages are written against. AWS implementations live in
- * `src/adapters/aws/`, local ones in `src/adapters/local/`. DynamoDB has a single implementation
+ * `src/adapters/aws/`, local ones in `src/local/` (`ports/`, the notifier and the wake-ups). DynamoDB has a single implementation
  * (the AWS SDK), which the local runtime points at dynalite.
  */
 

@@ -24,9 +24,9 @@ const COMPILER_PLACES = {
   'src/config/parameters.ts': 'STAGE_PARAMETERS: the SSM parameters the stage reads (and IAM grants)',
   'src/cost/inputs.ts': "the cost model's measured profile of each stage",
   'src/domain/event-types.ts': 'STAGE_INPUT: the detail-type the stage consumes',
-  'src/local/books.ts': 'dead letters per stage in the books',
-  'src/local/dead-letter-queues.ts': 'the local dead-letter queue of each stage',
-  'src/local/runtime-stats.ts': 'the local runtime counters of each stage',
+  'src/local/runtime/books.ts': 'dead letters per stage in the books',
+  'src/local/services/dead-letter-queues.ts': 'the local dead-letter queue of each stage',
+  'src/local/runtime/runtime-stats.ts': 'the local runtime counters of each stage',
   'src/stages/index.ts': 'createStageHandlers: the handler of each stage',
 };
 

@@ -21,10 +21,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   stages: ['domain', 'telemetry', 'config'],
   backtest: ['domain', 'config'],
   'adapters/aws': ['domain', 'telemetry', 'eventbridge', 'config', 'stages'],
-  'adapters/local': ['domain', 'telemetry', 'eventbridge', 'config', 'stages', 'adapters/aws'],
   cost: ['domain', 'config', 'adapters/aws'],
   lambda: ['domain', 'telemetry', 'config', 'stages', 'adapters/aws'],
-  local: ['domain', 'telemetry', 'eventbridge', 'config', 'stages', 'adapters/aws', 'adapters/local'],
+  local: ['domain', 'telemetry', 'eventbridge', 'config', 'stages', 'adapters/aws'],
   cli: [
     'domain',
     'telemetry',
@@ -33,7 +32,6 @@ const ALLOWED: Record<string, readonly string[]> = {
     'stages',
     'backtest',
     'adapters/aws',
-    'adapters/local',
     'cost',
     'lambda',
     'local',
@@ -171,7 +169,7 @@ describe('the import graph of src/', () => {
       const reached = [...reachableFrom(graph, `src/lambda/${stage}.ts`)];
       const wrong = reached.filter(
         (file) =>
-          /^src\/(local|cli|adapters\/local)\//.test(file) ||
+          /^src\/(local|cli)\//.test(file) ||
           file === 'src/config/default-alert-rules.ts' ||
           file === 'infra/config/alert-rules.json',
       );

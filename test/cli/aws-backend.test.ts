@@ -23,7 +23,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AwsBackend } from '../../src/cli/backends/aws.ts';
 import { auditTrail, queryEvents } from '../../src/cli/backends/table-reads.ts';
 import { main } from '../../src/cli/main.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb/local-dynamodb.ts';
 import { captureIo } from './cli-io.ts';
 
 const TABLES = { events: 'dynamodb-events-test', audit: 'dynamodb-audit-test' };

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { STAGES } from '../../src/domain/event-types.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 import { createStageHandlers } from '../../src/stages/index.ts';
 import { bash } from '../support/aws-cli.ts';
 import { runCli } from './cli-io.ts';

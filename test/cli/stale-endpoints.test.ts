@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { runningStackEndpoints } from '../../src/cli/backends/endpoints-file.ts';
 import { RunningLocalBackend } from '../../src/cli/backends/running-local.ts';
 import { CommandError } from '../../src/cli/errors.ts';
-import { processStartTime } from '../../src/local/data-dir-lock.ts';
+import { processStartTime } from '../../src/local/runtime/data-dir-lock.ts';
 
 /** A loopback port nothing listens on any more. */
 async function closedPort(): Promise<number> {

@@ -9,7 +9,7 @@ import { launchChromium } from '../../scripts/ensure-chromium.ts';
 import { DynamoSilences } from '../../src/adapters/aws/silences.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 import { outcomesOf } from '../support/audit-outcomes.ts';
 import { putAll, rawEntries, storedEventId } from './market-replay.ts';
 

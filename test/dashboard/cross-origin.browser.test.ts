@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../scripts/ensure-chromium.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 
 /**
  * What a hostile page does once the user opens it: it knows (or scans for) the local ports and tries

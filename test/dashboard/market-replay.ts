@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { barDetail } from '../../src/cli/input.ts';
-import type { LocalStack } from '../../src/local/stack.ts';
+import type { LocalStack } from '../../src/local/runtime/stack.ts';
 
 interface Bar extends Record<string, unknown> {
   base: string;

@@ -12,7 +12,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../scripts/ensure-chromium.ts';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
 import type { DashboardServer } from '../../src/local/dashboard/server.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 import { putAll, rawEntries } from './market-replay.ts';
 
 /** More than the page's first fetch of recent alerts (100): one alert per BTC bar. */

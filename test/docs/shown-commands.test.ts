@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 import { captureIo } from '../cli/cli-io.ts';
 import { bash } from '../support/aws-cli.ts';
 

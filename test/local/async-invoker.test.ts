@@ -3,11 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AsyncInvoker, type TargetFunction } from '../../src/local/async-invoker.ts';
-import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
-import type { Envelope } from '../../src/local/delivery-attempts.ts';
-import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
-import { WorkTracker } from '../../src/local/work-tracker.ts';
+import { AsyncInvoker, type TargetFunction } from '../../src/local/delivery/async-invoker.ts';
+import type { Envelope } from '../../src/local/delivery/delivery-attempts.ts';
+import { WorkTracker } from '../../src/local/delivery/work-tracker.ts';
+import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime/runtime-events.ts';
+import { DeadLetterQueues } from '../../src/local/services/dead-letter-queues.ts';
 
 function envelope(index: number): Envelope {
   return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auditBooksBalanced, balanceAuditTrail } from '../../src/local/audit-books.ts';
+import { auditBooksBalanced, balanceAuditTrail } from '../../src/local/runtime/audit-books.ts';
 
 const processed = {
   event_id: 'e1',

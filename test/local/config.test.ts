@@ -3,8 +3,8 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyConfigOverrides, defaultLocalConfig, LocalConfig } from '../../src/adapters/local/config.ts';
 import { DEFAULT_ALERT_RULES } from '../../src/config/default-alert-rules.ts';
+import { applyConfigOverrides, defaultLocalConfig, LocalConfig } from '../../src/local/ports/local-config.ts';
 
 test('the local defaults name the local resources and use the domain defaults', async () => {
   const config = await LocalConfig.create();

@@ -12,7 +12,7 @@ import {
   LOCK_FILE,
   lockDataDir,
   processStartTime,
-} from '../../src/local/data-dir-lock.ts';
+} from '../../src/local/runtime/data-dir-lock.ts';
 
 const RACER = fileURLToPath(new URL('./support/lock-racer.ts', import.meta.url));
 const TRIALS = 20;

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
+import { DeadLetterQueues } from '../../src/local/services/dead-letter-queues.ts';
 
 const EVENT = {
   version: '0',

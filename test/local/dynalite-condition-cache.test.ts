@@ -3,12 +3,12 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { cacheConditionParses } from '../../src/local/dynalite-condition-cache.ts';
+import { cacheConditionParses } from '../../src/local/dynamodb/dynalite-condition-cache.ts';
 import {
   type LocalDynamoDb,
   localDynamoDbClientConfig,
   startLocalDynamoDb,
-} from '../../src/local/dynamodb.ts';
+} from '../../src/local/dynamodb/local-dynamodb.ts';
 
 interface Parser {
   parse(input: string, options: { context: Record<string, unknown> }): unknown;

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { collectBooks, PublishedLedger } from '../../src/local/books.ts';
-import { startLocalStack } from '../../src/local/stack.ts';
+import { collectBooks, PublishedLedger } from '../../src/local/runtime/books.ts';
+import { startLocalStack } from '../../src/local/runtime/stack.ts';
 import { rawEntries } from '../dashboard/market-replay.ts';
 
 test('a DynamoDB worker that dies is noticed at once and restarted; events keep flowing and none is lost', async () => {
@@ -26,12 +26,11 @@ test('a DynamoDB worker that dies is noticed at once and restarted; events keep 
       for (const entry of response.Entries ?? []) accepted.push(entry.EventId as string);
     };
     for (let index = 0; index < 150; index += 10) await put(entries.slice(index, index + 10));
-    const first = stack.dynamodb.worker;
-    await first.terminate();
+    await stack.dynamodb.engine.crash();
     assert.match(warnings.join('\n'), /dynalite worker\) stopped with exit code 1; restarting it/);
     for (let index = 150; index < 300; index += 10) await put(entries.slice(index, index + 10));
     await stack.bus.idle();
-    assert.notEqual(stack.dynamodb.worker, first);
+    assert.equal(stack.dynamodb.engine.restarts(), 1);
     assert.equal(stack.dynamodb.unavailable(), null);
     assert.match(warnings.join('\n'), /the local DynamoDB is back on/);
     const books = await collectBooks(stack, { acceptedEnvelopeIds: accepted, published: ledger.dedupIds });
@@ -64,7 +63,7 @@ test('a throwaway (in-memory) stack keeps its store in a directory of its own: a
     await stack.bus.idle();
     const before = await stack.documentClient.send(new ScanCommand({ TableName: stack.config.eventsTable }));
     assert.ok((before.Count ?? 0) > 0);
-    await stack.dynamodb.worker.terminate();
+    await stack.dynamodb.engine.crash();
     assert.match(warnings.join('\n'), /restarting it/);
     assert.doesNotMatch(warnings.join('\n'), /cannot be restarted/);
     while (!/the local DynamoDB is back on/.test(warnings.join('\n'))) await setImmediatePromise();

@@ -3,13 +3,13 @@ import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Envelope } from '../../src/local/delivery-attempts.ts';
+import type { Envelope } from '../../src/local/delivery/delivery-attempts.ts';
 import {
   type ArchivedEvent,
   archivePath,
   EventArchive,
   FileArchiveStore,
-} from '../../src/local/event-archive.ts';
+} from '../../src/local/services/event-archive.ts';
 
 function record(putAt: number, id: string): ArchivedEvent {
   const event: Envelope = {

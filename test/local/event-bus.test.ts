@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { STAGES, type Stage } from '../../src/domain/event-types.ts';
-import { AsyncInvoker } from '../../src/local/async-invoker.ts';
-import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
-import { EventArchive, MemoryArchiveStore } from '../../src/local/event-archive.ts';
-import { LocalEventBus } from '../../src/local/event-bus.ts';
-import { busDirectory } from '../../src/local/put-events.ts';
-import { loadStageRules } from '../../src/local/rules.ts';
-import { RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
-import { WorkTracker } from '../../src/local/work-tracker.ts';
+import { AsyncInvoker } from '../../src/local/delivery/async-invoker.ts';
+import { WorkTracker } from '../../src/local/delivery/work-tracker.ts';
+import { RuntimeEventEmitter } from '../../src/local/runtime/runtime-events.ts';
+import { loadStageRules } from '../../src/local/services/bus-rules.ts';
+import { DeadLetterQueues } from '../../src/local/services/dead-letter-queues.ts';
+import { EventArchive, MemoryArchiveStore } from '../../src/local/services/event-archive.ts';
+import { LocalEventBus } from '../../src/local/services/event-bus.ts';
+import { busDirectory } from '../../src/local/services/put-events.ts';
 
 const BUS = 'eventbus-marketflow-local';
 

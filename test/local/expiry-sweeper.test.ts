@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EXPIRES_AT } from '../../src/adapters/aws/expiry.ts';
 import { AUDIT_TABLE, EVENTS_TABLE } from '../../src/adapters/aws/tables.ts';
-import { ExpirySweeper } from '../../src/local/expiry-sweeper.ts';
+import { ExpirySweeper } from '../../src/local/runtime/expiry-sweeper.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 
 const NOW_MS = 1_800_000_000_000;

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { batchEntries, LocalEventBusAdapter, type PutEventsApi } from '../../src/adapters/local/event-bus.ts';
+import {
+  batchEntries,
+  LocalEventBusAdapter,
+  type PutEventsApi,
+} from '../../src/local/ports/event-bus-port.ts';
 import {
   busArn,
   busDirectory,
@@ -9,7 +13,7 @@ import {
   decodePutEventsBody,
   entrySize,
   toEnvelope,
-} from '../../src/local/put-events.ts';
+} from '../../src/local/services/put-events.ts';
 
 const BUS = 'eventbus-marketflow-local';
 const buses = busDirectory(BUS);

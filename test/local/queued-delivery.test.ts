@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DeadLetterQueues } from '../../src/local/dead-letter-queues.ts';
-import type { Envelope } from '../../src/local/delivery-attempts.ts';
-import { QueuedInvoker } from '../../src/local/queued-delivery.ts';
-import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime-events.ts';
-import { WorkTracker } from '../../src/local/work-tracker.ts';
+import type { Envelope } from '../../src/local/delivery/delivery-attempts.ts';
+import { QueuedInvoker } from '../../src/local/delivery/queued-delivery.ts';
+import { WorkTracker } from '../../src/local/delivery/work-tracker.ts';
+import { type RuntimeEvent, RuntimeEventEmitter } from '../../src/local/runtime/runtime-events.ts';
+import { DeadLetterQueues } from '../../src/local/services/dead-letter-queues.ts';
 
 function envelope(index: number): Envelope {
   return {

@@ -3,10 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { WorkFollowers } from '../../src/local/caused-work.ts';
-import { EventArchive, FileArchiveStore } from '../../src/local/event-archive.ts';
-import { ADMIN_TOKEN_HEADER, type HttpApiDependencies, startHttpApi } from '../../src/local/http-api.ts';
-import { closeServerPromptly } from '../../src/local/loopback-guard.ts';
+import { WorkFollowers } from '../../src/local/delivery/caused-work.ts';
+import {
+  ADMIN_TOKEN_HEADER,
+  type HttpApiDependencies,
+  startHttpApi,
+} from '../../src/local/http/api-server.ts';
+import { closeServerPromptly } from '../../src/local/http/loopback-guard.ts';
+import { EventArchive, FileArchiveStore } from '../../src/local/services/event-archive.ts';
 
 /**
  * A replay waits for the functions (back-pressure), so it can outlast idle timeouts: the admin API

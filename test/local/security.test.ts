@@ -8,10 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
-import { endpointsPath } from '../../src/local/data-dir.ts';
-import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
-import { isLoopbackHost } from '../../src/local/loopback-guard.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { ADMIN_TOKEN_HEADER } from '../../src/local/http/api-server.ts';
+import { isLoopbackHost } from '../../src/local/http/loopback-guard.ts';
+import { endpointsPath } from '../../src/local/runtime/data-dir.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 
 interface RawResponse {
   status: number;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { attachDashboard } from '../../src/local/dashboard/attach.ts';
-import { startLocalStack } from '../../src/local/stack.ts';
+import { startLocalStack } from '../../src/local/runtime/stack.ts';
 
 /** Opens a connection and sends `text`, leaving the socket open as a slow or idle client would. */
 function hold(url: string, text: string): Promise<Socket> {

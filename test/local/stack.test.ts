@@ -7,15 +7,15 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DetailType, Source, type Stage } from '../../src/domain/event-types.ts';
-import type { EndpointsFile } from '../../src/local/data-dir.ts';
-import { DataDirInUseError, endpointsPath } from '../../src/local/data-dir.ts';
-import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
+import { ADMIN_TOKEN_HEADER } from '../../src/local/http/api-server.ts';
+import type { EndpointsFile } from '../../src/local/runtime/data-dir.ts';
+import { DataDirInUseError, endpointsPath } from '../../src/local/runtime/data-dir.ts';
 import {
   type LocalFunctionDependencies,
   type LocalStack,
   type LocalStackOptions,
   startLocalStack,
-} from '../../src/local/stack.ts';
+} from '../../src/local/runtime/stack.ts';
 import type { StageHandler } from '../../src/stages/index.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -3,9 +3,9 @@ import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DynamoDbStartError } from '../../src/local/dynamodb.ts';
-import { archivePath } from '../../src/local/event-archive.ts';
-import { startLocalStack } from '../../src/local/stack.ts';
+import { DynamoDbStartError } from '../../src/local/dynamodb/local-dynamodb.ts';
+import { startLocalStack } from '../../src/local/runtime/stack.ts';
+import { archivePath } from '../../src/local/services/event-archive.ts';
 
 test('a damaged DynamoDB store stops the start with the store named, what is wrong and how to recover', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'marketflow-corrupt-'));

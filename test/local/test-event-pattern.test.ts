@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 import { rawEnvelopeJson } from '../cli/cli-io.ts';
 import { awsCli, DUMMY_AWS_ENV } from '../support/aws-cli.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DetailType } from '../../src/domain/event-types.ts';
-import type { LocalStack } from '../../src/local/stack.ts';
+import type { LocalStack } from '../../src/local/runtime/stack.ts';
 import { type Listening, listenOnLoopback, readBody } from '../support/loopback-server.ts';
 
 interface OtlpSpan {

@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DELIVERY_MODES } from '../../bench/end-to-end.ts';
-import { balanceBooks } from '../../src/local/books.ts';
 import { injectDynamoDbFaults } from '../../src/local/chaos/dynamodb-faults.ts';
 import {
   FAULT_KINDS,
@@ -11,8 +10,9 @@ import {
   OPT_IN_FAULT_KINDS,
   parseChaosRate,
 } from '../../src/local/chaos/fault-plan.ts';
-import type { DeadLetterMessage } from '../../src/local/dead-letter-queues.ts';
-import { localDynamoDbClientConfig } from '../../src/local/dynamodb.ts';
+import { localDynamoDbClientConfig } from '../../src/local/dynamodb/local-dynamodb.ts';
+import { balanceBooks } from '../../src/local/runtime/books.ts';
+import type { DeadLetterMessage } from '../../src/local/services/dead-letter-queues.ts';
 import { startTestDatabase, type TestDatabase } from '../support/dynalite.ts';
 import { chaosReplay } from './support/chaos-replay.ts';
 

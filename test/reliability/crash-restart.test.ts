@@ -13,11 +13,11 @@ import { backtest } from '../../src/backtest/engine.ts';
 import { type StoredResult, verifyAgainstBacktest } from '../../src/backtest/verify.ts';
 import { scanTable } from '../../src/cli/backends/table-reads.ts';
 import { BAR_SOURCE } from '../../src/cli/input.ts';
-import { collectBooks, readPublishedAlerts } from '../../src/local/books.ts';
-import type { EndpointsFile } from '../../src/local/data-dir.ts';
-import { isProcessAlive } from '../../src/local/data-dir.ts';
-import { ADMIN_TOKEN_HEADER } from '../../src/local/http-api.ts';
-import { type DeliveryMode, startLocalStack } from '../../src/local/stack.ts';
+import { ADMIN_TOKEN_HEADER } from '../../src/local/http/api-server.ts';
+import { collectBooks, readPublishedAlerts } from '../../src/local/runtime/books.ts';
+import type { EndpointsFile } from '../../src/local/runtime/data-dir.ts';
+import { isProcessAlive } from '../../src/local/runtime/data-dir.ts';
+import { type DeliveryMode, startLocalStack } from '../../src/local/runtime/stack.ts';
 import { type BarRow, barDetail, loadBars } from '../support/pipeline.ts';
 
 /**

@@ -14,15 +14,15 @@ import fc from 'fast-check';
 import { idempotencyKey } from '../../src/domain/event-identity.ts';
 import { validateMarketDetail } from '../../src/domain/market-event.ts';
 import { CANONICAL_SYMBOL_PATTERN } from '../../src/domain/market-fields.ts';
-import { collectBooks, PublishedLedger } from '../../src/local/books.ts';
-import { jsonNestingDepth } from '../../src/local/json-depth.ts';
+import { jsonNestingDepth } from '../../src/local/http/json-depth.ts';
+import { collectBooks, PublishedLedger } from '../../src/local/runtime/books.ts';
+import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
 import {
   busDirectory,
   checkRequestLimits,
   MAX_DETAIL_DEPTH,
   toEnvelope,
-} from '../../src/local/put-events.ts';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
+} from '../../src/local/services/put-events.ts';
 import {
   deepListAttributeText,
   GOOD_TIMESTAMP,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isProcessAlive } from '../../src/local/data-dir.ts';
+import { isProcessAlive } from '../../src/local/runtime/data-dir.ts';
 
 /**
  * `npx marketflow` on a machine whose Node cannot run TypeScript is a wrapper (bin/marketflow.mjs)

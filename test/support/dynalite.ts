@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../../src/adapters/aws/tables.ts';
-import { startLocalDynamoDb } from '../../src/local/dynamodb.ts';
+import { startLocalDynamoDb } from '../../src/local/dynamodb/local-dynamodb.ts';
 
 export interface TestDatabase {
   endpoint: string;

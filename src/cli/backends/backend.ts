@@ -2,7 +2,7 @@ import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/clien
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Stage } from '../../domain/event-types.ts';
 import type { Silence } from '../../domain/silences.ts';
-import type { StageOutcome } from '../../local/caused-work.ts';
+import type { StageOutcome } from '../../local/delivery/caused-work.ts';
 
 /**
  * What the operator commands need from a deployment. Three implementations: an embedded local stack

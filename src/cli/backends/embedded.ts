@@ -1,9 +1,10 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import type { Stage } from '../../domain/event-types.ts';
-import { followedRedrive, followedReplay } from '../../local/caused-work.ts';
-import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
-import type { LocalStack } from '../../local/stack.ts';
+import { followedRedrive, followedReplay } from '../../local/delivery/caused-work.ts';
+import type { LocalStack } from '../../local/runtime/stack.ts';
+import type { DeadLetterMessage } from '../../local/services/dead-letter-queues.ts';
+import { InvalidRequestError } from '../../local/services/invalid-request.ts';
 import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,
@@ -62,7 +63,7 @@ export class EmbeddedBackend implements OperatorBackend {
     try {
       return await followedRedrive(this.#stack.deadLetters, this.#stack.bus.followers, selection);
     } catch (error) {
-      if (error instanceof RangeError) throw new CommandError(error.message, { cause: error });
+      if (error instanceof InvalidRequestError) throw new CommandError(error.message, { cause: error });
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isProcessAlive, processStartTime } from '../../local/data-dir-lock.ts';
+import { isProcessAlive, processStartTime } from '../../local/runtime/data-dir-lock.ts';
 
 /** What a running local stack writes to `<dataDir>/endpoints.json` so other processes can reach it. */
 export interface LocalEndpoints {

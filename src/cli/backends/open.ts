@@ -52,7 +52,7 @@ export async function openBackend(values: OptionValues, io: CliIo): Promise<Oper
     return new RunningLocalBackend(endpoints);
   }
   const [{ startLocalStack }, { EmbeddedBackend }] = await Promise.all([
-    import('../../local/stack.ts'),
+    import('../../local/runtime/stack.ts'),
     import('./embedded.ts'),
   ]);
   const stack = await startLocalStack({ dataDir, logLevel: 'silent', eventBridgePort: 0, dynamodbPort: 0 });

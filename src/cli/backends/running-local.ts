@@ -10,9 +10,10 @@ import { DynamoSilences } from '../../adapters/aws/silences.ts';
 import { tableName } from '../../adapters/aws/tables.ts';
 import { errorMessage } from '../../domain/errors.ts';
 import type { Stage } from '../../domain/event-types.ts';
-import type { WorkProgress } from '../../local/caused-work.ts';
-import type { DeadLetterMessage } from '../../local/dead-letter-queues.ts';
-import { ADMIN_TOKEN_HEADER } from '../../local/http-api.ts';
+import type { WorkProgress } from '../../local/delivery/caused-work.ts';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb/local-dynamodb.ts';
+import { ADMIN_TOKEN_HEADER } from '../../local/http/api-server.ts';
+import type { DeadLetterMessage } from '../../local/services/dead-letter-queues.ts';
 import { CommandError } from '../errors.ts';
 import type {
   ArchiveReplayOutcome,
@@ -27,8 +28,6 @@ import { deadLetterView } from './embedded.ts';
 import type { LocalEndpoints } from './endpoints-file.ts';
 import { awaitLocalWork } from './work-wait.ts';
 
-/** The local stack has no IAM: the SDK still signs requests, so it gets fixed placeholder keys. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const LOCAL_ENVIRONMENT = 'local';
 /** Redrive and replay run to the end before answering: generous, but never forever. */
 const ADMIN_TIMEOUT_MS = 10 * 60_000;

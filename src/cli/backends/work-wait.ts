@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STAGES } from '../../domain/event-types.ts';
-import type { WorkProgress } from '../../local/caused-work.ts';
+import type { WorkProgress } from '../../local/delivery/caused-work.ts';
 import type { WorkStatus } from './backend.ts';
 
 /** How often the CLI looks at a local stack's work: quick enough for a live progress line. */

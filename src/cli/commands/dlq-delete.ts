@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { rawEventIdOf } from '../../local/caused-work.ts';
+import { rawEventIdOf } from '../../local/delivery/caused-work.ts';
 import { stringOption, TARGET_OPTIONS } from '../args.ts';
 import { withBackend } from '../backends/open.ts';
 import { auditKeyOf, recordAudit } from '../backends/table-reads.ts';

@@ -3,23 +3,29 @@ import { constants, createWriteStream } from 'node:fs';
 import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { LOCAL_LATENESS_BOUND_MS } from '../../adapters/local/config.ts';
-import { verificationText } from '../../backtest/verify.ts';
+import { type Verification, verificationText } from '../../backtest/verify.ts';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../config/parameters.ts';
 import { errorMessage } from '../../domain/errors.ts';
-import { chaosReportText, parseChaosRate, parseChaosSeed } from '../../local/chaos/fault-plan.ts';
+import {
+  type ChaosReport,
+  chaosReportText,
+  parseChaosRate,
+  parseChaosSeed,
+} from '../../local/chaos/fault-plan.ts';
+import { LOCAL_LATENESS_BOUND_MS } from '../../local/ports/local-config.ts';
+import type { Books } from '../../local/runtime/books.ts';
 import { booleanOption, listOption, stringOption } from '../args.ts';
 import type { StoredEventItem } from '../backends/backend.ts';
-import type { Command } from '../command.ts';
+import type { Command, OptionValues } from '../command.ts';
 import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
 import { CommandError, ExitCode, UsageError } from '../errors.ts';
 import { json } from '../format.ts';
 import { type CliIo, writeLine } from '../io.ts';
 import { CLI } from '../next-steps.ts';
 import { ProgressReporter } from '../progress.ts';
-import { replayFiles } from '../replayer.ts';
+import { type ReplayReport, replayWatched } from '../replayer.ts';
 import { type Recovery, settleRun, verifyRun } from '../run-verify.ts';
-import { summaryText } from '../summary.ts';
+import { type RunSummary, summaryText } from '../summary.ts';
 import { RULES_OPTION, readRulesFile } from './backtest.ts';
 import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import {
@@ -79,106 +85,128 @@ export const runCommand: Command = {
     `${CLI} run --input data/btc-usdt-1m-2021-02-19.json --chaos 0.05 --seed 7 --delivery queued --verify`,
   ],
   async run({ values }, io: CliIo) {
-    const cwd = io.cwd ?? process.cwd();
-    const files = await inputFiles(values, cwd);
-    const speed = speedOption(values, 'max');
-    const format = stringOption(values, 'summary') ?? 'text';
-    if (format !== 'json' && format !== 'text')
-      throw new UsageError(`--summary must be json or text, got '${format}'`);
-    const exportText = stringOption(values, 'export');
-    const exportPath = exportText === undefined ? undefined : resolve(cwd, exportText);
-    if (exportPath !== undefined) await checkWritable('export', exportPath);
-    const dataDirText = stringOption(values, 'data-dir');
-    const inMemory = dataDirText === undefined;
-    // An in-memory stack still writes its lock and endpoints file: a private directory keeps it off a running `start`.
-    const dataDir = inMemory ? await mkdtemp(join(tmpdir(), 'marketflow-run-')) : resolve(cwd, dataDirText);
-
+    const settings = await runSettings(values, io.cwd ?? process.cwd());
     const { startLocalStack, EmbeddedBackend, RunObserver, collectSummary } = await loadEmbeddedRuntime();
-    const chaos = chaosOption(stringOption(values, 'chaos'), stringOption(values, 'seed'));
-    const verify = booleanOption(values, 'verify');
-    const rulesFile = stringOption(values, 'rules');
-    const alertRules = rulesFile === undefined ? undefined : await readRulesFile(resolve(cwd, rulesFile));
-    const { collectBooks, booksText, PublishedLedger, readPublishedAlerts, CHAOS_RUN_TIMING, chaosReport } =
-      await loadBooks();
+    const books = await loadBooks();
     const stack = await startLocalStack({
-      dataDir,
-      inMemory,
+      dataDir: settings.dataDir,
+      inMemory: settings.inMemory,
       logLevel: 'silent',
-      ...(chaos ? { chaos, ...CHAOS_RUN_TIMING } : {}),
+      ...(settings.chaos ? { chaos: settings.chaos, ...books.CHAOS_RUN_TIMING } : {}),
       ...deliveryOption(values),
       // Nothing the run sends is given up on while it replays: the waits end after its recovery.
       latenessBoundMs: RUN_LATENESS_BOUND_MS,
       seriesStartWaitMs: LOCAL_LATENESS_BOUND_MS,
-      ...(alertRules === undefined ? {} : { alertRules }),
+      ...(settings.alertRules === undefined ? {} : { alertRules: settings.alertRules }),
     });
-    const ledger = inMemory ? new PublishedLedger(stack.events) : undefined;
+    const ledger = settings.inMemory ? new books.PublishedLedger(stack.events) : undefined;
     const observer = new RunObserver(stack);
     const backend = new EmbeddedBackend(stack, { ownsStack: false });
     const progress = new ProgressReporter(io.stderr, { extra: () => `${observer.notifications} alerts` });
     try {
       writeLine(
         io.stderr,
-        `run: ${files.length} file(s) through an embedded stack (${inMemory ? 'in memory' : dataDir})`,
+        `run: ${settings.files.length} file(s) through an embedded stack (${settings.inMemory ? 'in memory' : settings.dataDir})`,
       );
-      const report = await replayFiles({
-        files,
-        speed,
-        put: (entries) => backend.putEvents(entries),
-        eventBusName: backend.eventBusName,
-        symbols: listOption(values, 'symbols'),
+      const report = await replayWatched(settings.replay, {
+        bus: backend,
         inFlight: () => observer.inFlight(),
-        onProgress: (state) => progress.update(state),
-        ...(io.signal ? { signal: io.signal } : {}),
+        progress,
+        signal: io.signal,
       });
       progress.finish();
-      const recovery = await settleRun(stack, verify || chaos !== undefined);
-      const idleAt = Date.now();
-      const { summary, items } = await collectSummary(stack, report, files, observer, idleAt);
-      const published = ledger ? ledger.dedupIds : await readPublishedAlerts(dataDir);
-      const verification =
-        verify || chaos !== undefined ? await verifyRun(stack, files, report, items, published) : undefined;
-      if (exportPath !== undefined) await exportItems(exportPath, items);
-      const books = await collectBooks(stack, {
-        acceptedEnvelopeIds: report.sent.map((sent) => sent.envelopeId),
-        rejectedAtPut: report.failures.map((failure) => ({
-          ref: `${failure.file}:${failure.line}`,
-          ...failure,
-        })),
-        published,
-      });
-      const faults = stack.chaos ? chaosReport(stack.chaos) : undefined;
+      // Recovery and verification run with --verify, and always under --chaos.
+      const checked = settings.verify || settings.chaos !== undefined;
+      const recovery = await settleRun(stack, checked);
+      const { summary, items } = await collectSummary(stack, report, settings.files, observer, Date.now());
+      const published = ledger ? ledger.dedupIds : await books.readPublishedAlerts(settings.dataDir);
+      const verification = checked
+        ? await verifyRun(stack, settings.files, report, items, published)
+        : undefined;
+      if (settings.exportPath !== undefined) await exportItems(settings.exportPath, items);
+      const balance = await books.collectBooks(stack, booksInput(report, published));
+      const faults = stack.chaos ? books.chaosReport(stack.chaos) : undefined;
+      const outcome: RunOutcome = { summary, books: balance, recovery, verification, faults };
       writeLine(
         io.stdout,
-        format === 'json'
-          ? json({
-              ...summary,
-              books,
-              ...(verification ? { recovery, verify: verification } : {}),
-              function_calls: functionCallsPerEvent(stack.functionCalls(), summary.input.events),
-              ...(faults ? { chaos: faults } : {}),
-            })
-          : [
-              summaryText(summary),
-              booksText(books),
-              ...(verification ? [recoveryText(recovery), verificationText(verification)] : []),
-              ...(faults ? [chaosReportText(faults)] : []),
-            ].join('\n'),
+        settings.format === 'json'
+          ? json(outcomeJson(outcome, stack.functionCalls()))
+          : outcomeText(outcome, books.booksText),
       );
-      if (!books.balanced && format === 'json') writeLine(io.stderr, booksText(books));
-      if (exportPath !== undefined)
-        writeLine(io.stderr, `exported ${items.length} stored events to ${exportPath}`);
+      if (!balance.balanced && settings.format === 'json') writeLine(io.stderr, books.booksText(balance));
+      if (settings.exportPath !== undefined)
+        writeLine(io.stderr, `exported ${items.length} stored events to ${settings.exportPath}`);
       if (report.aborted)
         throw new CommandError('interrupted: the summary covers the events sent before the interruption');
-      const exact = !verify || verification?.exact === true;
-      return summary.balanced && books.balanced && exact ? ExitCode.Ok : ExitCode.Failure;
+      const exact = !settings.verify || verification?.exact === true;
+      return summary.balanced && balance.balanced && exact ? ExitCode.Ok : ExitCode.Failure;
     } finally {
       ledger?.dispose();
       observer.dispose();
       await stack.stop();
-      if (inMemory) await rm(dataDir, { recursive: true, force: true });
+      if (settings.inMemory) await rm(settings.dataDir, { recursive: true, force: true });
     }
   },
 };
+
+/** What the books check against: every event PutEvents accepted or refused, and every alert published. */
+function booksInput(report: ReplayReport, published: readonly string[]) {
+  return {
+    acceptedEnvelopeIds: report.sent.map((sent) => sent.envelopeId),
+    rejectedAtPut: report.failures.map((failure) => ({ ref: `${failure.file}:${failure.line}`, ...failure })),
+    published,
+  };
+}
+
+/** The command line read and checked, every usage error before anything is started or created. */
+async function runSettings(values: OptionValues, cwd: string) {
+  const files = await inputFiles(values, cwd);
+  const replay = { files, speed: speedOption(values, 'max'), symbols: listOption(values, 'symbols') };
+  const format = stringOption(values, 'summary') ?? 'text';
+  if (format !== 'json' && format !== 'text')
+    throw new UsageError(`--summary must be json or text, got '${format}'`);
+  const exportText = stringOption(values, 'export');
+  const exportPath = exportText === undefined ? undefined : resolve(cwd, exportText);
+  if (exportPath !== undefined) await checkWritable('export', exportPath);
+  const chaos = chaosOption(stringOption(values, 'chaos'), stringOption(values, 'seed'));
+  const verify = booleanOption(values, 'verify');
+  const rulesFile = stringOption(values, 'rules');
+  const alertRules = rulesFile === undefined ? undefined : await readRulesFile(resolve(cwd, rulesFile));
+  const dataDirText = stringOption(values, 'data-dir');
+  const inMemory = dataDirText === undefined;
+  // An in-memory stack still writes its lock and endpoints file: a private directory keeps it off a running `start`.
+  const dataDir = inMemory ? await mkdtemp(join(tmpdir(), 'marketflow-run-')) : resolve(cwd, dataDirText);
+  return { files, replay, format, exportPath, chaos, verify, alertRules, inMemory, dataDir };
+}
+
+interface RunOutcome {
+  summary: RunSummary;
+  books: Books;
+  recovery: Recovery;
+  verification: Verification | undefined;
+  faults: ChaosReport | undefined;
+}
+
+function outcomeJson(outcome: RunOutcome, functionCalls: Record<string, number>) {
+  const { summary, verification, faults } = outcome;
+  return {
+    ...summary,
+    books: outcome.books,
+    ...(verification ? { recovery: outcome.recovery, verify: verification } : {}),
+    function_calls: functionCallsPerEvent(functionCalls, summary.input.events),
+    ...(faults ? { chaos: faults } : {}),
+  };
+}
+
+function outcomeText(outcome: RunOutcome, booksText: (books: Books) => string): string {
+  const { verification, faults } = outcome;
+  return [
+    summaryText(outcome.summary),
+    booksText(outcome.books),
+    ...(verification ? [recoveryText(outcome.recovery), verificationText(verification)] : []),
+    ...(faults ? [chaosReportText(faults)] : []),
+  ].join('\n');
+}
 
 /**
  * The lateness bound of a run while it replays: the longest there is, so no event the run sent is given
@@ -215,7 +243,7 @@ function chaosOption(rate: string | undefined, seed: string | undefined) {
 
 async function loadBooks() {
   const [books, faults] = await Promise.all([
-    import('../../local/books.ts'),
+    import('../../local/runtime/books.ts'),
     import('../../local/chaos/fault-plan.ts'),
   ]);
   return {

@@ -3,17 +3,18 @@ import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../../domain/errors.ts';
-import type { PublishedNotification } from '../../local/notifier.ts';
-import type { LocalStack } from '../../local/stack.ts';
-import { booleanOption, stringOption } from '../args.ts';
+import { DataDirInUseError } from '../../local/runtime/data-dir-lock.ts';
+import type { LocalStack } from '../../local/runtime/stack.ts';
+import type { PublishedNotification } from '../../local/services/notifier.ts';
+import { booleanOption, type Speed, stringOption } from '../args.ts';
 import { runningStackEndpoints } from '../backends/endpoints-file.ts';
 import { DEFAULT_DATA_DIR, dataDirOf } from '../backends/open.ts';
-import type { Command } from '../command.ts';
+import type { Command, OptionValues } from '../command.ts';
 import { loadEmbeddedRuntime } from '../embedded-runtime.ts';
 import { CommandError, ExitCode, UsageError } from '../errors.ts';
 import { type CliIo, type Writer, writeLine } from '../io.ts';
 import { ProgressReporter } from '../progress.ts';
-import { replayFiles } from '../replayer.ts';
+import { replayWatched } from '../replayer.ts';
 import { summaryText } from '../summary.ts';
 import { DELIVERY_OPTION, deliveryOption } from './delivery-option.ts';
 import { speedOption } from './input-files.ts';
@@ -87,15 +88,8 @@ export const startCommand: Command = {
     'npx marketflow start --config my-rules.json',
   ],
   async run({ values }, io: CliIo) {
-    const speed = speedOption(values, DEFAULT_START_SPEED);
-    const logLevel = stringOption(values, 'log-level') ?? 'silent';
-    if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-    }
-    const dataDir = dataDirOf(values, io);
-    const configFile = stringOption(values, 'config');
-    const inMemory = booleanOption(values, 'in-memory');
-    const replay = !booleanOption(values, 'no-replay');
+    const settings = startSettings(values, io);
+    const { dataDir, inMemory } = settings;
     const running = await runningStackEndpoints(dataDir);
     if (running) {
       throw new CommandError(
@@ -104,69 +98,30 @@ export const startCommand: Command = {
     }
     if (booleanOption(values, 'fresh')) await wipeDataDir(dataDir);
     const heldData = !inMemory && existsSync(join(dataDir, 'dynamodb'));
-
-    let progress: ProgressReporter | undefined;
-    let alertsPrinted = 0;
-    const onNotification = (alert: PublishedNotification): void => {
-      alertsPrinted += 1;
-      if (alertsPrinted > ALERTS_PRINTED) return;
-      const line =
-        alertsPrinted === ALERTS_PRINTED
-          ? `ALERT ${alert.subject} — ${alert.summary}\n(further alerts are only counted${inMemory ? '' : `; every alert is in ${join(dataDir, 'alerts.jsonl')}`})`
-          : `ALERT ${alert.subject} — ${alert.summary}`;
-      if (progress) progress.printAbove(line);
-      else writeLine(io.stdout, line);
-    };
-    const { startLocalStack, EmbeddedBackend, RunObserver, collectSummary } = await loadEmbeddedRuntime();
-    let stack: LocalStack;
-    try {
-      stack = await startLocalStack({
+    const alerts = new AlertLines(io.stdout, inMemory ? undefined : join(dataDir, 'alerts.jsonl'));
+    const runtime = await loadEmbeddedRuntime();
+    const stack = await runtime
+      .startLocalStack({
         dataDir,
         inMemory,
-        logLevel: logLevel as (typeof LOG_LEVELS)[number],
-        onNotification,
+        logLevel: settings.logLevel,
+        onNotification: (alert) => alerts.print(alert),
         ...deliveryOption(values),
-        ...(configFile === undefined ? {} : { configFile: resolve(io.cwd ?? process.cwd(), configFile) }),
+        ...(settings.configFile === undefined ? {} : { configFile: settings.configFile }),
+      })
+      .catch((error: unknown) => {
+        if (error instanceof DataDirInUseError) throw new CommandError(errorMessage(error), { cause: error });
+        throw error;
       });
-    } catch (error) {
-      if ((error as Error).name === 'DataDirInUseError')
-        throw new CommandError(errorMessage(error), { cause: error });
-      throw error;
-    }
     const { attachDashboard } = await import('../../local/dashboard/attach.ts');
     const dashboard = await attachDashboard(stack).catch(async (error: unknown) => {
       await stack.stop();
       throw error;
     });
     try {
-      printBanner(io.stdout, stack, { inMemory, heldData, replay });
-      if (replay && !io.signal?.aborted) {
-        const observer = new RunObserver(stack);
-        const backend = new EmbeddedBackend(stack, { ownsStack: false });
-        progress = new ProgressReporter(io.stdout, { extra: () => `${observer.notifications} alerts` });
-        writeLine(
-          io.stdout,
-          `Replaying ${BUNDLED_DATA.length} files of real one-minute bars at ${speed === 'max' ? 'max speed' : `${speed}x market time`}:`,
-        );
-        const report = await replayFiles({
-          files: BUNDLED_DATA,
-          speed,
-          put: (entries) => backend.putEvents(entries),
-          eventBusName: backend.eventBusName,
-          inFlight: () => observer.inFlight(),
-          onProgress: (state) => progress?.update(state),
-          ...(io.signal ? { signal: io.signal } : {}),
-        });
-        progress.finish();
-        progress = undefined;
-        if (!report.aborted) {
-          await stack.bus.idle();
-          const { summary } = await collectSummary(stack, report, BUNDLED_DATA, observer, Date.now());
-          writeLine(io.stdout, '\nReplay summary:');
-          writeLine(io.stdout, summaryText(summary));
-        }
-        observer.dispose();
-      }
+      printBanner(io.stdout, stack, { inMemory, heldData, replay: settings.replay });
+      if (settings.replay && !io.signal?.aborted)
+        await replayBundledData(runtime, stack, settings.speed, io, alerts);
       if (!io.signal?.aborted) {
         writeLine(io.stdout, '\nServing. Press Ctrl-C to stop.');
         await waitForAbort(io.signal);
@@ -180,6 +135,79 @@ export const startCommand: Command = {
     return ExitCode.Ok;
   },
 };
+
+function startSettings(values: OptionValues, io: CliIo) {
+  const speed = speedOption(values, DEFAULT_START_SPEED);
+  const logLevel = stringOption(values, 'log-level') ?? 'silent';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  }
+  const configFile = stringOption(values, 'config');
+  return {
+    speed,
+    logLevel: logLevel as (typeof LOG_LEVELS)[number],
+    dataDir: dataDirOf(values, io),
+    configFile: configFile === undefined ? undefined : resolve(io.cwd ?? process.cwd(), configFile),
+    inMemory: booleanOption(values, 'in-memory'),
+    replay: !booleanOption(values, 'no-replay'),
+  };
+}
+
+/** The first alerts one per line (above the progress line while a replay shows one), then only counted. */
+class AlertLines {
+  readonly #out: Writer;
+  /** Where every alert is kept, when anything is kept. */
+  readonly #file: string | undefined;
+  #printed = 0;
+  progress: ProgressReporter | undefined;
+
+  constructor(out: Writer, file: string | undefined) {
+    this.#out = out;
+    this.#file = file;
+  }
+
+  print(alert: PublishedNotification): void {
+    this.#printed += 1;
+    if (this.#printed > ALERTS_PRINTED) return;
+    const line =
+      this.#printed === ALERTS_PRINTED
+        ? `ALERT ${alert.subject} — ${alert.summary}\n(further alerts are only counted${this.#file === undefined ? '' : `; every alert is in ${this.#file}`})`
+        : `ALERT ${alert.subject} — ${alert.summary}`;
+    if (this.progress) this.progress.printAbove(line);
+    else writeLine(this.#out, line);
+  }
+}
+
+/** The bundled files through PutEvents with a progress line, then the replay's summary. */
+async function replayBundledData(
+  runtime: Awaited<ReturnType<typeof loadEmbeddedRuntime>>,
+  stack: LocalStack,
+  speed: Speed,
+  io: CliIo,
+  alerts: AlertLines,
+): Promise<void> {
+  const observer = new runtime.RunObserver(stack);
+  const backend = new runtime.EmbeddedBackend(stack, { ownsStack: false });
+  const progress = new ProgressReporter(io.stdout, { extra: () => `${observer.notifications} alerts` });
+  alerts.progress = progress;
+  writeLine(
+    io.stdout,
+    `Replaying ${BUNDLED_DATA.length} files of real one-minute bars at ${speed === 'max' ? 'max speed' : `${speed}x market time`}:`,
+  );
+  const report = await replayWatched(
+    { files: BUNDLED_DATA, speed },
+    { bus: backend, inFlight: () => observer.inFlight(), progress, signal: io.signal },
+  );
+  progress.finish();
+  alerts.progress = undefined;
+  if (!report.aborted) {
+    await stack.bus.idle();
+    const { summary } = await runtime.collectSummary(stack, report, BUNDLED_DATA, observer, Date.now());
+    writeLine(io.stdout, '\nReplay summary:');
+    writeLine(io.stdout, summaryText(summary));
+  }
+  observer.dispose();
+}
 
 function printBanner(
   out: Writer,

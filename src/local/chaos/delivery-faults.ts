@@ -1,7 +1,7 @@
 import type { Stage } from '../../domain/event-types.ts';
 import type { StageHandler } from '../../stages/context.ts';
-import type { Envelope } from '../delivery-attempts.ts';
-import type { WorkTracker } from '../work-tracker.ts';
+import type { Envelope } from '../delivery/delivery-attempts.ts';
+import type { WorkTracker } from '../delivery/work-tracker.ts';
 import { type FaultKind, type FaultPlan, markInjected } from './fault-plan.ts';
 
 /** Where the bus hands an event to a stage's function (the asynchronous invocation queue). */

@@ -1,6 +1,6 @@
 import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
-import type { PutEventsApi } from '../../adapters/local/event-bus.ts';
 import type { Notification, NotifierPort } from '../../stages/ports.ts';
+import type { PutEventsApi } from '../ports/event-bus-port.ts';
 import { type FaultKind, type FaultPlan, markInjected, sleep } from './fault-plan.ts';
 
 const BUS_FAULTS: readonly FaultKind[] = ['bus.throttling', 'bus.entry-failed', 'bus.applied-then-lost'];

@@ -1,6 +1,6 @@
 import { STAGES, type Stage } from '../../domain/event-types.ts';
 import { Metric, type MetricName } from '../../telemetry/metric-names.ts';
-import type { LocalStackStats } from '../stack.ts';
+import type { LocalStackStats } from '../runtime/stack.ts';
 import type {
   AlertView,
   ChartPoint,

@@ -3,7 +3,7 @@
  * Shared by the server and the front end (type-only imports on both sides), so they cannot drift.
  */
 import type { Stage } from '../../domain/event-types.ts';
-import type { StageStats } from '../runtime-stats.ts';
+import type { StageStats } from '../runtime/runtime-stats.ts';
 
 export interface ChartPoint {
   eventId: string;

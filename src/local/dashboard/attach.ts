@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { type EndpointsFile, endpointsPath, writeEndpointsFile } from '../data-dir.ts';
-import type { LocalStack } from '../stack.ts';
+import { type EndpointsFile, endpointsPath, writeEndpointsFile } from '../runtime/data-dir.ts';
+import type { LocalStack } from '../runtime/stack.ts';
 import { type DashboardServer, type DashboardServerOptions, startDashboardServer } from './server.ts';
 
 /**

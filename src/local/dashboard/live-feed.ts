@@ -1,7 +1,7 @@
-import { readJsonLines } from '../jsonl-appender.ts';
-import { alertsPath } from '../notifier.ts';
-import type { RuntimeEvent } from '../runtime-events.ts';
-import type { LocalStack } from '../stack.ts';
+import { readJsonLines } from '../runtime/jsonl-appender.ts';
+import type { RuntimeEvent } from '../runtime/runtime-events.ts';
+import type { LocalStack } from '../runtime/stack.ts';
+import { alertsPath } from '../services/notifier.ts';
 import {
   LatencySamples,
   newestFirst,

@@ -7,8 +7,8 @@ import {
   closeServerPromptly,
   refuseForeignRequest,
   sendRefusal,
-} from '../loopback-guard.ts';
-import type { LocalStack } from '../stack.ts';
+} from '../http/loopback-guard.ts';
+import type { LocalStack } from '../runtime/stack.ts';
 import { buildAssets } from './assets.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { route } from './routes.ts';

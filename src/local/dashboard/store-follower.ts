@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { getItems } from '../../adapters/aws/batch-get.ts';
 import { DynamoEventStore } from '../../adapters/aws/event-store.ts';
 import { SYMBOL_INDEX } from '../../adapters/aws/tables.ts';
-import type { StoredItemKey } from '../runtime-events.ts';
+import type { StoredItemKey } from '../runtime/runtime-events.ts';
 import { processingLatencyOf, sentAlerts, toChartPoint } from './aggregation.ts';
 import type { AlertView, ChartPoint } from './api-types.ts';
 

@@ -3,7 +3,7 @@
  * Waits for the common start time, tries the lock, prints `won` or `lost <error name>`, and holds a won
  * lock until its stdin ends (the test ends it once every contender has tried, however late it started).
  */
-import { lockDataDir } from '../../../src/local/data-dir-lock.ts';
+import { lockDataDir } from '../../../src/local/runtime/data-dir-lock.ts';
 
 const [dataDir, startAt] = process.argv.slice(2);
 if (dataDir === undefined || startAt === undefined)

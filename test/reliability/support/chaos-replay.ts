@@ -2,17 +2,21 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIdentityClaim } from '../../../src/adapters/aws/event-store.ts';
-import { LOCAL_LATENESS_BOUND_MS } from '../../../src/adapters/local/config.ts';
 import type { Verification } from '../../../src/backtest/verify.ts';
 import type { StoredEventItem } from '../../../src/cli/backends/backend.ts';
 import { scanTable } from '../../../src/cli/backends/table-reads.ts';
 import { replayFiles } from '../../../src/cli/replayer.ts';
 import { settleRun, verifyRun } from '../../../src/cli/run-verify.ts';
 import { MAX_LATENESS_BOUND_SECONDS } from '../../../src/config/parameters.ts';
-import { type Books, collectBooks, PublishedLedger } from '../../../src/local/books.ts';
 import type { ChaosOptions, ChaosReport } from '../../../src/local/chaos/fault-plan.ts';
 import { chaosReport } from '../../../src/local/chaos/fault-plan.ts';
-import { type DeliveryMode, type LocalStackStats, startLocalStack } from '../../../src/local/stack.ts';
+import { LOCAL_LATENESS_BOUND_MS } from '../../../src/local/ports/local-config.ts';
+import { type Books, collectBooks, PublishedLedger } from '../../../src/local/runtime/books.ts';
+import {
+  type DeliveryMode,
+  type LocalStackStats,
+  startLocalStack,
+} from '../../../src/local/runtime/stack.ts';
 
 export const DATA_FILES = ['btc-usdt-1m-2021-02-19.json', 'dash-usdt-1m-2020-09-09.json'];
 

@@ -4,7 +4,7 @@
  * `endpoints.json` is written; SIGTERM stops it gracefully; SIGKILL is the crash.
  */
 import { DELIVERY_MODES } from '../../../bench/end-to-end.ts';
-import { type DeliveryMode, startLocalStack } from '../../../src/local/stack.ts';
+import { type DeliveryMode, startLocalStack } from '../../../src/local/runtime/stack.ts';
 import { CHAOS_CLAIM_LEASE_MS, CHAOS_RETRY_DELAYS_MS } from './chaos-replay.ts';
 
 /** The lateness bound of the crash test's stacks: the whole recovery fits in it. */

@@ -1,6 +1,6 @@
 import type { AlertView } from '../api-types.ts';
+import { formatTime } from './display-format.ts';
 import { byId, element } from './dom.ts';
-import { formatTime } from './format.ts';
 
 /** Alerts the page keeps (newest first); the filters choose among them. */
 const KEPT = 500;

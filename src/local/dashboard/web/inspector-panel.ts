@@ -1,8 +1,8 @@
 import { errorMessage } from '../../../domain/errors.ts';
 import type { AuditStep, EventResponse } from '../api-types.ts';
 import { fetchEvent } from './api.ts';
+import { formatDuration, formatTime } from './display-format.ts';
 import { byId, element } from './dom.ts';
-import { formatDuration, formatTime } from './format.ts';
 
 /** Type or pick an event id: its audit trail across the stages as a timeline, and the stored item. */
 export class InspectorPanel {

@@ -1,6 +1,6 @@
 import type { LatencySeries, LatencyView } from '../api-types.ts';
+import { formatCount, formatDuration } from './display-format.ts';
 import { byId, element } from './dom.ts';
-import { formatCount, formatDuration } from './format.ts';
 
 const TITLES: Record<LatencySeries, string> = {
   marketToProcessed: 'Market time → processed',

@@ -1,7 +1,7 @@
 import { STAGES } from '../../../domain/event-types.ts';
 import type { StatsView } from '../api-types.ts';
+import { formatCount, formatDuration, formatRate } from './display-format.ts';
 import { byId, element } from './dom.ts';
-import { formatCount, formatDuration, formatRate } from './format.ts';
 
 /** Counts by status, and per stage: rate, errors, retries, dead letters. */
 export class PipelinePanel {

@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import type { AlertView, ChartPoint } from '../api-types.ts';
+import { formatPrice } from './display-format.ts';
 import { element } from './dom.ts';
-import { formatPrice } from './format.ts';
 import { describeRange, type MarketRange, marketRanges } from './market-ranges.ts';
 
 /** Points kept per symbol on the page; older ones scroll out. */

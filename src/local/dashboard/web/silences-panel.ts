@@ -1,6 +1,6 @@
 import type { SilenceView } from '../api-types.ts';
+import { formatTime } from './display-format.ts';
 import { byId, element } from './dom.ts';
-import { formatTime } from './format.ts';
 
 /** The silences in force or to come: what would page, but is only recorded and audited. */
 export class SilencesPanel {

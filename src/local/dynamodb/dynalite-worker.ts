@@ -14,15 +14,15 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../domain/errors.ts';
-import { cacheConditionParses } from './dynalite-condition-cache.ts';
-import { dynamoDbLimitProblem, MAX_DYNAMODB_REQUEST_BYTES } from './dynamodb-limits.ts';
+import { describeError, errorMessage } from '../../domain/errors.ts';
 import {
   applyServerTimeouts,
   closeServerPromptly,
   refuseForeignRequest,
   sendRefusal,
-} from './loopback-guard.ts';
+} from '../http/loopback-guard.ts';
+import { cacheConditionParses } from './dynalite-condition-cache.ts';
+import { dynamoDbLimitProblem, MAX_DYNAMODB_REQUEST_BYTES } from './dynamodb-limits.ts';
 
 export interface DynaliteWorkerData {
   /** LevelDB directory; absent = in memory. */
@@ -206,7 +206,7 @@ function compactWhenDue(bytes: number): void {
     });
 }
 
-server.once('error', (error: Error) => parentPort?.postMessage({ error: `${error.name}: ${error.message}` }));
+server.once('error', (error: Error) => parentPort?.postMessage({ error: describeError(error) }));
 server.listen(port, '127.0.0.1', () => {
   listeningPort = (server.address() as AddressInfo).port;
   parentPort?.postMessage({ port: listeningPort });

@@ -1,5 +1,5 @@
-import type { Stage } from '../domain/event-types.ts';
-import type { Invocation } from '../stages/context.ts';
+import type { Stage } from '../../domain/event-types.ts';
+import type { Invocation } from '../../stages/context.ts';
 import { deliveryEnded, runAttempt } from './caused-work.ts';
 import {
   type AttemptResult,

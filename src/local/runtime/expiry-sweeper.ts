@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { EXPIRES_AT } from '../adapters/aws/expiry.ts';
-import type { TableDefinition } from '../adapters/aws/tables.ts';
+import { EXPIRES_AT } from '../../adapters/aws/expiry.ts';
+import type { TableDefinition } from '../../adapters/aws/tables.ts';
 
 /** Items read per table and sweep: the bound of one sweep's work, whatever the tables hold. */
 export const EXPIRY_SWEEP_PAGE = 500;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Notification, NotifierPort } from '../stages/ports.ts';
-import { JsonlAppender } from './jsonl-appender.ts';
-import type { RuntimeEventEmitter } from './runtime-events.ts';
+import type { Notification, NotifierPort } from '../../stages/ports.ts';
+import { JsonlAppender } from '../runtime/jsonl-appender.ts';
+import type { RuntimeEventEmitter } from '../runtime/runtime-events.ts';
 
 /** A notification as the local "topic" delivered it: one line of `alerts.jsonl`. */
 export interface PublishedNotification extends Notification {

@@ -1,5 +1,5 @@
-import { InvalidEventPatternException, ValidationException } from '../eventbridge/errors.ts';
-import { testEventPattern } from '../eventbridge/event-pattern.ts';
+import { InvalidEventPatternException, ValidationException } from '../../eventbridge/errors.ts';
+import { testEventPattern } from '../../eventbridge/event-pattern.ts';
 import { decodeRequestObject, EventBridgeServiceError } from './put-events.ts';
 
 /**

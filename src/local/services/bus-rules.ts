@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { errorMessage } from '../domain/errors.ts';
-import { STAGES, type Stage } from '../domain/event-types.ts';
-import { compileEventPattern, matchesEventPattern } from '../eventbridge/index.ts';
+import { errorMessage } from '../../domain/errors.ts';
+import { STAGES, type Stage } from '../../domain/event-types.ts';
+import { compileEventPattern, matchesEventPattern } from '../../eventbridge/index.ts';
 
 /** The same patterns Terraform deploys: one file per stage, whose target is that stage's function. */
-export const DEFAULT_PATTERNS_DIR = fileURLToPath(new URL('../../infra/patterns/', import.meta.url));
+export const DEFAULT_PATTERNS_DIR = fileURLToPath(new URL('../../../infra/patterns/', import.meta.url));
 
 export interface StageRule {
   stage: Stage;

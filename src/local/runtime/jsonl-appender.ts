@@ -3,8 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { jsonNestingDepth } from './json-depth.ts';
-import { MAX_DETAIL_DEPTH } from './put-events.ts';
+import { jsonNestingDepth } from '../http/json-depth.ts';
+import { MAX_DETAIL_DEPTH } from '../services/put-events.ts';
 
 /**
  * An append-only JSON-lines file with group commit: lines appended while a write is in progress are

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { tableName } from '../../adapters/aws/tables.ts';
 import {
   alertRulesValue,
   ConfigurationError,
@@ -17,7 +18,6 @@ import {
   MAX_INDICATOR_WINDOW,
   MIN_INDICATOR_WINDOW,
 } from '../../domain/indicators.ts';
-import { tableName } from '../aws/tables.ts';
 
 export const LOCAL_ENVIRONMENT = 'local';
 

@@ -3,10 +3,13 @@ import type {
   PutEventsResponse,
   PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import type { Stage } from '../domain/event-types.ts';
-import type { AsyncInvoker } from './async-invoker.ts';
-import { WorkFollowers } from './caused-work.ts';
-import type { Envelope } from './delivery-attempts.ts';
+import type { Stage } from '../../domain/event-types.ts';
+import type { AsyncInvoker } from '../delivery/async-invoker.ts';
+import { WorkFollowers } from '../delivery/caused-work.ts';
+import type { Envelope } from '../delivery/delivery-attempts.ts';
+import type { WorkTracker } from '../delivery/work-tracker.ts';
+import type { RuntimeEventEmitter } from '../runtime/runtime-events.ts';
+import type { StageRule } from './bus-rules.ts';
 import type { ArchivedEvent, EventArchive } from './event-archive.ts';
 import {
   type BusDirectory,
@@ -16,9 +19,6 @@ import {
   refusedInternalEntry,
   toEnvelope,
 } from './put-events.ts';
-import type { StageRule } from './rules.ts';
-import type { RuntimeEventEmitter } from './runtime-events.ts';
-import type { WorkTracker } from './work-tracker.ts';
 
 export interface PutEventsRequest {
   /** Absent or null is the `ValidationException` AWS returns for a missing member. */

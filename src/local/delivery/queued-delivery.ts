@@ -1,6 +1,6 @@
-import type { Stage } from '../domain/event-types.ts';
-import type { StageHandler } from '../stages/context.ts';
-import { type BatchOrder, processBatch } from '../stages/record-batch.ts';
+import type { Stage } from '../../domain/event-types.ts';
+import type { StageHandler } from '../../stages/context.ts';
+import { type BatchOrder, processBatch } from '../../stages/record-batch.ts';
 import type { AsyncInvokerOptions } from './async-invoker.ts';
 import { deliveryEnded, runAttempt } from './caused-work.ts';
 import {

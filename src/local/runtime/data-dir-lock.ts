@@ -27,7 +27,9 @@ interface LockContent {
   token: string;
 }
 
+/** Another live process holds the data directory: the CLI says so in a sentence (and which process). */
 export class DataDirInUseError extends Error {
+  readonly code = 'DATA_DIR_IN_USE';
   readonly pid: number;
   constructor(dataDir: string, pid: number) {
     super(

@@ -1,17 +1,18 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asError, errorMessage } from '../domain/errors.ts';
-import { followedRedrive, followedReplay } from './caused-work.ts';
-import type { DeadLetterQueues } from './dead-letter-queues.ts';
-import { parseStage } from './dead-letter-queues.ts';
-import type { EventArchive } from './event-archive.ts';
-import { validateRange } from './event-archive.ts';
-import type { LocalEventBus } from './event-bus.ts';
+import { asError, errorMessage } from '../../domain/errors.ts';
+import { followedRedrive, followedReplay } from '../delivery/caused-work.ts';
+import type { RuntimeStats } from '../runtime/runtime-stats.ts';
+import type { DeadLetterQueues } from '../services/dead-letter-queues.ts';
+import { parseStage } from '../services/dead-letter-queues.ts';
+import type { EventArchive } from '../services/event-archive.ts';
+import { validateRange } from '../services/event-archive.ts';
+import type { LocalEventBus } from '../services/event-bus.ts';
+import { InvalidRequestError } from '../services/invalid-request.ts';
+import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from '../services/put-events.ts';
+import { testEventPatternRequest } from '../services/test-event-pattern.ts';
 import { applyServerTimeouts, refuseForeignRequest, sendRefusal } from './loopback-guard.ts';
-import { decodePutEventsBody, EventBridgeServiceError, MAX_REQUEST_BYTES } from './put-events.ts';
-import type { RuntimeStats } from './runtime-stats.ts';
-import { testEventPatternRequest } from './test-event-pattern.ts';
 
 const AMZ_JSON = 'application/x-amz-json-1.1';
 const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
@@ -185,28 +186,29 @@ async function handleAdmin(
       }
     }
   } catch (error) {
-    const status = error instanceof RangeError || error instanceof TypeError ? 400 : 500;
+    const status = error instanceof InvalidRequestError ? 400 : 500;
     sendJson(response, status, { message: errorMessage(error) });
   }
 }
 
 function parseJsonObject(body: string | null): Record<string, unknown> {
-  if (body === null) throw new RangeError('request body too large');
+  if (body === null) throw new InvalidRequestError('request body too large');
   if (body.trim() === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    throw new TypeError(`request body is not valid JSON: ${errorMessage(error)}`, { cause: error });
+    throw new InvalidRequestError(`request body is not valid JSON: ${errorMessage(error)}`, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TypeError('request body must be a JSON object');
+    throw new InvalidRequestError('request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
 }
 
 function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${field} must be a non-empty string`);
+  if (typeof value !== 'string' || value === '')
+    throw new InvalidRequestError(`${field} must be a non-empty string`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { jsonNestingDepth } from './json-depth.ts';
+import { jsonNestingDepth } from '../http/json-depth.ts';
 
 /**
  * DynamoDB's own limits, checked on every request to the local DynamoDB endpoint before dynalite sees

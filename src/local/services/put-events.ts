@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { errorMessage } from '../domain/errors.ts';
-import { type BusEvent, DetailType } from '../domain/event-types.ts';
-import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from '../eventbridge/put-events-limits.ts';
-import { jsonNestingDepth } from './json-depth.ts';
+import { errorMessage } from '../../domain/errors.ts';
+import { type BusEvent, DetailType } from '../../domain/event-types.ts';
+import {
+  entrySize,
+  MAX_ENTRIES_PER_REQUEST,
+  MAX_REQUEST_BYTES,
+} from '../../eventbridge/put-events-limits.ts';
+import { jsonNestingDepth } from '../http/json-depth.ts';
 
 /**
  * The request semantics of EventBridge `PutEvents`, as AWS documents them: at most 10 entries, at

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ErrorSummary, errorMessage, summarizeError } from '../domain/errors.ts';
-import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
-import { jsonNestingDepth } from './json-depth.ts';
+import { type ErrorSummary, errorMessage, summarizeError } from '../../domain/errors.ts';
+import { type BusEvent, STAGES, type Stage } from '../../domain/event-types.ts';
+import { jsonNestingDepth } from '../http/json-depth.ts';
+import type { RuntimeEventEmitter } from '../runtime/runtime-events.ts';
+import { InvalidRequestError } from './invalid-request.ts';
 import { MAX_DETAIL_DEPTH } from './put-events.ts';
-import type { RuntimeEventEmitter } from './runtime-events.ts';
 
 /** A message in a stage's dead-letter queue, shaped like Lambda's on-failure destination record. */
 export interface DeadLetterMessage {
@@ -162,7 +163,7 @@ export class DeadLetterQueues {
       (message) => selection.id === undefined || message.id === selection.id,
     );
     if (selection.id !== undefined && selected.length === 0) {
-      throw new RangeError(
+      throw new InvalidRequestError(
         `no dead-letter message with id ${selection.id}${selection.stage ? ` in stage ${selection.stage}` : ''}`,
       );
     }
@@ -209,12 +210,12 @@ export class DeadLetterQueues {
 
 function assertStage(stage: string): asserts stage is Stage {
   if (!(STAGES as readonly string[]).includes(stage)) {
-    throw new RangeError(`stage must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+    throw new InvalidRequestError(`stage must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
   }
 }
 
 export function parseStage(value: unknown): Stage {
-  if (typeof value !== 'string') throw new RangeError(`stage must be one of ${STAGES.join(', ')}`);
+  if (typeof value !== 'string') throw new InvalidRequestError(`stage must be one of ${STAGES.join(', ')}`);
   assertStage(value);
   return value;
 }

@@ -1,5 +1,5 @@
-import type { BusEvent } from '../domain/event-types.ts';
-import type { WakeUpPort } from '../stages/ports.ts';
+import type { BusEvent } from '../../domain/event-types.ts';
+import type { WakeUpPort } from '../../stages/ports.ts';
 import { deliveryEnded, type WorkFollowers } from './caused-work.ts';
 import type { WorkTracker } from './work-tracker.ts';
 

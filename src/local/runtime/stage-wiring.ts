@@ -1,18 +1,18 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BatchEventBus, type PutEach } from '../adapters/aws/batch-event-bus.ts';
-import { batchedStorage } from '../adapters/aws/batch-storage.ts';
-import { dynamoStorage } from '../adapters/aws/dynamo-storage.ts';
-import type { DeliveryMode } from '../config/delivery-mode.ts';
-import type { StageContext, StageHandler } from '../stages/context.ts';
-import type { EventBusPort } from '../stages/ports.ts';
-import { PROCESSING_BATCH_ORDER } from '../stages/processing.ts';
-import { AsyncInvoker, type AsyncInvokerOptions } from './async-invoker.ts';
-import { QueuedInvoker } from './queued-delivery.ts';
+import { BatchEventBus, type PutEach } from '../../adapters/aws/batch-event-bus.ts';
+import { batchedStorage } from '../../adapters/aws/batch-storage.ts';
+import { dynamoStorage } from '../../adapters/aws/dynamo-storage.ts';
+import type { DeliveryMode } from '../../config/delivery-mode.ts';
+import type { StageContext, StageHandler } from '../../stages/context.ts';
+import type { EventBusPort } from '../../stages/ports.ts';
+import { PROCESSING_BATCH_ORDER } from '../../stages/processing.ts';
+import { AsyncInvoker, type AsyncInvokerOptions } from '../delivery/async-invoker.ts';
+import { QueuedInvoker } from '../delivery/queued-delivery.ts';
 
 /** What hands events to a stage's function, whichever the delivery mode: the same surface for both. */
 export type StageInvoker = AsyncInvoker | QueuedInvoker;
 
-type InvokerOptions = Omit<AsyncInvokerOptions, 'target'> & { target: StageHandler };
+export type InvokerOptions = Omit<AsyncInvokerOptions, 'target'> & { target: StageHandler };
 
 /** What the delivery mode decides for the local runtime, chosen here only (as src/lambda/stage-context.ts does in AWS). */
 export interface StageWiring {

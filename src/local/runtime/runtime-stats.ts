@@ -1,4 +1,4 @@
-import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
+import { type BusEvent, STAGES, type Stage } from '../../domain/event-types.ts';
 import type { LatencyKind, RuntimeEventEmitter } from './runtime-events.ts';
 
 export interface StageStats {

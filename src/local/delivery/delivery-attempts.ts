@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { summarizeError } from '../domain/errors.ts';
-import type { BusEvent, Stage } from '../domain/event-types.ts';
+import { summarizeError } from '../../domain/errors.ts';
+import type { BusEvent, Stage } from '../../domain/event-types.ts';
+import { type RuntimeEventEmitter, storedItemOf } from '../runtime/runtime-events.ts';
+import type { DeadLetterQueues } from '../services/dead-letter-queues.ts';
 import { deliveryEnded, type FollowedDelivery } from './caused-work.ts';
-import type { DeadLetterQueues } from './dead-letter-queues.ts';
-import { type RuntimeEventEmitter, storedItemOf } from './runtime-events.ts';
 
 /** Lambda's default for asynchronous invocation, and the queues' redrive: two retries after the first attempt. */
 const MAXIMUM_RETRY_ATTEMPTS = 2;

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type BusEvent, STAGES, type Stage } from '../domain/event-types.ts';
-import type { MetricsPort } from '../stages/ports.ts';
-import type { MetricName } from '../telemetry/metric-names.ts';
-import type { DeadLetterQueues, RedriveResult } from './dead-letter-queues.ts';
-import type { EventArchive, ReplayResult, TimeRange } from './event-archive.ts';
+import { type BusEvent, STAGES, type Stage } from '../../domain/event-types.ts';
+import type { MetricsPort } from '../../stages/ports.ts';
+import type { MetricName } from '../../telemetry/metric-names.ts';
+import type { DeadLetterQueues, RedriveResult } from '../services/dead-letter-queues.ts';
+import type { EventArchive, ReplayResult, TimeRange } from '../services/event-archive.ts';
 
 /**
  * Follows the work an operator's action caused (an archive replay, a dead-letter redrive) until it has

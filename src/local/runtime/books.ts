@@ -1,17 +1,17 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { isIdentityClaim } from '../adapters/aws/event-store.ts';
-import { idempotencyKey } from '../domain/event-identity.ts';
-import { DetailType, EventStatus, STAGES, type Stage } from '../domain/event-types.ts';
+import { isIdentityClaim } from '../../adapters/aws/event-store.ts';
+import { idempotencyKey } from '../../domain/event-identity.ts';
+import { DetailType, EventStatus, STAGES, type Stage } from '../../domain/event-types.ts';
+import type { DeadLetterMessage, DeadLetterQueues } from '../services/dead-letter-queues.ts';
+import type { EventArchive } from '../services/event-archive.ts';
+import { alertsPath } from '../services/notifier.ts';
 import {
   type AuditBooks,
   type AuditRecordView,
   auditBooksBalanced,
   balanceAuditTrail,
 } from './audit-books.ts';
-import type { DeadLetterMessage, DeadLetterQueues } from './dead-letter-queues.ts';
-import type { EventArchive } from './event-archive.ts';
 import { readJsonLines } from './jsonl-appender.ts';
-import { alertsPath } from './notifier.ts';
 import type { RuntimeEventEmitter } from './runtime-events.ts';
 
 /**
@@ -104,96 +104,16 @@ function deadLetterKey(message: DeadLetterMessage): string | undefined {
 }
 
 export function balanceBooks(data: BooksData): Books {
-  const itemsByKey = new Map<string, Record<string, unknown>[]>();
-  for (const item of data.items) {
-    const key = String(item.event_id);
-    const list = itemsByKey.get(key);
-    if (list) list.push(item);
-    else itemsByKey.set(key, [item]);
-  }
-  const deadByStageAndKey = new Map<string, DeadLetterMessage>();
-  for (const message of data.deadLetters) {
-    const key = deadLetterKey(message);
-    if (key !== undefined) deadByStageAndKey.set(`${message.stage}\u0000${key}`, message);
-  }
-  const inDlq = (stage: Stage, key: string): boolean => deadByStageAndKey.has(`${stage}\u0000${key}`);
-
-  const inputsByKey = new Map<string, string[]>();
-  for (const input of data.accepted) {
-    const key = idempotencyKey({ id: input.eventId, source: input.source, detail: input.detail });
-    const ids = inputsByKey.get(key);
-    if (ids) ids.push(input.eventId);
-    else inputsByKey.set(key, [input.eventId]);
-  }
-
-  const byStatus: Record<string, number> = {};
-  const deadByStage: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
-  const missing: MissingEvent[] = [];
-  const doubled: string[] = [];
-  const withoutReason: string[] = [];
-  let storedFinal = 0;
-  let rejectedByIngestion = 0;
-  let deadLettered = 0;
-  let duplicatesInInput = 0;
-  for (const [key, eventIds] of inputsByKey) {
-    duplicatesInInput += eventIds.length - 1;
-    const items = itemsByKey.get(key) ?? [];
-    if (items.length > 1) doubled.push(key);
-    const item = items[0];
-    const status = item === undefined ? undefined : String(item.status);
-    if (status !== undefined) byStatus[status] = (byStatus[status] ?? 0) + 1;
-    if (status === EventStatus.Rejected) {
-      const reasons = item?.reasons;
-      if (!Array.isArray(reasons) || reasons.length === 0) withoutReason.push(key);
-      rejectedByIngestion += 1;
-    } else if (status !== undefined && FINAL_STATUSES.has(status)) {
-      storedFinal += 1;
-    } else {
-      // Not final (or not stored): it must wait in the queue of the stage it stopped at.
-      const stage: Stage | undefined =
-        status === undefined
-          ? inDlq('ingestion', key)
-            ? 'ingestion'
-            : undefined
-          : inDlq('processing', key)
-            ? 'processing'
-            : inDlq('ingestion', key)
-              ? 'ingestion'
-              : undefined;
-      if (stage !== undefined) {
-        deadByStage[stage] += 1;
-        deadLettered += 1;
-      } else {
-        missing.push({
-          key,
-          eventIds,
-          reason:
-            status === undefined
-              ? 'not stored and in no dead-letter queue'
-              : `stored ${status}, not processed and in no dead-letter queue`,
-        });
-      }
-    }
-  }
-  for (const eventId of data.notArchived ?? []) {
-    missing.push({
-      key: eventId,
-      eventIds: [eventId],
-      reason: 'accepted by PutEvents but not in the archive',
-    });
-  }
-  // A queued message whose event completed anyway (another delivery of it succeeded): redriving it is harmless.
-  let alreadyCompleted = 0;
-  for (const message of data.deadLetters) {
-    const key = deadLetterKey(message);
-    const status = key === undefined ? undefined : itemsByKey.get(key)?.[0]?.status;
-    if (message.stage !== 'notification' && typeof status === 'string' && FINAL_STATUSES.has(status))
-      alreadyCompleted += 1;
-  }
-
+  const itemsByKey = groupBy(data.items, (item) => String(item.event_id));
+  const inputsByKey = groupBy(data.accepted, (input) =>
+    idempotencyKey({ id: input.eventId, source: input.source, detail: input.detail }),
+  );
+  const tally = accountInputs(inputsByKey, itemsByKey, deadLetterIndex(data.deadLetters));
+  const missing = [...tally.missing, ...notArchived(data)];
   const alerts = balanceAlerts(data, itemsByKey);
   const audit =
     data.auditRecords === undefined ? undefined : balanceAuditTrail(data.items, data.auditRecords);
+  const { storedFinal, rejectedByIngestion, deadLettered, duplicatesInInput, doubled, withoutReason } = tally;
   const atPut = data.rejectedAtPut?.length ?? 0;
   const inCount = data.accepted.length + atPut;
   const balanced =
@@ -209,15 +129,125 @@ export function balanceBooks(data: BooksData): Books {
     balanced,
     ...(audit === undefined ? {} : { audit }),
     in: inCount,
-    stored: { total: storedFinal + rejectedByIngestion, byStatus },
+    stored: { total: storedFinal + rejectedByIngestion, byStatus: tally.byStatus },
     rejected: { byIngestion: rejectedByIngestion, atPut, withoutReason },
-    deadLettered: { total: deadLettered, byStage: deadByStage, alreadyCompleted },
+    deadLettered: {
+      total: deadLettered,
+      byStage: tally.deadByStage,
+      alreadyCompleted: alreadyCompleted(data.deadLetters, itemsByKey),
+    },
     duplicatesInInput,
     missing,
     doubled,
     alerts,
     equation: `${inCount} in = ${storedFinal} stored + ${rejectedByIngestion} rejected by ingestion + ${atPut} refused by PutEvents + ${deadLettered} dead-lettered + ${duplicatesInInput} duplicates in input + ${missing.length} missing`,
   };
+}
+
+function groupBy<T>(values: readonly T[], keyOf: (value: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const value of values) {
+    const key = keyOf(value);
+    const group = groups.get(key);
+    if (group) group.push(value);
+    else groups.set(key, [value]);
+  }
+  return groups;
+}
+
+type InDeadLetterQueue = (stage: Stage, key: string) => boolean;
+
+function deadLetterIndex(deadLetters: readonly DeadLetterMessage[]): InDeadLetterQueue {
+  const byStageAndKey = new Set<string>();
+  for (const message of deadLetters) {
+    const key = deadLetterKey(message);
+    if (key !== undefined) byStageAndKey.add(`${message.stage}\u0000${key}`);
+  }
+  return (stage, key) => byStageAndKey.has(`${stage}\u0000${key}`);
+}
+
+/** Where each accepted input ended: stored final, rejected, waiting in a dead-letter queue, or missing. */
+function accountInputs(
+  inputsByKey: Map<string, BooksData['accepted']>,
+  itemsByKey: Map<string, Record<string, unknown>[]>,
+  inDlq: InDeadLetterQueue,
+) {
+  const deadByStage: Record<Stage, number> = { ingestion: 0, processing: 0, notification: 0 };
+  const tally = {
+    byStatus: {} as Record<string, number>,
+    deadByStage,
+    missing: [] as MissingEvent[],
+    doubled: [] as string[],
+    withoutReason: [] as string[],
+    storedFinal: 0,
+    rejectedByIngestion: 0,
+    deadLettered: 0,
+    duplicatesInInput: 0,
+  };
+  for (const [key, inputs] of inputsByKey) {
+    const eventIds = inputs.map((input) => input.eventId);
+    tally.duplicatesInInput += eventIds.length - 1;
+    const items = itemsByKey.get(key) ?? [];
+    if (items.length > 1) tally.doubled.push(key);
+    const item = items[0];
+    const status = item === undefined ? undefined : String(item.status);
+    if (status !== undefined) tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
+    if (status === EventStatus.Rejected) {
+      const reasons = item?.reasons;
+      if (!Array.isArray(reasons) || reasons.length === 0) tally.withoutReason.push(key);
+      tally.rejectedByIngestion += 1;
+      continue;
+    }
+    if (status !== undefined && FINAL_STATUSES.has(status)) {
+      tally.storedFinal += 1;
+      continue;
+    }
+    const stage = stageHolding(status, key, inDlq);
+    if (stage !== undefined) {
+      tally.deadByStage[stage] += 1;
+      tally.deadLettered += 1;
+    } else {
+      tally.missing.push({
+        key,
+        eventIds,
+        reason:
+          status === undefined
+            ? 'not stored and in no dead-letter queue'
+            : `stored ${status}, not processed and in no dead-letter queue`,
+      });
+    }
+  }
+  return tally;
+}
+
+/** An event not final (or not stored) must wait in the queue of the stage it stopped at. */
+function stageHolding(status: string | undefined, key: string, inDlq: InDeadLetterQueue): Stage | undefined {
+  if (status === undefined) return inDlq('ingestion', key) ? 'ingestion' : undefined;
+  if (inDlq('processing', key)) return 'processing';
+  return inDlq('ingestion', key) ? 'ingestion' : undefined;
+}
+
+function notArchived(data: BooksData): MissingEvent[] {
+  return (data.notArchived ?? []).map((eventId) => ({
+    key: eventId,
+    eventIds: [eventId],
+    reason: 'accepted by PutEvents but not in the archive',
+  }));
+}
+
+/** Queued messages whose event completed anyway (another delivery of it succeeded): redriving them is harmless. */
+function alreadyCompleted(
+  deadLetters: readonly DeadLetterMessage[],
+  itemsByKey: Map<string, Record<string, unknown>[]>,
+): number {
+  let count = 0;
+  for (const message of deadLetters) {
+    const key = deadLetterKey(message);
+    const status = key === undefined ? undefined : itemsByKey.get(key)?.[0]?.status;
+    if (message.stage !== 'notification' && typeof status === 'string' && FINAL_STATUSES.has(status))
+      count += 1;
+  }
+  return count;
 }
 
 function balanceAlerts(data: BooksData, itemsByKey: Map<string, Record<string, unknown>[]>): Books['alerts'] {

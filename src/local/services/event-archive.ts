@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { BusEvent } from '../domain/event-types.ts';
-import { JsonlAppender, readJsonLines } from './jsonl-appender.ts';
-import type { RuntimeEventEmitter } from './runtime-events.ts';
+import type { BusEvent } from '../../domain/event-types.ts';
+import { JsonlAppender, readJsonLines } from '../runtime/jsonl-appender.ts';
+import type { RuntimeEventEmitter } from '../runtime/runtime-events.ts';
+import { InvalidRequestError } from './invalid-request.ts';
 
 /** One archived event: the envelope as targets received it, the bus and when it was put. */
 export interface ArchivedEvent {
@@ -169,10 +170,12 @@ export function validateRange(range: TimeRange): void {
   for (const field of ['since', 'until'] as const) {
     const value = range[field];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-      throw new RangeError(`${field} must be a time in epoch milliseconds, got ${JSON.stringify(value)}`);
+      throw new InvalidRequestError(
+        `${field} must be a time in epoch milliseconds, got ${JSON.stringify(value)}`,
+      );
     }
   }
   if (range.since !== undefined && range.until !== undefined && range.since > range.until) {
-    throw new RangeError(`since (${range.since}) is after until (${range.until})`);
+    throw new InvalidRequestError(`since (${range.since}) is after until (${range.until})`);
   }
 }

@@ -1,5 +1,5 @@
-import type { ErrorSummary } from '../domain/errors.ts';
-import type { Stage } from '../domain/event-types.ts';
+import type { ErrorSummary } from '../../domain/errors.ts';
+import type { Stage } from '../../domain/event-types.ts';
 
 /**
  * What the local runtime reports as it works: the CLI summary, the statistics and the dashboard are
