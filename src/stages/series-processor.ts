@@ -242,25 +242,39 @@ export class SeriesProcessor {
     return { step, result };
   }
 
-  /**
-   * Stores a drained event's result (its alerts on the bus first); false when another attempt had
-   * stored it, which then goes on from there. A result is a function of the events before it, so what
-   * the other attempt stored is this one.
-   */
+  /** Stores a drained event's result; false when another attempt had stored it, which goes on from there. */
   async #store(
     candidate: SeriesCandidate,
     { step, result }: { step: SeriesStep; result: ProcessedResult },
   ): Promise<boolean> {
+    return (await this.#commit(candidate, step, result, false)) !== undefined;
+  }
+
+  /**
+   * Puts the event's alerts on the bus, then stores its result. Undefined when another attempt had
+   * stored it (a result is a function of the events before it, so that one is this one): remembered,
+   * audited, and a revision it started is finished. Otherwise the word the write took back, if any.
+   */
+  async #commit(
+    candidate: SeriesCandidate,
+    step: SeriesStep,
+    result: ProcessedResult,
+    late: boolean,
+  ): Promise<{ waiter?: SeriesPosition } | undefined> {
     const processedAt = this.#clock.now();
-    await this.#effects.raise(candidate, step.alerts, processedAt, false);
+    await this.#effects.raise(candidate, step.alerts, processedAt, late);
     const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
     if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
     if (outcome.kind === 'already-processed') {
-      if (outcome.existing.processed !== undefined) this.#remember(candidate, outcome.existing.processed);
+      this.#remember(
+        candidate,
+        outcome.existing.processed ?? { ...result, processed_at: processedAt, revision: 0 },
+      );
       this.#record({ kind: 'already-processed', candidate, state: outcome.existing });
       await this.#finishRevision(candidate, outcome.existing);
-      return false;
+      return undefined;
     }
+    this.#remember(candidate, { ...result, revision: 0 });
     this.#record({
       kind: 'processed',
       candidate,
@@ -268,9 +282,9 @@ export class SeriesProcessor {
       alerts: step.alerts,
       held: step.held,
       processedAt,
-      late: false,
+      late,
     });
-    return true;
+    return outcome.waiter === undefined ? {} : { waiter: outcome.waiter };
   }
 
   #contiguous(earlier: { timestamp: number }, later: { timestamp: number }): boolean {
@@ -389,31 +403,9 @@ export class SeriesProcessor {
     // Later events went on without this one (it came later than the bound): they are revised after it.
     const later = await this.#laterProcessed(candidate, previous, before);
     const result = { ...resultOf(step, previous), ...(later === undefined ? {} : { arrived_late: true }) };
-    const processedAt = this.#clock.now();
-    await this.#effects.raise(candidate, step.alerts, processedAt, later !== undefined);
-    const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
-    if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
-    if (outcome.kind === 'already-processed') {
-      this.#remember(
-        candidate,
-        outcome.existing.processed ?? { ...result, processed_at: processedAt, revision: 0 },
-      );
-      this.#record({ kind: 'already-processed', candidate, state: outcome.existing });
-      await this.#finishRevision(candidate, outcome.existing);
-      return [];
-    }
-    this.#remember(candidate, { ...result, revision: 0 });
-    const late = later !== undefined;
-    this.#record({
-      kind: 'processed',
-      candidate,
-      result,
-      alerts: step.alerts,
-      held: step.held,
-      processedAt,
-      late,
-    });
-    const waiters = outcome.waiter === undefined ? [] : [outcome.waiter];
+    const committed = await this.#commit(candidate, step, result, later !== undefined);
+    if (committed === undefined) return [];
+    const waiters = committed.waiter === undefined ? [] : [committed.waiter];
     // An event after a gap may have left word on the predecessor: this one may be what it waited for.
     const across = before?.waiting_successor;
     if (across !== undefined && compareSeriesOrder(toOrder(across), toOrder(candidate)) > 0)
