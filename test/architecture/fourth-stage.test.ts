@@ -27,7 +27,7 @@ const COMPILER_PLACES = {
   'src/local/runtime/books.ts': 'dead letters per stage in the books',
   'src/local/services/dead-letter-queues.ts': 'the local dead-letter queue of each stage',
   'src/local/runtime/runtime-stats.ts': 'the local runtime counters of each stage',
-  'src/stages/index.ts': 'createStageHandlers: the handler of each stage',
+  'src/stages/stage-handlers.ts': 'createStageHandlers: the handler of each stage',
 };
 
 /** What the compiler cannot see: files and names per stage, outside TypeScript's types. */

@@ -14,7 +14,7 @@ import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { STAGES } from '../../src/domain/event-types.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
-import { createStageHandlers } from '../../src/stages/index.ts';
+import { createStageHandlers } from '../../src/stages/stage-handlers.ts';
 import { bash } from '../support/aws-cli.ts';
 import { runCli } from './cli-io.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type LocalStack, startLocalStack } from '../../src/local/runtime/stack.ts';
-import { createStageHandlers } from '../../src/stages/index.ts';
+import { createStageHandlers } from '../../src/stages/stage-handlers.ts';
 import { outcomesOf } from '../support/audit-outcomes.ts';
 import { runCli } from './cli-io.ts';
 

@@ -16,7 +16,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from '../../src/local/runtime/stack.ts';
-import type { StageHandler } from '../../src/stages/index.ts';
+import type { StageHandler } from '../../src/stages/stage-handlers.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 

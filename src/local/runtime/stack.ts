@@ -11,8 +11,8 @@ import type { AlertRulesConfig } from '../../domain/alert-rules.ts';
 import { correlationId } from '../../domain/correlation.ts';
 import { errorMessage } from '../../domain/errors.ts';
 import { STAGES, type Stage } from '../../domain/event-types.ts';
-import type { StageDependencies, StageHandler } from '../../stages/index.ts';
 import type { NotifierPort, PipelineConfig } from '../../stages/ports.ts';
+import type { StageDependencies, StageHandler } from '../../stages/stage-handlers.ts';
 import { crashingHandler, faultyDeliveries } from '../chaos/delivery-faults.ts';
 import { injectDynamoDbFaults } from '../chaos/dynamodb-faults.ts';
 import { type ChaosOptions, FaultPlan } from '../chaos/fault-plan.ts';
@@ -392,7 +392,7 @@ async function wireStages(
   const dependencies = functionDependencies(context, functions, { delivery, metrics, wakeUps });
   const handlers = options.createHandlers
     ? options.createHandlers(dependencies)
-    : (await import('../../stages/index.ts')).createStageHandlers(dependencies);
+    : (await import('../../stages/stage-handlers.ts')).createStageHandlers(dependencies);
   const invokers = Object.fromEntries(
     STAGES.map((stage) => [
       stage,
