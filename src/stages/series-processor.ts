@@ -228,7 +228,7 @@ export class SeriesProcessor {
   /**
    * The step of a drained event when this attempt holds all it needs: the whole window, and the event
    * before it processed by this attempt or read processed, with no later event marked across a gap
-   * after it (which would make this one late). Remembered at once, so the next one can go on from it.
+   * after it (which would make this one late).
    */
   #readyStep(candidate: SeriesCandidate): { step: SeriesStep; result: ProcessedResult } | undefined {
     const history = this.#heldWindow(candidate, this.#settings.indicatorWindow);
@@ -237,9 +237,7 @@ export class SeriesProcessor {
     const before = this.#known.get(positionKey(previous));
     if (before === undefined || before.gap_after !== undefined) return undefined;
     const step = this.#step(candidate, history, before.processed.rule_state);
-    const result = resultOf(step, previous);
-    this.#remember(candidate, { ...result, revision: 0 });
-    return { step, result };
+    return { step, result: resultOf(step, previous) };
   }
 
   /** Stores a drained event's result; false when another attempt had stored it, which goes on from there. */
@@ -251,9 +249,11 @@ export class SeriesProcessor {
   }
 
   /**
-   * Puts the event's alerts on the bus, then stores its result. Undefined when another attempt had
-   * stored it (a result is a function of the events before it, so that one is this one): remembered,
-   * audited, and a revision it started is finished. Otherwise the word the write took back, if any.
+   * Puts the event's alerts on the bus, then stores its result. The result is remembered before the
+   * first await, so that a drain computes the next event from it while the write is under way.
+   * Undefined when another attempt had stored it (a result is a function of the events before it, so
+   * that one is this one): what it stored is remembered instead, the attempt audited, and a revision it
+   * started is finished. Otherwise the word the write took back, if any.
    */
   async #commit(
     candidate: SeriesCandidate,
@@ -262,6 +262,7 @@ export class SeriesProcessor {
     late: boolean,
   ): Promise<{ waiter?: SeriesPosition } | undefined> {
     const processedAt = this.#clock.now();
+    this.#remember(candidate, { ...result, revision: 0 });
     await this.#effects.raise(candidate, step.alerts, processedAt, late);
     const outcome = await this.#events.markProcessed(keyOf(candidate), result, processedAt);
     if (outcome.kind === 'missing') throw new Error(`event ${candidate.event_id} is not in the events table`);
@@ -274,7 +275,6 @@ export class SeriesProcessor {
       await this.#finishRevision(candidate, outcome.existing);
       return undefined;
     }
-    this.#remember(candidate, { ...result, revision: 0 });
     this.#record({
       kind: 'processed',
       candidate,
